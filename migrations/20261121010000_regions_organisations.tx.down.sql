@@ -1,0 +1,2 @@
+DROP TABLE organisations;
+DROP TABLE regions;
