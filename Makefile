@@ -1,0 +1,44 @@
+# The portal's two commands: `make run` and `make test`. Everything else is set up by them.
+SHELL := /bin/bash
+GO ?= go
+NHSUK := node_modules/nhsuk-frontend/dist/nhsuk
+VENDOR := public/vendor/nhsuk
+BIN := bin/portal
+
+.PHONY: run test bench assets build vet staticcheck fmt-check clean
+
+run: build
+	$(BIN) seed --demo
+	$(BIN) serve
+
+build: assets
+	$(GO) build -o $(BIN) ./cmd/portal
+
+# The NHS design system comes from npm; only the files the portal serves are copied into public/vendor
+# (git-ignored) so that they are embedded into the binary.
+assets: $(VENDOR)/.stamp
+
+$(VENDOR)/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
+	cp $(NHSUK)/nhsuk-frontend.min.css $(NHSUK)/nhsuk-frontend.min.js $(VENDOR)/
+	cp -r $(NHSUK)/assets $(VENDOR)/assets
+	touch $@
+
+fmt-check:
+	@out=$$(gofmt -l cmd app forms views migrations public); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet: assets
+	$(GO) vet ./...
+
+staticcheck: assets
+	$(GO) tool staticcheck ./...
+
+test: assets fmt-check vet staticcheck
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+bench: assets
+	@echo "No benchmarks yet."
+
+clean:
+	rm -rf bin $(VENDOR)

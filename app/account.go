@@ -1,0 +1,50 @@
+package app
+
+import (
+	"errors"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/forms"
+)
+
+type passwordPage struct {
+	Page
+	MustChange bool
+}
+
+func (a *App) passwordEdit(c *fiber.Ctx) error {
+	p := &passwordPage{Page: a.page(c, "Change your password"), MustChange: visitOf(c).user.MustChangePassword}
+	return a.render(c, fiber.StatusOK, "account/password", p)
+}
+
+func (a *App) passwordUpdate(c *fiber.Ctx) error {
+	var f forms.ChangePassword
+	if err := c.BodyParser(&f); err != nil {
+		return fiber.ErrBadRequest
+	}
+	u := visitOf(c).user
+	p := &passwordPage{Page: a.page(c, "Change your password"), MustChange: u.MustChangePassword}
+	errs := a.validate.Check(&f)
+	if errs.Get("current_password") == "" && f.Current != "" && f.Current == f.New {
+		errs.Add("new_password", "Your new password must be different from your current one")
+	}
+	if errs.Any() {
+		return a.invalid(c, "account/password", &p.Page, errs, p)
+	}
+	token, err := identity.ChangePassword(c.UserContext(), a.db, a.actor(c), a.now(), u.ID, f.Current, f.New, a.client(c))
+	if errors.Is(err, identity.ErrWrongPassword) {
+		var errs forms.Errors
+		errs.Add("current_password", "Your current password is not correct")
+		return a.invalid(c, "account/password", &p.Page, errs, p)
+	}
+	if err != nil {
+		return err
+	}
+	a.setCookie(c, a.sessionCookieName(), token)
+	if err := identity.SetFlash(c.UserContext(), a.db, token, "Your password has been changed. You have been signed out everywhere else."); err != nil {
+		return err
+	}
+	return c.Redirect("/", fiber.StatusSeeOther)
+}

@@ -1,0 +1,463 @@
+// Package audit keeps the portal's append-only, hash-chained audit trail. Every change worth auditing
+// records an event in the same transaction as the change itself; each row carries the hash of the row
+// before it, so Verify finds any row that was changed, removed or reordered afterwards.
+package audit
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// lockKey is the transaction-scoped advisory lock every writer takes before it appends, so writers
+// serialise and the chain follows id order.
+const lockKey = 7_215_504_104
+
+// redacted replaces the value of any key in Before or After that names a secret.
+const redacted = "[redacted]"
+
+// secretWords are the key fragments (lower case) whose values never enter the audit trail.
+var secretWords = []string{"password", "token", "secret", "session"}
+
+var actionPattern = regexp.MustCompile(`^[a-z_]+(\.[a-z_]+)+$`)
+
+// Actor is who did something, from where.
+type Actor struct {
+	UserID         int64  // 0 = none (anonymous or the system)
+	Name           string // display name at the time ("system" for the CLI/seed)
+	OrganisationID int64  // 0 = none
+	IP             string
+	RequestID      string
+}
+
+// Event is one audited action.
+type Event struct {
+	Actor Actor
+	// Action is dotted lower_snake, e.g. "user.created", "session.signed_in",
+	// "session.sign_in_failed", "user.roles_changed".
+	Action     string
+	EntityType string // e.g. "user"
+	EntityID   string
+	// Before and After are stored as JSON; nil (or anything that marshals to JSON null) is stored as
+	// NULL. Values under keys naming a password, token, secret or session are replaced by "[redacted]".
+	Before any
+	After  any
+}
+
+// Row is one stored audit event.
+type Row struct {
+	bun.BaseModel `bun:"table:audit_events,alias:ae"`
+
+	ID             int64           `bun:"id,pk"`
+	OccurredAt     time.Time       `bun:"occurred_at"`
+	ActorUserID    int64           `bun:"actor_user_id,nullzero"`
+	ActorName      string          `bun:"actor_name"`
+	OrganisationID int64           `bun:"organisation_id,nullzero"`
+	Action         string          `bun:"action"`
+	EntityType     string          `bun:"entity_type"`
+	EntityID       string          `bun:"entity_id"`
+	Before         json.RawMessage `bun:"before,type:jsonb,nullzero"`
+	After          json.RawMessage `bun:"after,type:jsonb,nullzero"`
+	IP             string          `bun:"ip"`
+	RequestID      string          `bun:"request_id"`
+	PrevHash       []byte          `bun:"prev_hash"`
+	Hash           []byte          `bun:"hash"`
+}
+
+// genesis returns the prev_hash of the first row: 32 zero bytes.
+func genesis() []byte {
+	return make([]byte, sha256.Size)
+}
+
+// Record appends e, which happened at `at`, inside tx. It serialises with every other writer on an
+// advisory lock held until tx ends, so the row's id, taken after the lock, follows the chain. tx must
+// be READ COMMITTED, so that it sees the row the previous writer committed.
+func Record(ctx context.Context, tx bun.Tx, at time.Time, e Event) error {
+	if err := record(ctx, tx, at, e); err != nil {
+		return fmt.Errorf("record audit event %q: %w", e.Action, err)
+	}
+	return nil
+}
+
+func record(ctx context.Context, tx bun.Tx, at time.Time, e Event) error {
+	if !actionPattern.MatchString(e.Action) {
+		return errors.New(`action must be dotted lower_snake words, such as "user.created"`)
+	}
+	if at.IsZero() {
+		return errors.New("time of the event is missing")
+	}
+	before, err := redactedJSON(e.Before)
+	if err != nil {
+		return fmt.Errorf("before: %w", err)
+	}
+	after, err := redactedJSON(e.After)
+	if err != nil {
+		return fmt.Errorf("after: %w", err)
+	}
+	row := Row{
+		OccurredAt:     at.UTC().Truncate(time.Microsecond),
+		ActorUserID:    e.Actor.UserID,
+		ActorName:      cleanText(e.Actor.Name),
+		OrganisationID: e.Actor.OrganisationID,
+		Action:         e.Action,
+		EntityType:     cleanText(e.EntityType),
+		EntityID:       cleanText(e.EntityID),
+		Before:         before,
+		After:          after,
+		IP:             cleanText(e.Actor.IP),
+		RequestID:      cleanText(e.Actor.RequestID),
+	}
+
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(lockKey)); err != nil {
+		return fmt.Errorf("take audit lock: %w", err)
+	}
+	var isolation string
+	err = tx.QueryRowContext(ctx, `SELECT nextval('audit_events_id_seq'), current_setting('transaction_isolation'),
+	(SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1)`).Scan(&row.ID, &isolation, &row.PrevHash)
+	if err != nil {
+		return fmt.Errorf("read previous audit hash: %w", err)
+	}
+	if isolation != "read committed" {
+		// A snapshot older than the lock may miss the previous writer's row and fork the chain.
+		return fmt.Errorf("transaction isolation is %s; audit events need read committed", isolation)
+	}
+	if row.PrevHash == nil {
+		row.PrevHash = genesis()
+	}
+	if row.Hash, err = hashRow(&row); err != nil {
+		return err
+	}
+	if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
+		return fmt.Errorf("insert audit event: %w", err)
+	}
+	return nil
+}
+
+// hashRow returns SHA-256(prev_hash || canonical content) for r.
+func hashRow(r *Row) ([]byte, error) {
+	content, err := canonicalContent(r)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	h.Write(r.PrevHash)
+	h.Write(content)
+	return h.Sum(nil), nil
+}
+
+// canonicalContent encodes the row's content, everything but its hashes, as bytes that are the same
+// when written and when read back: each field in a fixed order, its length before it, the time in UTC
+// to the microsecond and the JSON in canonical form.
+func canonicalContent(r *Row) ([]byte, error) {
+	before, err := canonicalNullableJSON(r.Before)
+	if err != nil {
+		return nil, fmt.Errorf("before: %w", err)
+	}
+	after, err := canonicalNullableJSON(r.After)
+	if err != nil {
+		return nil, fmt.Errorf("after: %w", err)
+	}
+	b := []byte("audit_events/v1\x00")
+	b = binary.BigEndian.AppendUint64(b, uint64(r.ID))
+	b = appendField(b, r.OccurredAt.UTC().Format("2006-01-02T15:04:05.000000Z07:00"))
+	b = binary.BigEndian.AppendUint64(b, uint64(r.ActorUserID))
+	b = appendField(b, r.ActorName)
+	b = binary.BigEndian.AppendUint64(b, uint64(r.OrganisationID))
+	b = appendField(b, r.Action)
+	b = appendField(b, r.EntityType)
+	b = appendField(b, r.EntityID)
+	b = appendNullable(b, before)
+	b = appendNullable(b, after)
+	b = appendField(b, r.IP)
+	b = appendField(b, r.RequestID)
+	return b, nil
+}
+
+func appendField[T string | []byte](b []byte, s T) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// appendNullable marks NULL with 0 and a value with 1 before it, so NULL differs from an empty value.
+func appendNullable(b []byte, v []byte) []byte {
+	if v == nil {
+		return append(b, 0)
+	}
+	return appendField(append(b, 1), v)
+}
+
+// cleanText makes s storable as PostgreSQL text: valid UTF-8 without NUL characters.
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+}
+
+// redactedJSON marshals v, redacts secret keys and returns canonical JSON, or nil when v is nil or
+// marshals to JSON null.
+func redactedJSON(v any) (json.RawMessage, error) {
+	if v == nil {
+		return nil, nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("marshal: %w", err)
+	}
+	decoded, err := decodeJSON(raw)
+	if err != nil {
+		return nil, err
+	}
+	if decoded == nil {
+		return nil, nil
+	}
+	return encodeCanonical(redact(decoded))
+}
+
+// redact replaces, at any depth, the value of every object key whose lower-cased name contains one of
+// secretWords.
+func redact(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, val := range v {
+			if isSecretKey(k) {
+				out[k] = redacted
+				continue
+			}
+			out[k] = redact(val)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, val := range v {
+			out[i] = redact(val)
+		}
+		return out
+	default:
+		return v
+	}
+}
+
+func isSecretKey(k string) bool {
+	k = strings.ToLower(k)
+	for _, w := range secretWords {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// canonicalNullableJSON returns nil for SQL NULL and the canonical form of raw otherwise.
+func canonicalNullableJSON(raw json.RawMessage) ([]byte, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	return canonicalJSON(raw)
+}
+
+// canonicalJSON returns raw in the one form that survives a round trip through jsonb unchanged once
+// canonicalised again: object keys sorted and unique, no spaces, numbers as plain decimals without
+// exponent or trailing fractional zeros, strings as valid UTF-8 without NUL characters.
+func canonicalJSON(raw []byte) ([]byte, error) {
+	v, err := decodeJSON(raw)
+	if err != nil {
+		return nil, err
+	}
+	return encodeCanonical(v)
+}
+
+func decodeJSON(raw []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("decode json: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("decode json: data after the value")
+	}
+	return v, nil
+}
+
+func encodeCanonical(v any) ([]byte, error) {
+	v, err := normalise(v)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode json: %w", err)
+	}
+	return b, nil
+}
+
+// normalise rewrites the values jsonb would store differently from Go: numbers, and strings that
+// PostgreSQL cannot hold.
+func normalise(v any) (any, error) {
+	switch v := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		out := make(map[string]any, len(v))
+		for _, k := range keys {
+			val, err := normalise(v[k])
+			if err != nil {
+				return nil, err
+			}
+			out[cleanText(k)] = val
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(v))
+		for i, val := range v {
+			n, err := normalise(val)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = n
+		}
+		return out, nil
+	case json.Number:
+		n, err := plainDecimal(string(v))
+		if err != nil {
+			return nil, err
+		}
+		return json.Number(n), nil
+	case string:
+		return cleanText(v), nil
+	default: // bool, nil
+		return v, nil
+	}
+}
+
+// maxDigits bounds how far a number's decimal point may sit from its first digit; PostgreSQL's
+// numeric holds far less than an exponent could ask for.
+const maxDigits = 1000
+
+// plainDecimal writes a JSON number as jsonb prints it, minus trailing fractional zeros (which jsonb
+// keeps or drops depending on how the number was written): "1.50" → "1.5", "1e2" → "100",
+// "-0.0" → "0", "2.5E-3" → "0.0025".
+func plainDecimal(s string) (string, error) {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	mantissa, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil || e > maxDigits || e < -maxDigits {
+			return "", fmt.Errorf("number %s is out of range", s)
+		}
+		mantissa, exp = s[:i], e
+	}
+	intPart, fracPart, _ := strings.Cut(mantissa, ".")
+	digits := intPart + fracPart
+	point := len(intPart) + exp // position of the decimal point within digits
+	trimmed := strings.TrimLeft(digits, "0")
+	point -= len(digits) - len(trimmed)
+	digits = strings.TrimRight(trimmed, "0")
+	if digits == "" {
+		return "0", nil
+	}
+	if point > maxDigits || point < -maxDigits {
+		return "", fmt.Errorf("number %s is out of range", s)
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	switch {
+	case point <= 0:
+		b.WriteString("0.")
+		b.WriteString(strings.Repeat("0", -point))
+		b.WriteString(digits)
+	case point >= len(digits):
+		b.WriteString(digits)
+		b.WriteString(strings.Repeat("0", point-len(digits)))
+	default:
+		b.WriteString(digits[:point])
+		b.WriteByte('.')
+		b.WriteString(digits[point:])
+	}
+	return b.String(), nil
+}
+
+// Filter selects audit events for List.
+type Filter struct {
+	ActorUserID int64
+	Action      string // exact, or a prefix when it ends with "." ("user." matches "user.created")
+	EntityType  string
+	EntityID    string
+	From, To    time.Time // inclusive from, exclusive to; zero = open
+	Limit       int       // default 50, at most 200
+	Offset      int
+}
+
+const (
+	defaultLimit = 50
+	maxLimit     = 200
+)
+
+// List returns the events matching f, newest first, and how many match in all.
+func List(ctx context.Context, db bun.IDB, f Filter) ([]Row, int, error) {
+	var rows []Row
+	q := db.NewSelect().Model(&rows).OrderExpr("ae.id DESC").Limit(int64(pageLimit(f.Limit))).Offset(int64(max(f.Offset, 0)))
+	if f.ActorUserID != 0 {
+		q = q.Where("ae.actor_user_id = ?", f.ActorUserID)
+	}
+	if f.Action != "" {
+		if strings.HasSuffix(f.Action, ".") {
+			q = q.Where("starts_with(ae.action, ?)", f.Action)
+		} else {
+			q = q.Where("ae.action = ?", f.Action)
+		}
+	}
+	if f.EntityType != "" {
+		q = q.Where("ae.entity_type = ?", f.EntityType)
+	}
+	if f.EntityID != "" {
+		q = q.Where("ae.entity_id = ?", f.EntityID)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("ae.occurred_at >= ?", f.From)
+	}
+	if !f.To.IsZero() {
+		q = q.Where("ae.occurred_at < ?", f.To)
+	}
+	total, err := q.ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit events: %w", err)
+	}
+	return rows, int(total), nil
+}
+
+// pageLimit is the page size List uses when asked for n rows.
+func pageLimit(n int) int {
+	if n <= 0 {
+		return defaultLimit
+	}
+	return min(n, maxLimit)
+}
+
+// Actions lists the distinct actions recorded, sorted.
+func Actions(ctx context.Context, db bun.IDB) ([]string, error) {
+	var actions []string
+	err := db.NewSelect().Model((*Row)(nil)).Distinct().Column("ae.action").OrderExpr("ae.action").Scan(ctx, &actions)
+	if err != nil {
+		return nil, fmt.Errorf("list audit actions: %w", err)
+	}
+	return actions, nil
+}

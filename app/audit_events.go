@@ -1,0 +1,121 @@
+package app
+
+import (
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/nhs-esr/portal/app/audit"
+	"github.com/nhs-esr/portal/forms"
+)
+
+const auditPerPage = 50
+
+type auditIndexPage struct {
+	Page
+	Events        []audit.Row
+	Total         int
+	ActionOptions []Option
+	Filter        auditFilterForm
+	Pagination    Pagination
+}
+
+// auditFilterForm is the audit trail's filter, kept as typed so it can be shown back.
+type auditFilterForm struct {
+	Action                       string
+	ActorID                      string
+	EntityType                   string
+	EntityID                     string
+	FromDay, FromMonth, FromYear string
+	ToDay, ToMonth, ToYear       string
+}
+
+var london = mustLondon()
+
+func mustLondon() *time.Location {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		// time/tzdata is embedded by cmd/portal, so this only fails in a broken build.
+		panic(err)
+	}
+	return loc
+}
+
+// parseDate reads a day/month/year date input; all empty is no date.
+func parseDate(day, month, year string) (time.Time, bool, bool) {
+	if day == "" && month == "" && year == "" {
+		return time.Time{}, false, true
+	}
+	d, err1 := strconv.Atoi(day)
+	m, err2 := strconv.Atoi(month)
+	y, err3 := strconv.Atoi(year)
+	if err1 != nil || err2 != nil || err3 != nil || y < 2000 || y > 2100 {
+		return time.Time{}, false, false
+	}
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, london)
+	if t.Day() != d || int(t.Month()) != m {
+		return time.Time{}, false, false
+	}
+	return t, true, true
+}
+
+func (a *App) auditIndex(c *fiber.Ctx) error {
+	pageNo := max(1, c.QueryInt("page", 1))
+	ff := auditFilterForm{
+		Action: c.Query("action"), ActorID: c.Query("actor"), EntityType: c.Query("entity_type"), EntityID: c.Query("entity_id"),
+		FromDay: c.Query("from-day"), FromMonth: c.Query("from-month"), FromYear: c.Query("from-year"),
+		ToDay: c.Query("to-day"), ToMonth: c.Query("to-month"), ToYear: c.Query("to-year"),
+	}
+	f := audit.Filter{Action: ff.Action, EntityType: ff.EntityType, EntityID: ff.EntityID, Limit: auditPerPage, Offset: (pageNo - 1) * auditPerPage}
+	var errs forms.Errors
+	if ff.ActorID != "" {
+		id, err := strconv.ParseInt(ff.ActorID, 10, 64)
+		if err != nil || id <= 0 {
+			errs.Add("actor", "User ID must be a number, like 12")
+		}
+		f.ActorUserID = id
+	}
+	from, hasFrom, ok := parseDate(ff.FromDay, ff.FromMonth, ff.FromYear)
+	if !ok {
+		errs.Add("from-day", "Enter a real date for ‘from’, like 1 11 2026")
+	} else if hasFrom {
+		f.From = from
+	}
+	to, hasTo, ok := parseDate(ff.ToDay, ff.ToMonth, ff.ToYear)
+	if !ok {
+		errs.Add("to-day", "Enter a real date for ‘to’, like 30 11 2026")
+	} else if hasTo {
+		f.To = to.AddDate(0, 0, 1) // the whole of the last day
+	}
+	if hasFrom && hasTo && to.Before(from) {
+		errs.Add("to-day", "The ‘to’ date must be the same as or after the ‘from’ date")
+	}
+	actions, err := audit.Actions(c.UserContext(), a.db)
+	if err != nil {
+		return err
+	}
+	p := &auditIndexPage{Page: a.page(c, "Audit trail"), Filter: ff}
+	p.ActionOptions = []Option{{Value: "", Label: "Any action"}}
+	for _, act := range actions {
+		p.ActionOptions = append(p.ActionOptions, Option{Value: act, Label: act})
+	}
+	if errs.Any() {
+		return a.invalid(c, "audit/index", &p.Page, errs, p)
+	}
+	events, total, err := audit.List(c.UserContext(), a.db, f)
+	if err != nil {
+		return err
+	}
+	p.Events, p.Total = events, total
+	q := url.Values{}
+	for k, v := range map[string]string{"action": ff.Action, "actor": ff.ActorID, "entity_type": ff.EntityType, "entity_id": ff.EntityID,
+		"from-day": ff.FromDay, "from-month": ff.FromMonth, "from-year": ff.FromYear, "to-day": ff.ToDay, "to-month": ff.ToMonth, "to-year": ff.ToYear} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	p.Pagination = paginate("/admin/audit", q, pageNo, auditPerPage, total)
+	return a.render(c, fiber.StatusOK, "audit/index", p)
+}

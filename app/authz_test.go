@@ -1,0 +1,180 @@
+package app
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/nhs-esr/portal/app/identity"
+)
+
+// authzTable is who may use every route. It is written out by hand, apart from the route table, so
+// that a route added without an entry here, or with different access, fails this test.
+var authzTable = map[string][]string{
+	"GET /healthz":     {"anonymous", "*"},
+	"GET /readyz":      {"anonymous", "*"},
+	"GET /public/*":    {"anonymous", "*"},
+	"GET /assets/*":    {"anonymous", "*"},
+	"GET /favicon.ico": {"anonymous", "*"},
+
+	"GET /accessibility": {"anonymous", "*"},
+	"GET /sign-in":       {"anonymous", "*"},
+	"POST /sign-in":      {"anonymous", "*"},
+	"POST /sign-out":     {"*"},
+
+	"GET /":                  {"*"},
+	"GET /account/password":  {"*"},
+	"POST /account/password": {"*"},
+
+	"GET /admin/users":                     {admin},
+	"GET /admin/users/new":                 {admin},
+	"POST /admin/users":                    {admin},
+	"GET /admin/users/:id":                 {admin},
+	"GET /admin/users/:id/edit":            {admin},
+	"POST /admin/users/:id":                {admin},
+	"POST /admin/users/:id/disable":        {admin},
+	"POST /admin/users/:id/enable":         {admin},
+	"POST /admin/users/:id/reset-password": {admin},
+	"GET /admin/audit":                     {admin},
+}
+
+func TestAuthorizationTableCoversEveryRoute(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	registered := map[string]bool{}
+	for _, r := range p.app.Routes() {
+		key := r.Method + " " + r.Path
+		registered[key] = true
+		want, ok := authzTable[key]
+		if !ok {
+			t.Errorf("route %s is not in the authorization table", key)
+			continue
+		}
+		got := []string{}
+		if r.Public {
+			got = append(got, "anonymous", "*")
+		} else if r.SignedIn {
+			got = append(got, "*")
+		}
+		got = append(got, r.Roles...)
+		if fmt.Sprint(sorted(got)) != fmt.Sprint(sorted(want)) {
+			t.Errorf("route %s allows %v, the table says %v", key, got, want)
+		}
+	}
+	for key := range authzTable {
+		if !registered[key] {
+			t.Errorf("the authorization table lists %s, which is not a route", key)
+		}
+	}
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}
+
+func allowedFor(entry []string, who string) bool {
+	for _, e := range entry {
+		if e == who || (e == "*" && who != "anonymous") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestAuthorizationEveryRouteEveryRole calls every route as anonymous and as a user of each role:
+// those allowed are served (whatever the handler then makes of an empty form), the rest are refused —
+// 403 for a signed-in user, a redirect to sign in for anonymous.
+func TestAuthorizationEveryRouteEveryRole(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	target := p.createUser("target@test.nhs.uk", "Target User", identity.RoleRequester)
+	who := []string{"anonymous"}
+	for _, r := range identity.Roles {
+		who = append(who, r.Name)
+	}
+	for _, r := range p.app.Routes() {
+		key := r.Method + " " + r.Path
+		path := strings.ReplaceAll(r.Path, ":id", fmt.Sprint(target.ID))
+		path = strings.ReplaceAll(path, "/public/*", "/public/css/portal.css")
+		path = strings.ReplaceAll(path, "/assets/*", "/assets/images/favicon.ico")
+		for _, w := range who {
+			t.Run(key+" as "+w, func(t *testing.T) {
+				var b *browser
+				if w == "anonymous" {
+					b = p.anonymous()
+				} else {
+					b = p.as(p.users[w])
+				}
+				var res response
+				if r.Method == "GET" {
+					res = b.get(path)
+				} else {
+					res = b.post(path, url.Values{})
+				}
+				allowed := allowedFor(authzTable[key], w)
+				toSignIn := res.status == 303 && strings.HasPrefix(res.header.Get("Location"), "/sign-in")
+				switch {
+				case allowed && (res.status == 403 || (toSignIn && key != "POST /sign-out")):
+					t.Errorf("%s may use %s but got %d %s", w, key, res.status, res.header.Get("Location"))
+				case !allowed && w == "anonymous" && !toSignIn:
+					t.Errorf("anonymous must be sent to sign in for %s, got %d", key, res.status)
+				case !allowed && w != "anonymous" && res.status != 403:
+					t.Errorf("%s must be refused %s with 403, got %d", w, key, res.status)
+				}
+			})
+		}
+	}
+}
+
+// TestCSRFRequiredOnEveryUnsafeRoute posts to every unsafe route, as a user allowed to use it, with no
+// token and with a wrong token: each is refused with 403 and changes nothing.
+func TestCSRFRequiredOnEveryUnsafeRoute(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	target := p.createUser("target@test.nhs.uk", "Target User", identity.RoleRequester)
+	for _, r := range p.app.Routes() {
+		if safeMethod(r.Method) {
+			continue
+		}
+		key := r.Method + " " + r.Path
+		path := strings.ReplaceAll(r.Path, ":id", fmt.Sprint(target.ID))
+		as := "anonymous"
+		for _, e := range authzTable[key] {
+			if e != "anonymous" {
+				as = e
+				break
+			}
+		}
+		if as == "*" {
+			as = identity.RoleRequester
+		}
+		for name, token := range map[string]string{"missing": "", "wrong": "bm90LXRoZS10b2tlbg"} {
+			t.Run(key+" "+name, func(t *testing.T) {
+				b := p.anonymous()
+				if as != "anonymous" {
+					b = p.as(p.users[as])
+				}
+				b.get("/sign-in") // an anonymous browser has its CSRF cookie, as a real one would
+				form := url.Values{"version": {"1"}, "email": {"x@y.nhs.uk"}, "password": {"x"}}
+				if token != "" {
+					form.Set("_csrf", token)
+				}
+				res := b.do("POST", path, form)
+				if res.status != 403 || !strings.Contains(res.body, "Your form could not be sent") {
+					t.Fatalf("status %d, want 403 with the expired-form page", res.status)
+				}
+			})
+		}
+	}
+	var status string
+	if err := p.db.DB.NewSelect().Table("users").Column("status").Where("id = ?", target.ID).Scan(t.Context(), &status); err != nil {
+		t.Fatal(err)
+	}
+	if status != identity.StatusActive {
+		t.Fatalf("a refused form changed the user: status %s", status)
+	}
+}

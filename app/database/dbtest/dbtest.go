@@ -1,0 +1,338 @@
+// Package dbtest gives each test its own PostgreSQL database, cloned from a template that holds every
+// migration. A package's tests use it from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+//
+// With DATABASE_URL set, that server is used; its role must be able to CREATE DATABASE (and be a
+// superuser for tests that tamper with rows behind triggers). Otherwise each test process runs its own
+// private cluster in a temporary directory.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/uptrace/bun"
+
+	"github.com/nhs-esr/portal/app/database"
+	"github.com/nhs-esr/portal/migrations"
+)
+
+// setupTimeout bounds starting the server and migrating the template.
+const setupTimeout = 2 * time.Minute
+
+// server is this test process's database server. It is package state because New receives only a
+// testing.TB; Main sets it up on first use and tears it down after the tests.
+var server harness
+
+// harness creates and drops the test databases of one test process.
+type harness struct {
+	mu      sync.Mutex
+	inMain  bool  // Main is running the tests
+	started bool  // setup has run
+	err     error // setup's failure, reported by every New
+
+	cluster  *database.Cluster // nil when DATABASE_URL names the server
+	dir      string            // the private cluster's temporary directory
+	admin    *bun.DB           // creates and drops databases
+	appURL   string            // connection URL of the role the tests run as
+	superURL func(database string) string
+	owner    string // role that owns created databases; empty: the role that creates them
+	template string
+	// fileCopy clones with STRATEGY FILE_COPY (PostgreSQL 15 and later): in the private cluster, which
+	// does not fsync, it is several times faster than the default WAL_LOG. On a shared server its
+	// checkpoints would cost more than they save.
+	fileCopy bool
+}
+
+// TestDB is a database of its own for one test, dropped when the test ends.
+type TestDB struct {
+	DB   *bun.DB // connected as the application role; closed when the test ends
+	Name string
+	URL  string // the application role's connection URL for this database
+
+	superURL string
+}
+
+// Main runs the tests of m and then drops the template database and stops the private cluster, if
+// either was made. It returns the exit code for os.Exit.
+func Main(m *testing.M) int {
+	server.mu.Lock()
+	server.inMain = true
+	server.mu.Unlock()
+
+	code := m.Run()
+
+	if err := server.teardown(); err != nil {
+		fmt.Fprintf(os.Stderr, "dbtest: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// New returns a fresh database with every migration applied. It is safe to call from parallel tests.
+func New(t testing.TB) *TestDB {
+	t.Helper()
+	return server.newDatabase(t, true)
+}
+
+// NewEmpty is like New but applies no migrations, for tests of the migrations themselves.
+func NewEmpty(t testing.TB) *TestDB {
+	t.Helper()
+	return server.newDatabase(t, false)
+}
+
+// Superuser connects to the same database as a superuser, for tests that tamper with data the
+// application role may not change (for example `SET session_replication_role = replica` and then an
+// UPDATE behind a trigger). Its pool holds a single connection, so session settings such as
+// session_replication_role apply to every later statement. It is closed when the test ends.
+func (d *TestDB) Superuser(t testing.TB) *bun.DB {
+	t.Helper()
+	db, err := database.Open(t.Context(), d.superURL)
+	if err != nil {
+		t.Fatalf("dbtest: connect to %s as superuser: %v", d.Name, err)
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxIdleTime(0)
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("dbtest: close superuser connection to %s: %v", d.Name, err)
+		}
+	})
+	var super bool
+	if err := db.QueryRowContext(t.Context(), "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&super); err != nil {
+		t.Fatalf("dbtest: superuser connection to %s: %v", d.Name, err)
+	}
+	if !super {
+		t.Fatalf("dbtest: the role of DATABASE_URL is not a superuser, which this test needs")
+	}
+	return db
+}
+
+func (h *harness) newDatabase(t testing.TB, migrated bool) *TestDB {
+	t.Helper()
+	if err := h.setup(); err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	name, err := uniqueName("portal_test")
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	template := h.template
+	if !migrated {
+		template = "template0"
+	}
+	if err := h.createDatabase(t.Context(), name, template); err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := h.dropDatabase(name); err != nil {
+			t.Errorf("dbtest: %v", err)
+		}
+	})
+
+	d := &TestDB{Name: name, URL: withDatabase(h.appURL, name), superURL: h.superURL(name)}
+	d.DB, err = database.Open(t.Context(), d.URL)
+	if err != nil {
+		t.Fatalf("dbtest: connect to %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if err := d.DB.Close(); err != nil {
+			t.Errorf("dbtest: close %s: %v", name, err)
+		}
+	})
+	return d
+}
+
+// setup starts the server and migrates the template database, once per test process.
+func (h *harness) setup() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.inMain {
+		return errors.New("call dbtest.Main from TestMain: func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }")
+	}
+	if h.started {
+		return h.err
+	}
+	h.started = true
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	h.err = h.connect(ctx)
+	if h.err == nil {
+		h.err = h.createTemplate(ctx)
+	}
+	return h.err
+}
+
+// connect reaches the server named by DATABASE_URL or starts a private cluster.
+func (h *harness) connect(ctx context.Context) error {
+	if dsn := os.Getenv("DATABASE_URL"); dsn != "" {
+		admin, err := database.Open(ctx, dsn)
+		if err != nil {
+			return fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		h.admin = admin
+		h.appURL = dsn
+		h.superURL = func(name string) string { return withDatabase(dsn, name) }
+		return nil
+	}
+
+	base, err := os.MkdirTemp("", "portal-dbtest-")
+	if err != nil {
+		return fmt.Errorf("make cluster directory: %w", err)
+	}
+	h.dir = base
+	// When the tests run as root, the server runs as the postgres user, which must reach the cluster
+	// directory inside.
+	if err := os.Chmod(base, 0o755); err != nil {
+		return fmt.Errorf("make cluster directory: %w", err)
+	}
+	cluster, err := database.StartCluster(ctx, database.ClusterOptions{
+		Dir:    filepath.Join(base, "postgres"),
+		Fsync:  false,
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		return err
+	}
+	h.cluster = cluster
+	cfg, err := pgx.ParseConfig(cluster.URL())
+	if err != nil {
+		return fmt.Errorf("parse cluster url: %w", err)
+	}
+	h.owner = cfg.User
+	h.appURL = cluster.URL()
+	h.superURL = cluster.SuperuserURL
+	admin, err := database.Open(ctx, cluster.SuperuserURL("postgres"))
+	if err != nil {
+		return fmt.Errorf("connect to the private cluster: %w", err)
+	}
+	h.admin = admin
+	var version int
+	if err := admin.QueryRowContext(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
+		return fmt.Errorf("server version: %w", err)
+	}
+	h.fileCopy = version >= 150000
+	return nil
+}
+
+// createTemplate makes the database every New clones and applies every migration to it as the role the
+// tests run as, so that the tables belong to that role.
+func (h *harness) createTemplate(ctx context.Context) error {
+	name, err := uniqueName("portal_tmpl")
+	if err != nil {
+		return err
+	}
+	if err := h.createDatabase(ctx, name, "template0"); err != nil {
+		return err
+	}
+	h.template = name
+	db, err := database.Open(ctx, withDatabase(h.appURL, name))
+	if err != nil {
+		return fmt.Errorf("connect to template %s: %w", name, err)
+	}
+	migrator, err := database.NewMigrator(db, migrations.FS)
+	if err == nil {
+		_, err = migrator.Up(ctx)
+	}
+	// A database with open connections cannot be cloned.
+	if cerr := db.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close template %s: %w", name, cerr)
+	}
+	if err != nil {
+		return fmt.Errorf("migrate template %s: %w", name, err)
+	}
+	return nil
+}
+
+func (h *harness) createDatabase(ctx context.Context, name, template string) error {
+	query, args := "CREATE DATABASE ? TEMPLATE ?", []any{bun.Ident(name), bun.Ident(template)}
+	if h.fileCopy {
+		query += " STRATEGY FILE_COPY"
+	}
+	if h.owner != "" {
+		query, args = query+" OWNER ?", append(args, bun.Ident(h.owner))
+	}
+	if _, err := h.admin.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("create database %s from %s: %w", name, template, err)
+	}
+	return nil
+}
+
+func (h *harness) dropDatabase(name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := h.admin.ExecContext(ctx, "DROP DATABASE IF EXISTS ? WITH (FORCE)", bun.Ident(name)); err != nil {
+		return fmt.Errorf("drop database %s: %w", name, err)
+	}
+	return nil
+}
+
+// teardown drops the template, closes the admin connection and stops and removes the private cluster.
+func (h *harness) teardown() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var errs []error
+	if h.template != "" {
+		errs = append(errs, h.dropDatabase(h.template))
+	}
+	if h.admin != nil {
+		if err := h.admin.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close admin connection: %w", err))
+		}
+	}
+	if h.cluster != nil {
+		if err := h.cluster.Stop(); err != nil {
+			errs = append(errs, fmt.Errorf("stop private cluster: %w", err))
+		}
+	}
+	if h.dir != "" {
+		if err := os.RemoveAll(h.dir); err != nil {
+			errs = append(errs, fmt.Errorf("remove private cluster: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// uniqueName is prefix plus this process's id and random hex: test processes sharing a server (with
+// DATABASE_URL) never pick the same name.
+func uniqueName(prefix string) (string, error) {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random database name: %w", err)
+	}
+	return fmt.Sprintf("%s_%d_%s", prefix, os.Getpid(), hex.EncodeToString(b)), nil
+}
+
+// withDatabase returns the connection string dsn (a postgres:// URL or key=value settings) naming the
+// database name instead.
+func withDatabase(dsn, name string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err == nil {
+			q := u.Query()
+			q.Del("dbname") // it would override the path
+			u.RawQuery = q.Encode()
+			u.Path = "/" + name
+			u.RawPath = ""
+			return u.String()
+		}
+	}
+	// In key=value form, a later setting overrides an earlier one.
+	return dsn + " dbname='" + name + "'"
+}

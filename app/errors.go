@@ -1,0 +1,54 @@
+package app
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/nhs-esr/portal/app/problem"
+)
+
+// statusFor maps an error to the HTTP status of the page the user sees.
+func statusFor(err error) int {
+	var fe *fiber.Error
+	switch {
+	case errors.Is(err, problem.ErrNotFound):
+		return fiber.StatusNotFound
+	case errors.Is(err, problem.ErrForbidden):
+		return fiber.StatusForbidden
+	case errors.Is(err, problem.ErrConflict):
+		return fiber.StatusConflict
+	case errors.As(err, &fe):
+		return fe.Code
+	}
+	return fiber.StatusInternalServerError
+}
+
+// handleError is the one place errors become pages: 404, 403, 409 and 422 name what went wrong in
+// words; anything else is logged with its request id and shown as a 500 without details.
+func (a *App) handleError(c *fiber.Ctx, err error) error {
+	status := statusFor(err)
+	if c.Locals(visitKey) == nil && !strings.HasPrefix(c.Path(), "/public/") && !strings.HasPrefix(c.Path(), "/assets/") {
+		// An unknown URL never reached the guard: read the session so the page still shows who is signed in.
+		if _, lerr := a.loadVisit(c); lerr != nil {
+			a.log.Warn("read session for error page", "err", lerr)
+		}
+	}
+	page := NewErrorPage(a.page(c, ""), status)
+	if errors.Is(err, errCSRF) {
+		page.Title, page.Heading, page.Message = "Your form could not be sent", "Your form could not be sent", errCSRF.Message
+	}
+	if status >= 500 {
+		a.log.Error("request failed", "err", err, "method", c.Method(), "path", c.Path(), "request_id", requestID(c))
+	} else if status != fiber.StatusNotFound {
+		a.log.Info("request refused", "err", err.Error(), "status", status, "path", c.Path(), "request_id", requestID(c))
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if rerr := a.render(c, status, "errors/error", &page); rerr != nil {
+		a.log.Error("render error page", "err", rerr, "request_id", requestID(c))
+		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+		return c.Status(status).SendString(page.Heading + "\n\nRequest ID: " + requestID(c) + "\n")
+	}
+	return nil
+}

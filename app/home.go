@@ -1,0 +1,71 @@
+package app
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/nhs-esr/portal/app/identity"
+)
+
+// roleCard says on the home page what one of the user's roles lets them do.
+type roleCard struct {
+	Role  string
+	Title string
+	Can   []string
+	Links []NavItem
+}
+
+type homePage struct {
+	Page
+	Cards []roleCard
+}
+
+// roleAbilities is what each role may do, in the words of DESIGN §1.
+var roleAbilities = map[string][]string{
+	identity.RoleRequester: {
+		"Raise enhancement requests for your organisation",
+		"See your organisation's requests and answer questions about them",
+		"Decide whether to take forward a request the central team classifies as an enhancement",
+		"Support other organisations' requests",
+	},
+	identity.RoleNSIGMember: {
+		"Everything a requester can do",
+		"See and comment on requests in your NSIG's functional area",
+		"Record your region's view on requests",
+		"Request agenda items and see your NSIG's meetings",
+	},
+	identity.RoleFunctionalAccountManager: {
+		"See requests from organisations in your region",
+		"Help write and endorse business justifications",
+	},
+	identity.RoleCentralTeam: {
+		"Acknowledge, triage and classify requests",
+		"Request information, record decisions and manage releases",
+		"Publish the quarterly Development Schedule",
+		"Manage NSIGs, meetings and reference lists",
+	},
+	identity.RoleDevelopmentTeam: {
+		"Agree requirement definitions with requesters",
+		"Co-author business justifications",
+		"Carry out impact assessments and propose release allocations",
+	},
+	identity.RoleAdmin: {
+		"Create users, change their details and roles, disable them and reset passwords",
+		"See the audit trail",
+	},
+}
+
+func (a *App) home(c *fiber.Ctx) error {
+	u := visitOf(c).user
+	p := &homePage{Page: a.page(c, "Home")}
+	for _, r := range identity.Roles {
+		if !u.HasRole(r.Name) {
+			continue
+		}
+		card := roleCard{Role: r.Name, Title: r.Title, Can: roleAbilities[r.Name]}
+		if r.Name == identity.RoleAdmin {
+			card.Links = []NavItem{{Label: "Manage users", Href: "/admin/users"}, {Label: "See the audit trail", Href: "/admin/audit"}}
+		}
+		p.Cards = append(p.Cards, card)
+	}
+	return a.render(c, fiber.StatusOK, "home/index", p)
+}

@@ -1,0 +1,188 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/nhs-esr/portal/app/audit"
+	"github.com/nhs-esr/portal/app/database"
+)
+
+// ErrNoSession is returned for a token that names no live session: unknown, expired, or its user
+// disabled.
+var ErrNoSession = errors.New("no live session")
+
+// SessionPolicy bounds how long a session lives: Idle since the last request, Absolute since sign-in.
+type SessionPolicy struct {
+	Idle     time.Duration
+	Absolute time.Duration
+}
+
+// Client is the browser a session belongs to.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+// Session is a signed-in browser.
+type Session struct {
+	bun.BaseModel `bun:"table:sessions"`
+
+	TokenHash  []byte    `bun:"token_hash,pk"`
+	UserID     int64     `bun:"user_id"`
+	CreatedAt  time.Time `bun:"created_at"`
+	LastSeenAt time.Time `bun:"last_seen_at"`
+	IP         string    `bun:"ip"`
+	UserAgent  string    `bun:"user_agent"`
+	Flash      string    `bun:"flash"`
+}
+
+// touchEvery is how stale last_seen_at may get before a request writes it again; it bounds the
+// writes a busy user causes while keeping the idle timeout accurate to the minute.
+const touchEvery = time.Minute
+
+func hashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+func newToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("session token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// StartSession starts a session for a user without a password check, for callers that have already
+// established who the user is, and returns its token.
+func StartSession(ctx context.Context, db bun.IDB, userID int64, now time.Time, c Client) (string, error) {
+	return createSession(ctx, db, userID, now, c)
+}
+
+func createSession(ctx context.Context, db bun.IDB, userID int64, now time.Time, c Client) (string, error) {
+	token, err := newToken()
+	if err != nil {
+		return "", err
+	}
+	ua := c.UserAgent
+	if len(ua) > 300 {
+		ua = ua[:300]
+	}
+	s := &Session{TokenHash: hashToken(token), UserID: userID, CreatedAt: now, LastSeenAt: now, IP: c.IP, UserAgent: ua}
+	if _, err := db.NewInsert().Model(s).Exec(ctx); err != nil {
+		return "", fmt.Errorf("create session: %w", err)
+	}
+	return token, nil
+}
+
+// Lookup returns the live session for token and its user. An expired session is removed; a session
+// whose user is disabled does not count. A flash message waiting in the session is returned once and
+// cleared.
+func Lookup(ctx context.Context, db bun.IDB, token string, now time.Time, p SessionPolicy) (*Session, *User, error) {
+	if token == "" {
+		return nil, nil, ErrNoSession
+	}
+	s := new(Session)
+	err := db.NewSelect().Model(s).Where("token_hash = ?", hashToken(token)).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("look up session: %w", err)
+	}
+	if now.Sub(s.LastSeenAt) > p.Idle || now.Sub(s.CreatedAt) > p.Absolute {
+		if _, err := db.NewDelete().Model(s).WherePK().Exec(ctx); err != nil {
+			return nil, nil, fmt.Errorf("remove expired session: %w", err)
+		}
+		return nil, nil, ErrNoSession
+	}
+	u, err := Get(ctx, db, s.UserID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !u.Active() {
+		return nil, nil, ErrNoSession
+	}
+	if s.Flash != "" || now.Sub(s.LastSeenAt) >= touchEvery {
+		q := db.NewUpdate().Model(s).WherePK().Set("flash = ''")
+		if now.Sub(s.LastSeenAt) >= touchEvery {
+			q = q.Set("last_seen_at = ?", now)
+		}
+		if _, err := q.Exec(ctx); err != nil {
+			return nil, nil, fmt.Errorf("touch session: %w", err)
+		}
+	}
+	return s, u, nil
+}
+
+// SetFlash leaves a message for the next page the session's browser shows.
+func SetFlash(ctx context.Context, db bun.IDB, token, message string) error {
+	if _, err := db.NewUpdate().Table("sessions").Set("flash = ?", message).
+		Where("token_hash = ?", hashToken(token)).Exec(ctx); err != nil {
+		return fmt.Errorf("set flash: %w", err)
+	}
+	return nil
+}
+
+// SignOut ends the session for token, audited.
+func SignOut(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time, token string) error {
+	return database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewDelete().Table("sessions").Where("token_hash = ?", hashToken(token)).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("end session: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return audit.Record(ctx, tx, now, audit.Event{
+			Actor: actor, Action: "session.signed_out", EntityType: "user", EntityID: fmt.Sprint(actor.UserID),
+		})
+	})
+}
+
+// endSessions removes every session of a user and says how many there were.
+func endSessions(ctx context.Context, tx bun.IDB, userID int64) (int, error) {
+	res, err := tx.NewDelete().Table("sessions").Where("user_id = ?", userID).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("end sessions of user %d: %w", userID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("end sessions of user %d: %w", userID, err)
+	}
+	return int(n), nil
+}
+
+// CountSessions says how many live sessions a user has.
+func CountSessions(ctx context.Context, db bun.IDB, userID int64, now time.Time, p SessionPolicy) (int, error) {
+	n, err := db.NewSelect().Table("sessions").Where("user_id = ?", userID).
+		Where("last_seen_at > ?", now.Add(-p.Idle)).Where("created_at > ?", now.Add(-p.Absolute)).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count sessions of user %d: %w", userID, err)
+	}
+	return int(n), nil
+}
+
+// Sweep removes sessions past their timeouts and sign-in failures older than a day. Every instance
+// may run it; the deletes are idempotent.
+func Sweep(ctx context.Context, db bun.IDB, now time.Time, p SessionPolicy) (int, error) {
+	res, err := db.NewDelete().Table("sessions").
+		Where("last_seen_at < ? OR created_at < ?", now.Add(-p.Idle), now.Add(-p.Absolute)).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("sweep sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if _, err := db.NewDelete().Table("sign_in_failures").Where("attempted_at < ?", now.Add(-24*time.Hour)).Exec(ctx); err != nil {
+		return 0, fmt.Errorf("sweep sign-in failures: %w", err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,237 @@
+package app
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/nhs-esr/portal/app/audit"
+	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/problem"
+)
+
+// visit is what the guard learns about the browser behind a request.
+type visit struct {
+	token     string // session token from the cookie; "" when not signed in
+	user      *identity.User
+	flash     string
+	csrf      string // the token forms must send back
+	hadCookie bool   // a session cookie came with the request (it may have expired)
+}
+
+const visitKey = "visit"
+
+func (a *App) sessionCookieName() string {
+	if a.cfg.Secure() {
+		return "__Host-portal_session"
+	}
+	return "portal_session"
+}
+
+func (a *App) csrfCookieName() string {
+	if a.cfg.Secure() {
+		return "__Host-portal_csrf"
+	}
+	return "portal_csrf"
+}
+
+// guard wraps a route's handler: it reads the session, enforces the route's access rule, checks the
+// CSRF token on every unsafe method and marks signed-in pages as not to be stored.
+func (a *App) guard(r route) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if r.access.static {
+			return r.handler(c)
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		v, err := a.loadVisit(c)
+		if err != nil {
+			return err
+		}
+		if !r.access.public {
+			if v.user == nil {
+				return a.redirectToSignIn(c, v)
+			}
+			if !allows(r.access, v.user) {
+				return fmt.Errorf("%s %s needs one of the roles %v: %w", r.method, r.path, r.access.roles, problem.ErrForbidden)
+			}
+			if v.user.MustChangePassword && r.path != "/account/password" && r.path != "/sign-out" {
+				return c.Redirect("/account/password", fiber.StatusSeeOther)
+			}
+		}
+		if !safeMethod(c.Method()) && !a.csrfValid(c, v) {
+			return errCSRF
+		}
+		return r.handler(c)
+	}
+}
+
+// errCSRF is a form that came back without the token its page was given.
+var errCSRF = fiber.NewError(fiber.StatusForbidden, "This form has expired or was not sent from the portal. Go back, reload the page and try again.")
+
+func allows(ac access, u *identity.User) bool {
+	if ac.public || ac.signedIn {
+		return true
+	}
+	for _, r := range ac.roles {
+		if u.HasRole(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func safeMethod(m string) bool {
+	return m == fiber.MethodGet || m == fiber.MethodHead || m == fiber.MethodOptions
+}
+
+func (a *App) loadVisit(c *fiber.Ctx) (*visit, error) {
+	v := &visit{token: c.Cookies(a.sessionCookieName())}
+	v.hadCookie = v.token != ""
+	if v.token != "" {
+		s, u, err := identity.Lookup(c.UserContext(), a.db, v.token, a.now(), a.sessionPolicy())
+		switch {
+		case errors.Is(err, identity.ErrNoSession):
+			v.token = ""
+			a.clearCookie(c, a.sessionCookieName())
+		case err != nil:
+			return nil, err
+		default:
+			v.user, v.flash = u, s.Flash
+		}
+	}
+	if v.user != nil {
+		v.csrf = a.csrfToken("session:" + v.token)
+	} else {
+		anon := c.Cookies(a.csrfCookieName())
+		if anon == "" {
+			b := make([]byte, 32)
+			if _, err := rand.Read(b); err != nil {
+				return nil, fmt.Errorf("csrf cookie: %w", err)
+			}
+			anon = base64.RawURLEncoding.EncodeToString(b)
+			a.setCookie(c, a.csrfCookieName(), anon)
+		}
+		v.csrf = a.csrfToken("anonymous:" + anon)
+	}
+	c.Locals(visitKey, v)
+	return v, nil
+}
+
+func visitOf(c *fiber.Ctx) *visit {
+	if v, ok := c.Locals(visitKey).(*visit); ok {
+		return v
+	}
+	return &visit{}
+}
+
+// csrfToken binds a form token to the session (or, before sign-in, to a random cookie) with the
+// session secret, so nothing needs storing.
+func (a *App) csrfToken(binding string) string {
+	m := hmac.New(sha256.New, a.cfg.SessionSecret)
+	m.Write([]byte(binding))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func (a *App) csrfValid(c *fiber.Ctx, v *visit) bool {
+	sent := c.FormValue("_csrf")
+	if sent == "" {
+		sent = c.Get("X-CSRF-Token")
+	}
+	if v.user == nil && c.Cookies(a.csrfCookieName()) == "" {
+		return false
+	}
+	return sent != "" && hmac.Equal([]byte(sent), []byte(v.csrf))
+}
+
+func (a *App) setCookie(c *fiber.Ctx, name, value string) {
+	c.Cookie(&fiber.Cookie{
+		Name: name, Value: value, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: a.cfg.Secure(),
+	})
+}
+
+func (a *App) clearCookie(c *fiber.Ctx, name string) {
+	c.Cookie(&fiber.Cookie{
+		Name: name, Value: "", Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: a.cfg.Secure(),
+		Expires: time.Unix(0, 0), MaxAge: -1,
+	})
+}
+
+func (a *App) redirectToSignIn(c *fiber.Ctx, v *visit) error {
+	q := url.Values{}
+	if c.Method() == fiber.MethodGet && c.Path() != "/" {
+		q.Set("next", c.OriginalURL())
+	}
+	if v.hadCookie {
+		q.Set("expired", "1")
+	}
+	target := "/sign-in"
+	if len(q) > 0 {
+		target += "?" + q.Encode()
+	}
+	return c.Redirect(target, fiber.StatusSeeOther)
+}
+
+// safeNext keeps a post-sign-in redirect on this site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+// actor is who is making this request, for the audit trail.
+func (a *App) actor(c *fiber.Ctx) audit.Actor {
+	act := audit.Actor{Name: "anonymous", IP: c.IP(), RequestID: requestID(c)}
+	if u := visitOf(c).user; u != nil {
+		act.UserID, act.Name, act.OrganisationID = u.ID, u.Name, u.OrganisationID
+	}
+	return act
+}
+
+func (a *App) client(c *fiber.Ctx) identity.Client {
+	return identity.Client{IP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent)}
+}
+
+func requestID(c *fiber.Ctx) string {
+	if id, ok := c.Locals("requestid").(string); ok {
+		return id
+	}
+	return c.GetRespHeader(fiber.HeaderXRequestID)
+}
+
+// flash leaves a success message for the next page this browser shows.
+func (a *App) flash(c *fiber.Ctx, message string) error {
+	v := visitOf(c)
+	if v.token == "" {
+		return nil
+	}
+	return identity.SetFlash(c.UserContext(), a.db, v.token, message)
+}
+
+// accessLog writes one structured line a request: never the query string, which may hold tokens.
+func (a *App) accessLog(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	status := c.Response().StatusCode()
+	if err != nil {
+		// The error handler has not run yet; report the status it will choose.
+		status = statusFor(err)
+	}
+	attrs := []any{
+		"method", c.Method(), "path", c.Path(), "status", status,
+		"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", requestID(c), "ip", c.IP(),
+	}
+	if u := visitOf(c).user; u != nil {
+		attrs = append(attrs, "user_id", u.ID)
+	}
+	a.log.Info("request", attrs...)
+	return err
+}

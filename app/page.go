@@ -1,0 +1,44 @@
+package app
+
+import "github.com/nhs-esr/portal/forms"
+
+// Page is what every page's template receives, embedded in the page's own struct.
+type Page struct {
+	Title     string       // the page's own title; the layout adds the service name and "Error: " when Errors.Any()
+	User      *CurrentUser // nil when nobody is signed in
+	Nav       []NavItem    // role-aware header navigation
+	CSRFToken string       // goes in a hidden "_csrf" field of every form that posts
+	Flash     string       // a success message shown once in a notification banner
+	RequestID string
+	Errors    forms.Errors // drives the error summary
+	Path      string       // the current URL path, to mark the current navigation item
+}
+
+// CurrentUser is the signed-in user as the layout shows them.
+type CurrentUser struct {
+	ID               int64
+	Name             string
+	Email            string
+	OrganisationName string
+	Roles            []string // role names, e.g. "central_team"
+}
+
+// HasRole reports whether the signed-in user holds role.
+func (u *CurrentUser) HasRole(role string) bool {
+	if u == nil {
+		return false
+	}
+	for _, r := range u.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// NavItem is one link in the header navigation.
+type NavItem struct {
+	Label   string
+	Href    string
+	Current bool
+}

@@ -1,0 +1,52 @@
+package app
+
+import (
+	"bytes"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/forms"
+)
+
+// page builds the part of every page that the layout needs.
+func (a *App) page(c *fiber.Ctx, title string) Page {
+	v := visitOf(c)
+	p := Page{Title: title, CSRFToken: v.csrf, Flash: v.flash, RequestID: requestID(c), Path: c.Path()}
+	if u := v.user; u != nil {
+		p.User = &CurrentUser{ID: u.ID, Name: u.Name, Email: u.Email, OrganisationName: u.OrganisationName, Roles: u.Roles}
+		p.Nav = navFor(u, c.Path())
+	}
+	return p
+}
+
+// navFor is the header navigation a user's roles open.
+func navFor(u *identity.User, path string) []NavItem {
+	items := []NavItem{{Label: "Home", Href: "/"}}
+	if u.HasRole(identity.RoleAdmin) {
+		items = append(items, NavItem{Label: "Users", Href: "/admin/users"}, NavItem{Label: "Audit trail", Href: "/admin/audit"})
+	}
+	items = append(items, NavItem{Label: "Change password", Href: "/account/password"})
+	for i := range items {
+		h := items[i].Href
+		items[i].Current = path == h || (h != "/" && len(path) > len(h) && path[:len(h)+1] == h+"/")
+	}
+	return items
+}
+
+// render writes a page with a status. The template runs into a buffer first, so a failure never
+// sends half a page.
+func (a *App) render(c *fiber.Ctx, status int, name string, data any) error {
+	var buf bytes.Buffer
+	if err := a.views.Render(&buf, name, data); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.Status(status).Send(buf.Bytes())
+}
+
+// invalid re-renders a form's page with status 422 and its errors.
+func (a *App) invalid(c *fiber.Ctx, name string, p *Page, errs forms.Errors, data any) error {
+	p.Errors = errs
+	return a.render(c, fiber.StatusUnprocessableEntity, name, data)
+}

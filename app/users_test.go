@@ -1,0 +1,159 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/nhs-esr/portal/app/audit"
+	"github.com/nhs-esr/portal/app/identity"
+)
+
+func firstOrgID(t *testing.T, p *testPortal) int64 {
+	t.Helper()
+	var id int64
+	if err := p.db.DB.NewSelect().Table("organisations").Column("id").Order("id").Limit(1).Scan(context.Background(), &id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestAdminCreatesUser(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	admin := p.as(p.users[identity.RoleAdmin])
+	org := fmt.Sprint(firstOrgID(t, p))
+
+	// Bad input comes back with 422, the summary, inline errors and what was typed.
+	res := admin.post("/admin/users", url.Values{"name": {"Nia Evans"}, "email": {"nia.evans@"}, "organisation_id": {org}})
+	mustStatus(t, res, 422, "invalid user")
+	for _, want := range []string{"There is a problem", `href="#email"`, `href="#roles"`, `value="Nia Evans"`, `value="nia.evans@"`, "Select at least one role"} {
+		if !strings.Contains(res.body, want) {
+			t.Errorf("422 page lacks %q", want)
+		}
+	}
+
+	res = admin.post("/admin/users", url.Values{"name": {"Nia Evans"}, "email": {"Nia.Evans@test.nhs.uk"}, "organisation_id": {org},
+		"roles": {identity.RoleRequester, identity.RoleNSIGMember}})
+	mustStatus(t, res, 200, "create user")
+	m := regexp.MustCompile(`[a-zA-Z2-9]{5}-[a-zA-Z2-9]{5}-[a-zA-Z2-9]{5}-[a-zA-Z2-9]{5}`).FindString(res.body)
+	if m == "" {
+		t.Fatalf("the one-time password is not shown:\n%s", excerpt(res.body))
+	}
+
+	// The same email in another case is refused.
+	res = admin.post("/admin/users", url.Values{"name": {"Someone Else"}, "email": {"nia.evans@TEST.nhs.uk"}, "organisation_id": {org}, "roles": {identity.RoleRequester}})
+	mustStatus(t, res, 422, "duplicate email")
+	if !strings.Contains(res.body, "A user with this email address already exists") {
+		t.Error("duplicate email message missing")
+	}
+
+	// The new user signs in with the one-time password and must choose a new one first.
+	b := p.anonymous()
+	mustStatus(t, b.signIn("nia.evans@test.nhs.uk", m), 303, "sign in with one-time password")
+	res = b.get("/")
+	if res.status != 303 || res.header.Get("Location") != "/account/password" {
+		t.Fatalf("must change password: %d %s", res.status, res.header.Get("Location"))
+	}
+	res = b.post("/account/password", url.Values{"current_password": {m}, "new_password": {"a brand new passphrase"}, "confirm_password": {"a brand new passphrase"}})
+	mustStatus(t, res, 303, "change password")
+	res = b.get("/")
+	mustStatus(t, res, 200, "home after changing password")
+	if !strings.Contains(res.body, "Your password has been changed") {
+		t.Error("no confirmation after changing password")
+	}
+
+	events, _, err := audit.List(context.Background(), p.db.DB, audit.Filter{Action: "user.created"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range events {
+		if strings.Contains(string(e.After), "Nia.Evans@test.nhs.uk") {
+			found = true
+			if strings.Contains(string(e.After), "argon2") || strings.Contains(string(e.After), m) {
+				t.Error("the audit row holds a password or its hash")
+			}
+		}
+	}
+	if !found {
+		t.Error("user creation not audited")
+	}
+}
+
+func TestAdminEditsUserWithConflictDetection(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	admin := p.as(p.users[identity.RoleAdmin])
+	u := p.createUser("edit.me@test.nhs.uk", "Edit Me", identity.RoleRequester)
+	org := fmt.Sprint(firstOrgID(t, p))
+
+	res := admin.get(userPath(u, "/edit"))
+	mustStatus(t, res, 200, "edit form")
+	if !strings.Contains(res.body, `value="Edit Me"`) {
+		t.Error("edit form does not show the current name")
+	}
+	form := url.Values{"name": {"Edited Name"}, "email": {u.Email}, "organisation_id": {org},
+		"roles": {identity.RoleRequester, identity.RoleFunctionalAccountManager}, "version": {"1"}}
+	mustStatus(t, admin.post(userPath(u, ""), form), 303, "save")
+	res = admin.get(userPath(u, ""))
+	if !strings.Contains(res.body, "Edited Name") || !strings.Contains(res.body, "Functional account manager") {
+		t.Errorf("changes not shown:\n%s", excerpt(res.body))
+	}
+	// Someone else saves from the same (now stale) form: refused with 409.
+	form.Set("name", "Overwritten")
+	mustStatus(t, admin.post(userPath(u, ""), form), 409, "stale save")
+	got, err := identity.Get(context.Background(), p.db.DB, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "Edited Name" {
+		t.Fatalf("a stale form overwrote the user: %q", got.Name)
+	}
+	roles, _, err := audit.List(context.Background(), p.db.DB, audit.Filter{Action: "user.roles_changed", EntityID: fmt.Sprint(u.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(roles) != 1 {
+		t.Fatalf("role change audited %d times, want 1", len(roles))
+	}
+}
+
+func TestAdminResetsPassword(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	admin := p.as(p.users[identity.RoleAdmin])
+	u := p.createUser("forgetful@test.nhs.uk", "Forgetful User", identity.RoleRequester)
+	session := p.as(u)
+	res := admin.post(userPath(u, "/reset-password"), url.Values{"version": {"1"}})
+	mustStatus(t, res, 200, "reset")
+	temp := regexp.MustCompile(`[a-zA-Z2-9]{5}-[a-zA-Z2-9]{5}-[a-zA-Z2-9]{5}-[a-zA-Z2-9]{5}`).FindString(res.body)
+	if temp == "" {
+		t.Fatal("no temporary password shown")
+	}
+	if res := session.get("/"); res.status != 303 {
+		t.Error("the user's session survived a password reset")
+	}
+	mustStatus(t, p.anonymous().signIn(u.Email, testPassword), 422, "old password")
+	mustStatus(t, p.anonymous().signIn(u.Email, temp), 303, "temporary password")
+}
+
+func TestAuditTrailPage(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	p.anonymous().signIn(p.users[identity.RoleRequester].Email, "a wrong password")
+	admin := p.as(p.users[identity.RoleAdmin])
+	res := admin.get("/admin/audit?action=session.sign_in_failed")
+	mustStatus(t, res, 200, "audit trail")
+	if !strings.Contains(res.body, "session.sign_in_failed") || !strings.Contains(res.body, "wrong password") {
+		t.Errorf("failed sign-in not listed:\n%s", excerpt(res.body))
+	}
+	res = admin.get("/admin/audit?from-day=31&from-month=2&from-year=2026")
+	mustStatus(t, res, 422, "impossible date")
+	if !strings.Contains(res.body, `href="#from-day"`) || !strings.Contains(res.body, `value="31"`) {
+		t.Error("the date error is not shown with what was typed")
+	}
+}

@@ -1,0 +1,371 @@
+// Command portal runs the ESR Enhancement & NSIG Governance Portal: the web server and the commands
+// that look after its database. Everything it needs is built in here and passed down; nothing is
+// global.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // Europe/London must resolve on machines without a zoneinfo database
+
+	"github.com/uptrace/bun"
+
+	"github.com/nhs-esr/portal/app"
+	"github.com/nhs-esr/portal/app/audit"
+	"github.com/nhs-esr/portal/app/config"
+	"github.com/nhs-esr/portal/app/database"
+	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/organisation"
+	"github.com/nhs-esr/portal/app/seed"
+	"github.com/nhs-esr/portal/migrations"
+)
+
+const usage = `portal — the ESR Enhancement & NSIG Governance Portal
+
+Usage:
+  portal serve [--no-migrate]          serve the portal on PORTAL_ADDR (applies pending migrations first)
+  portal migrate up|down|status        apply pending migrations, roll back the last group, or list them
+  portal user create --email E --name N --org ODS --role R [--role R …]
+                                       add a user; the password is read from standard input when it is
+                                       piped in, otherwise one is generated and printed once
+  portal seed --demo                   add the demo organisations, NSIGs and one user per role (idempotent)
+  portal audit verify                  check the audit trail's hash chain; exit 1 at the first broken row
+  portal help                          show this help
+
+Configuration comes from environment variables; see README.md. Without DATABASE_URL the portal runs
+its own PostgreSQL cluster under PORTAL_DATA_DIR (default ./data).
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "--help" || args[0] == "-h" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "portal: configuration: %v\n", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var cmdErr error
+	switch args[0] {
+	case "serve":
+		cmdErr = serve(ctx, cfg, log, args[1:])
+	case "migrate":
+		cmdErr = migrateCmd(ctx, cfg, log, args[1:], stdout)
+	case "user":
+		cmdErr = userCmd(ctx, cfg, log, args[1:], stdin, stdout)
+	case "seed":
+		cmdErr = seedCmd(ctx, cfg, log, args[1:], stdout)
+	case "audit":
+		var code int
+		code, cmdErr = auditCmd(ctx, cfg, log, args[1:], stdout)
+		if cmdErr == nil {
+			return code
+		}
+	default:
+		fmt.Fprintf(stderr, "portal: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if cmdErr != nil {
+		var ue usageError
+		if errors.As(cmdErr, &ue) {
+			fmt.Fprintf(stderr, "portal: %v\n\n%s", cmdErr, usage)
+			return 2
+		}
+		fmt.Fprintf(stderr, "portal: %v\n", cmdErr)
+		return 1
+	}
+	return 0
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openDatabase connects to DATABASE_URL, or starts (or joins) the private cluster under the data
+// directory. The returned function closes the connection and stops a cluster this process started.
+func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger) (*bun.DB, func(), error) {
+	if cfg.DatabaseURL != "" {
+		db, err := database.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		return db, func() { _ = db.Close() }, nil
+	}
+	start := time.Now()
+	cluster, err := database.StartCluster(ctx, database.ClusterOptions{
+		Dir: filepath.Join(cfg.DataDir, "postgres"), Fsync: true, Logger: log,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	log.Info("private PostgreSQL cluster ready", "dir", filepath.Join(cfg.DataDir, "postgres"),
+		"first_run", cluster.Initialised(), "took", time.Since(start).Round(time.Millisecond).String())
+	db, err := database.Open(ctx, cluster.URL())
+	if err != nil {
+		_ = cluster.Stop()
+		return nil, nil, err
+	}
+	return db, func() {
+		_ = db.Close()
+		if err := cluster.Stop(); err != nil {
+			log.Error("stop PostgreSQL", "err", err)
+		}
+	}, nil
+}
+
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	noMigrate := fs.Bool("no-migrate", !cfg.AutoMigrate, "do not apply pending migrations at start")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if err := cfg.LoadSessionSecret(); err != nil {
+		return err
+	}
+	db, closeDB, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	migrator, err := database.NewMigrator(db, migrations.FS)
+	if err != nil {
+		return err
+	}
+	if !*noMigrate {
+		applied, err := migrator.Up(ctx)
+		if err != nil {
+			return err
+		}
+		if len(applied) > 0 {
+			log.Info("applied migrations", "count", len(applied), "names", strings.Join(applied, ", "))
+		}
+	}
+	a, err := app.New(app.Deps{Config: cfg, DB: db, Logger: log, Migrator: migrator})
+	if err != nil {
+		return err
+	}
+	return a.Serve(ctx)
+}
+
+func withMigratedDB(ctx context.Context, cfg *config.Config, log *slog.Logger, fn func(db *bun.DB) error) error {
+	db, closeDB, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	migrator, err := database.NewMigrator(db, migrations.FS)
+	if err != nil {
+		return err
+	}
+	if _, err := migrator.Up(ctx); err != nil {
+		return err
+	}
+	return fn(db)
+}
+
+func migrateCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) != 1 || (args[0] != "up" && args[0] != "down" && args[0] != "status") {
+		return usageError{"migrate needs one of: up, down, status"}
+	}
+	db, closeDB, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	m, err := database.NewMigrator(db, migrations.FS)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "up":
+		names, err := m.Up(ctx)
+		if err != nil {
+			return err
+		}
+		if len(names) == 0 {
+			fmt.Fprintln(out, "No pending migrations.")
+		}
+		for _, n := range names {
+			fmt.Fprintf(out, "applied %s\n", n)
+		}
+	case "down":
+		names, err := m.Down(ctx)
+		if err != nil {
+			return err
+		}
+		if len(names) == 0 {
+			fmt.Fprintln(out, "Nothing to roll back.")
+		}
+		for _, n := range names {
+			fmt.Fprintf(out, "rolled back %s\n", n)
+		}
+	case "status":
+		st, err := m.Status(ctx)
+		if err != nil {
+			return err
+		}
+		for _, s := range st {
+			state := "pending"
+			if s.Applied {
+				state = fmt.Sprintf("applied (group %d)", s.GroupID)
+			}
+			fmt.Fprintf(out, "%-16s %-40s %s\n", s.Name, s.Comment, state)
+		}
+	}
+	return nil
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func userCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string, stdin io.Reader, out io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usageError{"user needs a subcommand: create"}
+	}
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	email := fs.String("email", "", "email address")
+	name := fs.String("name", "", "full name")
+	ods := fs.String("org", "", "ODS code of the user's organisation")
+	var roles multiFlag
+	fs.Var(&roles, "role", "a role (repeat for several): "+roleNames())
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError{err.Error()}
+	}
+	if *email == "" || *name == "" || *ods == "" || len(roles) == 0 {
+		return usageError{"user create needs --email, --name, --org and at least one --role"}
+	}
+	for _, r := range roles {
+		if !identity.IsRole(r) {
+			return usageError{fmt.Sprintf("unknown role %q; roles are: %s", r, roleNames())}
+		}
+	}
+	password, generated, err := readPassword(stdin)
+	if err != nil {
+		return err
+	}
+	if len(password) < identity.MinPasswordLength {
+		return fmt.Errorf("the password must be %d characters or more", identity.MinPasswordLength)
+	}
+	return withMigratedDB(ctx, cfg, log, func(db *bun.DB) error {
+		org, err := organisation.GetByODS(ctx, db, strings.ToUpper(*ods))
+		if err != nil {
+			return fmt.Errorf("no organisation with ODS code %s: %w", *ods, err)
+		}
+		u, err := identity.Create(ctx, db, audit.Actor{Name: "system (command line)"}, time.Now(), identity.NewUser{
+			Email: *email, Name: *name, OrganisationID: org.ID, Roles: roles, Password: password, MustChangePassword: generated,
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "Created user %d: %s <%s>, %s, roles %s\n", u.ID, u.Name, u.Email, org.Name, strings.Join(u.Roles, ", "))
+		if generated {
+			fmt.Fprintf(out, "Password (shown once; they must change it when they first sign in): %s\n", password)
+		}
+		return nil
+	})
+}
+
+// readPassword reads the first line of stdin when it is piped in; otherwise (a terminal, or nothing
+// piped) it generates one.
+func readPassword(stdin io.Reader) (string, bool, error) {
+	if f, ok := stdin.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p, err := identity.GeneratePassword()
+			return p, true, err
+		}
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", false, fmt.Errorf("read password: %w", err)
+	}
+	if line = strings.TrimRight(line, "\r\n"); line != "" {
+		return line, false, nil
+	}
+	p, err := identity.GeneratePassword()
+	return p, true, err
+}
+
+func roleNames() string {
+	names := make([]string, 0, len(identity.Roles))
+	for _, r := range identity.Roles {
+		names = append(names, r.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func seedCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	demo := fs.Bool("demo", false, "add the demo data")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if !*demo {
+		return usageError{"seed needs --demo"}
+	}
+	return withMigratedDB(ctx, cfg, log, func(db *bun.DB) error {
+		accounts, err := seed.Demo(ctx, db, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "\nDemo data is ready. Sign in at %s with any of these accounts (password: %s):\n\n", cfg.BaseURL, seed.DemoPassword)
+		for _, a := range accounts {
+			fmt.Fprintf(out, "  %-28s %-38s %s\n", identity.RoleTitle(a.Role), a.Email, a.Name)
+		}
+		fmt.Fprintln(out)
+		return nil
+	})
+}
+
+func auditCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string, out io.Writer) (int, error) {
+	if len(args) != 1 || args[0] != "verify" {
+		return 2, usageError{"audit needs a subcommand: verify"}
+	}
+	code := 0
+	err := withMigratedDB(ctx, cfg, log, func(db *bun.DB) error {
+		n, brk, err := audit.Verify(ctx, db)
+		if err != nil {
+			return err
+		}
+		if brk != nil {
+			fmt.Fprintf(out, "Audit trail BROKEN at row %d: %s (%d rows checked before it)\n", brk.ID, brk.Reason, n)
+			code = 1
+			return nil
+		}
+		fmt.Fprintf(out, "Audit trail intact: %d rows checked.\n", n)
+		return nil
+	})
+	return code, err
+}
