@@ -433,7 +433,7 @@ func expectOneRow(res sql.Result, err error, id int64) error {
 
 func setRoles(ctx context.Context, tx bun.Tx, userID int64, roles []string, now time.Time) error {
 	if _, err := tx.NewDelete().Table("user_roles").Where("user_id = ?", userID).
-		Where("role NOT IN (?)", bun.In(append([]string{""}, roles...))).Exec(ctx); err != nil {
+		Where("role NOT IN (?)", bun.List(append([]string{""}, roles...))).Exec(ctx); err != nil {
 		return fmt.Errorf("remove roles of user %d: %w", userID, err)
 	}
 	for _, r := range roles {
