@@ -324,6 +324,35 @@ func TestPagesAreSelfContained(t *testing.T) {
 	}
 }
 
+// TestViewsHaveNoInlineScriptOrStyle reads every template for what the content security policy blocks.
+func TestViewsHaveNoInlineScriptOrStyle(t *testing.T) {
+	forbidden := []*regexp.Regexp{
+		regexp.MustCompile(`<script(?:\s(?:[^s>]|s[^r])*)?>`), // a script without src
+		regexp.MustCompile(`\sstyle=`),
+		regexp.MustCompile(`<style`),
+		regexp.MustCompile(`\son[a-z]+=`),
+		regexp.MustCompile(`javascript:`),
+	}
+	err := fs.WalkDir(views.FS, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		src, err := fs.ReadFile(views.FS, name)
+		if err != nil {
+			return err
+		}
+		for _, re := range forbidden {
+			if m := re.Find(src); m != nil {
+				t.Errorf("%s contains %q", name, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestRenderUnknownPage(t *testing.T) {
 	r := newTestRenderer(t)
 	var buf bytes.Buffer
