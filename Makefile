@@ -15,13 +15,16 @@ build: assets
 	$(GO) build -o $(BIN) ./cmd/portal
 
 # The NHS design system comes from npm; only the files the portal serves are copied into public/vendor
-# (git-ignored) so that they are embedded into the binary.
+# (git-ignored) so that they are embedded into the binary. Its CSS loads the Frutiger font from
+# assets.nhs.uk; the portal serves nothing from elsewhere (its CSP says font-src 'self'), so those
+# @font-face rules are dropped and text falls back to Arial, as the design system intends offline.
 assets: $(VENDOR)/.stamp
 
-$(VENDOR)/.stamp: package.json package-lock.json
+$(VENDOR)/.stamp: package.json package-lock.json Makefile
 	npm ci --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
-	cp $(NHSUK)/nhsuk-frontend.min.css $(NHSUK)/nhsuk-frontend.min.js $(VENDOR)/
+	sed -E 's/@font-face\{[^}]*assets\.nhs\.uk[^}]*\}//g' $(NHSUK)/nhsuk-frontend.min.css > $(VENDOR)/nhsuk-frontend.min.css
+	cp $(NHSUK)/nhsuk-frontend.min.js $(VENDOR)/
 	cp -r $(NHSUK)/assets $(VENDOR)/assets
 	touch $@
 

@@ -85,7 +85,7 @@ func roleOptions() []Option {
 type userFormPage struct {
 	Page
 	Form                forms.User
-	User                *identity.User // nil when creating
+	Subject             *identity.User // the user being changed; nil when adding one
 	OrganisationOptions []Option
 	RoleOptions         []Option
 }
@@ -99,7 +99,7 @@ func (a *App) userFormPage(c *fiber.Ctx, title string, f forms.User, u *identity
 	for _, o := range orgs {
 		opts = append(opts, Option{Value: strconv.FormatInt(o.ID, 10), Label: fmt.Sprintf("%s (%s) – %s", o.Name, o.ODSCode, o.RegionName)})
 	}
-	return &userFormPage{Page: a.page(c, title), Form: f, User: u, OrganisationOptions: opts, RoleOptions: roleOptions()}, nil
+	return &userFormPage{Page: a.page(c, title), Form: f, Subject: u, OrganisationOptions: opts, RoleOptions: roleOptions()}, nil
 }
 
 func (a *App) userNew(c *fiber.Ctx) error {
@@ -112,7 +112,7 @@ func (a *App) userNew(c *fiber.Ctx) error {
 
 type userCreatedPage struct {
 	Page
-	User     *identity.User
+	Subject  *identity.User
 	Password string
 }
 
@@ -152,12 +152,12 @@ func (a *App) userCreate(c *fiber.Ctx) error {
 		return err
 	}
 	// The one-time password is shown once, on this response, and stored nowhere.
-	return a.render(c, fiber.StatusOK, "users/created", &userCreatedPage{Page: a.page(c, "User added"), User: u, Password: password})
+	return a.render(c, fiber.StatusOK, "users/created", &userCreatedPage{Page: a.page(c, "User added"), Subject: u, Password: password})
 }
 
 type userShowPage struct {
 	Page
-	User     *identity.User
+	Subject  *identity.User
 	Details  []SummaryRow
 	Sessions int
 	Events   []audit.Row
@@ -201,7 +201,7 @@ func (a *App) userShow(c *fiber.Ctx) error {
 		{Key: "Last signed in", Value: lastSignIn},
 		{Key: "User ID", Value: strconv.FormatInt(u.ID, 10)},
 	}
-	return a.render(c, fiber.StatusOK, "users/show", &userShowPage{Page: a.page(c, u.Name), User: u, Details: details, Sessions: n, Events: events})
+	return a.render(c, fiber.StatusOK, "users/show", &userShowPage{Page: a.page(c, u.Name), Subject: u, Details: details, Sessions: n, Events: events})
 }
 
 func (a *App) userEdit(c *fiber.Ctx) error {
@@ -289,7 +289,7 @@ func (a *App) userEnable(c *fiber.Ctx) error {
 
 type passwordResetPage struct {
 	Page
-	User     *identity.User
+	Subject  *identity.User
 	Password string
 }
 
@@ -306,7 +306,7 @@ func (a *App) userResetPassword(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.render(c, fiber.StatusOK, "users/password_reset", &passwordResetPage{Page: a.page(c, "Password reset"), User: u, Password: password})
+	return a.render(c, fiber.StatusOK, "users/password_reset", &passwordResetPage{Page: a.page(c, "Password reset"), Subject: u, Password: password})
 }
 
 func contains(list []string, s string) bool {

@@ -93,6 +93,13 @@ func TestAdminEditsUserWithConflictDetection(t *testing.T) {
 
 	res := admin.get(userPath(u, "/edit"))
 	mustStatus(t, res, 200, "edit form")
+	// The page is about another user, but the header still names who is signed in.
+	for _, path := range []string{userPath(u, "/edit"), userPath(u, ""), "/admin/users/new"} {
+		body := admin.get(path).body
+		if want := "Signed in as </span>" + p.users[identity.RoleAdmin].Name; !strings.Contains(body, want) {
+			t.Errorf("%s: header does not name the signed-in administrator", path)
+		}
+	}
 	if !strings.Contains(res.body, `value="Edit Me"`) {
 		t.Error("edit form does not show the current name")
 	}
