@@ -306,7 +306,7 @@ func SetStatus(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time
 		return audit.Record(ctx, tx, now, audit.Event{
 			Actor: actor, Action: action, EntityType: "user", EntityID: fmt.Sprint(id),
 			Before: map[string]any{"status": before.Status},
-			After:  map[string]any{"status": status, "sessions_ended": ended},
+			After:  map[string]any{"status": status, "devices_signed_out": ended},
 		})
 	})
 	if err != nil {
@@ -344,7 +344,7 @@ func ResetPassword(ctx context.Context, db *bun.DB, actor audit.Actor, now time.
 		}
 		return audit.Record(ctx, tx, now, audit.Event{
 			Actor: actor, Action: "user.password_reset", EntityType: "user", EntityID: fmt.Sprint(id),
-			After: map[string]any{"must_change": true, "sessions_ended": ended},
+			After: map[string]any{"must_change": true, "devices_signed_out": ended},
 		})
 	})
 	if err != nil {
@@ -392,7 +392,7 @@ func ChangePassword(ctx context.Context, db *bun.DB, actor audit.Actor, now time
 		}
 		return audit.Record(ctx, tx, now, audit.Event{
 			Actor: actor, Action: "user.password_changed", EntityType: "user", EntityID: fmt.Sprint(userID),
-			After: map[string]any{"sessions_ended": ended},
+			After: map[string]any{"devices_signed_out": ended},
 		})
 	})
 	if err != nil {
