@@ -1,11 +1,13 @@
 package app
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/identity"
 )
 
@@ -161,6 +163,13 @@ func TestDisableEndsSessionsAndSignIn(t *testing.T) {
 		if res := s.get("/"); res.status != 303 {
 			t.Errorf("session %d still works after disable: %d", i+1, res.status)
 		}
+	}
+	events, _, err := audit.List(t.Context(), p.db.DB, audit.Filter{Action: "user.disabled", EntityID: fmt.Sprint(victim.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || !strings.Contains(string(events[0].After), `"devices_signed_out": 2`) {
+		t.Errorf("the disable is not audited with the two devices signed out: %v", events)
 	}
 	res = p.anonymous().signIn(victim.Email, testPassword)
 	mustStatus(t, res, 422, "disabled user signing in")
