@@ -71,6 +71,9 @@ func startLivePortal(t *testing.T) *livePortal {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := seed.Requests(t.Context(), tdb.DB, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	// Warnings and errors (a 500 logs its cause) go to the test log; the access log does not.
 	logger := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := New(Deps{Config: cfg, DB: tdb.DB, Logger: logger, Migrator: migrator})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/notify"
 	"github.com/nhs-esr/portal/app/problem"
 )
 
@@ -25,6 +26,7 @@ type visit struct {
 	flash     string
 	csrf      string // the token forms must send back
 	hadCookie bool   // a session cookie came with the request (it may have expired)
+	unread    int    // unread notifications, for the header
 }
 
 const visitKey = "visit"
@@ -105,6 +107,9 @@ func (a *App) loadVisit(c *fiber.Ctx) (*visit, error) {
 			return nil, err
 		default:
 			v.user, v.flash = u, s.Flash
+			if v.unread, err = notify.Unread(c.UserContext(), a.db, u.ID); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if v.user != nil {

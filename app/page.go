@@ -12,6 +12,7 @@ type Page struct {
 	RequestID string
 	Errors    forms.Errors // drives the error summary
 	Path      string       // the current URL path, to mark the current navigation item
+	Unread    int          // the signed-in user's unread notifications, for the header
 }
 
 // CurrentUser is the signed-in user as the layout shows them.

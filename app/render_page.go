@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -16,20 +17,38 @@ func (a *App) page(c *fiber.Ctx, title string) Page {
 	if u := v.user; u != nil {
 		p.User = &CurrentUser{ID: u.ID, Name: u.Name, Email: u.Email, OrganisationName: u.OrganisationName, Roles: u.Roles}
 		p.Nav = navFor(u, c.Path())
+		p.Unread = v.unread
 	}
 	return p
 }
 
 // navFor is the header navigation a user's roles open.
 func navFor(u *identity.User, path string) []NavItem {
-	items := []NavItem{{Label: "Home", Href: "/"}}
+	items := []NavItem{{Label: "Home", Href: "/"}, {Label: "Requests", Href: "/requests"}}
+	if u.HasRole(identity.RoleRequester) || u.HasRole(identity.RoleNSIGMember) {
+		items = append(items, NavItem{Label: "Raise a request", Href: "/requests/new"})
+	}
+	if u.HasRole(identity.RoleCentralTeam) {
+		items = append(items, NavItem{Label: "Triage", Href: "/triage"})
+	}
 	if u.HasRole(identity.RoleAdmin) {
-		items = append(items, NavItem{Label: "Users", Href: "/admin/users"}, NavItem{Label: "Audit trail", Href: "/admin/audit"})
+		items = append(items, NavItem{Label: "Users", Href: "/admin/users"}, NavItem{Label: "Audit trail", Href: "/admin/audit"}, NavItem{Label: "Emails", Href: "/admin/mail"})
 	}
 	items = append(items, NavItem{Label: "Change password", Href: "/account/password"})
+	if strings.HasPrefix(path, "/requests/drafts/") {
+		path = "/requests/new" // the question pages of raising a request
+	}
 	for i := range items {
 		h := items[i].Href
 		items[i].Current = path == h || (h != "/" && len(path) > len(h) && path[:len(h)+1] == h+"/")
+	}
+	// The most specific match wins: on /requests/new only "Raise a request" is current.
+	for i := range items {
+		for j := range items {
+			if i != j && items[i].Current && items[j].Current && len(items[j].Href) > len(items[i].Href) {
+				items[i].Current = false
+			}
+		}
 	}
 	return items
 }

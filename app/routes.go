@@ -63,6 +63,42 @@ func (a *App) routeTable() []route {
 		{"GET", "/account/password", signedIn, a.passwordEdit},
 		{"POST", "/account/password", signedIn, a.passwordUpdate},
 
+		// Requests. Fixed paths come before /requests/:ref.
+		{"GET", "/requests", signedIn, a.requestsIndex},
+		{"GET", "/requests/export.csv", signedIn, a.requestsExportCSV},
+		{"GET", "/requests/export.xlsx", signedIn, a.requestsExportXLSX},
+		{"GET", "/triage", roles(central), a.triageIndex},
+		// Raising an enhancement request: a start page, question pages kept in a draft, check your
+		// answers, then the confirmation. Fixed paths, so before /requests/:ref.
+		{"GET", "/requests/new", roles(requester, nsigMember), a.requestNew},
+		{"GET", "/requests/similar", signedIn, a.requestsSimilar},
+		{"POST", "/requests/drafts", roles(requester, nsigMember), a.draftCreate},
+		{"GET", "/requests/drafts/:id/title", roles(requester, nsigMember), a.draftTitleEdit},
+		{"POST", "/requests/drafts/:id/title", roles(requester, nsigMember), a.draftTitleUpdate},
+		{"GET", "/requests/drafts/:id/details", roles(requester, nsigMember), a.draftDetailsEdit},
+		{"POST", "/requests/drafts/:id/details", roles(requester, nsigMember), a.draftDetailsUpdate},
+		{"GET", "/requests/drafts/:id/affected", roles(requester, nsigMember), a.draftAffectedEdit},
+		{"POST", "/requests/drafts/:id/affected", roles(requester, nsigMember), a.draftAffectedUpdate},
+		{"GET", "/requests/drafts/:id/urgency", roles(requester, nsigMember), a.draftUrgencyEdit},
+		{"POST", "/requests/drafts/:id/urgency", roles(requester, nsigMember), a.draftUrgencyUpdate},
+		{"GET", "/requests/drafts/:id/check", roles(requester, nsigMember), a.draftCheck},
+		{"POST", "/requests/drafts/:id/submit", roles(requester, nsigMember), a.draftSubmit},
+		{"GET", "/requests/:ref/raised", roles(requester, nsigMember), a.requestRaised},
+		{"GET", "/requests/:ref", signedIn, a.requestShow},
+		{"GET", "/requests/:ref/actions/:name", roles(requester, nsigMember, central), a.requestActionShow},
+		{"POST", "/requests/:ref/actions/:name", roles(requester, nsigMember, central), a.requestActionApply},
+		{"POST", "/requests/:ref/comments", signedIn, a.requestComment},
+		{"POST", "/requests/:ref/support", roles(requester, nsigMember), a.requestSupport},
+		{"POST", "/requests/:ref/follow", signedIn, a.requestFollow},
+		{"POST", "/requests/:ref/assign", roles(central), a.requestAssign},
+
+		// Notifications.
+		{"GET", "/notifications", signedIn, a.notificationsIndex},
+		{"POST", "/notifications/read-all", signedIn, a.notificationsReadAll},
+		{"POST", "/notifications/:id/read", signedIn, a.notificationRead},
+		{"GET", "/account/notifications", signedIn, a.notificationSettingsEdit},
+		{"POST", "/account/notifications", signedIn, a.notificationSettingsUpdate},
+
 		// Administration.
 		{"GET", "/admin/users", roles(admin), a.usersIndex},
 		{"GET", "/admin/users/new", roles(admin), a.userNew},
@@ -74,6 +110,8 @@ func (a *App) routeTable() []route {
 		{"POST", "/admin/users/:id/enable", roles(admin), a.userEnable},
 		{"POST", "/admin/users/:id/reset-password", roles(admin), a.userResetPassword},
 		{"GET", "/admin/audit", roles(admin), a.auditIndex},
+		{"GET", "/admin/mail", roles(admin), a.mailIndex},
+		{"GET", "/admin/mail/:id", roles(admin), a.mailShow},
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/nhs-esr/portal/app/config"
 	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/workday"
 	"github.com/nhs-esr/portal/forms"
 	"github.com/nhs-esr/portal/public"
 	"github.com/nhs-esr/portal/views"
@@ -35,6 +36,8 @@ type Deps struct {
 	Now func() time.Time
 	// Throttle limits failed sign-ins; the zero value means identity.DefaultThrottle.
 	Throttle identity.Throttle
+	// Calendar is the working-day calendar; nil means the England and Wales one.
+	Calendar *workday.Calendar
 }
 
 // App is the portal's web application.
@@ -45,6 +48,7 @@ type App struct {
 	migrator *database.Migrator
 	now      func() time.Time
 	throttle identity.Throttle
+	calendar *workday.Calendar
 	validate *forms.Validator
 	views    *Renderer
 	assets   *Assets
@@ -68,7 +72,11 @@ func New(d Deps) (*App, error) {
 		migrator: d.Migrator,
 		now:      d.Now,
 		throttle: d.Throttle,
+		calendar: d.Calendar,
 		validate: forms.NewValidator(),
+	}
+	if a.calendar == nil {
+		a.calendar = workday.New()
 	}
 	if a.now == nil {
 		a.now = time.Now

@@ -112,6 +112,9 @@ func Organisations(ctx context.Context, db *bun.DB, now time.Time) error {
 	})
 }
 
+// demoMemberNSIG is the NSIG the demo NSIG member reviews requests for.
+const demoMemberNSIG = "Self Service and Portal"
+
 func demoAccounts(ctx context.Context, db *bun.DB, now time.Time) ([]Account, error) {
 	var accounts []Account
 	for _, du := range demoUsers {
@@ -133,6 +136,11 @@ func demoAccounts(ctx context.Context, db *bun.DB, now time.Time) ([]Account, er
 			return nil, err
 		}
 		accounts = append(accounts, acc)
+	}
+	if _, err := db.NewRaw(`INSERT INTO user_nsigs (user_id, nsig_id, granted_at)
+		SELECT u.id, n.id, ? FROM users AS u, nsigs AS n WHERE lower(u.email) = ? AND n.name = ?
+		ON CONFLICT DO NOTHING`, now, "nsig.member@demo.esr-portal.example", demoMemberNSIG).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("seed NSIG membership: %w", err)
 	}
 	return accounts, nil
 }

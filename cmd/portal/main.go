@@ -26,6 +26,7 @@ import (
 	"github.com/nhs-esr/portal/app/config"
 	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/notify"
 	"github.com/nhs-esr/portal/app/organisation"
 	"github.com/nhs-esr/portal/app/seed"
 	"github.com/nhs-esr/portal/migrations"
@@ -39,7 +40,9 @@ Usage:
   portal user create --email E --name N --org ODS --role R [--role R …]
                                        add a user; the password is read from standard input when it is
                                        piped in, otherwise one is generated and printed once
-  portal seed --demo                   add the demo organisations, NSIGs and one user per role (idempotent)
+  portal seed --synthetic N            add N synthetic enhancement requests (for benchmarks), with a progress bar
+  portal seed --demo                   add the demo organisations, NSIGs, one user per role and example
+                                       requests across the lifecycle (idempotent)
   portal audit verify                  check the audit trail's hash chain; exit 1 at the first broken row
   portal help                          show this help
 
@@ -153,6 +156,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	if err := cfg.LoadSessionSecret(); err != nil {
 		return err
 	}
+	smtpCfg, err := notify.SMTPFromEnv(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
 	db, closeDB, err := openDatabase(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -175,7 +182,15 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	if err != nil {
 		return err
 	}
-	return a.Serve(ctx)
+	// Emails go out from the outbox in the background; the sender stops before the database closes.
+	sender := notify.NewSender(db, smtpCfg, cfg.BaseURL.String(), log, time.Now)
+	sendCtx, stopSending := context.WithCancel(ctx)
+	sending := make(chan struct{})
+	go func() { defer close(sending); sender.Run(sendCtx, 10*time.Second) }()
+	err = a.Serve(ctx)
+	stopSending()
+	<-sending
+	return err
 }
 
 func withMigratedDB(ctx context.Context, cfg *config.Config, log *slog.Logger, fn func(db *bun.DB) error) error {
@@ -329,16 +344,38 @@ func roleNames() string {
 func seedCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	demo := fs.Bool("demo", false, "add the demo data")
+	synthetic := fs.Int("synthetic", 0, "add this many synthetic enhancement requests (for benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
-	if !*demo {
-		return usageError{"seed needs --demo"}
+	if !*demo && *synthetic <= 0 {
+		return usageError{"seed needs --demo or --synthetic N"}
+	}
+	if *synthetic > 0 {
+		return withMigratedDB(ctx, cfg, log, func(db *bun.DB) error {
+			start := time.Now()
+			err := seed.Synthetic(ctx, db, time.Now(), *synthetic, uint64(time.Now().UnixNano()), func(done, total int) {
+				fmt.Fprintf(out, "\r%s %3d%% %d of %d requests", progressBar(done, total, 30), done*100/total, done, total)
+			})
+			fmt.Fprintln(out)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "Added %d synthetic requests in %s.\n", *synthetic, time.Since(start).Round(time.Millisecond))
+			return nil
+		})
 	}
 	return withMigratedDB(ctx, cfg, log, func(db *bun.DB) error {
 		accounts, err := seed.Demo(ctx, db, time.Now())
 		if err != nil {
 			return err
+		}
+		made, err := seed.Requests(ctx, db, time.Now())
+		if err != nil {
+			return err
+		}
+		if made > 0 {
+			fmt.Fprintf(out, "Added %d demo enhancement requests.\n", made)
 		}
 		fmt.Fprintf(out, "\nDemo data is ready. Sign in at %s with any of these accounts (password: %s):\n\n", cfg.BaseURL, seed.DemoPassword)
 		for _, a := range accounts {
@@ -347,6 +384,12 @@ func seedCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 		fmt.Fprintln(out)
 		return nil
 	})
+}
+
+// progressBar draws done out of total as a bar of width characters.
+func progressBar(done, total, width int) string {
+	filled := done * width / max(total, 1)
+	return "[" + strings.Repeat("#", filled) + strings.Repeat(".", width-filled) + "]"
 }
 
 func auditCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string, out io.Writer) (int, error) {

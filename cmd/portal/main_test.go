@@ -40,15 +40,31 @@ func TestCommands(t *testing.T) {
 			t.Fatalf("seed --demo run %d: %d %q %q", i+1, code, out, errOut)
 		}
 	}
-	var users int
-	if err := d.DB.NewSelect().Table("users").ColumnExpr("count(*)").Scan(context.Background(), &users); err != nil {
+	var users, requests int
+	if err := d.DB.NewSelect().Table("users").ColumnExpr("count(*)").Where("email LIKE '%@demo.esr-portal.example' AND email NOT LIKE 'raiser.%'").Scan(context.Background(), &users); err != nil {
 		t.Fatal(err)
 	}
 	if users != len(identity.Roles) {
-		t.Fatalf("seeding twice made %d users, want %d", users, len(identity.Roles))
+		t.Fatalf("seeding twice made %d demo sign-ins, want %d", users, len(identity.Roles))
+	}
+	if err := d.DB.NewSelect().Table("requests").ColumnExpr("count(*)").Scan(context.Background(), &requests); err != nil {
+		t.Fatal(err)
+	}
+	if requests != 16 {
+		t.Fatalf("seeding twice made %d demo requests, want 16", requests)
+	}
+	code, out, errOut := portal(t, "", "seed", "--synthetic", "1500")
+	if code != 0 || !strings.Contains(out, "100% 1500 of 1500") {
+		t.Fatalf("seed --synthetic: %d %q %q", code, out, errOut)
+	}
+	if err := d.DB.NewSelect().Table("requests").ColumnExpr("count(*)").Scan(context.Background(), &requests); err != nil {
+		t.Fatal(err)
+	}
+	if requests != 1516 {
+		t.Fatalf("%d requests after adding 1500 synthetic ones, want 1516", requests)
 	}
 
-	code, out, errOut := portal(t, "a piped passphrase\n", "user", "create", "--email", "jo.bloggs@test.nhs.uk",
+	code, out, errOut = portal(t, "a piped passphrase\n", "user", "create", "--email", "jo.bloggs@test.nhs.uk",
 		"--name", "Jo Bloggs", "--org", "zln01", "--role", "requester", "--role", "nsig_member")
 	if code != 0 || !strings.Contains(out, "Created user") || strings.Contains(out, "Password") {
 		t.Fatalf("user create: %d %q %q", code, out, errOut)

@@ -1,0 +1,254 @@
+package app
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/nhs-esr/portal/app/request"
+)
+
+// exportLimit is the most requests one export holds.
+const exportLimit = 10000
+
+// exportColumns are the columns of both exports, in order. They hold what every viewer of a row may
+// see: never internal notes, and never the names of people.
+var exportColumns = []string{
+	"Reference", "Title", "Status", "Functional area", "NSIG", "Raising organisation", "Region",
+	"SR number", "Urgency", "Received", "Acknowledgement due", "Acknowledged", "Supporting organisations",
+}
+
+// exportLine is one request as the exports write it. Dates are calendar dates (Europe/London) at
+// midnight UTC; a zero date is left blank.
+type exportLine struct {
+	Reference, Title, Status, FunctionalArea, NSIG, Organisation, Region, SRNumber, Urgency string
+	Received, AckDue, Acknowledged                                                          time.Time
+	Supporters                                                                              int
+}
+
+// exportLines reads the requests the viewer may see that match the list's filter, up to exportLimit.
+// A filter the list would refuse (a date that is not real) sends the browser back to the list, which
+// shows why.
+func (a *App) exportLines(c *fiber.Ctx) ([]exportLine, bool, error) {
+	ctx := c.UserContext()
+	ff := readRequestFilter(c)
+	f, errs := a.requestFilter(ff)
+	if errs.Any() {
+		return nil, false, c.Redirect(withQuery("/requests", ff.values()), fiber.StatusSeeOther)
+	}
+	v, err := request.ViewerFor(ctx, a.db, visitOf(c).user)
+	if err != nil {
+		return nil, false, err
+	}
+	f.Limit = exportLimit
+	rows, _, err := request.List(ctx, a.db, v, f)
+	if err != nil {
+		return nil, false, err
+	}
+	lines := make([]exportLine, 0, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		l := exportLine{
+			Reference: r.Reference, Title: r.Title, Status: r.Status.Label(), FunctionalArea: r.FunctionalArea,
+			NSIG: r.NSIGName, Organisation: r.OrganisationName, Region: r.RegionName,
+			Received: a.exportDate(r.ReceivedAt), AckDue: a.exportDate(r.AckDueOn), Acknowledged: a.exportDate(r.AcknowledgedAt),
+			Supporters: r.SupportCount,
+		}
+		// The SR number and urgency are part of the whole request, not of the summary every signed-in
+		// user may see of an accepted one.
+		if v.AccessTo(&r.Request) >= request.AccessFull {
+			l.SRNumber, l.Urgency = r.SRNumber, urgencyLabel(r.Urgency)
+		}
+		lines = append(lines, l)
+	}
+	return lines, true, nil
+}
+
+// exportDate is t's date in Europe/London as midnight UTC, which spreadsheets read as that date.
+func (a *App) exportDate(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	d := a.calendar.Date(t)
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+func urgencyLabel(code string) string {
+	for _, u := range request.Urgencies {
+		if u.Value == code {
+			return u.Label
+		}
+	}
+	return code
+}
+
+// exportFilename is e.g. enhancement-requests-2026-11-20.csv: today's date, plain ASCII.
+func (a *App) exportFilename(ext string) string {
+	return "enhancement-requests-" + a.calendar.Date(a.now()).Format("2006-01-02") + "." + ext
+}
+
+func attachment(c *fiber.Ctx, contentType, filename string, body []byte) error {
+	c.Set(fiber.HeaderContentType, contentType)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+filename+`"`)
+	return c.Status(fiber.StatusOK).Send(body)
+}
+
+// requestsExportCSV sends the list's requests as CSV: UTF-8 with a byte order mark, so that Excel reads
+// £ and Welsh letters correctly, a header row, and dates as YYYY-MM-DD.
+func (a *App) requestsExportCSV(c *fiber.Ctx) error {
+	lines, ok, err := a.exportLines(c)
+	if !ok || err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	buf.WriteString("\uFEFF")
+	w := csv.NewWriter(&buf)
+	w.UseCRLF = true
+	if err := w.Write(exportColumns); err != nil {
+		return fmt.Errorf("write CSV: %w", err)
+	}
+	date := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Format("2006-01-02")
+	}
+	for _, l := range lines {
+		rec := []string{
+			l.Reference, l.Title, l.Status, l.FunctionalArea, l.NSIG, l.Organisation, l.Region, l.SRNumber, l.Urgency,
+			date(l.Received), date(l.AckDue), date(l.Acknowledged), fmt.Sprint(l.Supporters),
+		}
+		for i := range rec {
+			rec[i] = csvSafe(rec[i])
+		}
+		if err := w.Write(rec); err != nil {
+			return fmt.Errorf("write CSV: %w", err)
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return fmt.Errorf("write CSV: %w", err)
+	}
+	return attachment(c, "text/csv; charset=utf-8", a.exportFilename("csv"), buf.Bytes())
+}
+
+// csvSafe stops a spreadsheet from running a cell as a formula: text that starts with = + - @ or a
+// tab or carriage return gets a leading apostrophe (OWASP, "CSV injection").
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+const exportSheet = "Enhancement requests"
+
+// exportColumnWidths are the widths of exportColumns, in characters.
+var exportColumnWidths = []float64{16, 60, 30, 28, 40, 50, 26, 14, 10, 13, 13, 13, 14}
+
+// requestsExportXLSX sends the list's requests as an Excel workbook: a bold header row that stays in
+// view, columns sized to their contents, an autofilter, and dates as real dates.
+func (a *App) requestsExportXLSX(c *fiber.Ctx) error {
+	lines, ok, err := a.exportLines(c)
+	if !ok || err != nil {
+		return err
+	}
+	body, err := a.workbook(lines)
+	if err != nil {
+		return fmt.Errorf("write workbook: %w", err)
+	}
+	return attachment(c, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", a.exportFilename("xlsx"), body)
+}
+
+func (a *App) workbook(lines []exportLine) ([]byte, error) {
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName("Sheet1", exportSheet); err != nil {
+		return nil, err
+	}
+	if err := f.SetDocProps(&excelize.DocProperties{
+		Title: "Enhancement requests", Creator: "ESR Enhancement Portal", Created: a.now().UTC().Format(time.RFC3339),
+	}); err != nil {
+		return nil, err
+	}
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	if err != nil {
+		return nil, err
+	}
+	dateFormat := "d mmm yyyy"
+	dateStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFormat})
+	if err != nil {
+		return nil, err
+	}
+	header := make([]any, len(exportColumns))
+	for i, h := range exportColumns {
+		header[i] = h
+	}
+	if err := f.SetSheetRow(exportSheet, "A1", &header); err != nil {
+		return nil, err
+	}
+	last, err := excelize.CoordinatesToCellName(len(exportColumns), 1)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.SetCellStyle(exportSheet, "A1", last, bold); err != nil {
+		return nil, err
+	}
+	date := func(t time.Time) any {
+		if t.IsZero() {
+			return nil
+		}
+		return t
+	}
+	for i, l := range lines {
+		cell, err := excelize.CoordinatesToCellName(1, i+2)
+		if err != nil {
+			return nil, err
+		}
+		row := []any{
+			l.Reference, l.Title, l.Status, l.FunctionalArea, l.NSIG, l.Organisation, l.Region, l.SRNumber, l.Urgency,
+			date(l.Received), date(l.AckDue), date(l.Acknowledged), l.Supporters,
+		}
+		if err := f.SetSheetRow(exportSheet, cell, &row); err != nil {
+			return nil, err
+		}
+	}
+	lastRow := len(lines) + 1
+	if len(lines) > 0 {
+		if err := f.SetCellStyle(exportSheet, "J2", fmt.Sprintf("L%d", lastRow), dateStyle); err != nil {
+			return nil, err
+		}
+	}
+	for i, w := range exportColumnWidths {
+		col, err := excelize.ColumnNumberToName(i + 1)
+		if err != nil {
+			return nil, err
+		}
+		if err := f.SetColWidth(exportSheet, col, col, w); err != nil {
+			return nil, err
+		}
+	}
+	if err := f.SetPanes(exportSheet, &excelize.Panes{
+		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
+	}); err != nil {
+		return nil, err
+	}
+	lastCell, err := excelize.CoordinatesToCellName(len(exportColumns), lastRow)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.AutoFilter(exportSheet, "A1:"+lastCell, nil); err != nil {
+		return nil, err
+	}
+	buf, err := f.WriteToBuffer()
+	if err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

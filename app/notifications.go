@@ -1,0 +1,261 @@
+package app
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/nhs-esr/portal/app/notify"
+	"github.com/nhs-esr/portal/app/problem"
+	"github.com/nhs-esr/portal/forms"
+)
+
+const (
+	notificationsPerPage = 20
+	mailPerPage          = 50
+	// snippetLength is how much of a notification's text the list shows.
+	snippetLength = 300
+)
+
+type notificationsIndexPage struct {
+	Page
+	Notifications []notificationRow
+	Total         int
+	Pagination    Pagination
+}
+
+// notificationRow is one notification in the list, its text cut short.
+type notificationRow struct {
+	notify.Notification
+	Snippet string
+}
+
+func (a *App) notificationsIndex(c *fiber.Ctx) error {
+	pageNo := max(1, c.QueryInt("page", 1))
+	u := visitOf(c).user
+	ns, total, err := notify.List(c.UserContext(), a.db, u.ID, notificationsPerPage, (pageNo-1)*notificationsPerPage)
+	if err != nil {
+		return err
+	}
+	rows := make([]notificationRow, 0, len(ns))
+	for _, n := range ns {
+		rows = append(rows, notificationRow{Notification: n, Snippet: snippet(n.Body, snippetLength)})
+	}
+	p := &notificationsIndexPage{Page: a.page(c, "Notifications"), Notifications: rows, Total: total}
+	p.Pagination = paginate("/notifications", url.Values{}, pageNo, notificationsPerPage, total)
+	return a.render(c, fiber.StatusOK, "notifications/index", p)
+}
+
+// snippet is the start of s, at most n characters, ending with "…" when cut.
+func snippet(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return strings.TrimSpace(string([]rune(s)[:n-1])) + "…"
+}
+
+// notificationRead marks one of the user's notifications read and opens what it is about.
+func (a *App) notificationRead(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("notification %q: %w", c.Params("id"), problem.ErrNotFound)
+	}
+	u := visitOf(c).user
+	n, err := notify.Get(c.UserContext(), a.db, u.ID, id)
+	if err != nil {
+		return err
+	}
+	if err := notify.MarkRead(c.UserContext(), a.db, u.ID, id, a.now()); err != nil {
+		return err
+	}
+	if n.Link == "" {
+		return c.Redirect("/notifications", fiber.StatusSeeOther)
+	}
+	return c.Redirect(safeNext(n.Link), fiber.StatusSeeOther)
+}
+
+func (a *App) notificationsReadAll(c *fiber.Ctx) error {
+	if err := notify.MarkAllRead(c.UserContext(), a.db, visitOf(c).user.ID, a.now()); err != nil {
+		return err
+	}
+	if err := a.flash(c, "All your notifications are marked as read"); err != nil {
+		return err
+	}
+	return c.Redirect("/notifications", fiber.StatusSeeOther)
+}
+
+type notificationSettingsPage struct {
+	Page
+	Form          forms.NotificationSettings
+	InAppOptions  []Option
+	EmailOptions  []Option
+	EmailsOptions []Option
+}
+
+func (a *App) notificationSettingsPage(c *fiber.Ctx, f forms.NotificationSettings) *notificationSettingsPage {
+	p := &notificationSettingsPage{Page: a.page(c, "Notification settings"), Form: f}
+	for _, e := range notify.Events {
+		p.InAppOptions = append(p.InAppOptions, Option{Value: e.Key, Label: e.Title, Hint: e.Description})
+		p.EmailOptions = append(p.EmailOptions, Option{Value: e.Key, Label: e.Title})
+	}
+	p.EmailsOptions = []Option{
+		{Value: forms.EmailsImmediately, Label: "Straight away", Hint: "One email for each update, as it happens"},
+		{Value: forms.EmailsDaily, Label: "Once a day in a digest", Hint: "One email each morning listing the updates of the day before"},
+	}
+	return p
+}
+
+func (a *App) notificationSettingsEdit(c *fiber.Ctx) error {
+	digest, prefs, err := notify.Preferences(c.UserContext(), a.db, visitOf(c).user.ID)
+	if err != nil {
+		return err
+	}
+	f := forms.NotificationSettings{InApp: []string{}, Email: []string{}, Emails: forms.EmailsImmediately}
+	if digest {
+		f.Emails = forms.EmailsDaily
+	}
+	for _, p := range prefs {
+		if p.InApp {
+			f.InApp = append(f.InApp, p.Event)
+		}
+		if p.Email {
+			f.Email = append(f.Email, p.Event)
+		}
+	}
+	return a.render(c, fiber.StatusOK, "notifications/settings", a.notificationSettingsPage(c, f))
+}
+
+func (a *App) notificationSettingsUpdate(c *fiber.Ctx) error {
+	var f forms.NotificationSettings
+	if err := c.BodyParser(&f); err != nil {
+		return fiber.ErrBadRequest
+	}
+	p := a.notificationSettingsPage(c, f)
+	errs := a.validate.Check(&f)
+	for field, keys := range map[string][]string{"in_app": f.InApp, "email": f.Email} {
+		for _, k := range keys {
+			if _, ok := notify.Event(k); !ok {
+				errs.Add(field, "Select from the list")
+			}
+		}
+	}
+	if errs.Any() {
+		return a.invalid(c, "notifications/settings", &p.Page, errs, p)
+	}
+	prefs := make([]notify.Preference, 0, len(notify.Events))
+	for _, e := range notify.Events {
+		prefs = append(prefs, notify.Preference{Event: e.Key, InApp: contains(f.InApp, e.Key), Email: contains(f.Email, e.Key)})
+	}
+	u := visitOf(c).user
+	if err := notify.SavePreferences(c.UserContext(), a.db, a.actor(c), a.now(), u.ID, f.Emails == forms.EmailsDaily, prefs); err != nil {
+		return err
+	}
+	if err := a.flash(c, "Your notification settings have been saved"); err != nil {
+		return err
+	}
+	return c.Redirect("/account/notifications", fiber.StatusSeeOther)
+}
+
+type mailIndexPage struct {
+	Page
+	Emails     []mailRow
+	Total      int
+	Pagination Pagination
+}
+
+// mailRow is one email in the administrators' mail view.
+type mailRow struct {
+	notify.OutboxEmail
+	Status       string
+	StatusColour string
+	Error        string // the last error, cut short
+}
+
+// mailStatus words where an email stands, with the colour of its tag.
+func mailStatus(e *notify.OutboxEmail) (string, string) {
+	switch {
+	case e.Sent() && e.Transport == notify.TransportLocal:
+		return "Kept here", "grey"
+	case e.Sent():
+		return "Sent", "green"
+	case e.GaveUp():
+		return "Failed", "red"
+	case e.Attempts > 0 && e.LastError != "":
+		return "Retrying", "orange"
+	default:
+		return "Waiting", "blue"
+	}
+}
+
+func (a *App) mailIndex(c *fiber.Ctx) error {
+	pageNo := max(1, c.QueryInt("page", 1))
+	es, total, err := notify.ListOutbox(c.UserContext(), a.db, mailPerPage, (pageNo-1)*mailPerPage)
+	if err != nil {
+		return err
+	}
+	rows := make([]mailRow, 0, len(es))
+	for _, e := range es {
+		status, colour := mailStatus(&e)
+		rows = append(rows, mailRow{OutboxEmail: e, Status: status, StatusColour: colour, Error: snippet(e.LastError, 120)})
+	}
+	p := &mailIndexPage{Page: a.page(c, "Emails"), Emails: rows, Total: total}
+	p.Pagination = paginate("/admin/mail", url.Values{}, pageNo, mailPerPage, total)
+	return a.render(c, fiber.StatusOK, "mail/index", p)
+}
+
+type mailShowPage struct {
+	Page
+	Email        *notify.OutboxEmail
+	Headers      []SummaryRow
+	Text         string
+	Status       string
+	StatusColour string
+}
+
+func (a *App) mailShow(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("email %q: %w", c.Params("id"), problem.ErrNotFound)
+	}
+	e, err := notify.GetOutbox(c.UserContext(), a.db, id)
+	if err != nil {
+		return err
+	}
+	to := e.ToAddress
+	if e.ToName != "" {
+		to = fmt.Sprintf("%s <%s>", e.ToName, e.ToAddress)
+	}
+	from := e.SentFrom
+	if from == "" {
+		from = "Not sent over SMTP"
+	}
+	status, colour := mailStatus(e)
+	sent := "Not yet"
+	if e.Sent() {
+		sent = e.SentAt.In(london).Format("2 January 2006 at 3:04:05pm")
+	}
+	transport := map[string]string{notify.TransportSMTP: "SMTP", notify.TransportLocal: "None: SMTP is not configured, so the email was kept here"}[e.Transport]
+	headers := []SummaryRow{
+		{Key: "From", Value: from},
+		{Key: "To", Value: to},
+		{Key: "Subject", Value: e.Subject},
+		{Key: "Date", Value: e.CreatedAt.In(london).Format("2 January 2006 at 3:04:05pm")},
+		{Key: "Message-ID", Value: e.MessageIDHeader()},
+		{Key: "Sent", Value: sent},
+		{Key: "Sent by", Value: transport},
+		{Key: "Attempts", Value: strconv.Itoa(e.Attempts)},
+	}
+	if e.LastError != "" {
+		headers = append(headers, SummaryRow{Key: "Last error", Value: e.LastError})
+	}
+	if !e.Sent() && !e.GaveUp() {
+		headers = append(headers, SummaryRow{Key: "Next attempt", Value: e.NextAttemptAt.In(london).Format("2 January 2006 at 3:04:05pm")})
+	}
+	return a.render(c, fiber.StatusOK, "mail/show", &mailShowPage{
+		Page: a.page(c, e.Subject), Email: e, Headers: headers, Text: e.Text(a.cfg.BaseURL.String()), Status: status, StatusColour: colour,
+	})
+}

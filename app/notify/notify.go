@@ -1,0 +1,286 @@
+// Package notify tells users what happened to the requests they care about: in the portal (the
+// notifications under the header badge) and by email, as each user has chosen per event, with emails
+// sent straight away or gathered into a daily digest.
+//
+// A state change queues its messages with Queue inside its own transaction, so the notification and the
+// email are committed together with the change or not at all. Emails wait in an outbox table until a
+// Sender delivers them.
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"github.com/nhs-esr/portal/app/problem"
+)
+
+// Events users can choose about. The names are stable keys, stored with each preference and
+// notification.
+const (
+	EventAcknowledged         = "acknowledged"
+	EventClassified           = "classified"
+	EventInformationRequested = "information_requested"
+	EventAnswered             = "answered"
+	EventDecisionNeeded       = "decision_needed"
+	EventComment              = "comment"
+	EventMention              = "mention"
+	EventWithdrawn            = "withdrawn"
+)
+
+// EventInfo describes an event on the notification settings page.
+type EventInfo struct {
+	Key         string
+	Title       string // completes "Tell me when…", e.g. "a request is acknowledged"
+	Description string
+}
+
+// Events lists every event users can choose about, in the order the settings page shows them. It is
+// fixed at build time: a feature that sends a new kind of message adds its event here.
+var Events = []EventInfo{
+	{EventAcknowledged, "A request is acknowledged", "The central team has received a request you raised or follow and will look at it."},
+	{EventClassified, "A request is classified", "The central team has decided what kind of change a request is and which NSIG reviews it."},
+	{EventInformationRequested, "More information is needed", "Someone has asked a question about a request that you need to answer."},
+	{EventAnswered, "A question is answered", "Someone has answered a question asked about a request you raised or follow."},
+	{EventDecisionNeeded, "A decision is needed", "A request is waiting for you to decide whether it goes ahead."},
+	{EventComment, "Someone comments", "There is a new comment on a request you raised or follow."},
+	{EventMention, "You are mentioned", "Someone has mentioned you in a comment."},
+	{EventWithdrawn, "A request is withdrawn", "A request you raised, support or follow has been withdrawn."},
+}
+
+// Event returns the event with key, and whether there is one.
+func Event(key string) (EventInfo, bool) {
+	for _, e := range Events {
+		if e.Key == key {
+			return e, true
+		}
+	}
+	return EventInfo{}, false
+}
+
+// Message is one thing to tell one user.
+type Message struct {
+	UserID    int64
+	Event     string // one of Events
+	RequestID int64  // 0 when not about a request
+	Title     string // one line, e.g. "ENH-2026-0042 has been acknowledged"; it is also the email's subject
+	Body      string // plain text, a few sentences
+	Link      string // a path in the portal, e.g. "/requests/ENH-2026-0042"; "" for none
+}
+
+// Limits on what a message holds.
+const (
+	maxTitle = 300
+	maxBody  = 10000
+	maxLink  = 500
+)
+
+// check returns m tidied for storing: the title on one line, surrounding space trimmed, and an overlong
+// title or body cut short (a long comment must not undo the change that queued it). A message that names
+// no user, an unknown event, no title or a link off the portal is a mistake in the caller.
+func (m Message) check() (Message, error) {
+	if m.UserID <= 0 {
+		return m, errors.New("no user")
+	}
+	if _, ok := Event(m.Event); !ok {
+		return m, fmt.Errorf("unknown event %q: add it to notify.Events", m.Event)
+	}
+	if m.RequestID < 0 {
+		return m, fmt.Errorf("request id %d", m.RequestID)
+	}
+	// PostgreSQL text cannot hold NUL or invalid UTF-8.
+	clean := strings.NewReplacer("\x00", "\uFFFD")
+	m.Title = shorten(clean.Replace(strings.Join(strings.Fields(strings.ToValidUTF8(m.Title, "\uFFFD")), " ")), maxTitle)
+	m.Body = shorten(clean.Replace(strings.TrimSpace(strings.ToValidUTF8(m.Body, "\uFFFD"))), maxBody)
+	m.Link = strings.TrimSpace(m.Link)
+	switch {
+	case m.Title == "":
+		return m, errors.New("no title")
+	case len(m.Link) > maxLink:
+		return m, fmt.Errorf("link is %d bytes, at most %d", len(m.Link), maxLink)
+	case !portalPath(m.Link):
+		return m, fmt.Errorf("link %q is not a path in the portal", m.Link)
+	}
+	return m, nil
+}
+
+// shorten cuts s to at most max bytes, on a character boundary, ending it with "…" when cut.
+func shorten(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.TrimSpace(s[:cut]) + "…"
+}
+
+// portalPath reports whether link is empty or a path on the portal's own site.
+func portalPath(link string) bool {
+	if link == "" {
+		return true
+	}
+	return strings.HasPrefix(link, "/") && !strings.HasPrefix(link, "//") && !strings.HasPrefix(link, `/\`) &&
+		!strings.ContainsAny(link, " \t\r\n")
+}
+
+// queueSQL writes a batch of messages in one statement. Each message is matched with its recipient
+// (active users only), the recipient's preference for its event (none: both) and digest setting; then
+//   - a notification row is written when the user wants it in the portal, or by email in a digest
+//     (digest_pending), and marked emailed when its email goes out straight away;
+//   - an email is written to the outbox when the user wants it by email straight away.
+const queueSQL = `
+WITH m AS (
+    SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[])
+        WITH ORDINALITY AS m (user_id, event, request_id, title, body, link, ord)
+), r AS (
+    SELECT m.*, u.email AS to_address, u.name AS to_name,
+        coalesce(p.in_app, true) AS in_app,
+        coalesce(p.email, true) AS email,
+        coalesce(s.email_digest, false) AS digest
+    FROM m
+    JOIN users AS u ON u.id = m.user_id AND u.status = 'active'
+    LEFT JOIN notification_preferences AS p ON p.user_id = m.user_id AND p.event = m.event
+    LEFT JOIN notification_settings AS s ON s.user_id = m.user_id
+), n AS (
+    INSERT INTO notifications (user_id, event, request_id, title, body, link, in_app, created_at, digest_pending, emailed)
+    SELECT user_id, event, nullif(request_id, 0), title, body, link, in_app, ?, email AND digest, email AND NOT digest
+    FROM r
+    WHERE in_app OR (email AND digest)
+    ORDER BY ord
+)
+INSERT INTO email_outbox (user_id, to_address, to_name, subject, body_text, link, created_at, next_attempt_at)
+SELECT user_id, to_address, to_name, title, body, link, ?, ?
+FROM r
+WHERE email AND NOT digest
+ORDER BY ord`
+
+// Queue records msgs inside the caller's transaction tx: for each, as its recipient has chosen for its
+// event, a notification in the portal, and either an email in the outbox now or a mark that puts it in
+// the recipient's next daily digest. Disabled users get nothing. The whole batch is one statement.
+func Queue(ctx context.Context, tx bun.IDB, now time.Time, msgs ...Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	n := len(msgs)
+	users, requests := make([]int64, 0, n), make([]int64, 0, n)
+	events, titles, bodies, links := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	for i, m := range msgs {
+		m, err := m.check()
+		if err != nil {
+			return fmt.Errorf("queue notification %d of %d (%s to user %d): %w", i+1, n, m.Event, m.UserID, err)
+		}
+		users, requests = append(users, m.UserID), append(requests, m.RequestID)
+		events, titles, bodies, links = append(events, m.Event), append(titles, m.Title), append(bodies, m.Body), append(links, m.Link)
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	_, err := tx.NewRaw(queueSQL,
+		pgdialect.Array(users), pgdialect.Array(events), pgdialect.Array(requests),
+		pgdialect.Array(titles), pgdialect.Array(bodies), pgdialect.Array(links),
+		now, now, now,
+	).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("queue %d notifications: %w", n, err)
+	}
+	return nil
+}
+
+// Notification is one thing a user was told.
+type Notification struct {
+	bun.BaseModel `bun:"table:notifications,alias:n"`
+
+	ID            int64     `bun:"id,pk,autoincrement"`
+	UserID        int64     `bun:"user_id"`
+	Event         string    `bun:"event"`
+	RequestID     int64     `bun:"request_id,nullzero"`
+	Title         string    `bun:"title"`
+	Body          string    `bun:"body"`
+	Link          string    `bun:"link"`
+	InApp         bool      `bun:"in_app"`
+	CreatedAt     time.Time `bun:"created_at"`
+	ReadAt        time.Time `bun:"read_at,nullzero"` // zero while unread
+	DigestPending bool      `bun:"digest_pending"`
+	Emailed       bool      `bun:"emailed"`
+}
+
+// Unread counts a user's unread notifications in the portal.
+func Unread(ctx context.Context, db bun.IDB, userID int64) (int, error) {
+	n, err := db.NewSelect().Model((*Notification)(nil)).
+		Where("n.user_id = ? AND n.in_app AND n.read_at IS NULL", userID).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count unread notifications of user %d: %w", userID, err)
+	}
+	return int(n), nil
+}
+
+// Page sizes of List.
+const (
+	defaultLimit = 20
+	maxLimit     = 200
+)
+
+// List returns a page of a user's notifications in the portal, newest first, and how many there are.
+func List(ctx context.Context, db bun.IDB, userID int64, limit, offset int) ([]Notification, int, error) {
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	var ns []Notification
+	total, err := db.NewSelect().Model(&ns).
+		Where("n.user_id = ? AND n.in_app", userID).
+		OrderExpr("n.created_at DESC, n.id DESC").
+		Limit(int64(min(limit, maxLimit))).Offset(int64(max(offset, 0))).
+		ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list notifications of user %d: %w", userID, err)
+	}
+	return ns, int(total), nil
+}
+
+// Get returns one of a user's notifications in the portal. Another user's is problem.ErrNotFound.
+func Get(ctx context.Context, db bun.IDB, userID, id int64) (*Notification, error) {
+	n := new(Notification)
+	err := db.NewSelect().Model(n).Where("n.id = ? AND n.user_id = ? AND n.in_app", id, userID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("notification %d of user %d: %w", id, userID, problem.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get notification %d: %w", id, err)
+	}
+	return n, nil
+}
+
+// MarkRead marks one of a user's notifications read (it stays read at the first time). Another user's
+// is problem.ErrNotFound.
+func MarkRead(ctx context.Context, db bun.IDB, userID, id int64, now time.Time) error {
+	res, err := db.NewUpdate().Model((*Notification)(nil)).
+		Set("read_at = coalesce(read_at, ?)", now.UTC()).
+		Where("id = ? AND user_id = ? AND in_app", id, userID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("mark notification %d read: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("mark notification %d read: %w", id, err)
+	} else if n == 0 {
+		return fmt.Errorf("notification %d of user %d: %w", id, userID, problem.ErrNotFound)
+	}
+	return nil
+}
+
+// MarkAllRead marks every unread notification of a user read.
+func MarkAllRead(ctx context.Context, db bun.IDB, userID int64, now time.Time) error {
+	_, err := db.NewUpdate().Model((*Notification)(nil)).
+		Set("read_at = ?", now.UTC()).
+		Where("user_id = ? AND in_app AND read_at IS NULL", userID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("mark notifications of user %d read: %w", userID, err)
+	}
+	return nil
+}

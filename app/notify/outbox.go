@@ -1,0 +1,106 @@
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/nhs-esr/portal/app/problem"
+)
+
+// Transports an email can be sent by.
+const (
+	TransportSMTP  = "smtp"  // delivered to the SMTP server
+	TransportLocal = "local" // SMTP is not configured: kept for administrators to read in the mail view
+)
+
+// OutboxEmail is one email, waiting or sent.
+type OutboxEmail struct {
+	bun.BaseModel `bun:"table:email_outbox,alias:eo"`
+
+	ID            int64     `bun:"id,pk,autoincrement"`
+	UserID        int64     `bun:"user_id,nullzero"`
+	ToAddress     string    `bun:"to_address"`
+	ToName        string    `bun:"to_name"`
+	Subject       string    `bun:"subject"`
+	BodyText      string    `bun:"body_text"` // the message; Text adds the greeting, the link and the footer
+	Link          string    `bun:"link"`      // a path in the portal
+	MessageID     string    `bun:"message_id"`
+	CreatedAt     time.Time `bun:"created_at"`
+	Attempts      int       `bun:"attempts"`
+	NextAttemptAt time.Time `bun:"next_attempt_at"`
+	ClaimedUntil  time.Time `bun:"claimed_until,nullzero"`
+	SentAt        time.Time `bun:"sent_at,nullzero"`
+	Transport     string    `bun:"transport,nullzero"`
+	SentFrom      string    `bun:"sent_from"`
+	LastError     string    `bun:"last_error"`
+}
+
+// Sent reports whether the email has been sent (or, without SMTP, kept as sent).
+func (e *OutboxEmail) Sent() bool { return !e.SentAt.IsZero() }
+
+// GaveUp reports whether the sender has stopped trying to send the email.
+func (e *OutboxEmail) GaveUp() bool { return !e.Sent() && e.Attempts >= maxAttempts }
+
+// MessageIDHeader is the email's Message-ID header, the same on every attempt.
+func (e *OutboxEmail) MessageIDHeader() string { return "<" + e.MessageID + ">" }
+
+// Text is the email's plain-text body as it is sent: a greeting, the message, its link in the portal
+// at baseURL (e.g. "https://esr-portal.example.nhs.uk") and a footer saying how to change what is emailed.
+func (e *OutboxEmail) Text(baseURL string) string {
+	baseURL = strings.TrimRight(baseURL, "/")
+	var b strings.Builder
+	if name := strings.TrimSpace(e.ToName); name != "" {
+		fmt.Fprintf(&b, "Hello %s,\n\n", name)
+	}
+	body := strings.TrimSpace(e.BodyText)
+	if body == "" {
+		body = e.Subject
+	}
+	if body != "" {
+		b.WriteString(body)
+		b.WriteString("\n\n")
+	}
+	if e.Link != "" {
+		fmt.Fprintf(&b, "Open it in the portal:\n%s%s\n\n", baseURL, e.Link)
+	}
+	b.WriteString("-- \n")
+	b.WriteString("This email was sent by the ESR Enhancement Portal because of your notification settings.\n")
+	fmt.Fprintf(&b, "To choose what we email you about, or to get one email a day instead, go to:\n%s/account/notifications\n", baseURL)
+	b.WriteString("Please do not reply to this email: replies are not read.\n")
+	return b.String()
+}
+
+// ListOutbox returns a page of the outbox, newest first, and how many emails it holds.
+func ListOutbox(ctx context.Context, db bun.IDB, limit, offset int) ([]OutboxEmail, int, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	var es []OutboxEmail
+	total, err := db.NewSelect().Model(&es).
+		OrderExpr("eo.created_at DESC, eo.id DESC").
+		Limit(int64(min(limit, maxLimit))).Offset(int64(max(offset, 0))).
+		ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list outbox: %w", err)
+	}
+	return es, int(total), nil
+}
+
+// GetOutbox returns one email of the outbox.
+func GetOutbox(ctx context.Context, db bun.IDB, id int64) (*OutboxEmail, error) {
+	e := new(OutboxEmail)
+	err := db.NewSelect().Model(e).Where("eo.id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("email %d: %w", id, problem.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get email %d: %w", id, err)
+	}
+	return e, nil
+}

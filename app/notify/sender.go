@@ -1,0 +1,448 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	netmail "net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/wneessen/go-mail"
+)
+
+// What the sender guarantees about each email in the outbox:
+//
+//   - Never lost: an email is committed in the outbox together with the change it tells of, and stays
+//     there until it is marked sent, so a portal that stops (or crashes) at any point loses none.
+//   - Never sent by two instances at once: a sender claims a batch in one UPDATE of rows it locks with
+//     FOR UPDATE SKIP LOCKED, setting claimed_until; another sender skips locked and claimed rows.
+//   - Retried: a failed attempt records last_error and waits before the next (one minute, doubling,
+//     at most six hours), up to maxAttempts attempts in all; a claim that runs out (its sender crashed,
+//     or hung for longer than claimLease) is taken again by any sender.
+//   - At least once, not exactly once: a sender that stops after the SMTP server accepted an email but
+//     before it marked the row sent sends it again once the claim runs out. Every attempt carries the
+//     row's Message-ID, so mail systems and readers can recognise the second copy as the same email.
+const (
+	batchSize     = 20               // emails claimed at a time
+	claimLease    = 10 * time.Minute // longer than batchSize sends at smtpTimeout each can take
+	maxAttempts   = 10               // then the email stays unsent, with its last error, in the mail view
+	firstRetry    = time.Minute
+	maxRetryDelay = 6 * time.Hour
+	smtpTimeout   = 30 * time.Second
+	dbTimeout     = 10 * time.Second // for recording an outcome after the sender was asked to stop
+	maxErrorText  = 1000
+)
+
+// DefaultFrom is the sender of the portal's emails unless SMTP_FROM says otherwise.
+const DefaultFrom = "ESR Enhancement Portal <no-reply@esr-portal.example>"
+
+// TLS modes of an SMTP connection.
+const (
+	TLSStartTLS = "starttls" // plain connection upgraded with STARTTLS, which the server must offer
+	TLSImplicit = "tls"      // TLS from the start (usually port 465)
+	TLSNone     = "none"     // no encryption: only for a relay on the same machine or network
+)
+
+// SMTPConfig says how to reach the SMTP server that delivers the portal's emails.
+type SMTPConfig struct {
+	Host     string
+	Port     int
+	Username string // empty: no authentication
+	Password string
+	From     string // e.g. "ESR Enhancement Portal <no-reply@esr-portal.example>"
+	TLS      string // TLSStartTLS, TLSImplicit or TLSNone
+}
+
+// LogValue describes the configuration for a log line, without the password.
+func (c SMTPConfig) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("host", c.Host), slog.Int("port", c.Port), slog.String("tls", c.TLS),
+		slog.String("from", c.From), slog.Bool("authenticated", c.Username != ""),
+	)
+}
+
+// SMTPFromEnv reads the SMTP settings: SMTP_HOST, SMTP_PORT (default 587, or 465 with SMTP_TLS=tls),
+// SMTP_USERNAME and SMTP_PASSWORD (both or neither), SMTP_FROM (default DefaultFrom) and SMTP_TLS
+// (starttls, tls or none; default starttls). Without SMTP_HOST it returns nil: emails are then kept
+// for the mail view and not sent.
+func SMTPFromEnv(getenv func(string) string) (*SMTPConfig, error) {
+	host := strings.TrimSpace(getenv("SMTP_HOST"))
+	if host == "" {
+		return nil, nil
+	}
+	c := &SMTPConfig{
+		Host:     host,
+		Username: strings.TrimSpace(getenv("SMTP_USERNAME")),
+		Password: getenv("SMTP_PASSWORD"),
+		From:     strings.TrimSpace(getenv("SMTP_FROM")),
+		TLS:      strings.ToLower(strings.TrimSpace(getenv("SMTP_TLS"))),
+	}
+	if c.From == "" {
+		c.From = DefaultFrom
+	}
+	if c.TLS == "" {
+		c.TLS = TLSStartTLS
+	}
+	var errs []error
+	if strings.ContainsAny(host, ":/ ") && net.ParseIP(host) == nil {
+		errs = append(errs, errors.New("SMTP_HOST must be a host name only, such as smtp.example.nhs.uk; put the port in SMTP_PORT"))
+	}
+	switch c.TLS {
+	case TLSStartTLS, TLSNone:
+		c.Port = 587
+	case TLSImplicit:
+		c.Port = 465
+	default:
+		errs = append(errs, errors.New("SMTP_TLS must be starttls, tls or none"))
+	}
+	if p := strings.TrimSpace(getenv("SMTP_PORT")); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			errs = append(errs, errors.New("SMTP_PORT must be a port number, such as 587"))
+		}
+		c.Port = n
+	}
+	if _, err := netmail.ParseAddress(c.From); err != nil {
+		errs = append(errs, errors.New(`SMTP_FROM must be an email address, optionally with a name: "ESR Enhancement Portal <no-reply@example.nhs.uk>"`))
+	}
+	if (c.Username == "") != (c.Password == "") {
+		errs = append(errs, errors.New("set both SMTP_USERNAME and SMTP_PASSWORD, or neither"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Sender delivers the outbox: over SMTP when configured, and otherwise "locally", marking each email
+// sent with transport "local" so that administrators can read it in the mail view.
+type Sender struct {
+	db      *bun.DB
+	smtp    *SMTPConfig
+	baseURL string
+	log     *slog.Logger
+	now     func() time.Time
+	london  *time.Location
+	helo    string
+	batch   int
+	lease   time.Duration
+}
+
+// NewSender makes a sender. smtp nil keeps emails locally; baseURL is the portal's address, from which
+// links in emails are made; now nil is time.Now.
+func NewSender(db *bun.DB, smtp *SMTPConfig, baseURL string, log *slog.Logger, now func() time.Time) *Sender {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		log.Warn("Europe/London time zone not found: digest times are shown in UTC", "err", err)
+		london = time.UTC
+	}
+	return &Sender{
+		db: db, smtp: smtp, baseURL: strings.TrimRight(baseURL, "/"), log: log, now: now, london: london,
+		helo: heloName(baseURL), batch: batchSize, lease: claimLease,
+	}
+}
+
+// heloName is the name the sender gives the SMTP server: the portal's host name, or "portal.local"
+// when the portal is reached by an IP address.
+func heloName(baseURL string) string {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Hostname() == "" || net.ParseIP(u.Hostname()) != nil {
+		return "portal.local"
+	}
+	return u.Hostname()
+}
+
+// RunOnce claims a batch of due emails and sends them. It returns how many were sent, and an error
+// when the database failed or any email could not be sent (that email is left to retry later).
+func (s *Sender) RunOnce(ctx context.Context) (int, error) {
+	sent, _, err := s.runOnce(ctx)
+	return sent, err
+}
+
+// runOnce is RunOnce that also says how many emails it claimed.
+func (s *Sender) runOnce(ctx context.Context) (sent, claimed int, err error) {
+	es, err := s.claim(ctx, s.now())
+	if err != nil || len(es) == 0 {
+		return 0, 0, err
+	}
+	if s.smtp == nil {
+		sent, err = s.keepLocally(ctx, es)
+	} else {
+		sent, err = s.sendSMTP(ctx, es)
+	}
+	return sent, len(es), err
+}
+
+// claimSQL takes up to a batch of due emails that no other sender holds, for lease. The CTE locks the
+// rows it picks and skips those another sender is claiming; under the lock PostgreSQL checks the
+// conditions again, so a row that another sender claimed meanwhile is left out.
+const claimSQL = `
+WITH due AS MATERIALIZED (
+    SELECT id FROM email_outbox
+    WHERE sent_at IS NULL AND next_attempt_at <= ? AND attempts < ?
+        AND (claimed_until IS NULL OR claimed_until <= ?)
+    ORDER BY next_attempt_at, id
+    LIMIT ?
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE email_outbox AS eo SET claimed_until = ?, attempts = eo.attempts + 1
+FROM due WHERE eo.id = due.id
+RETURNING eo.*`
+
+func (s *Sender) claim(ctx context.Context, now time.Time) ([]OutboxEmail, error) {
+	now = now.UTC()
+	var es []OutboxEmail
+	if err := s.db.NewRaw(claimSQL, now, maxAttempts, now, s.batch, now.Add(s.lease)).Scan(ctx, &es); err != nil {
+		return nil, fmt.Errorf("claim emails: %w", err)
+	}
+	return es, nil
+}
+
+// keepLocally marks claimed emails sent without sending them.
+func (s *Sender) keepLocally(ctx context.Context, es []OutboxEmail) (int, error) {
+	ids := make([]int64, len(es))
+	for i, e := range es {
+		ids[i] = e.ID
+	}
+	ctx, cancel := outcomeContext(ctx)
+	defer cancel()
+	_, err := s.db.NewUpdate().Model((*OutboxEmail)(nil)).
+		Set("sent_at = ?, transport = ?, sent_from = '', claimed_until = NULL, last_error = ''", s.now().UTC(), TransportLocal).
+		Where("id IN (?) AND sent_at IS NULL", bun.List(ids)).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("keep %d emails for the mail view: %w", len(ids), err)
+	}
+	return len(ids), nil
+}
+
+// sendSMTP sends claimed emails over one connection.
+func (s *Sender) sendSMTP(ctx context.Context, es []OutboxEmail) (int, error) {
+	client, err := s.client()
+	if err == nil {
+		err = client.DialWithContext(ctx)
+	}
+	if err != nil && ctx.Err() != nil {
+		return 0, s.release(ctx, es)
+	}
+	if err != nil {
+		err = fmt.Errorf("connect to SMTP server %s:%d: %w", s.smtp.Host, s.smtp.Port, err)
+		var errs []error
+		for i := range es {
+			errs = append(errs, s.failed(ctx, &es[i], err))
+		}
+		return 0, errors.Join(append([]error{err}, errs...)...)
+	}
+	defer func() {
+		if cerr := client.Close(); cerr != nil {
+			s.log.Debug("close SMTP connection", "err", cerr)
+		}
+	}()
+	sent := 0
+	var errs []error
+	for i := range es {
+		e := &es[i]
+		if ctx.Err() != nil {
+			// Stopping: hand the rest back at once rather than when their claim runs out.
+			return sent, errors.Join(append(errs, s.release(ctx, es[i:]))...)
+		}
+		msg, err := s.message(e)
+		if err == nil {
+			err = client.Send(msg)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("send email %d: %w", e.ID, err), s.failed(ctx, e, err))
+			continue
+		}
+		if err := s.markSent(ctx, e); err != nil {
+			return sent, errors.Join(append(errs, err)...)
+		}
+		sent++
+	}
+	return sent, errors.Join(errs...)
+}
+
+// client makes the SMTP client for one batch.
+func (s *Sender) client() (*mail.Client, error) {
+	c := s.smtp
+	opts := []mail.Option{mail.WithPort(c.Port), mail.WithTimeout(smtpTimeout), mail.WithHELO(s.helo)}
+	switch c.TLS {
+	case TLSImplicit:
+		opts = append(opts, mail.WithSSL())
+	case TLSNone:
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+	default:
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	}
+	if c.Username != "" {
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(c.Username), mail.WithPassword(c.Password))
+	}
+	client, err := mail.NewClient(c.Host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("smtp client: %w", err)
+	}
+	return client, nil
+}
+
+// message builds the email of an outbox row. Every attempt builds the same message, with the row's
+// Message-ID and its time of writing as the Date.
+func (s *Sender) message(e *OutboxEmail) (*mail.Msg, error) {
+	m := mail.NewMsg(mail.WithNoDefaultUserAgent())
+	if err := m.From(s.smtp.From); err != nil {
+		return nil, fmt.Errorf("from %q: %w", s.smtp.From, err)
+	}
+	if err := m.AddToFormat(e.ToName, e.ToAddress); err != nil {
+		return nil, fmt.Errorf("to: %w", err)
+	}
+	m.Subject(e.Subject)
+	m.SetMessageIDWithValue(e.MessageID)
+	m.SetDateWithValue(e.CreatedAt)
+	m.SetGenHeader(mail.Header("Auto-Submitted"), "auto-generated")
+	m.SetBulk()
+	m.SetBodyString(mail.TypeTextPlain, e.Text(s.baseURL))
+	return m, nil
+}
+
+func (s *Sender) markSent(ctx context.Context, e *OutboxEmail) error {
+	ctx, cancel := outcomeContext(ctx)
+	defer cancel()
+	_, err := s.db.NewUpdate().Model((*OutboxEmail)(nil)).
+		Set("sent_at = ?, transport = ?, sent_from = ?, claimed_until = NULL, last_error = ''", s.now().UTC(), TransportSMTP, s.smtp.From).
+		Where("id = ? AND sent_at IS NULL", e.ID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("mark email %d sent: %w", e.ID, err)
+	}
+	return nil
+}
+
+// failed records why an attempt failed and when to try again, and hands the row back.
+func (s *Sender) failed(ctx context.Context, e *OutboxEmail, cause error) error {
+	ctx, cancel := outcomeContext(ctx)
+	defer cancel()
+	next := s.now().UTC().Add(retryDelay(e.Attempts))
+	_, err := s.db.NewUpdate().Model((*OutboxEmail)(nil)).
+		Set("claimed_until = NULL, last_error = ?, next_attempt_at = ?", s.errorText(cause), next).
+		Where("id = ? AND sent_at IS NULL", e.ID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("record failure of email %d: %w", e.ID, err)
+	}
+	return nil
+}
+
+// release hands claimed rows back untried.
+func (s *Sender) release(ctx context.Context, es []OutboxEmail) error {
+	ids := make([]int64, len(es))
+	for i, e := range es {
+		ids[i] = e.ID
+	}
+	ctx, cancel := outcomeContext(ctx)
+	defer cancel()
+	_, err := s.db.NewUpdate().Model((*OutboxEmail)(nil)).
+		Set("claimed_until = NULL, attempts = attempts - 1").
+		Where("id IN (?) AND sent_at IS NULL", bun.List(ids)).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("release %d emails: %w", len(ids), err)
+	}
+	return nil
+}
+
+// outcomeContext gives the recording of a send's outcome time to finish even when ctx was cancelled
+// meanwhile: an email handed to the SMTP server must be marked sent if at all possible.
+func outcomeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
+}
+
+// errorText is what last_error keeps of an error: bounded, and never the SMTP password.
+func (s *Sender) errorText(err error) string {
+	text := err.Error()
+	if s.smtp != nil && s.smtp.Password != "" {
+		text = strings.ReplaceAll(text, s.smtp.Password, "[redacted]")
+	}
+	if len(text) > maxErrorText {
+		text = strings.ToValidUTF8(text[:maxErrorText], "") + "…"
+	}
+	return text
+}
+
+// retryDelay is how long to wait after the attempts-th failed attempt.
+func retryDelay(attempts int) time.Duration {
+	d := firstRetry
+	for i := 1; i < attempts && d < maxRetryDelay; i++ {
+		d *= 2
+	}
+	return min(d, maxRetryDelay)
+}
+
+// Run sends the outbox every interval, and the daily digest once a day from digestHour (UK time), until
+// ctx ends.
+func (s *Sender) Run(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = 10 * time.Second
+	}
+	if s.smtp == nil {
+		s.log.Info("SMTP is not configured: emails are kept for the mail view and not sent")
+	} else {
+		s.log.Info("sending emails over SMTP", "smtp", *s.smtp)
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	digestDone := ""
+	for {
+		s.drain(ctx)
+		if day, due := s.digestDue(digestDone); due && ctx.Err() == nil {
+			n, err := s.RunDigest(ctx, day)
+			if err != nil {
+				s.log.Error("daily digest", "err", err)
+			} else {
+				digestDone = day.Format(time.DateOnly)
+				if n > 0 {
+					s.log.Info("daily digest queued", "emails", n)
+					s.drain(ctx)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// drain sends batches while full ones keep coming.
+func (s *Sender) drain(ctx context.Context) {
+	for ctx.Err() == nil {
+		sent, claimed, err := s.runOnce(ctx)
+		if err != nil {
+			s.log.Warn("send emails", "sent", sent, "claimed", claimed, "err", err)
+			return
+		}
+		if sent > 0 {
+			s.log.Debug("sent emails", "count", sent)
+		}
+		if claimed < s.batch {
+			return
+		}
+	}
+}
+
+// digestHour is the hour of the day (UK time) from which the daily digest goes out.
+const digestHour = 7
+
+// digestDue returns today (UK time) and whether its digest is due and not yet done by this sender.
+func (s *Sender) digestDue(done string) (time.Time, bool) {
+	now := s.now().In(s.london)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, s.london)
+	return today, now.Hour() >= digestHour && today.Format(time.DateOnly) != done
+}

@@ -1,0 +1,439 @@
+package request
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/nhs-esr/portal/app/audit"
+	"github.com/nhs-esr/portal/app/database"
+	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/notify"
+	"github.com/nhs-esr/portal/app/problem"
+	"github.com/nhs-esr/portal/app/workday"
+)
+
+// Raiser stands, in a transition's Who, for a requester (or NSIG member) of the raising organisation.
+const Raiser = "raiser"
+
+// InformationReplyDays is how many working days a requester has to answer the central team.
+const InformationReplyDays = 10
+
+// Recipient groups a transition notifies.
+const (
+	toFollowers = "followers" // everyone following the request
+	toRaisers   = "raisers"   // followers from the raising organisation
+	toTriage    = "triage"    // the assigned triager, or the whole central team when nobody is assigned
+)
+
+type notice struct {
+	Event string
+	To    string
+	Title string // with %s for the reference
+}
+
+// Transition is one move of the lifecycle: from which statuses, to which, who may make it, what it
+// requires, and whom it tells.
+type Transition struct {
+	Name      string
+	Kind      string
+	Label     string // the action's name on buttons and page headings
+	From      []Status
+	To        Status
+	Who       []string // role names, or Raiser
+	NeedsText bool     // a question, answer, explanation or reason is required
+	TextLabel string   // what the text is
+	NeedsCode bool     // an outcome reason code is required (and a duplicate's original when the code is "duplicate")
+	Accepts   bool     // the request becomes visible in summary to every signed-in user
+	Decides   bool     // the request's triage outcome is decided
+	Notify    []notice
+	summary   func(r *Request, v Viewer, in Input) string
+}
+
+// Transitions is the enhancement request lifecycle up to the requester's decision (DESIGN §3).
+var Transitions = []Transition{
+	{
+		Name: "acknowledge", Kind: KindEnhancement, Label: "Acknowledge",
+		From: []Status{StatusSubmitted}, To: StatusInTriage, Who: []string{identity.RoleCentralTeam},
+		Notify:  []notice{{notify.EventAcknowledged, toFollowers, "%s has been acknowledged"}},
+		summary: func(*Request, Viewer, Input) string { return "Acknowledged by the central team. Triage has started." },
+	},
+	{
+		Name: "request_information", Kind: KindEnhancement, Label: "Ask the requester for information",
+		From: []Status{StatusSubmitted, StatusInTriage}, To: StatusInformationRequested, Who: []string{identity.RoleCentralTeam},
+		NeedsText: true, TextLabel: "your question",
+		Notify: []notice{{notify.EventInformationRequested, toRaisers, "The central team has a question about %s"}},
+		summary: func(r *Request, _ Viewer, _ Input) string {
+			return "The central team asked for more information, to be answered by " + r.InfoDueOn.Format("Monday 2 January 2006") + "."
+		},
+	},
+	{
+		Name: "answer", Kind: KindEnhancement, Label: "Answer the question",
+		From: []Status{StatusInformationRequested}, To: StatusInTriage, Who: []string{Raiser},
+		NeedsText: true, TextLabel: "your answer",
+		Notify: []notice{{notify.EventAnswered, toTriage, "%s: the requester has answered"}},
+		summary: func(_ *Request, v Viewer, _ Input) string {
+			return v.Name + " answered the central team's question. The request is back in triage."
+		},
+	},
+	{
+		Name: "classify_enhancement", Kind: KindEnhancement, Label: "Classify as an enhancement",
+		From: []Status{StatusInTriage}, To: StatusAwaitingRequesterDecision, Who: []string{identity.RoleCentralTeam},
+		TextLabel: "a note for the requester", Accepts: true,
+		Notify: []notice{
+			{notify.EventDecisionNeeded, toRaisers, "%s is an enhancement: decide whether to take it forward"},
+			{notify.EventClassified, toFollowers, "%s has been classified as an enhancement"},
+		},
+		summary: func(*Request, Viewer, Input) string {
+			return "Classified as an enhancement. The raising organisation now decides whether to take it forward."
+		},
+	},
+	{
+		Name: "not_taken_forward", Kind: KindEnhancement, Label: "Do not take forward",
+		From: []Status{StatusInTriage}, To: StatusNotTakenForward, Who: []string{identity.RoleCentralTeam},
+		NeedsText: true, TextLabel: "an explanation for the requester", NeedsCode: true, Decides: true,
+		Notify: []notice{{notify.EventClassified, toFollowers, "%s will not be taken forward"}},
+		summary: func(_ *Request, _ Viewer, in Input) string {
+			s := "Not taken forward: " + strings.ToLower(OutcomeReasonLabel(in.Reason)) + "."
+			if in.Reason == "duplicate" {
+				s += " It duplicates " + strings.ToUpper(in.DuplicateOf) + ", which its supporters now support."
+			}
+			return s
+		},
+	},
+	{
+		Name: "progress", Kind: KindEnhancement, Label: "Take it forward",
+		From: []Status{StatusAwaitingRequesterDecision}, To: StatusRequirementsJustification, Who: []string{Raiser},
+		Decides: true,
+		Notify:  []notice{{notify.EventClassified, toTriage, "%s: the requester is taking it forward"}},
+		summary: func(_ *Request, v Viewer, _ Input) string {
+			return v.Name + " chose to take it forward. Next: the requirement definition and business justification, agreed with the development team."
+		},
+	},
+	{
+		Name: "decline", Kind: KindEnhancement, Label: "Do not take it forward",
+		From: []Status{StatusAwaitingRequesterDecision}, To: StatusWithdrawn, Who: []string{Raiser},
+		TextLabel: "why (optional)", Decides: true,
+		Notify: []notice{{notify.EventWithdrawn, toTriage, "%s: the requester will not take it forward"}},
+		summary: func(_ *Request, v Viewer, _ Input) string {
+			return v.Name + " chose not to take it forward. The request is closed."
+		},
+	},
+	{
+		Name: "withdraw", Kind: KindEnhancement, Label: "Withdraw this request",
+		From: []Status{StatusSubmitted, StatusInTriage, StatusInformationRequested, StatusAwaitingRequesterDecision,
+			StatusRequirementsJustification, StatusImpactAssessment},
+		To: StatusWithdrawn, Who: []string{Raiser},
+		NeedsText: true, TextLabel: "why you are withdrawing it",
+		Notify: []notice{
+			{notify.EventWithdrawn, toFollowers, "%s has been withdrawn"},
+			{notify.EventWithdrawn, toTriage, "%s has been withdrawn"},
+		},
+		summary: func(_ *Request, v Viewer, _ Input) string { return "Withdrawn by " + v.Name + "." },
+	},
+}
+
+// TransitionNamed returns a transition of a kind by name.
+func TransitionNamed(kind, name string) (Transition, bool) {
+	for _, t := range Transitions {
+		if t.Kind == kind && t.Name == name {
+			return t, true
+		}
+	}
+	return Transition{}, false
+}
+
+// Allows reports whether the viewer may make the transition on r as it stands now.
+func (t Transition) Allows(v Viewer, r *Request) bool {
+	if t.Kind != r.Kind || !t.from(r.Status) {
+		return false
+	}
+	for _, who := range t.Who {
+		if who == Raiser && v.IsRaiser(r) {
+			return true
+		}
+		if who != Raiser && v.Has(who) {
+			return true
+		}
+	}
+	return false
+}
+
+func (t Transition) from(s Status) bool {
+	for _, f := range t.From {
+		if f == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Available lists the transitions the viewer may make on r now, in table order.
+func Available(v Viewer, r *Request) []Transition {
+	var out []Transition
+	for _, t := range Transitions {
+		if t.Allows(v, r) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Input is what a transition's form sends.
+type Input struct {
+	Version     int
+	Text        string
+	Reason      string // outcome reason code
+	DuplicateOf string // reference of the original request, for a duplicate
+}
+
+// RuleError is a domain rule an input breaks, tied to the form field to show it on.
+type RuleError struct {
+	Field   string
+	Message string
+}
+
+func (e *RuleError) Error() string { return e.Message }
+
+// Env is what state changes need besides the database: the time and the working-day calendar.
+type Env struct {
+	Now      time.Time
+	Calendar *workday.Calendar
+}
+
+// Apply makes a transition on the request with the reference, in one transaction: it checks the
+// viewer may see the request and make the move, that the form was made from the current version (a
+// stale form is problem.ErrConflict), and what the transition requires; then it writes the new
+// status, the timeline event, the audit event and the notifications.
+func Apply(ctx context.Context, db *bun.DB, env Env, v Viewer, actor audit.Actor, reference, name string, in Input) (*Request, error) {
+	in.Text = strings.TrimSpace(in.Text)
+	var out *Request
+	err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		r, err := lockByReference(ctx, tx, reference)
+		if err != nil {
+			return err
+		}
+		if v.AccessTo(r) < AccessFull {
+			return fmt.Errorf("request %s: %w", reference, problem.ErrNotFound)
+		}
+		t, ok := TransitionNamed(r.Kind, name)
+		if !ok {
+			return fmt.Errorf("request %s has no action %q: %w", reference, name, problem.ErrNotFound)
+		}
+		if r.Version != in.Version {
+			return fmt.Errorf("request %s is at version %d, the form was made from %d: %w", reference, r.Version, in.Version, problem.ErrConflict)
+		}
+		if !t.from(r.Status) {
+			return fmt.Errorf("request %s is %s, so it cannot %s: %w", reference, r.Status, name, problem.ErrConflict)
+		}
+		if !t.Allows(v, r) {
+			return fmt.Errorf("%s on %s: %w", name, reference, problem.ErrForbidden)
+		}
+		if err := t.check(in); err != nil {
+			return err
+		}
+		before := r.Status
+		upd := tx.NewUpdate().Table("requests").Where("id = ? AND version = ?", r.ID, r.Version).
+			Set("status = ?", t.To).Set("version = version + 1").Set("updated_at = ?", env.Now)
+		switch name {
+		case "acknowledge":
+			upd = upd.Set("acknowledged_at = ?", env.Now)
+		case "request_information":
+			due, err := env.Calendar.AddWorkingDays(env.Now, InformationReplyDays)
+			if err != nil {
+				return fmt.Errorf("reply due date: %w", err)
+			}
+			r.InfoDueOn = Day(due)
+			upd = upd.Set("info_due_on = ?", r.InfoDueOn)
+			if r.AcknowledgedAt.IsZero() {
+				upd = upd.Set("acknowledged_at = ?", env.Now)
+			}
+		case "answer":
+			upd = upd.Set("info_due_on = NULL")
+		}
+		if t.Accepts {
+			upd = upd.Set("accepted = true")
+		}
+		if t.Decides {
+			upd = upd.Set("decided_at = ?", env.Now)
+		}
+		if _, err := upd.Exec(ctx); err != nil {
+			return fmt.Errorf("update request %s: %w", reference, err)
+		}
+		if name == "not_taken_forward" {
+			if err := recordOutcome(ctx, tx, env, v, r, in); err != nil {
+				return err
+			}
+		}
+		r.Status, r.Version = t.To, r.Version+1
+		detail := in.Text
+		if name == "not_taken_forward" && in.Reason == "duplicate" {
+			detail = strings.TrimSpace(detail)
+		}
+		if err := addEvent(ctx, tx, Event{
+			RequestID: r.ID, OccurredAt: env.Now, ActorUserID: v.UserID, ActorName: v.Name, Kind: name,
+			FromStatus: string(before), ToStatus: string(t.To), Summary: t.summary(r, v, in), Detail: detail,
+		}); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, env.Now, audit.Event{
+			Actor: actor, Action: "request." + name, EntityType: "request", EntityID: r.Reference,
+			Before: map[string]any{"status": before}, After: map[string]any{"status": t.To, "reason": in.Reason},
+		}); err != nil {
+			return err
+		}
+		if err := sendNotices(ctx, tx, env.Now, r, v.UserID, t.Notify, in.Text); err != nil {
+			return err
+		}
+		out = r
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", name, reference, err)
+	}
+	return out, nil
+}
+
+func (t Transition) check(in Input) error {
+	if t.NeedsCode {
+		known := false
+		for _, r := range OutcomeReasons {
+			known = known || r.Value == in.Reason
+		}
+		if !known {
+			return &RuleError{Field: "reason", Message: "Select why it is not being taken forward"}
+		}
+		if in.Reason == "duplicate" && strings.TrimSpace(in.DuplicateOf) == "" {
+			return &RuleError{Field: "duplicate_of", Message: "Enter the reference of the request it duplicates, like ENH-2026-0012"}
+		}
+	}
+	if t.NeedsText && in.Text == "" {
+		return &RuleError{Field: "text", Message: "Enter " + t.TextLabel}
+	}
+	if len(in.Text) > 5000 {
+		return &RuleError{Field: "text", Message: "Keep it to 5000 characters or fewer"}
+	}
+	return nil
+}
+
+// recordOutcome stores why a request is not taken forward; a duplicate is linked to its original,
+// whose support grows by the duplicate's raising organisation and supporters, and whose followers
+// grow by the duplicate's.
+func recordOutcome(ctx context.Context, tx bun.Tx, env Env, v Viewer, r *Request, in Input) error {
+	var dupID int64
+	if in.Reason == "duplicate" {
+		orig := new(Request)
+		err := tx.NewSelect().Model(orig).ColumnExpr(requestColumns).Where("reference = ?", strings.ToUpper(strings.TrimSpace(in.DuplicateOf))).
+			Where("kind = ?", r.Kind).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && orig.ID == r.ID) {
+			return &RuleError{Field: "duplicate_of", Message: "Enter the reference of another existing request, like ENH-2026-0012"}
+		}
+		if err != nil {
+			return fmt.Errorf("find original %s: %w", in.DuplicateOf, err)
+		}
+		dupID = orig.ID
+		if _, err := tx.NewRaw(`INSERT INTO request_supports (request_id, organisation_id, user_id, note, created_at)
+			SELECT ?::bigint, organisation_id, user_id, note, ?::timestamptz FROM request_supports WHERE request_id = ?
+			UNION ALL SELECT ?::bigint, ?::bigint, ?::bigint, ?::text, ?::timestamptz
+			ON CONFLICT DO NOTHING`,
+			orig.ID, env.Now, r.ID, orig.ID, r.OrganisationID, r.RaisedByID, "Carried over from duplicate "+r.Reference, env.Now).Exec(ctx); err != nil {
+			return fmt.Errorf("carry supporters over to %s: %w", orig.Reference, err)
+		}
+		if _, err := tx.NewRaw(`DELETE FROM request_supports WHERE request_id = ? AND organisation_id = ?`, orig.ID, orig.OrganisationID).Exec(ctx); err != nil {
+			return fmt.Errorf("tidy supports of %s: %w", orig.Reference, err)
+		}
+		if _, err := tx.NewRaw(`INSERT INTO request_followers (request_id, user_id, created_at)
+			SELECT ?, user_id, ? FROM request_followers WHERE request_id = ? ON CONFLICT DO NOTHING`,
+			orig.ID, env.Now, r.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("carry followers over to %s: %w", orig.Reference, err)
+		}
+		if err := addEvent(ctx, tx, Event{
+			RequestID: orig.ID, OccurredAt: env.Now, ActorUserID: v.UserID, ActorName: v.Name, Kind: "duplicate_linked",
+			Summary: fmt.Sprintf("%s was found to duplicate this request; its raising organisation and supporters now support this one.", r.Reference),
+		}); err != nil {
+			return err
+		}
+	}
+	q := tx.NewUpdate().Table("enhancement_requests").Where("request_id = ?", r.ID).
+		Set("outcome_reason = ?", in.Reason).Set("outcome_explanation = ?", in.Text)
+	if dupID != 0 {
+		q = q.Set("duplicate_of_id = ?", dupID)
+	}
+	if _, err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("record outcome of %s: %w", r.Reference, err)
+	}
+	return nil
+}
+
+func lockByReference(ctx context.Context, tx bun.Tx, reference string) (*Request, error) {
+	r := new(Request)
+	err := tx.NewSelect().Model(r).ColumnExpr(requestColumns).ColumnExpr("o.region_id AS region_id").
+		Join("JOIN organisations AS o ON o.id = r.organisation_id").
+		Where("r.reference = ?", strings.ToUpper(strings.TrimSpace(reference))).For("UPDATE OF r").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("request %s: %w", reference, problem.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock request %s: %w", reference, err)
+	}
+	return r, nil
+}
+
+// sendNotices queues a transition's notifications; the actor is never told of their own action.
+func sendNotices(ctx context.Context, tx bun.Tx, now time.Time, r *Request, actorID int64, notices []notice, text string) error {
+	seen := map[int64]bool{actorID: true}
+	var msgs []notify.Message
+	for _, n := range notices {
+		ids, err := recipients(ctx, tx, r, n.To)
+		if err != nil {
+			return err
+		}
+		title := fmt.Sprintf(n.Title, r.Reference)
+		body := r.Title
+		if text != "" {
+			body += "\n\n" + text
+		}
+		for _, id := range ids {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			msgs = append(msgs, notify.Message{UserID: id, Event: n.Event, RequestID: r.ID, Title: title, Body: body, Link: "/requests/" + r.Reference})
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return notify.Queue(ctx, tx, now, msgs...)
+}
+
+func recipients(ctx context.Context, tx bun.IDB, r *Request, group string) ([]int64, error) {
+	var ids []int64
+	var err error
+	switch group {
+	case toFollowers:
+		err = tx.NewSelect().Table("request_followers").Column("user_id").Where("request_id = ?", r.ID).Order("user_id").Scan(ctx, &ids)
+	case toRaisers:
+		err = tx.NewSelect().TableExpr("request_followers AS f").Column("f.user_id").
+			Join("JOIN users AS u ON u.id = f.user_id").
+			Where("f.request_id = ?", r.ID).Where("u.organisation_id = ?", r.OrganisationID).Order("f.user_id").Scan(ctx, &ids)
+	case toTriage:
+		if r.AssigneeID != 0 {
+			return []int64{r.AssigneeID}, nil
+		}
+		err = tx.NewSelect().TableExpr("users AS u").Column("u.id").
+			Join("JOIN user_roles AS ur ON ur.user_id = u.id AND ur.role = ?", identity.RoleCentralTeam).
+			Where("u.status = 'active'").Order("u.id").Scan(ctx, &ids)
+	default:
+		return nil, fmt.Errorf("unknown recipients %q", group)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find %s of %s: %w", group, r.Reference, err)
+	}
+	return ids, nil
+}

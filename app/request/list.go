@@ -1,0 +1,182 @@
+package request
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Filter narrows and orders a list of requests. Zero values do not filter.
+type Filter struct {
+	Kind           string
+	Statuses       []Status
+	FunctionalArea string
+	NSIGID         int64
+	RegionID       int16
+	OrganisationID int64
+	AssigneeID     int64
+	// SLA is the acknowledgement clock: "overdue", "due_today", "due" (not yet acknowledged, due later)
+	// or "acknowledged".
+	SLA string
+	// Today is the date (Europe/London) the SLA filter compares with.
+	Today         time.Time
+	RaisedFrom    time.Time // inclusive
+	RaisedTo      time.Time // exclusive
+	Query         string    // full-text search over title and text
+	Sort          string    // "newest" (default), "oldest", "due", "reference", "title", "support"
+	Limit, Offset int
+}
+
+// Sorts are the orders a list can take, for the sort control.
+var Sorts = []struct{ Value, Label string }{
+	{"newest", "Newest first"},
+	{"oldest", "Oldest first"},
+	{"due", "Acknowledgement due date"},
+	{"support", "Most supported"},
+	{"reference", "Reference"},
+	{"title", "Title"},
+}
+
+// Row is one request in a list.
+type Row struct {
+	Request        `bun:",extend"`
+	FunctionalArea string  `bun:"functional_area,scanonly"`
+	Urgency        string  `bun:"urgency,scanonly"`
+	SRNumber       string  `bun:"sr_number,scanonly"`
+	Rank           float64 `bun:"rank,scanonly"`
+}
+
+// List returns the requests the viewer may see that match f, and how many match in all. It is one
+// query for the page and one for the count, whatever the page size.
+func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, int, error) {
+	if f.Limit <= 0 || f.Limit > 10000 {
+		f.Limit = 25
+	}
+	var rows []Row
+	q := selectRequests(db, &rows).
+		ColumnExpr("COALESCE(e.functional_area, '') AS functional_area, COALESCE(e.urgency, '') AS urgency, COALESCE(e.sr_number, '') AS sr_number").
+		Join("LEFT JOIN enhancement_requests AS e ON e.request_id = r.id")
+	q = v.visible(q)
+	if f.Kind != "" {
+		q = q.Where("r.kind = ?", f.Kind)
+	}
+	if len(f.Statuses) > 0 {
+		q = q.Where("r.status IN (?)", bun.List(f.Statuses))
+	}
+	if f.FunctionalArea != "" {
+		q = q.Where("e.functional_area = ?", f.FunctionalArea)
+	}
+	if f.NSIGID != 0 {
+		q = q.Where("r.nsig_id = ?", f.NSIGID)
+	}
+	if f.RegionID != 0 {
+		q = q.Where("o.region_id = ?", f.RegionID)
+	}
+	if f.OrganisationID != 0 {
+		q = q.Where("r.organisation_id = ?", f.OrganisationID)
+	}
+	if f.AssigneeID != 0 {
+		q = q.Where("r.assignee_id = ?", f.AssigneeID)
+	}
+	today := f.Today.Format("2006-01-02")
+	switch f.SLA {
+	case "overdue":
+		q = q.Where("r.acknowledged_at IS NULL AND r.ack_due_on < ?::date", today)
+	case "due_today":
+		q = q.Where("r.acknowledged_at IS NULL AND r.ack_due_on = ?::date", today)
+	case "due":
+		q = q.Where("r.acknowledged_at IS NULL AND r.ack_due_on > ?::date", today)
+	case "acknowledged":
+		q = q.Where("r.acknowledged_at IS NOT NULL")
+	}
+	if !f.RaisedFrom.IsZero() {
+		q = q.Where("r.received_at >= ?", f.RaisedFrom)
+	}
+	if !f.RaisedTo.IsZero() {
+		q = q.Where("r.received_at < ?", f.RaisedTo)
+	}
+	query := strings.TrimSpace(f.Query)
+	if query != "" {
+		q = q.Where("(r.search @@ websearch_to_tsquery('english', ?) OR r.reference = upper(?))", query, query).
+			ColumnExpr("ts_rank(r.search, websearch_to_tsquery('english', ?)) AS rank", query)
+	}
+	switch f.Sort {
+	case "oldest":
+		q = q.Order("r.received_at ASC", "r.id ASC")
+	case "due":
+		q = q.OrderExpr("r.acknowledged_at IS NOT NULL, r.ack_due_on ASC, r.id ASC")
+	case "reference":
+		q = q.Order("r.reference ASC")
+	case "title":
+		q = q.OrderExpr("lower(r.title) ASC, r.id ASC")
+	case "support":
+		q = q.OrderExpr("support_count DESC, r.received_at DESC, r.id DESC")
+	case "relevance":
+		if query != "" {
+			q = q.OrderExpr("rank DESC, r.id DESC")
+			break
+		}
+		fallthrough
+	default:
+		q = q.Order("r.received_at DESC", "r.id DESC")
+	}
+	n, err := q.Limit(int64(f.Limit)).Offset(int64(f.Offset)).ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list requests: %w", err)
+	}
+	return rows, int(n), nil
+}
+
+// Similar is an existing request that looks like one being written.
+type Similar struct {
+	Reference        string  `bun:"reference"`
+	Title            string  `bun:"title"`
+	Status           Status  `bun:"status"`
+	OrganisationName string  `bun:"organisation_name"`
+	SupportCount     int     `bun:"support_count"`
+	Score            float64 `bun:"score"`
+}
+
+// FindSimilar returns up to limit requests of a kind that the viewer may see whose titles look like
+// title (trigram similarity, served by the title's trigram index) or whose text matches its words
+// (full text, served by the search index); closed requests are left out, and so is excludeID.
+func FindSimilar(ctx context.Context, db bun.IDB, v Viewer, kind, title string, excludeID int64, limit int) ([]Similar, error) {
+	title = strings.TrimSpace(title)
+	if len([]rune(title)) < 4 {
+		return nil, nil
+	}
+	var out []Similar
+	q := db.NewSelect().TableExpr("requests AS r").
+		ColumnExpr("r.reference, r.title, r.status, o.name AS organisation_name").
+		ColumnExpr("(SELECT count(*) FROM request_supports AS s WHERE s.request_id = r.id) AS support_count").
+		ColumnExpr("greatest(similarity(r.title, ?), ts_rank(r.search, plainto_tsquery('english', ?))) AS score", title, title).
+		Join("JOIN organisations AS o ON o.id = r.organisation_id").
+		Where("r.kind = ?", kind).
+		Where("r.status NOT IN (?)", bun.List([]Status{StatusWithdrawn, StatusNotTakenForward, StatusNotApproved})).
+		Where("(r.title % ? OR r.search @@ plainto_tsquery('english', ?))", title, title)
+	if excludeID != 0 {
+		q = q.Where("r.id <> ?", excludeID)
+	}
+	q = v.visible(q)
+	if err := q.OrderExpr("score DESC, r.id DESC").Limit(int64(limit)).Scan(ctx, &out); err != nil {
+		return nil, fmt.Errorf("find similar requests: %w", err)
+	}
+	return out, nil
+}
+
+// OnTimeShare is the share of requests received since `since` that were acknowledged by their due
+// date, out of those acknowledged or already past due on today (a London date), for the triage
+// dashboard.
+func OnTimeShare(ctx context.Context, db bun.IDB, kind string, since, today time.Time) (onTime, total int, err error) {
+	err = db.NewRaw(`SELECT
+		count(*) FILTER (WHERE acknowledged_at IS NOT NULL AND (acknowledged_at AT TIME ZONE 'Europe/London')::date <= ack_due_on),
+		count(*) FILTER (WHERE acknowledged_at IS NOT NULL OR ack_due_on < ?::date)
+		FROM requests WHERE kind = ? AND received_at >= ?`, today.Format("2006-01-02"), kind, since).Scan(ctx, &onTime, &total)
+	if err != nil {
+		return 0, 0, fmt.Errorf("acknowledgement share: %w", err)
+	}
+	return onTime, total, nil
+}

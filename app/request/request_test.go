@@ -1,0 +1,531 @@
+package request_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/nhs-esr/portal/app/audit"
+	"github.com/nhs-esr/portal/app/database/dbtest"
+	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/organisation"
+	"github.com/nhs-esr/portal/app/problem"
+	"github.com/nhs-esr/portal/app/request"
+	"github.com/nhs-esr/portal/app/seed"
+	"github.com/nhs-esr/portal/app/workday"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+
+// world is a fresh database with organisations and one user for each kind of person the access
+// rules tell apart.
+type world struct {
+	t   *testing.T
+	db  *bun.DB
+	cal *workday.Calendar
+	now time.Time
+	v   map[string]request.Viewer
+	seq int
+}
+
+const password = "correct horse battery staple"
+
+// The people: a requester of the raising organisation (ZLN01, London), a requester of another
+// organisation in another region, an NSIG member of the request's NSIG and one of another NSIG, the
+// FAM of London and of another region, the central and development teams and an administrator.
+var people = []struct {
+	key, ods string
+	roles    []string
+	nsig     string
+}{
+	{"raiser", "ZLN01", []string{identity.RoleRequester}, ""},
+	{"other_org", "ZMD01", []string{identity.RoleRequester}, ""},
+	{"nsig_member", "ZWA01", []string{identity.RoleNSIGMember}, "Self Service and Portal"},
+	{"other_nsig", "ZWA01", []string{identity.RoleNSIGMember}, "Payroll and Pensions"},
+	{"fam_region", "ZLN02", []string{identity.RoleFunctionalAccountManager}, ""},
+	{"fam_elsewhere", "ZNE01", []string{identity.RoleFunctionalAccountManager}, ""},
+	{"central", "ZNC01", []string{identity.RoleCentralTeam}, ""},
+	{"developer", "ZNC01", []string{identity.RoleDevelopmentTeam}, ""},
+	{"admin", "ZNC01", []string{identity.RoleAdmin}, ""},
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	w := &world{t: t, db: d.DB, cal: workday.New(), now: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), v: map[string]request.Viewer{}}
+	if err := seed.Organisations(ctx, d.DB, w.now); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range people {
+		org, err := organisation.GetByODS(ctx, d.DB, p.ods)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := identity.Create(ctx, d.DB, audit.Actor{Name: "test"}, w.now, identity.NewUser{
+			Email: p.key + "@test.nhs.uk", Name: "Test " + p.key, OrganisationID: org.ID, Roles: p.roles, Password: password,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.nsig != "" {
+			if _, err := d.DB.NewRaw(`INSERT INTO user_nsigs (user_id, nsig_id, granted_at) SELECT ?, id, ? FROM nsigs WHERE name = ?`,
+				u.ID, w.now, p.nsig).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		u, err = identity.Get(ctx, d.DB, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.v[p.key], err = request.ViewerFor(ctx, d.DB, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
+}
+
+func (w *world) raise(title string) *request.Request {
+	w.t.Helper()
+	w.seq++
+	r, err := request.RaiseEnhancement(context.Background(), w.db, w.cal, w.v["raiser"], audit.Actor{Name: "test"}, w.now, request.NewEnhancement{
+		SRNumber: "SR1234567", Title: title, FunctionalArea: "Self Service", Problem: "The problem " + title,
+		Proposal: "The change", AffectedUsers: []string{"employee"}, Urgency: "medium",
+		SubmissionToken: fmt.Sprintf("00000000-0000-4000-9000-%012d", w.seq),
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return r
+}
+
+func (w *world) apply(who string, r *request.Request, action string, in request.Input) (*request.Request, error) {
+	w.t.Helper()
+	if in.Version == 0 {
+		if err := w.db.NewSelect().Table("requests").Column("version").Where("id = ?", r.ID).Scan(context.Background(), &in.Version); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	return request.Apply(context.Background(), w.db, request.Env{Now: w.now, Calendar: w.cal}, w.v[who], audit.Actor{Name: who}, r.Reference, action, in)
+}
+
+func TestRaiseSetsReferenceDueDateAndNSIG(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	r := w.raise("Expiry reminders in Employee Self Service")
+	if r.Reference != "ENH-2026-0001" {
+		t.Errorf("reference %s, want ENH-2026-0001", r.Reference)
+	}
+	// Received Friday 20 November 2026: five working days later is Friday 27 November.
+	if got := r.AckDueOn.Format("2006-01-02"); got != "2026-11-27" {
+		t.Errorf("acknowledgement due %s, want 2026-11-27", got)
+	}
+	er, access, err := request.GetEnhancement(ctx, w.db, w.v["raiser"], r.Reference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if access != request.AccessFull || er.NSIGName != "Self Service and Portal" || er.Status != request.StatusSubmitted {
+		t.Errorf("access %v, NSIG %q, status %s", access, er.NSIGName, er.Status)
+	}
+	if got := er.AckDueOn.Format("2006-01-02"); got != "2026-11-27" {
+		t.Errorf("stored acknowledgement due %s", got)
+	}
+	if second := w.raise("Another"); second.Reference != "ENH-2026-0002" {
+		t.Errorf("second reference %s", second.Reference)
+	}
+}
+
+func TestRaiseIsIdempotent(t *testing.T) {
+	w := newWorld(t)
+	in := request.NewEnhancement{SRNumber: "SR1", Title: "Double click", FunctionalArea: "Payroll", Problem: "p", Proposal: "q",
+		AffectedUsers: []string{"manager"}, Urgency: "low", SubmissionToken: "00000000-0000-4000-9000-00000000abcd"}
+	var wg sync.WaitGroup
+	refs := make([]string, 4)
+	errs := make([]error, 4)
+	for i := range refs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := request.RaiseEnhancement(context.Background(), w.db, w.cal, w.v["raiser"], audit.Actor{Name: "test"}, w.now, in)
+			errs[i] = err
+			if err == nil {
+				refs[i] = r.Reference
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range refs {
+		if errs[i] != nil {
+			t.Fatalf("submission %d: %v", i, errs[i])
+		}
+		if refs[i] != refs[0] {
+			t.Fatalf("the same form made %s and %s", refs[0], refs[i])
+		}
+	}
+	var n int
+	if err := w.db.NewSelect().Table("requests").ColumnExpr("count(*)").Scan(context.Background(), &n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("%d requests made by four submissions of one form", n)
+	}
+}
+
+// TestEveryTransitionForEveryRoleAndStatus tries every transition from every status as every kind of
+// person: it succeeds exactly when the table says the status and the person allow it.
+func TestEveryTransitionForEveryRoleAndStatus(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	r := w.raise("The request every transition is tried on")
+	// Accept it, so that NSIG members and other organisations may see it as they would.
+	if _, err := w.db.NewUpdate().Table("requests").Set("accepted = true").Where("id = ?", r.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	orig := w.raise("An original for duplicates")
+	for _, tr := range request.Transitions {
+		for _, st := range request.Statuses {
+			for _, p := range people {
+				name := fmt.Sprintf("%s from %s as %s", tr.Name, st.Status, p.key)
+				t.Run(name, func(t *testing.T) {
+					if _, err := w.db.NewUpdate().Table("requests").Set("status = ?", st.Status).Where("id = ?", r.ID).Exec(ctx); err != nil {
+						t.Fatal(err)
+					}
+					in := request.Input{Text: "Because", Reason: "duplicate", DuplicateOf: orig.Reference}
+					want := containsStatus(tr.From, st.Status) && allowed(tr, p.key)
+					_, err := w.apply(p.key, r, tr.Name, in)
+					if want && err != nil {
+						t.Fatalf("allowed but refused: %v", err)
+					}
+					if !want && err == nil {
+						t.Fatal("forbidden but made")
+					}
+					if !want && !(errors.Is(err, problem.ErrForbidden) || errors.Is(err, problem.ErrConflict) || errors.Is(err, problem.ErrNotFound)) {
+						t.Fatalf("refused with an unexpected error: %v", err)
+					}
+					if want {
+						var got string
+						if err := w.db.NewSelect().Table("requests").Column("status").Where("id = ?", r.ID).Scan(ctx, &got); err != nil {
+							t.Fatal(err)
+						}
+						if got != string(tr.To) {
+							t.Fatalf("status %s, want %s", got, tr.To)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+func containsStatus(list []request.Status, s request.Status) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// allowed says who may make a transition, from the table's Who: the raiser stands for the requester
+// of the raising organisation only (the NSIG member here belongs to another organisation).
+func allowed(tr request.Transition, who string) bool {
+	for _, role := range tr.Who {
+		switch {
+		case role == request.Raiser && who == "raiser":
+			return true
+		case role == identity.RoleCentralTeam && who == "central":
+			return true
+		}
+	}
+	return false
+}
+
+func TestStaleVersionIsAConflict(t *testing.T) {
+	w := newWorld(t)
+	r := w.raise("Two triagers at once")
+	if _, err := w.apply("central", r, "acknowledge", request.Input{Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.apply("central", r, "request_information", request.Input{Version: 1, Text: "Which report?"})
+	if !errors.Is(err, problem.ErrConflict) {
+		t.Fatalf("a form made from version 1 after a change: %v, want a conflict", err)
+	}
+}
+
+func TestRequiredFields(t *testing.T) {
+	w := newWorld(t)
+	r := w.raise("Needs reasons")
+	if _, err := w.apply("central", r, "acknowledge", request.Input{}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		action string
+		in     request.Input
+		field  string
+	}{
+		{"request_information", request.Input{}, "text"},
+		{"not_taken_forward", request.Input{Text: "x"}, "reason"},
+		{"not_taken_forward", request.Input{Reason: "out_of_scope"}, "text"},
+		{"not_taken_forward", request.Input{Reason: "duplicate", Text: "x"}, "duplicate_of"},
+		{"not_taken_forward", request.Input{Reason: "duplicate", Text: "x", DuplicateOf: "ENH-2026-0999"}, "duplicate_of"},
+		{"not_taken_forward", request.Input{Reason: "duplicate", Text: "x", DuplicateOf: r.Reference}, "duplicate_of"},
+	}
+	for _, c := range cases {
+		_, err := w.apply("central", r, c.action, c.in)
+		var rule *request.RuleError
+		if !errors.As(err, &rule) || rule.Field != c.field {
+			t.Errorf("%s %+v: %v, want a rule error on %s", c.action, c.in, err, c.field)
+		}
+	}
+}
+
+func TestLifecycleToRequesterDecisionWithNotifications(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	r := w.raise("Follow it through")
+	steps := []struct {
+		who, action string
+		in          request.Input
+		to          request.Status
+	}{
+		{"central", "acknowledge", request.Input{}, request.StatusInTriage},
+		{"central", "request_information", request.Input{Text: "Which staff groups?"}, request.StatusInformationRequested},
+		{"raiser", "answer", request.Input{Text: "All of them."}, request.StatusInTriage},
+		{"central", "classify_enhancement", request.Input{}, request.StatusAwaitingRequesterDecision},
+		{"raiser", "progress", request.Input{}, request.StatusRequirementsJustification},
+	}
+	for _, s := range steps {
+		got, err := w.apply(s.who, r, s.action, s.in)
+		if err != nil {
+			t.Fatalf("%s: %v", s.action, err)
+		}
+		if got.Status != s.to {
+			t.Fatalf("%s: status %s, want %s", s.action, got.Status, s.to)
+		}
+	}
+	entries, err := request.Timeline(ctx, w.db, r.ID, request.AccessFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1+len(steps) {
+		t.Fatalf("%d timeline entries, want %d", len(entries), 1+len(steps))
+	}
+	if !strings.Contains(entries[2].Event.Summary, "asked for more information") || entries[2].Event.Detail != "Which staff groups?" {
+		t.Errorf("information request entry: %+v", entries[2].Event)
+	}
+	var events []string
+	if err := w.db.NewSelect().Table("notifications").Column("event").Where("user_id = ?", w.v["raiser"].UserID).Order("id").Scan(ctx, &events); err != nil {
+		t.Fatal(err)
+	}
+	want := "acknowledged,information_requested,decision_needed"
+	if strings.Join(events, ",") != want {
+		t.Errorf("raiser was told %v, want %s", events, want)
+	}
+	var audited int
+	if err := w.db.NewSelect().Table("audit_events").ColumnExpr("count(*)").Where("entity_id = ?", r.Reference).Scan(ctx, &audited); err != nil {
+		t.Fatal(err)
+	}
+	if audited != 1+len(steps) {
+		t.Errorf("%d audit events for the request, want %d", audited, 1+len(steps))
+	}
+}
+
+func TestAccessRules(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	r := w.raise("Who may see me")
+	want := map[string][2]request.Access{ // before acceptance, after
+		"raiser":        {request.AccessFull, request.AccessFull},
+		"other_org":     {request.AccessNone, request.AccessSummary},
+		"nsig_member":   {request.AccessNone, request.AccessInternal},
+		"other_nsig":    {request.AccessNone, request.AccessSummary},
+		"fam_region":    {request.AccessFull, request.AccessFull},
+		"fam_elsewhere": {request.AccessNone, request.AccessSummary},
+		"central":       {request.AccessInternal, request.AccessInternal},
+		"developer":     {request.AccessInternal, request.AccessInternal},
+		"admin":         {request.AccessNone, request.AccessSummary},
+	}
+	check := func(phase int) {
+		for who, acc := range want {
+			_, got, err := request.GetEnhancement(ctx, w.db, w.v[who], r.Reference)
+			if acc[phase] == request.AccessNone {
+				if !errors.Is(err, problem.ErrNotFound) {
+					t.Errorf("phase %d: %s may see it: %v", phase, who, err)
+				}
+				continue
+			}
+			if err != nil || got != acc[phase] {
+				t.Errorf("phase %d: %s has access %v (%v), want %v", phase, who, got, err, acc[phase])
+			}
+			rows, _, err := request.List(ctx, w.db, w.v[who], request.Filter{Kind: request.KindEnhancement})
+			if err != nil || len(rows) != 1 {
+				t.Errorf("phase %d: %s lists %d requests (%v), want 1", phase, who, len(rows), err)
+			}
+		}
+	}
+	check(0)
+	if _, err := w.apply("central", r, "acknowledge", request.Input{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.apply("central", r, "classify_enhancement", request.Input{}); err != nil {
+		t.Fatal(err)
+	}
+	check(1)
+}
+
+func TestInternalCommentsStayInternal(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	r := w.raise("Comment on me")
+	for _, a := range []string{"acknowledge", "classify_enhancement"} {
+		if _, err := w.apply("central", r, a, request.Input{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := request.AddComment(ctx, w.db, w.v["central"], audit.Actor{Name: "c"}, w.now, r.Reference, "Shared: thanks for raising this", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := request.AddComment(ctx, w.db, w.v["central"], audit.Actor{Name: "c"}, w.now, r.Reference,
+		"Internal: overlaps the Q3 work. @nsig_member@test.nhs.uk what does your region think?", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := request.AddComment(ctx, w.db, w.v["raiser"], audit.Actor{Name: "r"}, w.now, r.Reference, "Secret", true); !errors.Is(err, problem.ErrForbidden) {
+		t.Errorf("a requester added an internal note: %v", err)
+	}
+	for who, wantInternal := range map[string]bool{"raiser": false, "fam_region": false, "central": true, "nsig_member": true} {
+		_, access, err := request.GetEnhancement(ctx, w.db, w.v[who], r.Reference)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries, err := request.Timeline(ctx, w.db, r.ID, access)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sawInternal := false
+		for _, e := range entries {
+			if e.Comment != nil && strings.HasPrefix(e.Comment.Body, "Internal") {
+				sawInternal = true
+			}
+		}
+		if sawInternal != wantInternal {
+			t.Errorf("%s sees the internal note: %v, want %v", who, sawInternal, wantInternal)
+		}
+	}
+	// The mention told the NSIG member; the raiser, who follows the request, was told of the shared
+	// comment only.
+	var titles []string
+	if err := w.db.NewSelect().Table("notifications").Column("title").Where("user_id = ?", w.v["nsig_member"].UserID).Scan(ctx, &titles); err != nil {
+		t.Fatal(err)
+	}
+	if len(titles) != 1 || !strings.Contains(titles[0], "mentioned you") {
+		t.Errorf("NSIG member notifications %v", titles)
+	}
+	var raiserComments int
+	if err := w.db.NewSelect().Table("notifications").ColumnExpr("count(*)").Where("user_id = ? AND event = 'comment'", w.v["raiser"].UserID).Scan(ctx, &raiserComments); err != nil {
+		t.Fatal(err)
+	}
+	if raiserComments != 1 {
+		t.Errorf("raiser told of %d comments, want 1 (the shared one)", raiserComments)
+	}
+}
+
+func TestSupportAndDuplicates(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	orig := w.raise("Original expiry reminders")
+	dup := w.raise("Duplicate expiry reminders")
+	for _, r := range []*request.Request{orig, dup} {
+		for _, a := range []string{"acknowledge", "classify_enhancement"} {
+			if _, err := w.apply("central", r, a, request.Input{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Reopen the duplicate to triage so it can be closed as a duplicate.
+	if _, err := w.db.NewUpdate().Table("requests").Set("status = 'in_triage'").Where("id = ?", dup.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := request.Support(ctx, w.db, w.v["other_org"], audit.Actor{Name: "o"}, w.now, dup.Reference, "Us too"); err != nil {
+		t.Fatal(err)
+	}
+	var rule *request.RuleError
+	if err := request.Support(ctx, w.db, w.v["other_org"], audit.Actor{Name: "o"}, w.now, dup.Reference, ""); !errors.As(err, &rule) {
+		t.Errorf("second support from one organisation: %v", err)
+	}
+	if err := request.Support(ctx, w.db, w.v["raiser"], audit.Actor{Name: "r"}, w.now, dup.Reference, ""); !errors.As(err, &rule) {
+		t.Errorf("the raising organisation supported its own request: %v", err)
+	}
+	if _, err := w.apply("central", dup, "not_taken_forward", request.Input{Reason: "duplicate", DuplicateOf: strings.ToLower(orig.Reference), Text: "Same as the original"}); err != nil {
+		t.Fatal(err)
+	}
+	sup, err := request.Supporters(ctx, w.db, orig.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The duplicate's supporter carries over; its raising organisation is the original's own, so it
+	// does not count as support.
+	if len(sup) != 1 || !strings.Contains(sup[0].OrganisationName, "Charnwood") {
+		t.Errorf("supporters of the original: %+v", sup)
+	}
+	er, _, err := request.GetEnhancement(ctx, w.db, w.v["central"], dup.Reference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if er.DuplicateOfReference != orig.Reference || er.OutcomeReason != "duplicate" {
+		t.Errorf("duplicate link %q reason %q", er.DuplicateOfReference, er.OutcomeReason)
+	}
+}
+
+func TestSimilarAndSearch(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.raise("Competence expiry reminder in Employee Self Service")
+	w.raise("Welsh language payslip labels")
+	got, err := request.FindSimilar(ctx, w.db, w.v["raiser"], request.KindEnhancement, "Reminders before a competence expires", 0, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !strings.Contains(got[0].Title, "Competence expiry") {
+		t.Errorf("similar: %+v", got)
+	}
+	rows, n, err := request.List(ctx, w.db, w.v["raiser"], request.Filter{Kind: request.KindEnhancement, Query: "payslip", Sort: "relevance"})
+	if err != nil || n != 1 || rows[0].Title != "Welsh language payslip labels" {
+		t.Errorf("search: %d rows, %v", n, err)
+	}
+	// Another organisation sees neither until triage accepts them.
+	if got, err := request.FindSimilar(ctx, w.db, w.v["other_org"], request.KindEnhancement, "competence expiry reminder", 0, 5); err != nil || len(got) != 0 {
+		t.Errorf("another organisation sees unaccepted requests as similar: %+v %v", got, err)
+	}
+}
+
+// TestDueDatesInSummerTime: midnight in London in summer is 23:00 UTC the day before, and the date
+// column must still hold the London date.
+func TestDueDatesInSummerTime(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.now = time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC) // Monday 5 October 2026, British Summer Time
+	r := w.raise("Raised in summer time")
+	var due string
+	if err := w.db.NewSelect().Table("requests").ColumnExpr("ack_due_on::text").Where("id = ?", r.ID).Scan(ctx, &due); err != nil {
+		t.Fatal(err)
+	}
+	if due != "2026-10-12" {
+		t.Errorf("acknowledgement due stored as %s, want 2026-10-12", due)
+	}
+	if _, err := w.apply("central", r, "request_information", request.Input{Text: "Which staff?"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.db.NewSelect().Table("requests").ColumnExpr("info_due_on::text").Where("id = ?", r.ID).Scan(ctx, &due); err != nil {
+		t.Fatal(err)
+	}
+	if due != "2026-10-19" {
+		t.Errorf("reply due stored as %s, want 2026-10-19", due)
+	}
+}

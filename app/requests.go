@@ -1,0 +1,544 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/problem"
+	"github.com/nhs-esr/portal/app/request"
+	"github.com/nhs-esr/portal/forms"
+)
+
+// requestShowPage is an enhancement request as the viewer may see it.
+type requestShowPage struct {
+	Page
+	R          *request.EnhancementRequest
+	Status     request.StatusInfo
+	Full       bool // the whole request, shared comments and timeline
+	Internal   bool // internal notes too
+	Details    []SummaryRow
+	Outcome    []SummaryRow
+	Timeline   []timelineItem
+	Supporters []request.Supporter
+	Actions    []actionButton
+	SLA        string
+	Similar    []request.Similar
+	Following  bool
+
+	CanSupport      bool
+	SupportForm     forms.Support
+	CanComment      bool
+	CanInternal     bool
+	CommentForm     forms.Comment
+	InternalOptions []Option
+	InternalValues  []string
+	CanAssign       bool
+	AssignForm      forms.Assign
+	AssigneeOptions []Option
+	NSIGOptions     []Option
+}
+
+// timelineItem is one timeline entry in words.
+type timelineItem struct {
+	When     string
+	Who      string
+	Summary  string
+	Detail   string
+	Comment  bool
+	Internal bool
+}
+
+// actionButton is a lifecycle action the viewer may take from the request page.
+type actionButton struct {
+	Name      string
+	Label     string
+	HasForm   bool // the action asks for text or a choice on its own page
+	Secondary bool
+	Warning   bool
+}
+
+func (a *App) viewer(c *fiber.Ctx) (request.Viewer, error) {
+	return request.ViewerFor(c.UserContext(), a.db, visitOf(c).user)
+}
+
+func (a *App) requestShow(c *fiber.Ctx) error {
+	p, err := a.requestShowPage(c, c.Params("ref"))
+	if err != nil {
+		return err
+	}
+	return a.render(c, fiber.StatusOK, "requests/show", p)
+}
+
+// requestShowPage gathers what the request page shows. It runs a fixed number of queries, however
+// many events, comments and supporters the request has.
+func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error) {
+	ctx := c.UserContext()
+	v, err := a.viewer(c)
+	if err != nil {
+		return nil, err
+	}
+	er, access, err := request.GetEnhancement(ctx, a.db, v, ref)
+	if err != nil {
+		return nil, err
+	}
+	p := &requestShowPage{
+		Page: a.page(c, er.Reference+": "+er.Title), R: er, Status: er.Status.Info(),
+		Full: access >= request.AccessFull, Internal: access >= request.AccessInternal,
+		AssignForm: forms.Assign{Version: er.Version, AssigneeID: idString(er.AssigneeID), NSIGID: idString(er.NSIGID)},
+	}
+	p.Details = []SummaryRow{
+		{Key: "Reference", Value: er.Reference},
+		{Key: "Functional area", Value: er.FunctionalArea},
+		{Key: "NSIG", Value: orNone(er.NSIGName)},
+		{Key: "Raised by", Value: er.OrganisationName + " (" + er.RegionName + ")"},
+		{Key: "Received", Value: er.ReceivedAt.In(london).Format("2 January 2006")},
+		{Key: "Supported by", Value: supportText(er.SupportCount, er.SupportRegions)},
+	}
+	if p.Full {
+		p.Details = append(p.Details,
+			SummaryRow{Key: "Service Desk SR number", Value: er.SRNumber},
+			SummaryRow{Key: "The problem today", Value: er.Problem},
+			SummaryRow{Key: "What should change", Value: er.Proposal},
+			SummaryRow{Key: "Who is affected", Value: affectedText(er.AffectedUsers, er.AffectedDetail)},
+			SummaryRow{Key: "Urgency", Value: urgencyText(er.Urgency, er.UrgencyReason)},
+		)
+		if er.AcknowledgedAt.IsZero() {
+			p.Details = append(p.Details, SummaryRow{Key: "Acknowledgement due", Value: er.AckDueOn.Format("Monday 2 January 2006")})
+		} else {
+			p.Details = append(p.Details, SummaryRow{Key: "Acknowledged", Value: er.AcknowledgedAt.In(london).Format("2 January 2006")})
+		}
+		if er.Status == request.StatusInformationRequested && !er.InfoDueOn.IsZero() {
+			p.Details = append(p.Details, SummaryRow{Key: "Reply needed by", Value: er.InfoDueOn.Format("Monday 2 January 2006")})
+		}
+	}
+	if p.Internal && er.AssigneeName != "" {
+		p.Details = append(p.Details, SummaryRow{Key: "Triager", Value: er.AssigneeName})
+	}
+	if er.OutcomeReason != "" {
+		p.Outcome = []SummaryRow{{Key: "Outcome", Value: request.OutcomeReasonLabel(er.OutcomeReason)}}
+		if er.DuplicateOfReference != "" {
+			p.Outcome = append(p.Outcome, SummaryRow{Key: "Original request", Value: er.DuplicateOfReference})
+		}
+		if er.OutcomeExplanation != "" {
+			p.Outcome = append(p.Outcome, SummaryRow{Key: "Explanation", Value: er.OutcomeExplanation})
+		}
+	}
+	if p.Supporters, err = request.Supporters(ctx, a.db, er.ID); err != nil {
+		return nil, err
+	}
+	if p.Full {
+		entries, err := request.Timeline(ctx, a.db, er.ID, access)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			p.Timeline = append(p.Timeline, describe(e))
+		}
+		if p.Following, err = request.IsFollowing(ctx, a.db, er.ID, v.UserID); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range request.Available(v, &er.Request) {
+		p.Actions = append(p.Actions, actionButton{
+			Name: t.Name, Label: t.Label, HasForm: t.NeedsText || t.NeedsCode || t.TextLabel != "",
+			Secondary: t.Name == "withdraw" || t.Name == "decline" || t.Name == "request_information",
+			Warning:   t.Name == "not_taken_forward",
+		})
+	}
+	p.CanComment = p.Full
+	p.CanInternal = p.Internal
+	p.InternalOptions = []Option{{Value: "true", Label: "Internal note: only the central and development teams and the request's NSIG"}}
+	p.CanSupport = er.Accepted && !er.Status.Closed() && er.OrganisationID != v.OrganisationID &&
+		(v.Has(identity.RoleRequester) || v.Has(identity.RoleNSIGMember)) && !supports(p.Supporters, v.OrganisationID)
+	if v.Has(identity.RoleCentralTeam) {
+		if er.AcknowledgedAt.IsZero() && !er.Status.Closed() {
+			if sla, err := a.calendar.Status(er.AckDueOn, a.now()); err == nil {
+				p.SLA = "Acknowledgement " + sla.Text
+			}
+		}
+		if !er.Status.Closed() && (er.Status == request.StatusSubmitted || er.Status == request.StatusInTriage || er.Status == request.StatusInformationRequested) {
+			if p.Similar, err = request.FindSimilar(ctx, a.db, v, request.KindEnhancement, er.Title, er.ID, 5); err != nil {
+				return nil, err
+			}
+		}
+		p.CanAssign = !er.Status.Closed()
+		if p.CanAssign {
+			if p.AssigneeOptions, p.NSIGOptions, err = a.assignOptions(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return p, nil
+}
+
+func (a *App) assignOptions(ctx context.Context) ([]Option, []Option, error) {
+	central, _, err := identity.List(ctx, a.db, identity.Filter{Role: identity.RoleCentralTeam, Status: identity.StatusActive, Limit: 200})
+	if err != nil {
+		return nil, nil, err
+	}
+	people := []Option{{Value: "", Label: "Nobody yet"}}
+	for _, u := range central {
+		people = append(people, Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Name})
+	}
+	var nsigs []struct {
+		ID   int64  `bun:"id"`
+		Name string `bun:"name"`
+	}
+	if err := a.db.NewSelect().Table("nsigs").Column("id", "name").Where("status = 'active'").Order("name").Scan(ctx, &nsigs); err != nil {
+		return nil, nil, fmt.Errorf("list NSIGs: %w", err)
+	}
+	groups := []Option{{Value: "", Label: "No NSIG"}}
+	for _, n := range nsigs {
+		groups = append(groups, Option{Value: strconv.FormatInt(n.ID, 10), Label: n.Name})
+	}
+	return people, groups, nil
+}
+
+func describe(e request.Entry) timelineItem {
+	it := timelineItem{When: e.At.In(london).Format("2 January 2006 at 3:04pm"), Internal: e.Internal}
+	if e.Comment != nil {
+		it.Comment = true
+		it.Who = e.Comment.AuthorName + ", " + e.Comment.AuthorOrg
+		it.Summary = "Internal note"
+		if !e.Internal {
+			it.Summary = "Comment"
+		}
+		it.Detail = e.Comment.Body
+		return it
+	}
+	it.Who = e.Event.ActorName
+	it.Summary = e.Event.Summary
+	it.Detail = e.Event.Detail
+	return it
+}
+
+func supports(list []request.Supporter, orgID int64) bool {
+	for _, s := range list {
+		if s.OrganisationID == orgID {
+			return true
+		}
+	}
+	return false
+}
+
+func supportText(orgs, regions int) string {
+	if orgs == 0 {
+		return "No other organisations yet"
+	}
+	return fmt.Sprintf("%d %s in %d %s", orgs, plural(orgs, "organisation", "organisations"), regions, plural(regions, "region", "regions"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func affectedText(groups []string, detail string) string {
+	var labels []string
+	for _, g := range groups {
+		for _, au := range request.AffectedUsers {
+			if au.Value == g {
+				labels = append(labels, au.Label)
+			}
+		}
+	}
+	s := strings.Join(labels, "\n")
+	if detail != "" {
+		s += "\n\n" + detail
+	}
+	return s
+}
+
+func urgencyText(code, reason string) string {
+	for _, u := range request.Urgencies {
+		if u.Value == code {
+			if reason != "" {
+				return u.Label + "\n\n" + reason
+			}
+			return u.Label
+		}
+	}
+	return code
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "Not yet assigned"
+	}
+	return s
+}
+
+func idString(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return strconv.FormatInt(id, 10)
+}
+
+// requestActionPage is the form of an action that needs words or a choice.
+type requestActionPage struct {
+	Page
+	R             *request.EnhancementRequest
+	Action        request.Transition
+	Form          forms.RequestAction
+	ReasonOptions []Option
+	TextLabel     string
+	TextHint      string
+}
+
+func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestActionPage, error) {
+	v, err := a.viewer(c)
+	if err != nil {
+		return nil, err
+	}
+	er, _, err := request.GetEnhancement(c.UserContext(), a.db, v, c.Params("ref"))
+	if err != nil {
+		return nil, err
+	}
+	t, ok := request.TransitionNamed(er.Kind, c.Params("name"))
+	if !ok {
+		return nil, fmt.Errorf("action %q: %w", c.Params("name"), problem.ErrNotFound)
+	}
+	if !t.Allows(v, &er.Request) {
+		if t.From != nil && !containsStatus(t.From, er.Status) {
+			return nil, fmt.Errorf("request %s is %s: %w", er.Reference, er.Status, problem.ErrConflict)
+		}
+		return nil, fmt.Errorf("%s on %s: %w", t.Name, er.Reference, problem.ErrForbidden)
+	}
+	if f.Version == 0 {
+		f.Version = er.Version
+	}
+	p := &requestActionPage{Page: a.page(c, t.Label+" – "+er.Reference), R: er, Action: t, Form: f}
+	if t.TextLabel != "" {
+		p.TextLabel = strings.ToUpper(t.TextLabel[:1]) + t.TextLabel[1:]
+	}
+	if t.NeedsCode {
+		for _, r := range request.OutcomeReasons {
+			p.ReasonOptions = append(p.ReasonOptions, Option{Value: r.Value, Label: r.Label, Hint: r.Hint})
+		}
+	}
+	switch t.Name {
+	case "request_information":
+		p.TextHint = "The requester sees this and has 10 working days to reply."
+	case "answer":
+		p.TextHint = "The central team sees your answer and the request goes back into triage."
+	case "classify_enhancement":
+		p.TextHint = "Optional. The requester sees this with the request to decide whether to take it forward."
+	case "not_taken_forward":
+		p.TextHint = "The requester sees this. Say what they can do instead, if anything."
+	}
+	return p, nil
+}
+
+func containsStatus(list []request.Status, s request.Status) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *App) requestActionShow(c *fiber.Ctx) error {
+	p, err := a.requestActionPage(c, forms.RequestAction{})
+	if err != nil {
+		return err
+	}
+	return a.render(c, fiber.StatusOK, "requests/action", p)
+}
+
+func (a *App) requestActionApply(c *fiber.Ctx) error {
+	var f forms.RequestAction
+	if err := c.BodyParser(&f); err != nil {
+		return fiber.ErrBadRequest
+	}
+	p, err := a.requestActionPage(c, f)
+	if err != nil {
+		return err
+	}
+	if errs := a.validate.Check(&f); errs.Any() {
+		return a.invalid(c, "requests/action", &p.Page, errs, p)
+	}
+	v, err := a.viewer(c)
+	if err != nil {
+		return err
+	}
+	r, err := request.Apply(c.UserContext(), a.db, request.Env{Now: a.now(), Calendar: a.calendar}, v, a.actor(c), p.R.Reference, p.Action.Name,
+		request.Input{Version: f.Version, Text: f.Text, Reason: f.Reason, DuplicateOf: f.DuplicateOf})
+	var rule *request.RuleError
+	if errors.As(err, &rule) {
+		var errs forms.Errors
+		errs.Add(rule.Field, rule.Message)
+		return a.invalid(c, "requests/action", &p.Page, errs, p)
+	}
+	if errors.Is(err, problem.ErrConflict) {
+		return a.requestConflict(c, p.R.Reference, f.Text)
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.flash(c, r.Reference+": "+r.Status.Label()); err != nil {
+		return err
+	}
+	return c.Redirect("/requests/"+url.PathEscape(r.Reference), fiber.StatusSeeOther)
+}
+
+// requestShowInvalid re-renders the request page with a form's errors and what was typed.
+func (a *App) requestShowInvalid(c *fiber.Ctx, errs forms.Errors, fill func(p *requestShowPage)) error {
+	p, err := a.requestShowPage(c, c.Params("ref"))
+	if err != nil {
+		return err
+	}
+	fill(p)
+	return a.invalid(c, "requests/show", &p.Page, errs, p)
+}
+
+func (a *App) requestComment(c *fiber.Ctx) error {
+	var f forms.Comment
+	if err := c.BodyParser(&f); err != nil {
+		return fiber.ErrBadRequest
+	}
+	fill := func(p *requestShowPage) {
+		p.CommentForm = f
+		if f.Internal {
+			p.InternalValues = []string{"true"}
+		}
+	}
+	if errs := a.validate.Check(&f); errs.Any() {
+		return a.requestShowInvalid(c, errs, fill)
+	}
+	v, err := a.viewer(c)
+	if err != nil {
+		return err
+	}
+	err = request.AddComment(c.UserContext(), a.db, v, a.actor(c), a.now(), c.Params("ref"), f.Body, f.Internal)
+	var rule *request.RuleError
+	if errors.As(err, &rule) {
+		var errs forms.Errors
+		errs.Add(rule.Field, rule.Message)
+		return a.requestShowInvalid(c, errs, fill)
+	}
+	if err != nil {
+		return err
+	}
+	msg := "Your comment has been added"
+	if f.Internal {
+		msg = "Your internal note has been added"
+	}
+	if err := a.flash(c, msg); err != nil {
+		return err
+	}
+	return c.Redirect("/requests/"+url.PathEscape(strings.ToUpper(c.Params("ref")))+"#timeline", fiber.StatusSeeOther)
+}
+
+func (a *App) requestSupport(c *fiber.Ctx) error {
+	var f forms.Support
+	if err := c.BodyParser(&f); err != nil {
+		return fiber.ErrBadRequest
+	}
+	fill := func(p *requestShowPage) { p.SupportForm = f; p.CanSupport = true }
+	if errs := a.validate.Check(&f); errs.Any() {
+		return a.requestShowInvalid(c, errs, fill)
+	}
+	v, err := a.viewer(c)
+	if err != nil {
+		return err
+	}
+	err = request.Support(c.UserContext(), a.db, v, a.actor(c), a.now(), c.Params("ref"), f.Note)
+	var rule *request.RuleError
+	if errors.As(err, &rule) {
+		var errs forms.Errors
+		errs.Add(rule.Field, rule.Message)
+		return a.requestShowInvalid(c, errs, fill)
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.flash(c, "Your organisation now supports this request"); err != nil {
+		return err
+	}
+	return c.Redirect("/requests/"+url.PathEscape(strings.ToUpper(c.Params("ref"))), fiber.StatusSeeOther)
+}
+
+func (a *App) requestFollow(c *fiber.Ctx) error {
+	v, err := a.viewer(c)
+	if err != nil {
+		return err
+	}
+	on := c.FormValue("follow") == "1"
+	if err := request.SetFollowing(c.UserContext(), a.db, v, a.now(), c.Params("ref"), on); err != nil {
+		return err
+	}
+	msg := "You will be told about changes to this request"
+	if !on {
+		msg = "You will no longer be told about changes to this request"
+	}
+	if err := a.flash(c, msg); err != nil {
+		return err
+	}
+	return c.Redirect("/requests/"+url.PathEscape(strings.ToUpper(c.Params("ref"))), fiber.StatusSeeOther)
+}
+
+func (a *App) requestAssign(c *fiber.Ctx) error {
+	var f forms.Assign
+	if err := c.BodyParser(&f); err != nil {
+		return fiber.ErrBadRequest
+	}
+	fill := func(p *requestShowPage) { p.AssignForm = f }
+	if errs := a.validate.Check(&f); errs.Any() {
+		return a.requestShowInvalid(c, errs, fill)
+	}
+	v, err := a.viewer(c)
+	if err != nil {
+		return err
+	}
+	assignee, _ := strconv.ParseInt(f.AssigneeID, 10, 64)
+	nsig, _ := strconv.ParseInt(f.NSIGID, 10, 64)
+	err = request.Assign(c.UserContext(), a.db, v, a.actor(c), a.now(), c.Params("ref"), f.Version, assignee, nsig)
+	var rule *request.RuleError
+	if errors.As(err, &rule) {
+		var errs forms.Errors
+		errs.Add(rule.Field, rule.Message)
+		return a.requestShowInvalid(c, errs, fill)
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.flash(c, "Assignment saved"); err != nil {
+		return err
+	}
+	return c.Redirect("/requests/"+url.PathEscape(strings.ToUpper(c.Params("ref"))), fiber.StatusSeeOther)
+}
+
+// requestConflictPage tells someone whose form was made from an older version of a request what
+// changed since, and keeps what they typed so that it is not lost.
+type requestConflictPage struct {
+	Page
+	Reference string
+	Status    request.StatusInfo
+	Changes   []timelineItem
+	Typed     string
+}
+
+func (a *App) requestConflict(c *fiber.Ctx, ref, typed string) error {
+	p, err := a.requestShowPage(c, ref)
+	if err != nil {
+		return err
+	}
+	changes := p.Timeline
+	if len(changes) > 3 {
+		changes = changes[len(changes)-3:]
+	}
+	page := &requestConflictPage{Page: a.page(c, "Someone else changed this request"), Reference: p.R.Reference,
+		Status: p.Status, Changes: changes, Typed: typed}
+	return a.render(c, fiber.StatusConflict, "requests/conflict", page)
+}

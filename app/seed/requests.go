@@ -1,0 +1,221 @@
+package seed
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/organisation"
+	"github.com/nhs-esr/portal/app/request"
+	"github.com/nhs-esr/portal/app/workday"
+)
+
+// demoRaisers are requesters in other organisations, so that demo requests come from across the
+// regions. They sign in with DemoPassword too.
+var demoRaisers = []struct{ email, name, ods string }{
+	{"raiser.fenland@demo.esr-portal.example", "Oliver Marsh", "ZEA01"},
+	{"raiser.charnwood@demo.esr-portal.example", "Sunita Kaur", "ZMD01"},
+	{"raiser.humber@demo.esr-portal.example", "Callum Reid", "ZNE01"},
+	{"raiser.pennine@demo.esr-portal.example", "Bethan Hughes", "ZNW01"},
+	{"raiser.weald@demo.esr-portal.example", "Grace Adeyemi", "ZSE01"},
+	{"raiser.cotswold@demo.esr-portal.example", "Tom Penrose", "ZSW01"},
+	{"raiser.teifi@demo.esr-portal.example", "Rhiannon Price", "ZWA01"},
+}
+
+type demoStep struct {
+	action string
+	text   string
+	reason string
+	dup    int // index of the original, for duplicates
+}
+
+type demoRequest struct {
+	raiser   string // email
+	title    string
+	area     string
+	problem  string
+	proposal string
+	affected []string
+	urgency  string
+	why      string
+	daysAgo  int
+	steps    []demoStep
+	supports []string // emails of raisers whose organisations support it
+}
+
+var demoRequests = []demoRequest{
+	{"requester@demo.esr-portal.example", "Add a 30/60/90-day competence expiry reminder to Employee Self Service", "Self Service",
+		"Staff only find out a competence has expired when their compliance turns red, and managers chase them by hand.",
+		"Send employees a reminder in Employee Self Service, and by email, 90, 60 and 30 days before a competence expires.",
+		[]string{"employee", "manager"}, "high", "Compliance with mandatory training dropped below 85% this year.", 62,
+		[]demoStep{{action: "acknowledge"}, {action: "classify_enhancement", text: "A national change that many organisations have asked for."}, {action: "progress"}},
+		[]string{"raiser.fenland@demo.esr-portal.example", "raiser.teifi@demo.esr-portal.example", "raiser.weald@demo.esr-portal.example"}},
+	{"raiser.charnwood@demo.esr-portal.example", "Let supervisors filter the Compliance Matrix by CSTF subject and staff group", "Learning Management (OLM)",
+		"The Compliance Matrix shows every competence at once, so supervisors of large teams cannot see who is missing one CSTF subject.",
+		"Add filters for CSTF subject and staff group to the Compliance Matrix.",
+		[]string{"manager"}, "medium", "", 48,
+		[]demoStep{{action: "acknowledge"}, {action: "classify_enhancement"}},
+		[]string{"requester@demo.esr-portal.example"}},
+	{"raiser.humber@demo.esr-portal.example", "Show the outcome and review date on the flexible working requests portlet", "Self Service",
+		"Employees cannot see the outcome of their flexible working request or when it will be reviewed.",
+		"Show the outcome and review date on the portlet.", []string{"employee", "manager"}, "medium", "", 40,
+		[]demoStep{{action: "acknowledge"}, {action: "request_information", text: "Which version of the flexible working portlet do you use, and is the review date held in ESR today?"}},
+		nil},
+	{"raiser.pennine@demo.esr-portal.example", "Record the annual Fit and Proper Person Test self-attestation date for board members", "Core HR",
+		"The Fit and Proper Person Test framework needs an annual self-attestation date for every board member, which we hold in a spreadsheet.",
+		"Add a field for the annual self-attestation date on the person record, reportable in BI.",
+		[]string{"professional_user"}, "critical", "The framework applies from this financial year and auditors ask for the evidence.", 35,
+		[]demoStep{{action: "acknowledge"}, {action: "classify_enhancement"}, {action: "progress"}},
+		[]string{"raiser.humber@demo.esr-portal.example"}},
+	{"raiser.weald@demo.esr-portal.example", "Add \"Date of last Right to Work check\" to the Employment Checklist BI report", "Business Intelligence",
+		"Recruitment teams cannot report when Right to Work was last checked.",
+		"Add the date of the last Right to Work check to the Employment Checklist report.",
+		[]string{"professional_user"}, "high", "Home Office audits ask for it.", 30,
+		[]demoStep{{action: "acknowledge"}, {action: "not_taken_forward", reason: "existing_functionality",
+			text: "The date is already available in the Employment Checklist Detail report (column 'RTW Check Date'). The BI user guide, section 4.3, shows how to add it to your own version."}},
+		nil},
+	{"raiser.cotswold@demo.esr-portal.example", "Transfer Oliver McGowan Tier 1 completion through Inter Authority Transfer on hire", "Inter Authority Transfer (IAT)",
+		"New starters must repeat Oliver McGowan Tier 1 because the completion does not come across with the IAT.",
+		"Include Oliver McGowan Tier 1 completion in the competences transferred through IAT.",
+		[]string{"employee", "professional_user"}, "high", "Statutory training since the Health and Care Act 2022.", 26,
+		[]demoStep{{action: "acknowledge"}}, nil},
+	{"raiser.teifi@demo.esr-portal.example", "Remind managers of AfC pay-step reviews 8 weeks before the pay progression date", "Payroll",
+		"Pay progression reviews are missed because managers are not reminded in time.",
+		"Notify managers 8 weeks before an employee's Agenda for Change pay progression date.",
+		[]string{"manager"}, "medium", "", 21,
+		[]demoStep{{action: "acknowledge"}, {action: "withdraw", text: "Our local workflow tool now does this for us."}}, nil},
+	{"raiser.fenland@demo.esr-portal.example", "Add RSV to the national Immunisation and Vaccination values", "Core HR",
+		"Occupational health cannot record RSV vaccination in ESR.", "Add RSV to the national Immunisation and Vaccination list of values.",
+		[]string{"professional_user"}, "medium", "", 14, nil, nil},
+	{"raiser.charnwood@demo.esr-portal.example", "Oliver McGowan Mandatory Training compliance dashboard by tier", "Business Intelligence",
+		"Boards ask for Oliver McGowan compliance by tier and we build it by hand every month.",
+		"Add a dashboard of Oliver McGowan compliance by Tier 1 and Tier 2.", []string{"manager", "professional_user"}, "medium", "", 12,
+		[]demoStep{{action: "acknowledge"}}, nil},
+	{"requester@demo.esr-portal.example", "Offer OLM class waiting-list places automatically and notify learners by email", "Learning Management (OLM)",
+		"When a place on a class becomes free, administrators must offer it to the waiting list by hand.",
+		"Offer freed places to the waiting list in order and email the learner.", []string{"employee", "professional_user"}, "low", "", 9, nil, nil},
+	{"raiser.humber@demo.esr-portal.example", "Add \"Cadet Force Adult Volunteer\" to the Armed Forces community values", "Core HR",
+		"We cannot record staff who are Cadet Force Adult Volunteers.", "Add the value to the Armed Forces community list.",
+		[]string{"employee", "professional_user"}, "low", "", 7, nil, nil},
+	{"raiser.pennine@demo.esr-portal.example", "Let employees download P60 and P11D as PDF from the ESR app", "Self Service",
+		"Employees ask payroll for copies of their P60 and P11D.", "Let employees download both as PDF from the ESR app.",
+		[]string{"employee"}, "medium", "", 6, nil, nil},
+	{"raiser.teifi@demo.esr-portal.example", "Welsh-language (Cymraeg) field labels on the online payslip", "Payroll",
+		"Welsh speakers cannot read their online payslip in Welsh, which the Welsh Language Standards ask us to offer.",
+		"Offer Welsh (Cymraeg) labels on the online payslip — for example ‘Cyflog sylfaenol’ for basic pay.",
+		[]string{"employee"}, "high", "Welsh Language Standards (No. 7) Regulations 2018.", 4, nil, nil},
+	{"raiser.weald@demo.esr-portal.example", "A \"Retire and Return\" leaving-reason sub-category for pension reporting", "Payroll",
+		"Retire and return cases are hard to report for pensions.", "Add a Retire and Return sub-category to the leaving reasons.",
+		[]string{"professional_user"}, "medium", "", 2, nil, nil},
+	{"raiser.cotswold@demo.esr-portal.example", "Let bank workers view and confirm upcoming OLM enrolments in the ESR app", "Learning Management (OLM)",
+		"Bank workers cannot see their OLM enrolments in the ESR app.", "Show upcoming enrolments in the app and let bank workers confirm them.",
+		[]string{"employee"}, "medium", "", 1, nil, nil},
+	{"raiser.fenland@demo.esr-portal.example", "Remind staff before their mandatory training competences expire", "Self Service",
+		"Our staff miss the expiry of their mandatory training.", "Remind staff by email before competences expire.",
+		[]string{"employee"}, "medium", "", 20,
+		[]demoStep{{action: "acknowledge"}, {action: "not_taken_forward", reason: "duplicate", dup: 0,
+			text: "This is the same change as an earlier request that is further on; your organisation now supports that one."}},
+		nil},
+}
+
+// Requests adds the demo enhancement requests that are missing, spread over the lifecycle, with the
+// central team's actions dated as if they had happened over the last two months.
+func Requests(ctx context.Context, db *bun.DB, now time.Time) (int, error) {
+	cal := workday.New()
+	for _, r := range demoRaisers {
+		if _, err := ensureUser(ctx, db, now, r.email, r.name, r.ods, identity.RoleRequester); err != nil {
+			return 0, err
+		}
+	}
+	central, err := identity.GetByEmail(ctx, db, "central@demo.esr-portal.example")
+	if err != nil {
+		return 0, err
+	}
+	centralViewer, err := request.ViewerFor(ctx, db, central)
+	if err != nil {
+		return 0, err
+	}
+	made := 0
+	refs := make([]string, len(demoRequests))
+	for i, d := range demoRequests {
+		token := fmt.Sprintf("00000000-0000-4000-8000-%012d", i+1)
+		var existing string
+		err := db.NewSelect().Table("requests").Column("reference").Where("submission_token = ?", token).Scan(ctx, &existing)
+		if err == nil {
+			refs[i] = existing
+			continue
+		}
+		raiser, err := identity.GetByEmail(ctx, db, d.raiser)
+		if err != nil {
+			return made, err
+		}
+		v, err := request.ViewerFor(ctx, db, raiser)
+		if err != nil {
+			return made, err
+		}
+		at := workingHour(now.AddDate(0, 0, -d.daysAgo))
+		r, err := request.RaiseEnhancement(ctx, db, cal, v, System, at, request.NewEnhancement{
+			SRNumber: fmt.Sprintf("SR%07d", 4100000+i*137), Title: d.title, FunctionalArea: d.area, Problem: d.problem,
+			Proposal: d.proposal, AffectedUsers: d.affected, Urgency: d.urgency, UrgencyReason: d.why, SubmissionToken: token,
+		})
+		if err != nil {
+			return made, fmt.Errorf("seed %q: %w", d.title, err)
+		}
+		refs[i] = r.Reference
+		made++
+		version := r.Version
+		for j, s := range d.steps {
+			stepAt := at.Add(time.Duration(j+1) * 26 * time.Hour)
+			actor := centralViewer
+			if s.action == "progress" || s.action == "withdraw" || s.action == "decline" || s.action == "answer" {
+				actor = v
+			}
+			dup := ""
+			if s.reason == "duplicate" {
+				dup = refs[s.dup]
+			}
+			out, err := request.Apply(ctx, db, request.Env{Now: stepAt, Calendar: cal}, actor, System, r.Reference, s.action,
+				request.Input{Version: version, Text: s.text, Reason: s.reason, DuplicateOf: dup})
+			if err != nil {
+				return made, fmt.Errorf("seed %s %s: %w", r.Reference, s.action, err)
+			}
+			version = out.Version
+		}
+		for _, sup := range d.supports {
+			u, err := identity.GetByEmail(ctx, db, sup)
+			if err != nil {
+				return made, err
+			}
+			sv, err := request.ViewerFor(ctx, db, u)
+			if err != nil {
+				return made, err
+			}
+			if err := request.Support(ctx, db, sv, System, at.Add(time.Duration(len(d.steps)+1)*26*time.Hour), r.Reference, "We need this too."); err != nil {
+				return made, fmt.Errorf("seed support of %s: %w", r.Reference, err)
+			}
+		}
+	}
+	return made, nil
+}
+
+// workingHour moves a time to 10:00 UTC on the same day, so that demo requests arrive in office hours.
+func workingHour(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 10, 0, 0, 0, time.UTC)
+}
+
+func ensureUser(ctx context.Context, db *bun.DB, now time.Time, email, name, ods, role string) (*identity.User, error) {
+	u, err := identity.GetByEmail(ctx, db, email)
+	if err == nil {
+		return u, nil
+	}
+	org, err := organisation.GetByODS(ctx, db, ods)
+	if err != nil {
+		return nil, err
+	}
+	return identity.Create(ctx, db, System, now, identity.NewUser{
+		Email: email, Name: name, OrganisationID: org.ID, Roles: []string{role}, Password: DemoPassword,
+	})
+}

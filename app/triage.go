@@ -1,0 +1,112 @@
+package app
+
+import (
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/nhs-esr/portal/app/request"
+	"github.com/nhs-esr/portal/app/workday"
+)
+
+// triageStatuses are the statuses of the requests waiting on the central team's triage.
+var triageStatuses = []request.Status{request.StatusSubmitted, request.StatusInTriage, request.StatusInformationRequested}
+
+// triageLimit bounds the queue one page shows; a queue longer than this says so.
+const triageLimit = 500
+
+// onTimeWindow is how far back the share acknowledged on time looks.
+const onTimeWindow = 90 * 24 * time.Hour
+
+type triageIndexPage struct {
+	Page
+	Rows          []triageRow
+	Total         int  // requests in the queue (before "assigned to me")
+	Truncated     bool // the queue is longer than the page shows
+	AssignedToMe  bool
+	Assigned      []string // the filter's checked values: "me" or none
+	Overdue       int
+	DueToday      int
+	OnTime        int // acknowledged by their due date, of those received in the window
+	OnTimeOf      int // acknowledged, or past their due date, of those received in the window
+	OnTimePercent int
+	AckDays       int
+}
+
+// triageRow is one request of the queue with where its clock stands.
+type triageRow struct {
+	request.Row
+	Clock       string // e.g. "Overdue by 2 working days", "Acknowledged", "Reply due 4 December 2026"
+	ClockColour string
+}
+
+func (a *App) triageIndex(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	u := visitOf(c).user
+	v, err := request.ViewerFor(ctx, a.db, u)
+	if err != nil {
+		return err
+	}
+	f := request.Filter{Kind: request.KindEnhancement, Statuses: triageStatuses, Sort: "due", Limit: triageLimit}
+	if c.Query("assigned") == "me" {
+		f.AssigneeID = u.ID
+	}
+	rows, total, err := request.List(ctx, a.db, v, f)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	p := &triageIndexPage{
+		Page: a.page(c, "Triage"), Total: total, Truncated: total > len(rows),
+		AssignedToMe: c.Query("assigned") == "me", AckDays: request.AcknowledgementDays,
+	}
+	if p.AssignedToMe {
+		p.Assigned = []string{"me"}
+	}
+	for _, r := range rows {
+		tr := triageRow{Row: r}
+		var state string
+		tr.Clock, tr.ClockColour, state = a.triageClock(&r.Request, now)
+		switch state {
+		case workday.StateOverdue:
+			p.Overdue++
+		case workday.StateDueToday:
+			p.DueToday++
+		}
+		p.Rows = append(p.Rows, tr)
+	}
+	p.OnTime, p.OnTimeOf, err = request.OnTimeShare(ctx, a.db, request.KindEnhancement, now.Add(-onTimeWindow), a.calendar.Date(now))
+	if err != nil {
+		return err
+	}
+	if p.OnTimeOf > 0 {
+		p.OnTimePercent = (p.OnTime*100 + p.OnTimeOf/2) / p.OnTimeOf
+	}
+	return a.render(c, fiber.StatusOK, "triage/index", p)
+}
+
+// triageClock says where a request's clock stands: the reply the requester owes while information is
+// requested, else "Acknowledged", else the acknowledgement SLA. The state is the SLA's, or "" when the
+// acknowledgement clock has stopped.
+func (a *App) triageClock(r *request.Request, now time.Time) (text, colour, state string) {
+	switch {
+	case r.Status == request.StatusInformationRequested && !r.InfoDueOn.IsZero():
+		return "Reply due " + a.calendar.Date(r.InfoDueOn).Format("2 January 2006"), "yellow", ""
+	case !r.AcknowledgedAt.IsZero():
+		return "Acknowledged", "green", ""
+	}
+	sla, err := a.calendar.Status(r.AckDueOn, now)
+	if err != nil {
+		// A due date the calendar does not know: show the date rather than guess the working days.
+		return "Due " + a.calendar.Date(r.AckDueOn).Format("2 January 2006"), "grey", ""
+	}
+	colour = "blue"
+	switch sla.State {
+	case workday.StateOverdue:
+		colour = "red"
+	case workday.StateDueToday:
+		colour = "orange"
+	}
+	return strings.ToUpper(sla.Text[:1]) + sla.Text[1:], colour, sla.State
+}

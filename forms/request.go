@@ -1,0 +1,29 @@
+package forms
+
+// RequestAction is the form of a lifecycle action on a request: the version the page was made from,
+// and what the action needs (a question, answer, explanation or reason; an outcome code; the original
+// of a duplicate).
+type RequestAction struct {
+	Version     int    `form:"version"`
+	Text        string `form:"text" label:"the details" validate:"max=5000"`
+	Reason      string `form:"reason" validate:"max=50"`
+	DuplicateOf string `form:"duplicate_of" label:"the original request's reference" validate:"max=20"`
+}
+
+// Comment is the comment form on a request page.
+type Comment struct {
+	Body     string `form:"body" label:"your comment" validate:"required,max=5000" errors:"required=Enter your comment"`
+	Internal bool   `form:"internal"`
+}
+
+// Support is an organisation's support for another organisation's request.
+type Support struct {
+	Note string `form:"note" label:"your note" validate:"max=2000" errors:"max=Your note must be 2000 characters or fewer"`
+}
+
+// Assign is the central team's form to choose a request's triager and NSIG.
+type Assign struct {
+	Version    int    `form:"version"`
+	AssigneeID string `form:"assignee_id" validate:"omitempty,numeric" errors:"numeric=Select a member of the central team"`
+	NSIGID     string `form:"nsig_id" validate:"omitempty,numeric" errors:"numeric=Select an NSIG from the list"`
+}
