@@ -54,7 +54,7 @@ var Statuses = []StatusInfo{
 	{StatusSubmitted, "Submitted", "grey"},
 	{StatusInTriage, "In triage", "blue"},
 	{StatusInformationRequested, "Information requested", "yellow"},
-	{StatusAwaitingRequesterDecision, "Awaiting your decision", "orange"},
+	{StatusAwaitingRequesterDecision, "Awaiting requester decision", "orange"},
 	{StatusRequirementsJustification, "Requirements and justification", "purple"},
 	{StatusImpactAssessment, "Impact assessment", "purple"},
 	{StatusApproved, "Approved", "aqua-green"},

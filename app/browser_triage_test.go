@@ -1,0 +1,74 @@
+package app
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/seed"
+)
+
+// TestBrowserTriageToRequesterDecision follows a demo request from the central team's triage to the
+// requester's decision: the central team acknowledges it, tries to close it without a reason (and is
+// told what is missing), classifies it as an enhancement with a note; the requester, told in the
+// header, takes it forward. Every page is checked with axe.
+func TestBrowserTriageToRequesterDecision(t *testing.T) {
+	t.Parallel()
+	p := startLivePortal(t)
+	const title = "Offer OLM class waiting-list places automatically and notify learners by email"
+
+	central := openTab(t, p)
+	central.visit("/sign-in")
+	central.signIn(p.account(t, identity.RoleCentralTeam).Email, seed.DemoPassword)
+	central.visit("/triage")
+	central.submit(`main table a[href="` + rowLink(central, title) + `"]`)
+	central.wantText("h1", title)
+	central.wantText("main", "Submitted", "Acknowledgement due")
+	ref := strings.TrimPrefix(central.url[strings.Index(central.url, "/requests/"):], "/requests/")
+
+	central.submit(`form[action="/requests/` + ref + `/actions/acknowledge"] button[type="submit"]`)
+	central.wantStatus(200, "after acknowledging")
+	central.wantText("main", "In triage", "Acknowledged by the central team")
+
+	// Closing it without a reason is refused, with what was typed kept.
+	central.submit(`a[href="/requests/` + ref + `/actions/not_taken_forward"]`)
+	central.typeIntoTextarea("text", "Not needed")
+	central.submit(`form[action="/requests/` + ref + `/actions/not_taken_forward"] button[type="submit"]`)
+	central.wantStatus(422, "not taken forward without a reason")
+	central.wantText(".nhsuk-error-summary", "Select why it is not being taken forward")
+	if got := central.value("text"); got != "Not needed" {
+		t.Errorf("the explanation typed is now %q", got)
+	}
+
+	central.visit("/requests/" + ref + "/actions/classify_enhancement")
+	central.typeIntoTextarea("text", "Several trusts want this; it fits the OLM roadmap.")
+	central.submit(`form[action="/requests/` + ref + `/actions/classify_enhancement"] button[type="submit"]`)
+	central.wantStatus(200, "after classifying")
+	central.wantText("main", "Awaiting requester decision", "Classified as an enhancement", "fits the OLM roadmap")
+
+	requester := openTab(t, p)
+	requester.visit("/sign-in")
+	requester.signIn(p.account(t, identity.RoleRequester).Email, seed.DemoPassword)
+	requester.wantText(".nhsuk-header__account", "Notifications")
+	requester.visit("/notifications")
+	requester.wantText("main", ref, "decide whether to take it forward")
+	requester.visit("/requests/" + ref)
+	requester.wantText("main", "Take it forward", "fits the OLM roadmap")
+	requester.submit(`form[action="/requests/` + ref + `/actions/progress"] button[type="submit"]`)
+	requester.wantStatus(200, "after taking it forward")
+	requester.wantText("main", "Requirements and justification", "chose to take it forward")
+}
+
+// rowLink returns the link of the first table row on the page that mentions text.
+func rowLink(tb *tab, text string) string {
+	tb.t.Helper()
+	rows := tb.allTexts(`main table tbody tr`)
+	hrefs := tb.attrs(`main table tbody tr td:first-child a`, "href")
+	for i, row := range rows {
+		if strings.Contains(row, text) && i < len(hrefs) {
+			return hrefs[i]
+		}
+	}
+	tb.t.Fatalf("no row mentions %q on %s", text, tb.url)
+	return ""
+}
