@@ -54,6 +54,29 @@ var roleAbilities = map[string][]string{
 	},
 }
 
+// roleLinks are where each role's work starts.
+var roleLinks = map[string][]NavItem{
+	identity.RoleRequester: {
+		{Label: "Raise an enhancement request", Href: "/requests/new"},
+		{Label: "See requests", Href: "/requests"},
+	},
+	identity.RoleNSIGMember: {
+		{Label: "See requests", Href: "/requests"},
+		{Label: "Raise an enhancement request", Href: "/requests/new"},
+	},
+	identity.RoleFunctionalAccountManager: {{Label: "See requests", Href: "/requests"}},
+	identity.RoleCentralTeam: {
+		{Label: "Open the triage queue", Href: "/triage"},
+		{Label: "See all requests", Href: "/requests"},
+	},
+	identity.RoleDevelopmentTeam: {{Label: "See all requests", Href: "/requests"}},
+	identity.RoleAdmin: {
+		{Label: "Manage users", Href: "/admin/users"},
+		{Label: "See the audit trail", Href: "/admin/audit"},
+		{Label: "Read the emails the portal sent", Href: "/admin/mail"},
+	},
+}
+
 func (a *App) home(c *fiber.Ctx) error {
 	u := visitOf(c).user
 	p := &homePage{Page: a.page(c, "Home")}
@@ -61,10 +84,7 @@ func (a *App) home(c *fiber.Ctx) error {
 		if !u.HasRole(r.Name) {
 			continue
 		}
-		card := roleCard{Role: r.Name, Title: r.Title, Can: roleAbilities[r.Name]}
-		if r.Name == identity.RoleAdmin {
-			card.Links = []NavItem{{Label: "Manage users", Href: "/admin/users"}, {Label: "See the audit trail", Href: "/admin/audit"}}
-		}
+		card := roleCard{Role: r.Name, Title: r.Title, Can: roleAbilities[r.Name], Links: roleLinks[r.Name]}
 		p.Cards = append(p.Cards, card)
 	}
 	return a.render(c, fiber.StatusOK, "home/index", p)
