@@ -149,6 +149,14 @@ func FindSimilar(ctx context.Context, db bun.IDB, v Viewer, kind, title string, 
 		return nil, nil
 	}
 	var out []Similar
+	if err := similarQuery(db, v, kind, title, excludeID, limit).Scan(ctx, &out); err != nil {
+		return nil, fmt.Errorf("find similar requests: %w", err)
+	}
+	return out, nil
+}
+
+// similarQuery is FindSimilar's query.
+func similarQuery(db bun.IDB, v Viewer, kind, title string, excludeID int64, limit int) *bun.SelectQuery {
 	q := db.NewSelect().TableExpr("requests AS r").
 		ColumnExpr("r.reference, r.title, r.status, o.name AS organisation_name").
 		ColumnExpr("(SELECT count(*) FROM request_supports AS s WHERE s.request_id = r.id) AS support_count").
@@ -160,11 +168,7 @@ func FindSimilar(ctx context.Context, db bun.IDB, v Viewer, kind, title string, 
 	if excludeID != 0 {
 		q = q.Where("r.id <> ?", excludeID)
 	}
-	q = v.visible(q)
-	if err := q.OrderExpr("score DESC, r.id DESC").Limit(int64(limit)).Scan(ctx, &out); err != nil {
-		return nil, fmt.Errorf("find similar requests: %w", err)
-	}
-	return out, nil
+	return v.visible(q).OrderExpr("score DESC, r.id DESC").Limit(int64(limit))
 }
 
 // OnTimeShare is the share of requests received since `since` that were acknowledged by their due
