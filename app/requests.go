@@ -398,7 +398,9 @@ func (a *App) requestShowInvalid(c *fiber.Ctx, errs forms.Errors, fill func(p *r
 	if err != nil {
 		return err
 	}
-	fill(p)
+	if fill != nil {
+		fill(p)
+	}
 	return a.invalid(c, "requests/show", &p.Page, errs, p)
 }
 
@@ -421,23 +423,11 @@ func (a *App) requestComment(c *fiber.Ctx) error {
 		return err
 	}
 	err = request.AddComment(c.UserContext(), a.db, v, a.actor(c), a.now(), c.Params("ref"), f.Body, f.Internal)
-	var rule *request.RuleError
-	if errors.As(err, &rule) {
-		var errs forms.Errors
-		errs.Add(rule.Field, rule.Message)
-		return a.requestShowInvalid(c, errs, fill)
-	}
-	if err != nil {
-		return err
-	}
 	msg := "Your comment has been added"
 	if f.Internal {
 		msg = "Your internal note has been added"
 	}
-	if err := a.flash(c, msg); err != nil {
-		return err
-	}
-	return c.Redirect("/requests/"+url.PathEscape(strings.ToUpper(c.Params("ref")))+"#timeline", fiber.StatusSeeOther)
+	return a.requestDone(c, err, fill, msg, "#timeline")
 }
 
 func (a *App) requestSupport(c *fiber.Ctx) error {
@@ -454,19 +444,7 @@ func (a *App) requestSupport(c *fiber.Ctx) error {
 		return err
 	}
 	err = request.Support(c.UserContext(), a.db, v, a.actor(c), a.now(), c.Params("ref"), f.Note)
-	var rule *request.RuleError
-	if errors.As(err, &rule) {
-		var errs forms.Errors
-		errs.Add(rule.Field, rule.Message)
-		return a.requestShowInvalid(c, errs, fill)
-	}
-	if err != nil {
-		return err
-	}
-	if err := a.flash(c, "Your organisation now supports this request"); err != nil {
-		return err
-	}
-	return c.Redirect("/requests/"+url.PathEscape(strings.ToUpper(c.Params("ref"))), fiber.StatusSeeOther)
+	return a.requestDone(c, err, fill, "Your organisation now supports this request", "")
 }
 
 func (a *App) requestFollow(c *fiber.Ctx) error {
@@ -482,10 +460,7 @@ func (a *App) requestFollow(c *fiber.Ctx) error {
 	if !on {
 		msg = "You will no longer be told about changes to this request"
 	}
-	if err := a.flash(c, msg); err != nil {
-		return err
-	}
-	return c.Redirect("/requests/"+url.PathEscape(strings.ToUpper(c.Params("ref"))), fiber.StatusSeeOther)
+	return a.requestDone(c, nil, nil, msg, "")
 }
 
 func (a *App) requestAssign(c *fiber.Ctx) error {
@@ -504,6 +479,13 @@ func (a *App) requestAssign(c *fiber.Ctx) error {
 	assignee, _ := strconv.ParseInt(f.AssigneeID, 10, 64)
 	nsig, _ := strconv.ParseInt(f.NSIGID, 10, 64)
 	err = request.Assign(c.UserContext(), a.db, v, a.actor(c), a.now(), c.Params("ref"), f.Version, assignee, nsig)
+	return a.requestDone(c, err, fill, "Assignment saved", "")
+}
+
+// requestDone finishes a form posted from the request page: a broken rule re-renders the page with
+// the error and what was typed (fill puts it back); success leaves a flash and goes back to the page,
+// at anchor if given.
+func (a *App) requestDone(c *fiber.Ctx, err error, fill func(p *requestShowPage), flash, anchor string) error {
 	var rule *request.RuleError
 	if errors.As(err, &rule) {
 		var errs forms.Errors
@@ -513,10 +495,10 @@ func (a *App) requestAssign(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, "Assignment saved"); err != nil {
+	if err := a.flash(c, flash); err != nil {
 		return err
 	}
-	return c.Redirect("/requests/"+url.PathEscape(strings.ToUpper(c.Params("ref"))), fiber.StatusSeeOther)
+	return c.Redirect("/requests/"+url.PathEscape(strings.ToUpper(c.Params("ref")))+anchor, fiber.StatusSeeOther)
 }
 
 // requestConflictPage tells someone whose form was made from an older version of a request what
