@@ -40,8 +40,12 @@ staticcheck: assets
 test: assets fmt-check vet staticcheck
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+# Benchmarks on a database of synthetic requests, built once per package (100,000 of them, about a
+# minute each; PORTAL_BENCH_REQUESTS=5000 for a quick try). Never part of `make test`. A slow page gets
+# few requests in 3 s; BENCHTIME=60s gives its p99 more to go on.
+BENCHTIME ?= 3s
 bench: assets
-	@echo "No benchmarks yet."
+	$(GO) test -run '^$$' -bench . -benchtime=$(BENCHTIME) -timeout 60m ./app/ ./app/request/
 
 clean:
 	rm -rf bin $(VENDOR)

@@ -1,0 +1,488 @@
+package app
+
+// Benchmarks of the pages at scale, run by `make bench`. They run only with -bench: BenchmarkPortal
+// first builds a database of synthetic requests (PORTAL_BENCH_REQUESTS of them, 100,000 unless set),
+// which takes minutes, so plain `go test` never touches it.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/nhs-esr/portal/app/audit"
+	"github.com/nhs-esr/portal/app/config"
+	"github.com/nhs-esr/portal/app/database"
+	"github.com/nhs-esr/portal/app/database/dbtest"
+	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/organisation"
+	"github.com/nhs-esr/portal/app/request"
+	"github.com/nhs-esr/portal/app/seed"
+	"github.com/nhs-esr/portal/migrations"
+)
+
+const (
+	// benchSeed makes every run build the same requests.
+	benchSeed = 20261120
+	// benchWorkers is how many clients send requests at once: twice the cores of the machine the
+	// benchmarks were written on.
+	benchWorkers = 4
+	// benchRound is how many requests each server answers before the other has its turn, unless there
+	// are too few requests for four rounds.
+	benchRound = 25 * benchWorkers
+)
+
+// benchNow is the benchmarks' clock: the synthetic requests were received in the two years before.
+var benchNow = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+
+// BenchmarkPortal measures the requests list and the request page of the real portal, over HTTP with
+// keep-alive, beside a bare fiber handler that runs one comparable pgx query and renders a small
+// template. The two servers take turns in rounds, so that both see the same state of the machine; the
+// ratio is the portal's time per request over the bare handler's, from the same run. It also counts
+// the SQL statements of the request page for a request with 1 comment and one with 50 comments and 50
+// events.
+func BenchmarkPortal(b *testing.B) {
+	e := newBenchPortal(b)
+	b.Run("RequestsList", func(b *testing.B) {
+		e.paired(b, e.portalURL+"/requests", e.bareURL+"/requests", e.newest)
+	})
+	b.Run("RequestPage", func(b *testing.B) {
+		e.paired(b, e.portalURL+"/requests/"+e.typical, e.bareURL+"/requests/"+e.typical, e.typical)
+	})
+	b.Run("RequestPageStatements", func(b *testing.B) {
+		cases := []struct{ name, ref string }{
+			{"1_comment", e.oneComment},
+			{"50_comments_50_events", e.manyComments},
+		}
+		counts := make([][]string, len(cases))
+		for i, c := range cases {
+			b.Run(c.name, func(b *testing.B) { counts[i] = e.statements(b, c.ref) })
+		}
+		// Both ran unless -bench picked one of them.
+		if counts[0] != nil && counts[1] != nil && len(counts[0]) != len(counts[1]) {
+			b.Fatalf("the request page ran %d statements for %s and %d for %s\n%s:\n%s\n\n%s:\n%s",
+				len(counts[0]), cases[0].name, len(counts[1]), cases[1].name,
+				cases[0].name, strings.Join(counts[0], "\n"), cases[1].name, strings.Join(counts[1], "\n"))
+		}
+	})
+}
+
+// benchPortal is the portal and the bare server on one database of synthetic requests.
+type benchPortal struct {
+	portalURL, bareURL string
+	client             *http.Client
+	cookie             *http.Cookie
+
+	counted *App          // the portal again, on a database handle that logs its statements
+	log     *statementLog // what counted ran
+
+	newest       string // the reference at the top of the list
+	typical      string // a request awaiting information, with 3 comments and 3 events
+	oneComment   string // a request awaiting information, with 1 comment
+	manyComments string // a request awaiting information, with 50 comments and 50 events
+}
+
+func newBenchPortal(b *testing.B) *benchPortal {
+	ctx := context.Background()
+	tdb := dbtest.New(b)
+	benchFill(b, tdb)
+
+	central, err := organisation.GetByODS(ctx, tdb.DB, "ZNC01")
+	if err != nil {
+		b.Fatal(err)
+	}
+	u, err := identity.Create(ctx, tdb.DB, audit.Actor{Name: "benchmark"}, benchNow, identity.NewUser{
+		Email: "central.bench@test.nhs.uk", Name: "Benchmark Central", OrganisationID: central.ID,
+		Roles: []string{identity.RoleCentralTeam}, Password: testPassword,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	token, err := identity.StartSession(ctx, tdb.DB, u.ID, benchNow, identity.Client{IP: "127.0.0.1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	e := &benchPortal{log: &statementLog{}}
+	e.pickRequests(b, tdb)
+
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.SessionSecret = []byte(strings.Repeat("k", 32))
+	migrator, err := database.NewMigrator(tdb.DB, migrations.FS)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The access log is written as in production (text at level info), to nowhere.
+	deps := Deps{Config: cfg, DB: tdb.DB, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Migrator: migrator,
+		Now: func() time.Time { return benchNow }}
+	portal, err := New(deps)
+	if err != nil {
+		b.Fatal(err)
+	}
+	deps.DB = tdb.DB.WithQueryHook(e.log)
+	if e.counted, err = New(deps); err != nil {
+		b.Fatal(err)
+	}
+	e.cookie = &http.Cookie{Name: portal.sessionCookieName(), Value: token}
+
+	transport := &http.Transport{MaxIdleConns: 4 * benchWorkers, MaxIdleConnsPerHost: 2 * benchWorkers, IdleConnTimeout: time.Minute}
+	e.client = &http.Client{
+		Transport:     transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       time.Minute,
+	}
+	b.Cleanup(transport.CloseIdleConnections)
+
+	// The portal, as `portal serve` runs it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	serveCtx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- portal.ServeListener(serveCtx, ln) }()
+	b.Cleanup(func() {
+		transport.CloseIdleConnections()
+		stop()
+		if err := <-served; err != nil {
+			b.Errorf("portal: %v", err)
+		}
+	})
+	e.portalURL = "http://" + ln.Addr().String()
+
+	// The bare server: one handler a page, one query through its own pgx pool, a small template.
+	pool, err := pgxpool.New(ctx, tdb.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	bare := newBareServer(pool)
+	bln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	bareDone := make(chan error, 1)
+	go func() { bareDone <- bare.Listener(bln) }()
+	b.Cleanup(func() {
+		transport.CloseIdleConnections()
+		if err := bare.ShutdownWithTimeout(10 * time.Second); err != nil {
+			b.Errorf("bare server: %v", err)
+		}
+		if err := <-bareDone; err != nil {
+			b.Errorf("bare server: %v", err)
+		}
+	})
+	e.bareURL = "http://" + bln.Addr().String()
+	return e
+}
+
+// benchFill adds the synthetic requests and then vacuums and analyses them, as autovacuum would have on
+// a database that grew to that size: without it the first reads of each freshly written row write it
+// again (hint bits), and the pages measured first are several times slower than the rest.
+func benchFill(b *testing.B, tdb *dbtest.TestDB) {
+	n := 100_000
+	if s := os.Getenv("PORTAL_BENCH_REQUESTS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n <= 0 {
+			b.Fatalf("PORTAL_BENCH_REQUESTS=%q: want a positive whole number", s)
+		}
+	}
+	ctx := context.Background()
+	start := time.Now()
+	step := max(n/10/1000, 1) * 1000 // Synthetic writes 1,000 a batch
+	err := seed.Synthetic(ctx, tdb.DB, benchNow, n, benchSeed, func(done, total int) {
+		if done%step == 0 && done < total {
+			fmt.Printf("bench: seeding %d of %d synthetic requests (%s)\n", done, total, time.Since(start).Round(time.Second))
+		}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	seeded := time.Since(start)
+	if _, err := tdb.DB.ExecContext(ctx, "VACUUM (ANALYZE)"); err != nil {
+		b.Fatal(err)
+	}
+	fmt.Printf("bench: seeded %d synthetic requests in %s (then VACUUM (ANALYZE) in %s)\n",
+		n, seeded.Round(time.Millisecond), (time.Since(start) - seeded).Round(time.Millisecond))
+}
+
+// pickRequests chooses the requests the page benchmarks open, and gives one of them 50 comments and
+// 50 events. All three await information, so the central team's page also looks for similar requests.
+func (e *benchPortal) pickRequests(b *testing.B, tdb *dbtest.TestDB) {
+	ctx := context.Background()
+	db := tdb.DB
+	if err := db.NewSelect().Table("requests").Column("reference").Where("kind = ?", request.KindEnhancement).
+		Order("received_at DESC", "id DESC").Limit(1).Scan(ctx, &e.newest); err != nil {
+		b.Fatalf("newest request: %v", err)
+	}
+	withComments := func(n int, not ...string) (string, int64) {
+		var row struct {
+			Reference string `bun:"reference"`
+			ID        int64  `bun:"id"`
+		}
+		q := db.NewSelect().Table("requests").Column("reference", "id").
+			Where("status = ?", request.StatusInformationRequested).
+			Where("(SELECT count(*) FROM request_comments AS c WHERE c.request_id = requests.id) = ?", n)
+		for _, ref := range not {
+			q = q.Where("reference <> ?", ref)
+		}
+		if err := q.Order("received_at DESC", "id DESC").Limit(1).Scan(ctx, &row); err != nil {
+			b.Fatalf("a request awaiting information with %d comments: %v", n, err)
+		}
+		return row.Reference, row.ID
+	}
+	e.typical, _ = withComments(3)
+	e.oneComment, _ = withComments(1)
+	var id int64
+	e.manyComments, id = withComments(0, e.typical, e.oneComment)
+
+	var author int64
+	if err := db.NewSelect().Table("requests").Column("raised_by_id").Where("id = ?", id).Scan(ctx, &author); err != nil {
+		b.Fatal(err)
+	}
+	var events int
+	if err := db.NewSelect().Table("request_events").ColumnExpr("count(*)").Where("request_id = ?", id).Scan(ctx, &events); err != nil {
+		b.Fatal(err)
+	}
+	comments := make([]request.Comment, 50)
+	for i := range comments {
+		comments[i] = request.Comment{RequestID: id, AuthorID: author, Body: fmt.Sprintf("Comment number %d", i+1),
+			Internal: i%3 == 0, CreatedAt: benchNow.Add(-time.Duration(50-i) * time.Hour)}
+	}
+	var more []request.Event
+	for i := events; i < 50; i++ {
+		more = append(more, request.Event{RequestID: id, OccurredAt: benchNow.Add(-time.Duration(50-i) * time.Hour), ActorName: "Central team",
+			Kind: "note", Summary: fmt.Sprintf("Event number %d", i+1)})
+	}
+	if _, err := db.NewInsert().Model(&comments).Exec(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.NewInsert().Model(&more).Exec(ctx); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// paired sends b.N requests to each server, benchWorkers at a time, the two taking turns in rounds of
+// up to benchRound (which goes first alternates too). Throughput is requests over the time each
+// server's rounds took; latency is each request's, from sending it to reading the whole answer.
+func (e *benchPortal) paired(b *testing.B, portalURL, bareURL, want string) {
+	for _, u := range []string{portalURL, bareURL} {
+		if body := e.mustGet(b, u); !strings.Contains(body, want) {
+			b.Fatalf("GET %s does not show %s", u, want)
+		}
+	}
+	// Warm up: every client opens its connection, and each server its database connections.
+	warm := make([]time.Duration, 2*benchWorkers)
+	for _, u := range []string{portalURL, bareURL} {
+		if _, err := e.burst(u, warm); err != nil {
+			b.Fatal(err)
+		}
+	}
+	portalLat, bareLat := make([]time.Duration, b.N), make([]time.Duration, b.N)
+	var portalWall, bareWall time.Duration
+	// A slow page gets few requests in the time: take turns at least four times all the same, in
+	// rounds of whole waves of benchWorkers.
+	size := min(benchRound, max(b.N/4/benchWorkers, 1)*benchWorkers)
+	b.ResetTimer()
+	for done, round := 0, 0; done < b.N; round++ {
+		n := min(size, b.N-done)
+		turns := []func() error{
+			func() error { d, err := e.burst(portalURL, portalLat[done:done+n]); portalWall += d; return err },
+			func() error { d, err := e.burst(bareURL, bareLat[done:done+n]); bareWall += d; return err },
+		}
+		if round%2 == 1 {
+			slices.Reverse(turns)
+		}
+		for _, turn := range turns {
+			if err := turn(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		done += n
+	}
+	b.StopTimer()
+	report := func(prefix string, wall time.Duration, lat []time.Duration) {
+		b.ReportMetric(float64(len(lat))/wall.Seconds(), prefix+"req/s")
+		b.ReportMetric(benchPercentile(lat, 0.50), prefix+"p50_ms")
+		b.ReportMetric(benchPercentile(lat, 0.99), prefix+"p99_ms")
+	}
+	report("portal_", portalWall, portalLat)
+	report("bare_", bareWall, bareLat)
+	b.ReportMetric(float64(portalWall)/float64(bareWall), "ratio_to_bare")
+	// ns/op would be the time of one portal and one bare request together, which says little.
+	b.ReportMetric(0, "ns/op")
+}
+
+// burst sends len(lat) requests for url from benchWorkers clients and returns how long they took.
+func (e *benchPortal) burst(url string, lat []time.Duration) (time.Duration, error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, benchWorkers)
+	start := time.Now()
+	for w := range benchWorkers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(lat); i = int(next.Add(1) - 1) {
+				t := time.Now()
+				if _, err := e.get(url, io.Discard); err != nil {
+					errs[w] = err
+					next.Store(int64(len(lat))) // the others stop too
+					return
+				}
+				lat[i] = time.Since(t)
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start), errors.Join(errs...)
+}
+
+// get fetches url as the signed-in central team user and copies the body to w.
+func (e *benchPortal) get(url string, w io.Writer) (int, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.AddCookie(e.cookie)
+	res, err := e.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	if _, err := io.Copy(w, res.Body); err != nil {
+		return res.StatusCode, fmt.Errorf("GET %s: %w", url, err)
+	}
+	if res.StatusCode != http.StatusOK {
+		return res.StatusCode, fmt.Errorf("GET %s: status %d", url, res.StatusCode)
+	}
+	return res.StatusCode, nil
+}
+
+func (e *benchPortal) mustGet(b *testing.B, url string) string {
+	b.Helper()
+	var body strings.Builder
+	if _, err := e.get(url, &body); err != nil {
+		b.Fatalf("%v\n%s", err, excerpt(body.String()))
+	}
+	return body.String()
+}
+
+// statements opens the request page b.N times, one at a time and in memory, and returns the statements
+// of the last visit.
+func (e *benchPortal) statements(b *testing.B, ref string) []string {
+	var last []string
+	total := 0
+	for range b.N {
+		e.log.take()
+		req := httptest.NewRequest(http.MethodGet, "/requests/"+ref, nil)
+		req.AddCookie(e.cookie)
+		res, err := e.counted.Handler().Test(req, -1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(ref)) {
+			b.Fatalf("GET /requests/%s: status %d\n%s", ref, res.StatusCode, excerpt(string(body)))
+		}
+		last = e.log.take()
+		total += len(last)
+	}
+	b.ReportMetric(float64(total)/float64(b.N), "statements/op")
+	return last
+}
+
+// benchPercentile is the nearest-rank percentile of the latencies, in milliseconds.
+func benchPercentile(lat []time.Duration, p float64) float64 {
+	if len(lat) == 0 {
+		return 0
+	}
+	sorted := slices.Clone(lat)
+	slices.Sort(sorted)
+	i := max(int(math.Ceil(p*float64(len(sorted))))-1, 0)
+	return float64(sorted[i]) / float64(time.Millisecond)
+}
+
+// bareRow is what the bare server shows of a request.
+type bareRow struct {
+	Reference, Title, Status, Organisation string
+	Received                               time.Time
+}
+
+var (
+	bareList = template.Must(template.New("list").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Requests</title></head>
+<body><main><h1>Requests</h1><table><thead><tr><th>Reference</th><th>Title</th><th>Raised by</th><th>Status</th><th>Received</th></tr></thead><tbody>
+{{range .}}<tr><td><a href="/requests/{{.Reference}}">{{.Reference}}</a></td><td>{{.Title}}</td><td>{{.Organisation}}</td><td>{{.Status}}</td><td>{{.Received.Format "2 January 2006"}}</td></tr>
+{{end}}</tbody></table></main></body></html>`))
+	bareShow = template.Must(template.New("show").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{.Reference}}: {{.Title}}</title></head>
+<body><main><h1>{{.Title}}</h1><dl><dt>Reference</dt><dd>{{.Reference}}</dd><dt>Raised by</dt><dd>{{.Organisation}}</dd>
+<dt>Status</dt><dd>{{.Status}}</dd><dt>Received</dt><dd>{{.Received.Format "2 January 2006"}}</dd></dl></main></body></html>`))
+)
+
+// newBareServer is the least a page could cost: fiber, one pgx query, a small template.
+func newBareServer(pool *pgxpool.Pool) *fiber.App {
+	app := fiber.New(fiber.Config{DisableStartupMessage: true, Immutable: true, ReadTimeout: 30 * time.Second, IdleTimeout: 5 * time.Second})
+	render := func(c *fiber.Ctx, t *template.Template, data any) error {
+		var buf bytes.Buffer
+		if err := t.Execute(&buf, data); err != nil {
+			return err
+		}
+		c.Type("html", "utf-8")
+		return c.Send(buf.Bytes())
+	}
+	app.Get("/requests", func(c *fiber.Ctx) error {
+		rows, err := pool.Query(c.UserContext(), `SELECT r.reference, r.title, r.status, o.name, r.received_at
+			FROM requests AS r JOIN organisations AS o ON o.id = r.organisation_id
+			WHERE r.kind = $1 ORDER BY r.received_at DESC, r.id DESC LIMIT 25`, request.KindEnhancement)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var list []bareRow
+		for rows.Next() {
+			var r bareRow
+			if err := rows.Scan(&r.Reference, &r.Title, &r.Status, &r.Organisation, &r.Received); err != nil {
+				return err
+			}
+			list = append(list, r)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return render(c, bareList, list)
+	})
+	app.Get("/requests/:ref", func(c *fiber.Ctx) error {
+		var r bareRow
+		err := pool.QueryRow(c.UserContext(), `SELECT r.reference, r.title, r.status, o.name, r.received_at
+			FROM requests AS r JOIN organisations AS o ON o.id = r.organisation_id WHERE r.reference = $1`, c.Params("ref")).
+			Scan(&r.Reference, &r.Title, &r.Status, &r.Organisation, &r.Received)
+		if err != nil {
+			return err
+		}
+		return render(c, bareShow, r)
+	})
+	return app
+}
