@@ -29,7 +29,6 @@ type requestShowPage struct {
 	Supporters []request.Supporter
 	Actions    []actionButton
 	SLA        string
-	Similar    []request.Similar
 	Following  bool
 
 	CanSupport      bool
@@ -163,11 +162,6 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 				p.SLA = "Acknowledgement " + sla.Text
 			}
 		}
-		if !er.Status.Closed() && (er.Status == request.StatusSubmitted || er.Status == request.StatusInTriage || er.Status == request.StatusInformationRequested) {
-			if p.Similar, err = request.FindSimilar(ctx, a.db, v, request.KindEnhancement, er.Title, er.ID, 5); err != nil {
-				return nil, err
-			}
-		}
 		p.CanAssign = !er.Status.Closed()
 		if p.CanAssign {
 			if p.AssigneeOptions, p.NSIGOptions, err = a.assignOptions(ctx); err != nil {
@@ -179,7 +173,7 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 }
 
 func (a *App) assignOptions(ctx context.Context) ([]Option, []Option, error) {
-	central, _, err := identity.List(ctx, a.db, identity.Filter{Role: identity.RoleCentralTeam, Status: identity.StatusActive, Limit: 200})
+	central, err := identity.Holders(ctx, a.db, identity.RoleCentralTeam)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -293,6 +287,9 @@ type requestActionPage struct {
 	ReasonOptions []Option
 	TextLabel     string
 	TextHint      string
+	// Similar are open requests that look like this one, shown where triage decides whether it is a
+	// duplicate.
+	Similar []request.Similar
 }
 
 func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestActionPage, error) {
@@ -320,6 +317,11 @@ func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestAc
 	p := &requestActionPage{Page: a.page(c, t.Label+" – "+er.Reference), R: er, Action: t, Form: f}
 	if t.TextLabel != "" {
 		p.TextLabel = strings.ToUpper(t.TextLabel[:1]) + t.TextLabel[1:]
+	}
+	if t.Name == "not_taken_forward" || t.Name == "classify_enhancement" {
+		if p.Similar, err = request.FindSimilar(c.UserContext(), a.db, v, request.KindEnhancement, er.Title, er.ID, 5); err != nil {
+			return nil, err
+		}
 	}
 	if t.NeedsCode {
 		for _, r := range request.OutcomeReasons {

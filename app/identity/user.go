@@ -150,6 +150,19 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
+// Holders returns the active users who hold a role, by name, for choosing one of them.
+func Holders(ctx context.Context, db bun.IDB, role string) ([]User, error) {
+	var us []User
+	err := db.NewSelect().Model(&us).Column("u.id", "u.name", "u.email").
+		Where("u.status = ?", StatusActive).
+		Where("EXISTS (SELECT 1 FROM user_roles AS ur WHERE ur.user_id = u.id AND ur.role = ?)", role).
+		Order("u.name", "u.id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list holders of %s: %w", role, err)
+	}
+	return us, nil
+}
+
 // NewUser is what is needed to create a user.
 type NewUser struct {
 	Email          string
