@@ -33,6 +33,10 @@ const (
 	EventComment              = "comment"
 	EventMention              = "mention"
 	EventWithdrawn            = "withdrawn"
+	EventRequirements         = "requirements"
+	EventDecided              = "decided"
+	EventAllocated            = "allocated"
+	EventDelivered            = "delivered"
 )
 
 // EventInfo describes an event on the notification settings page.
@@ -53,6 +57,10 @@ var Events = []EventInfo{
 	{EventComment, "Someone comments", "There is a new comment on a request you raised or follow."},
 	{EventMention, "You are mentioned", "Someone has mentioned you in a comment."},
 	{EventWithdrawn, "A request is withdrawn", "A request you raised, support or follow has been withdrawn."},
+	{EventRequirements, "The requirement definition or business justification changes", "Someone has saved, agreed or submitted the requirement definition or business justification of a request you follow."},
+	{EventDecided, "A decision is made", "The central team has approved, deferred or not approved a request you raised, support or follow."},
+	{EventAllocated, "A request is allocated to a release", "An approved request has been allocated to an ESR release, or moved to another one."},
+	{EventDelivered, "A change is delivered", "The release containing a request you raised, support or follow has gone live."},
 }
 
 // Event returns the event with key, and whether there is one.

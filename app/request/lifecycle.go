@@ -26,9 +26,10 @@ const InformationReplyDays = 10
 
 // Recipient groups a transition notifies.
 const (
-	toFollowers = "followers" // everyone following the request
-	toRaisers   = "raisers"   // followers from the raising organisation
-	toTriage    = "triage"    // the assigned triager, or the whole central team when nobody is assigned
+	toFollowers  = "followers"  // everyone following the request
+	toRaisers    = "raisers"    // followers from the raising organisation
+	toTriage     = "triage"     // the assigned triager, or the whole central team when nobody is assigned
+	toSupporters = "supporters" // the people who added their organisations' support
 )
 
 type notice struct {
@@ -51,8 +52,17 @@ type Transition struct {
 	NeedsCode bool     // an outcome reason code is required (and a duplicate's original when the code is "duplicate")
 	Accepts   bool     // the request becomes visible in summary to every signed-in user
 	Decides   bool     // the request's triage outcome is decided
-	Notify    []notice
-	summary   func(r *Request, v Viewer, in Input) string
+	// NeedsReviewDate: a date after today when a deferred request comes back for assessment.
+	NeedsReviewDate bool
+	// NeedsRelease: the release an approved request is allocated to.
+	NeedsRelease bool
+	Notify       []notice
+	summary      func(r *Request, v Viewer, in Input) string
+	// guard checks what must be true of the request besides its status, e.g. an agreed requirement
+	// definition; it returns a RuleError to show the user.
+	guard func(ctx context.Context, tx bun.Tx, r *Request) error
+	// effect records what the transition changes besides the request's status, in its transaction.
+	effect func(ctx context.Context, tx bun.Tx, env Env, v Viewer, r *Request, in Input) error
 }
 
 // Transitions is the enhancement request lifecycle up to the requester's decision (DESIGN §3).
@@ -125,6 +135,71 @@ var Transitions = []Transition{
 		},
 	},
 	{
+		Name: "submit_for_assessment", Kind: KindEnhancement, Label: "Send for impact assessment",
+		From: []Status{StatusRequirementsJustification}, To: StatusImpactAssessment,
+		Who:    []string{Raiser, identity.RoleCentralTeam, identity.RoleDevelopmentTeam},
+		guard:  readyForAssessment,
+		Notify: []notice{{notify.EventRequirements, toFollowers, "%s is ready for impact assessment"}},
+		summary: func(*Request, Viewer, Input) string {
+			return "The requirement definition is agreed and the business justification is complete: impact assessment has started."
+		},
+	},
+	{
+		Name: "approve", Kind: KindEnhancement, Label: "Approve",
+		From: []Status{StatusImpactAssessment}, To: StatusApproved, Who: []string{identity.RoleCentralTeam},
+		NeedsText: true, TextLabel: "the rationale for the decision", Decides: true,
+		guard: assessed, effect: recordDecision("approved"),
+		Notify: []notice{{notify.EventDecided, toFollowers, "%s has been approved"}},
+		summary: func(*Request, Viewer, Input) string {
+			return "Approved by the central team. It will be allocated to a release."
+		},
+	},
+	{
+		Name: "defer", Kind: KindEnhancement, Label: "Defer",
+		From: []Status{StatusImpactAssessment}, To: StatusDeferred, Who: []string{identity.RoleCentralTeam},
+		NeedsText: true, TextLabel: "the rationale for the decision", NeedsReviewDate: true, Decides: true,
+		guard: assessed, effect: recordDecision("deferred"),
+		Notify: []notice{{notify.EventDecided, toFollowers, "%s has been deferred"}},
+		summary: func(_ *Request, _ Viewer, in Input) string {
+			return "Deferred by the central team. It comes back for assessment on " + in.ReviewOn.Format("Monday 2 January 2006") + "."
+		},
+	},
+	{
+		Name: "not_approve", Kind: KindEnhancement, Label: "Do not approve",
+		From: []Status{StatusImpactAssessment}, To: StatusNotApproved, Who: []string{identity.RoleCentralTeam},
+		NeedsText: true, TextLabel: "the reason it is not approved", Decides: true,
+		guard: assessed, effect: recordDecision("not_approved"),
+		Notify: []notice{{notify.EventDecided, toFollowers, "%s has not been approved"}},
+		summary: func(*Request, Viewer, Input) string {
+			return "Not approved by the central team. The request is closed."
+		},
+	},
+	{
+		Name: "review", Kind: KindEnhancement, Label: "Bring back for assessment",
+		From: []Status{StatusDeferred}, To: StatusImpactAssessment, Who: []string{identity.RoleCentralTeam},
+		Notify: []notice{{notify.EventDecided, toFollowers, "%s is back in impact assessment"}},
+		summary: func(*Request, Viewer, Input) string {
+			return "Its review date has come: it is back in impact assessment."
+		},
+	},
+	{
+		Name: "allocate", Kind: KindEnhancement, Label: "Allocate to a release",
+		From: []Status{StatusApproved}, To: StatusAllocated, Who: []string{identity.RoleCentralTeam},
+		NeedsRelease: true, effect: allocate,
+		Notify: []notice{{notify.EventAllocated, toFollowers, "%s has been allocated to a release"}},
+		summary: func(_ *Request, _ Viewer, in Input) string {
+			return "Allocated to " + in.releaseName + "."
+		},
+	},
+	{
+		Name: "deliver", Kind: KindEnhancement, Label: "Mark as delivered",
+		From: []Status{StatusAllocated}, To: StatusDelivered, Who: []string{identity.RoleCentralTeam},
+		Notify: []notice{{notify.EventDelivered, toFollowers, "%s has been delivered"}, {notify.EventDelivered, toSupporters, "%s has been delivered"}},
+		summary: func(_ *Request, _ Viewer, in Input) string {
+			return "Delivered: " + in.releaseName + " has gone live."
+		},
+	},
+	{
 		Name: "withdraw", Kind: KindEnhancement, Label: "Withdraw this request",
 		From: []Status{StatusSubmitted, StatusInTriage, StatusInformationRequested, StatusAwaitingRequesterDecision,
 			StatusRequirementsJustification, StatusImpactAssessment},
@@ -136,6 +211,73 @@ var Transitions = []Transition{
 		},
 		summary: func(_ *Request, v Viewer, _ Input) string { return "Withdrawn by " + v.Name + "." },
 	},
+}
+
+// Decision transitions record a row in request_decisions with the rationale (and review date).
+func recordDecision(outcome string) func(ctx context.Context, tx bun.Tx, env Env, v Viewer, r *Request, in Input) error {
+	return func(ctx context.Context, tx bun.Tx, env Env, v Viewer, r *Request, in Input) error {
+		var review any
+		if outcome == "deferred" {
+			review = Day(in.ReviewOn)
+		}
+		if _, err := tx.NewRaw(`INSERT INTO request_decisions (request_id, outcome, rationale, review_on, decided_by, decided_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, r.ID, outcome, in.Text, review, v.UserID, env.Now).Exec(ctx); err != nil {
+			return fmt.Errorf("record decision on %s: %w", r.Reference, err)
+		}
+		if _, err := tx.NewUpdate().Table("requests").Set("review_on = ?", review).Where("id = ?", r.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("set review date of %s: %w", r.Reference, err)
+		}
+		return nil
+	}
+}
+
+// readyForAssessment: impact assessment cannot start until the requirement definition is agreed by
+// both sides and the business justification is complete and submitted.
+func readyForAssessment(ctx context.Context, tx bun.Tx, r *Request) error {
+	agreed, err := RequirementAgreed(ctx, tx, r.ID)
+	if err != nil {
+		return err
+	}
+	if !agreed {
+		return &RuleError{Field: "text", Message: "The requirement definition must be agreed by the requester and the development team first"}
+	}
+	submitted, err := JustificationSubmitted(ctx, tx, r.ID)
+	if err != nil {
+		return err
+	}
+	if !submitted {
+		return &RuleError{Field: "text", Message: "The business justification must be complete and submitted first"}
+	}
+	return nil
+}
+
+// assessed: a decision needs the development team's completed impact assessment.
+func assessed(ctx context.Context, tx bun.Tx, r *Request) error {
+	done, err := tx.NewSelect().Table("impact_assessments").Where("request_id = ? AND completed_at IS NOT NULL", r.ID).Exists(ctx)
+	if err != nil {
+		return fmt.Errorf("read impact assessment of %s: %w", r.Reference, err)
+	}
+	if !done {
+		return &RuleError{Field: "text", Message: "The development team must complete the impact assessment first"}
+	}
+	return nil
+}
+
+// allocate puts an approved request into a release that has not gone live.
+func allocate(ctx context.Context, tx bun.Tx, env Env, v Viewer, r *Request, in Input) error {
+	var status string
+	err := tx.NewSelect().Table("releases").Column("status").Where("id = ?", in.ReleaseID).For("SHARE").Scan(ctx, &status)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && status == "released") {
+		return &RuleError{Field: "release_id", Message: "Select a release that has not gone live"}
+	}
+	if err != nil {
+		return fmt.Errorf("read release %d: %w", in.ReleaseID, err)
+	}
+	if _, err := tx.NewRaw(`INSERT INTO allocations (request_id, release_id, allocated_by, allocated_at) VALUES (?, ?, ?, ?)`,
+		r.ID, in.ReleaseID, v.UserID, env.Now).Exec(ctx); err != nil {
+		return fmt.Errorf("allocate %s: %w", r.Reference, err)
+	}
+	return nil
 }
 
 // TransitionNamed returns a transition of a kind by name.
@@ -188,8 +330,12 @@ func Available(v Viewer, r *Request) []Transition {
 type Input struct {
 	Version     int
 	Text        string
-	Reason      string // outcome reason code
-	DuplicateOf string // reference of the original request, for a duplicate
+	Reason      string    // outcome reason code
+	DuplicateOf string    // reference of the original request, for a duplicate
+	ReviewOn    time.Time // when a deferred request comes back (a London date)
+	ReleaseID   int64     // the release an approved request is allocated to
+
+	releaseName string // filled in by Apply for the timeline
 }
 
 // RuleError is a domain rule an input breaks, tied to the form field to show it on.
@@ -211,9 +357,24 @@ type Env struct {
 // stale form is problem.ErrConflict), and what the transition requires; then it writes the new
 // status, the timeline event, the audit event and the notifications.
 func Apply(ctx context.Context, db *bun.DB, env Env, v Viewer, actor audit.Actor, reference, name string, in Input) (*Request, error) {
-	in.Text = strings.TrimSpace(in.Text)
 	var out *Request
 	err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		out, err = ApplyInTx(ctx, tx, env, v, actor, reference, name, in)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", name, reference, err)
+	}
+	return out, nil
+}
+
+// ApplyInTx is Apply inside the caller's transaction, for changes that move several requests at once
+// (a release going live delivers all of its requests).
+func ApplyInTx(ctx context.Context, tx bun.Tx, env Env, v Viewer, actor audit.Actor, reference, name string, in Input) (*Request, error) {
+	in.Text = strings.TrimSpace(in.Text)
+	var out *Request
+	err := func() error {
 		r, err := lockByReference(ctx, tx, reference)
 		if err != nil {
 			return err
@@ -234,8 +395,24 @@ func Apply(ctx context.Context, db *bun.DB, env Env, v Viewer, actor audit.Actor
 		if !t.Allows(v, r) {
 			return fmt.Errorf("%s on %s: %w", name, reference, problem.ErrForbidden)
 		}
-		if err := t.check(in); err != nil {
+		if err := t.check(in, env); err != nil {
 			return err
+		}
+		if t.guard != nil {
+			if err := t.guard(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		if t.NeedsRelease {
+			if err := tx.NewSelect().Table("releases").ColumnExpr("'Release ' || number || ': ' || name").Where("id = ?", in.ReleaseID).Scan(ctx, &in.releaseName); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("read release %d: %w", in.ReleaseID, err)
+			}
+		}
+		if name == "deliver" {
+			if err := tx.NewSelect().TableExpr("allocations AS al").ColumnExpr("'Release ' || rl.number || ': ' || rl.name").
+				Join("JOIN releases AS rl ON rl.id = al.release_id").Where("al.request_id = ?", r.ID).Scan(ctx, &in.releaseName); err != nil {
+				return fmt.Errorf("read release of %s: %w", reference, err)
+			}
 		}
 		before := r.Status
 		upd := tx.NewUpdate().Table("requests").Where("id = ? AND version = ?", r.ID, r.Version).
@@ -270,6 +447,11 @@ func Apply(ctx context.Context, db *bun.DB, env Env, v Viewer, actor audit.Actor
 				return err
 			}
 		}
+		if t.effect != nil {
+			if err := t.effect(ctx, tx, env, v, r, in); err != nil {
+				return err
+			}
+		}
 		r.Status, r.Version = t.To, r.Version+1
 		detail := in.Text
 		if name == "not_taken_forward" && in.Reason == "duplicate" {
@@ -292,14 +474,25 @@ func Apply(ctx context.Context, db *bun.DB, env Env, v Viewer, actor audit.Actor
 		}
 		out = r
 		return nil
-	})
+	}()
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", name, reference, err)
+		return nil, err
 	}
 	return out, nil
 }
 
-func (t Transition) check(in Input) error {
+func (t Transition) check(in Input, env Env) error {
+	if t.NeedsReviewDate {
+		if in.ReviewOn.IsZero() {
+			return &RuleError{Field: "review_on-day", Message: "Enter the date it should come back for assessment"}
+		}
+		if !Day(in.ReviewOn).After(Day(env.Now.In(env.Calendar.Location()))) {
+			return &RuleError{Field: "review_on-day", Message: "The review date must be in the future"}
+		}
+	}
+	if t.NeedsRelease && in.ReleaseID == 0 {
+		return &RuleError{Field: "release_id", Message: "Select the release"}
+	}
 	if t.NeedsCode {
 		known := false
 		for _, r := range OutcomeReasons {
@@ -422,6 +615,8 @@ func recipients(ctx context.Context, tx bun.IDB, r *Request, group string) ([]in
 		err = tx.NewSelect().TableExpr("request_followers AS f").Column("f.user_id").
 			Join("JOIN users AS u ON u.id = f.user_id").
 			Where("f.request_id = ?", r.ID).Where("u.organisation_id = ?", r.OrganisationID).Order("f.user_id").Scan(ctx, &ids)
+	case toSupporters:
+		err = tx.NewSelect().Table("request_supports").Column("user_id").Where("request_id = ?", r.ID).Order("user_id").Scan(ctx, &ids)
 	case toTriage:
 		if r.AssigneeID != 0 {
 			return []int64{r.AssigneeID}, nil

@@ -189,6 +189,26 @@ func TestEveryTransitionForEveryRoleAndStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	orig := w.raise("An original for duplicates")
+	// What the later transitions' guards need: an agreed requirement definition, a submitted
+	// justification, a completed impact assessment, and a release.
+	raiser, developer := w.v["raiser"].UserID, w.v["developer"].UserID
+	var releaseID int64
+	for _, stmt := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO requirement_versions (request_id, version, body, author_id, created_at) VALUES (?, 1, 'The change', ?, now())`, []any{r.ID, raiser}},
+		{`INSERT INTO requirement_agreements (request_id, side, version, user_id, agreed_at) VALUES (?, 'requester', 1, ?, now()), (?, 'development', 1, ?, now())`, []any{r.ID, raiser, r.ID, developer}},
+		{`INSERT INTO business_justifications (request_id, submitted_at, updated_at) VALUES (?, now(), now())`, []any{r.ID}},
+		{`INSERT INTO impact_assessments (request_id, completed_at, updated_at) VALUES (?, now(), now())`, []any{r.ID}},
+	} {
+		if _, err := w.db.NewRaw(stmt.sql, stmt.args...).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.db.NewRaw(`INSERT INTO releases (number, name, target_date, created_at, updated_at) VALUES (72, 'December 2026', '2026-12-11', now(), now()) RETURNING id`).Scan(ctx, &releaseID); err != nil {
+		t.Fatal(err)
+	}
 	for _, tr := range request.Transitions {
 		for _, st := range request.Statuses {
 			for _, p := range people {
@@ -197,7 +217,17 @@ func TestEveryTransitionForEveryRoleAndStatus(t *testing.T) {
 					if _, err := w.db.NewUpdate().Table("requests").Set("status = ?", st.Status).Where("id = ?", r.ID).Exec(ctx); err != nil {
 						t.Fatal(err)
 					}
-					in := request.Input{Text: "Because", Reason: "duplicate", DuplicateOf: orig.Reference}
+					if _, err := w.db.NewRaw("DELETE FROM allocations WHERE request_id = ?", r.ID).Exec(ctx); err != nil {
+						t.Fatal(err)
+					}
+					if tr.Name == "deliver" {
+						if _, err := w.db.NewRaw("INSERT INTO allocations (request_id, release_id, allocated_by, allocated_at) VALUES (?, ?, ?, now())",
+							r.ID, releaseID, w.v["central"].UserID).Exec(ctx); err != nil {
+							t.Fatal(err)
+						}
+					}
+					in := request.Input{Text: "Because", Reason: "duplicate", DuplicateOf: orig.Reference,
+						ReviewOn: w.now.AddDate(0, 3, 0), ReleaseID: releaseID}
 					want := containsStatus(tr.From, st.Status) && allowed(tr, p.key)
 					_, err := w.apply(p.key, r, tr.Name, in)
 					if want && err != nil {
@@ -241,6 +271,8 @@ func allowed(tr request.Transition, who string) bool {
 		case role == request.Raiser && who == "raiser":
 			return true
 		case role == identity.RoleCentralTeam && who == "central":
+			return true
+		case role == identity.RoleDevelopmentTeam && who == "developer":
 			return true
 		}
 	}

@@ -1,0 +1,4 @@
+DROP TABLE action_links;
+DROP TABLE allocation_moves;
+DROP TABLE allocations;
+DROP TABLE releases;
