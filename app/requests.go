@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -146,9 +147,9 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 	}
 	for _, t := range request.Available(v, &er.Request) {
 		p.Actions = append(p.Actions, actionButton{
-			Name: t.Name, Label: t.Label, HasForm: t.NeedsText || t.NeedsCode || t.TextLabel != "",
+			Name: t.Name, Label: t.Label, HasForm: t.NeedsText || t.NeedsCode || t.TextLabel != "" || t.NeedsRelease || t.NeedsReviewDate,
 			Secondary: t.Name == "withdraw" || t.Name == "decline" || t.Name == "request_information",
-			Warning:   t.Name == "not_taken_forward",
+			Warning:   t.Name == "not_taken_forward" || t.Name == "not_approve",
 		})
 	}
 	p.CanComment = p.Full
@@ -290,6 +291,8 @@ type requestActionPage struct {
 	// Similar are open requests that look like this one, shown where triage decides whether it is a
 	// duplicate.
 	Similar []request.Similar
+	// ReleaseOptions are the releases an approved request can go into.
+	ReleaseOptions []Option
 }
 
 func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestActionPage, error) {
@@ -317,6 +320,23 @@ func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestAc
 	p := &requestActionPage{Page: a.page(c, t.Label+" – "+er.Reference), R: er, Action: t, Form: f}
 	if t.TextLabel != "" {
 		p.TextLabel = strings.ToUpper(t.TextLabel[:1]) + t.TextLabel[1:]
+	}
+	if t.NeedsRelease {
+		var rels []struct {
+			ID         int64     `bun:"id"`
+			Number     int       `bun:"number"`
+			Name       string    `bun:"name"`
+			TargetDate time.Time `bun:"target_date"`
+		}
+		if err := a.db.NewSelect().Table("releases").Column("id", "number", "name", "target_date").
+			Where("status <> 'released'").Order("target_date", "number").Scan(c.UserContext(), &rels); err != nil {
+			return nil, fmt.Errorf("list releases: %w", err)
+		}
+		p.ReleaseOptions = []Option{{Value: "", Label: "Choose a release"}}
+		for _, r := range rels {
+			p.ReleaseOptions = append(p.ReleaseOptions, Option{Value: strconv.FormatInt(r.ID, 10),
+				Label: fmt.Sprintf("Release %d: %s (target %s)", r.Number, r.Name, r.TargetDate.Format("2 January 2006"))})
+		}
 	}
 	if t.Name == "not_taken_forward" || t.Name == "classify_enhancement" {
 		if p.Similar, err = request.FindSimilar(c.UserContext(), a.db, v, request.KindEnhancement, er.Title, er.ID, 5); err != nil {
@@ -367,15 +387,26 @@ func (a *App) requestActionApply(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if errs := a.validate.Check(&f); errs.Any() {
+	errs := a.validate.Check(&f)
+	in := request.Input{Version: f.Version, Text: f.Text, Reason: f.Reason, DuplicateOf: f.DuplicateOf}
+	if p.Action.NeedsReviewDate {
+		review, given, ok := parseDate(f.ReviewDay, f.ReviewMonth, f.ReviewYear)
+		if !ok {
+			errs.Add("review_on-day", "Enter a real date, like 15 3 2027")
+		}
+		if given {
+			in.ReviewOn = review
+		}
+	}
+	in.ReleaseID, _ = strconv.ParseInt(f.ReleaseID, 10, 64)
+	if errs.Any() {
 		return a.invalid(c, "requests/action", &p.Page, errs, p)
 	}
 	v, err := a.viewer(c)
 	if err != nil {
 		return err
 	}
-	r, err := request.Apply(c.UserContext(), a.db, request.Env{Now: a.now(), Calendar: a.calendar}, v, a.actor(c), p.R.Reference, p.Action.Name,
-		request.Input{Version: f.Version, Text: f.Text, Reason: f.Reason, DuplicateOf: f.DuplicateOf})
+	r, err := request.Apply(c.UserContext(), a.db, request.Env{Now: a.now(), Calendar: a.calendar}, v, a.actor(c), p.R.Reference, p.Action.Name, in)
 	var rule *request.RuleError
 	if errors.As(err, &rule) {
 		var errs forms.Errors

@@ -8,6 +8,10 @@ type RequestAction struct {
 	Text        string `form:"text" label:"the details" validate:"max=5000"`
 	Reason      string `form:"reason" validate:"max=50"`
 	DuplicateOf string `form:"duplicate_of" label:"the original request's reference" validate:"max=20"`
+	ReviewDay   string `form:"review_on-day"`
+	ReviewMonth string `form:"review_on-month"`
+	ReviewYear  string `form:"review_on-year"`
+	ReleaseID   string `form:"release_id" validate:"omitempty,numeric" errors:"numeric=Select the release"`
 }
 
 // Comment is the comment form on a request page.
