@@ -29,7 +29,13 @@ func navFor(u *identity.User, path string) []NavItem {
 		items = append(items, NavItem{Label: "Raise a request", Href: "/requests/new"})
 	}
 	if u.HasRole(identity.RoleCentralTeam) {
-		items = append(items, NavItem{Label: "Triage", Href: "/triage"})
+		items = append(items, NavItem{Label: "Triage", Href: "/triage"}, NavItem{Label: "Due for review", Href: "/reviews"})
+	}
+	if u.HasRole(identity.RoleDevelopmentTeam) {
+		items = append(items, NavItem{Label: "Assessments", Href: "/assessments"})
+	}
+	if u.HasRole(identity.RoleCentralTeam) || u.HasRole(identity.RoleDevelopmentTeam) {
+		items = append(items, NavItem{Label: "Releases", Href: "/releases"})
 	}
 	if u.HasRole(identity.RoleAdmin) {
 		items = append(items, NavItem{Label: "Users", Href: "/admin/users"}, NavItem{Label: "Audit trail", Href: "/admin/audit"}, NavItem{Label: "Emails", Href: "/admin/mail"})

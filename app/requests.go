@@ -31,6 +31,8 @@ type requestShowPage struct {
 	Actions    []actionButton
 	SLA        string
 	Following  bool
+	Release    *requestRelease // the release it is allocated to or was delivered in; nil for none
+	Work       *workOverview   // the requirement definition and business justification; nil before they start
 
 	CanSupport      bool
 	SupportForm     forms.Support
@@ -43,6 +45,7 @@ type requestShowPage struct {
 	AssignForm      forms.Assign
 	AssigneeOptions []Option
 	NSIGOptions     []Option
+	Assessment      assessmentPanel // the impact assessment in brief, for the central and development teams
 }
 
 // timelineItem is one timeline entry in words.
@@ -130,7 +133,18 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 			p.Outcome = append(p.Outcome, SummaryRow{Key: "Explanation", Value: er.OutcomeExplanation})
 		}
 	}
+	decision, err := a.decisionRows(ctx, er.ID)
+	if err != nil {
+		return nil, err
+	}
+	p.Outcome = append(p.Outcome, decision...)
+	if p.Assessment, err = a.assessmentPanelFor(ctx, v, er, true); err != nil {
+		return nil, err
+	}
 	if p.Supporters, err = request.Supporters(ctx, a.db, er.ID); err != nil {
+		return nil, err
+	}
+	if p.Release, _, err = a.requestReleaseOf(ctx, v, &er.Request); err != nil {
 		return nil, err
 	}
 	if p.Full {
@@ -142,6 +156,9 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 			p.Timeline = append(p.Timeline, describe(e))
 		}
 		if p.Following, err = request.IsFollowing(ctx, a.db, er.ID, v.UserID); err != nil {
+			return nil, err
+		}
+		if p.Work, err = a.workOverview(ctx, er); err != nil {
 			return nil, err
 		}
 	}
@@ -293,6 +310,8 @@ type requestActionPage struct {
 	Similar []request.Similar
 	// ReleaseOptions are the releases an approved request can go into.
 	ReleaseOptions []Option
+	// Assessment is the impact assessment in brief, on the decision pages.
+	Assessment assessmentPanel
 }
 
 func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestActionPage, error) {
@@ -318,6 +337,11 @@ func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestAc
 		f.Version = er.Version
 	}
 	p := &requestActionPage{Page: a.page(c, t.Label+" – "+er.Reference), R: er, Action: t, Form: f}
+	if t.Name == "approve" || t.Name == "defer" || t.Name == "not_approve" {
+		if p.Assessment, err = a.assessmentPanelFor(c.UserContext(), v, er, false); err != nil {
+			return nil, err
+		}
+	}
 	if t.TextLabel != "" {
 		p.TextLabel = strings.ToUpper(t.TextLabel[:1]) + t.TextLabel[1:]
 	}
@@ -406,7 +430,7 @@ func (a *App) requestActionApply(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	r, err := request.Apply(c.UserContext(), a.db, request.Env{Now: a.now(), Calendar: a.calendar}, v, a.actor(c), p.R.Reference, p.Action.Name, in)
+	r, err := request.Apply(c.UserContext(), a.db, a.requestEnv(), v, a.actor(c), p.R.Reference, p.Action.Name, in)
 	var rule *request.RuleError
 	if errors.As(err, &rule) {
 		var errs forms.Errors

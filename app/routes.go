@@ -84,6 +84,43 @@ func (a *App) routeTable() []route {
 		{"GET", "/requests/drafts/:id/check", roles(requester, nsigMember), a.draftCheck},
 		{"POST", "/requests/drafts/:id/submit", roles(requester, nsigMember), a.draftSubmit},
 		{"GET", "/requests/:ref/raised", roles(requester, nsigMember), a.requestRaised},
+		// Releases: everyone signed in reads them; the central team manages them, puts them live and
+		// moves allocated requests between them.
+		{"GET", "/releases", signedIn, a.releasesIndex},
+		{"GET", "/releases/new", roles(central), a.releaseNew},
+		{"POST", "/releases", roles(central), a.releaseCreate},
+		{"GET", "/releases/:id", signedIn, a.releaseShow},
+		{"GET", "/releases/:id/edit", roles(central), a.releaseEdit},
+		{"POST", "/releases/:id", roles(central), a.releaseUpdate},
+		{"POST", "/releases/:id/release", roles(central), a.releaseRelease},
+		{"GET", "/requests/:ref/move", roles(central), a.requestMoveShow},
+		{"POST", "/requests/:ref/move", roles(central), a.requestMove},
+		// One-time links from emails: the user they were sent to, signed in, goes on to the page.
+		{"GET", "/links/:token", signedIn, a.linkFollow},
+		// Impact assessment and decisions: the development team assesses a request (the central team
+		// reads it and either team sets the assessor); decisions are the approve, defer and
+		// not_approve actions; deferred requests come back on their review dates.
+		{"GET", "/assessments", roles(devTeam), a.assessmentsIndex},
+		{"GET", "/reviews", roles(central), a.reviewsIndex},
+		{"GET", "/requests/:ref/assessment", roles(central, devTeam), a.assessmentShow},
+		{"POST", "/requests/:ref/assessment", roles(devTeam), a.assessmentUpdate},
+		{"POST", "/requests/:ref/assessment/assessor", roles(central, devTeam), a.assessmentAssign},
+		// Requirement definition and business justification: the raising organisation and the development
+		// team write and agree the requirement; they and the region's FAM write the justification, which
+		// the FAM or a regional SIG endorses. Whoever sees the request in full reads them and its
+		// supporting documents. Fixed paths (check, submit, endorse) come before :section.
+		{"GET", "/requests/:ref/requirement", roles(requester, nsigMember, fam, central, devTeam), a.requirementShow},
+		{"POST", "/requests/:ref/requirement", roles(requester, nsigMember, devTeam), a.requirementSave},
+		{"POST", "/requests/:ref/requirement/agree", roles(requester, nsigMember, devTeam), a.requirementAgree},
+		{"GET", "/requests/:ref/requirement/versions/:v", roles(requester, nsigMember, fam, central, devTeam), a.requirementVersion},
+		{"GET", "/requests/:ref/justification", roles(requester, nsigMember, fam, central, devTeam), a.justificationShow},
+		{"GET", "/requests/:ref/justification/check", roles(requester, nsigMember, fam, central, devTeam), a.justificationCheck},
+		{"POST", "/requests/:ref/justification/submit", roles(requester, nsigMember, devTeam), a.justificationSubmit},
+		{"POST", "/requests/:ref/justification/endorse", roles(fam, nsigMember), a.justificationEndorse},
+		{"GET", "/requests/:ref/justification/:section", roles(requester, nsigMember, fam, central, devTeam), a.justificationSectionEdit},
+		{"POST", "/requests/:ref/justification/:section", roles(requester, nsigMember, fam, devTeam), a.justificationSectionSave},
+		{"POST", "/requests/:ref/attachments", roles(requester, nsigMember, fam, central, devTeam), a.attachmentCreate},
+		{"GET", "/requests/:ref/attachments/:id", roles(requester, nsigMember, fam, central, devTeam), a.attachmentShow},
 		{"GET", "/requests/:ref", signedIn, a.requestShow},
 		{"GET", "/requests/:ref/actions/:name", roles(requester, nsigMember, central), a.requestActionShow},
 		{"POST", "/requests/:ref/actions/:name", roles(requester, nsigMember, central), a.requestActionApply},

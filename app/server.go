@@ -99,7 +99,7 @@ func New(d Deps) (*App, error) {
 		ReadTimeout:             30 * time.Second,
 		WriteTimeout:            60 * time.Second,
 		IdleTimeout:             90 * time.Second,
-		BodyLimit:               4 << 20,
+		BodyLimit:               6 << 20, // a supporting document of up to 5 MiB, with its form
 		EnableTrustedProxyCheck: len(d.Config.TrustedProxies) > 0,
 		TrustedProxies:          d.Config.TrustedProxies,
 		ProxyHeader:             proxyHeader(d.Config.TrustedProxies),
@@ -154,6 +154,7 @@ func (a *App) Serve(ctx context.Context) error {
 // ServeListener serves on ln until ctx is cancelled, then shuts down gracefully.
 func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	go a.sweepSessions(ctx)
+	go a.returnDueForReview(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- a.fiber.Listener(ln) }()
 	a.log.Info("portal listening", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL.String())

@@ -350,6 +350,10 @@ func (e *RuleError) Error() string { return e.Message }
 type Env struct {
 	Now      time.Time
 	Calendar *workday.Calendar
+	// Links, when set, makes a one-time signed link for a user to a path of a request and returns
+	// the link's path; messages asking for the user's decision carry it instead of the request's
+	// address.
+	Links func(ctx context.Context, tx bun.Tx, userID, requestID int64, path string) (string, error)
 }
 
 // Apply makes a transition on the request with the reference, in one transaction: it checks the
@@ -469,7 +473,7 @@ func ApplyInTx(ctx context.Context, tx bun.Tx, env Env, v Viewer, actor audit.Ac
 		}); err != nil {
 			return err
 		}
-		if err := sendNotices(ctx, tx, env.Now, r, v.UserID, t.Notify, in.Text); err != nil {
+		if err := sendNotices(ctx, tx, env, r, v.UserID, t.Notify, in.Text); err != nil {
 			return err
 		}
 		out = r
@@ -577,8 +581,9 @@ func lockByReference(ctx context.Context, tx bun.Tx, reference string) (*Request
 	return r, nil
 }
 
-// sendNotices queues a transition's notifications; the actor is never told of their own action.
-func sendNotices(ctx context.Context, tx bun.Tx, now time.Time, r *Request, actorID int64, notices []notice, text string) error {
+// sendNotices queues a transition's notifications; the actor is never told of their own action. A
+// message asking for a decision links through a one-time link when env makes them.
+func sendNotices(ctx context.Context, tx bun.Tx, env Env, r *Request, actorID int64, notices []notice, text string) error {
 	seen := map[int64]bool{actorID: true}
 	var msgs []notify.Message
 	for _, n := range notices {
@@ -596,13 +601,19 @@ func sendNotices(ctx context.Context, tx bun.Tx, now time.Time, r *Request, acto
 				continue
 			}
 			seen[id] = true
-			msgs = append(msgs, notify.Message{UserID: id, Event: n.Event, RequestID: r.ID, Title: title, Body: body, Link: "/requests/" + r.Reference})
+			link := "/requests/" + r.Reference
+			if n.Event == notify.EventDecisionNeeded && env.Links != nil {
+				if link, err = env.Links(ctx, tx, id, r.ID, link); err != nil {
+					return fmt.Errorf("link for user %d to %s: %w", id, r.Reference, err)
+				}
+			}
+			msgs = append(msgs, notify.Message{UserID: id, Event: n.Event, RequestID: r.ID, Title: title, Body: body, Link: link})
 		}
 	}
 	if len(msgs) == 0 {
 		return nil
 	}
-	return notify.Queue(ctx, tx, now, msgs...)
+	return notify.Queue(ctx, tx, env.Now, msgs...)
 }
 
 func recipients(ctx context.Context, tx bun.IDB, r *Request, group string) ([]int64, error) {

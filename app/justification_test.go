@@ -1,0 +1,246 @@
+package app
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// justificationAnswers are valid answers to every section, as the forms send them.
+func justificationAnswers() map[string]url.Values {
+	return map[string]url.Values{
+		"about": {"sr_number": {"SR7654321"}, "requester_name": {"Test raiser"}, "requester_role": {"ESR lead"},
+			"requester_email": {"raiser@trust.nhs.uk"}, "lead_nsig": {"Self Service and Portal"}},
+		"requirement": {"title": {"Expiry reminders"}, "functional_area": {"Self Service"}, "problem": {"Staff miss expiry dates."},
+			"proposal": {"Remind them at 90, 60 and 30 days."}, "affected_users": {"employee", "manager"}},
+		"strategic-fit": {"policy": {"Core Skills Training Framework"}, "legislative": {"no"}},
+		"benefits": {"savings": {"12,500"}, "hours": {"7.5"}, "organisations": {"220"}, "quality_benefits": {"Fewer lapsed competences"},
+			"baseline": {"82% compliant"}, "target": {"90% compliant"}},
+		"delivery": {"priority": {"high"}, "required_by-day": {"31"}, "required_by-month": {"3"}, "required_by-year": {"2027"},
+			"required_by_reason": {"Annual audit"}, "risks_of_doing": {"More emails"}, "risks_of_not_doing": {"Non-compliance"},
+			"workaround": {"Managers chase by hand"}},
+		"sign-off": {"name": {"Jo Sponsor"}, "role": {"Director of Workforce"}, "date-day": {"19"}, "date-month": {"11"}, "date-year": {"2026"}},
+	}
+}
+
+// saveSection opens a section's page as b, to learn the version, and posts the answers.
+func saveSection(t *testing.T, b *browser, base, section string, answers url.Values) response {
+	t.Helper()
+	page := b.get(base + "/" + section)
+	mustStatus(t, page, 200, "section "+section)
+	form := url.Values{}
+	for k, v := range answers {
+		form[k] = v
+	}
+	form.Set("version", formVersion(t, page.body))
+	return b.post(base+"/"+section, form)
+}
+
+func TestJustificationPages(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	who := newRJPeople(t, p)
+	r := rjRequest(t, p, who.raiser, "Expiry reminders for competences")
+	base := "/requests/" + r.Reference + "/justification"
+	raiser, developer, fam := p.as(who.raiser), p.as(who.developer), p.as(who.famLondon)
+	answers := justificationAnswers()
+
+	res := raiser.get(base)
+	mustStatus(t, res, 200, "task list")
+	mustContain(t, res.body, "task list", "Not started", "About the request", "Incomplete", "Cannot start yet", "Check your answers and submit")
+	if strings.Contains(res.body, `href="`+base+`/sign-off"`) {
+		t.Error("the sign-off links before it can start")
+	}
+
+	// About is prefilled from the request.
+	res = raiser.get(base + "/about")
+	mustContain(t, res.body, "about page", `value="SR7654321"`, `value="raiser@trust.nhs.uk"`, "Thameside Royal Hospitals NHS Trust (London)",
+		`<option value="Self Service and Portal" selected>`)
+	mustStatus(t, saveSection(t, raiser, base, "about", answers["about"]), 303, "about")
+	mustStatus(t, saveSection(t, developer, base, "requirement", answers["requirement"]), 303, "requirement, by the development team")
+	mustStatus(t, saveSection(t, fam, base, "strategic-fit", answers["strategic-fit"]), 303, "strategic fit, by the region's FAM")
+
+	// One mistake: savings in words. 422, the error linked to its field, everything typed kept.
+	bad := url.Values{}
+	for k, v := range answers["benefits"] {
+		bad[k] = v
+	}
+	bad.Set("savings", "twelve pounds")
+	res = saveSection(t, raiser, base, "benefits", bad)
+	mustStatus(t, res, 422, "benefits with savings in words")
+	mustContain(t, res.body, "benefits 422", `href="#savings"`, "Cashable savings must be an amount in pounds, like 12,500 or 12500.50",
+		`value="twelve pounds"`, `value="7.5"`, `value="220"`, "Fewer lapsed competences", "<title>Error: ")
+	mustStatus(t, saveSection(t, raiser, base, "benefits", answers["benefits"]), 303, "benefits")
+
+	// The sign-off cannot start yet; submitting now lists what is missing.
+	mustContain(t, raiser.get(base+"/sign-off").body, "sign-off page", "You cannot start the sign-off yet")
+	res = raiser.get(base + "/check")
+	mustContain(t, res.body, "check page", "It cannot be submitted yet", "Complete the section ‘Delivery’", "£12,500", "Fewer lapsed competences")
+	res = raiser.post(base+"/submit", url.Values{"version": {formVersionOr(res.body, "4")}})
+	mustStatus(t, res, 422, "submit an incomplete justification")
+	mustContain(t, res.body, "submit 422", "There is a problem", `href="#delivery"`, `href="#sign-off"`)
+
+	mustStatus(t, saveSection(t, developer, base, "delivery", answers["delivery"]), 303, "delivery")
+	mustStatus(t, saveSection(t, raiser, base, "sign-off", answers["sign-off"]), 303, "sign-off")
+
+	// Check your answers, with Change links, then submit.
+	res = raiser.get(base + "/check")
+	mustContain(t, res.body, "complete check page", "Submit justification", `href="`+base+`/benefits?return=check"`, "31 March 2027", "Jo Sponsor",
+		"Change<span class=\"nhsuk-u-visually-hidden\"> Cashable savings a year")
+	if strings.Contains(res.body, "It cannot be submitted yet") {
+		t.Error("a complete justification is still said to be missing something")
+	}
+	version := formVersion(t, res.body)
+	mustStatus(t, p.as(who.famLondon).post(base+"/submit", url.Values{"version": {version}}), 403, "the FAM submits")
+	mustStatus(t, raiser.post(base+"/submit", url.Values{"version": {version}}), 303, "submit")
+	res = raiser.get(base)
+	mustContain(t, res.body, "submitted", "The business justification has been submitted", "Submitted on")
+	mustContain(t, raiser.get("/requests/"+r.Reference).body, "request page", "Submitted on")
+
+	// Two people change the same section: the second sees both versions and keeps what they typed.
+	page := developer.get(base + "/benefits")
+	stale := formVersion(t, page.body)
+	mustStatus(t, saveSection(t, raiser, base, "benefits", withValue(answers["benefits"], "organisations", "300")), 303, "raiser changes the benefits")
+	res = raiser.get(base)
+	mustContain(t, res.body, "after the change", "The justification had been submitted: check your answers and submit it again.", "Not submitted")
+	theirs := withValue(answers["benefits"], "organisations", "450")
+	theirs.Set("version", stale)
+	res = developer.post(base+"/benefits", theirs)
+	mustStatus(t, res, 409, "stale benefits")
+	mustContain(t, res.body, "conflict page", "Someone else changed the business justification", "Their answers, saved now", "Your answers",
+		"<dd class=\"nhsuk-summary-list__value portal-keep-line-breaks\">300</dd>", "<dd class=\"nhsuk-summary-list__value portal-keep-line-breaks\">450</dd>",
+		`name="organisations" value="450"`, `name="savings" value="12,500"`, "Save my answers instead")
+	current := formVersion(t, raiser.get(base+"/check").body)
+	if !strings.Contains(res.body, `name="version" value="`+current+`"`) {
+		t.Errorf("the conflict page's form is not made from the current version %s", current)
+	}
+
+	// Read only for those who may not write it; nothing at all for those who may not see it in full.
+	res = p.as(who.central).get(base + "/benefits")
+	mustStatus(t, res, 303, "the central team opens a section")
+	if loc := res.header.Get("Location"); loc != base+"/check#benefits" {
+		t.Errorf("the central team is sent to %s", loc)
+	}
+	mustStatus(t, p.as(who.central).get(base+"/check"), 200, "the central team reads it")
+	mustStatus(t, p.as(who.central).post(base+"/benefits", answers["benefits"]), 403, "the central team saves a section")
+	for name, u := range map[string]*browser{"another organisation's requester": p.as(who.otherOrg), "the FAM of another region": p.as(who.famElsewhere)} {
+		mustStatus(t, u.get(base), 404, name+" opens the justification")
+		mustStatus(t, u.get(base+"/check"), 404, name+" opens check your answers")
+		mustStatus(t, u.get(base+"/about"), 404, name+" opens a section")
+	}
+	mustStatus(t, raiser.get(base+"/costs"), 404, "a section that does not exist")
+}
+
+func formVersionOr(body, fallback string) string {
+	if m := hiddenVersion.FindStringSubmatch(body); m != nil {
+		return m[1]
+	}
+	return fallback
+}
+
+func withValue(v url.Values, key, value string) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = vs
+	}
+	out.Set(key, value)
+	return out
+}
+
+func TestJustificationEndorsements(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	who := newRJPeople(t, p)
+	r := rjRequest(t, p, who.raiser, "Endorse the expiry reminders")
+	base := "/requests/" + r.Reference + "/justification"
+	raiser, fam, nsig := p.as(who.raiser), p.as(who.famLondon), p.as(who.nsig)
+
+	if strings.Contains(fam.get(base).body, "/justification/endorse") {
+		t.Error("the FAM may endorse before the justification is submitted")
+	}
+	mustStatus(t, fam.post(base+"/endorse", url.Values{"comment": {"Too early"}}), 422, "endorsing before submission")
+	for _, s := range []string{"about", "requirement", "strategic-fit", "benefits", "delivery", "sign-off"} {
+		mustStatus(t, saveSection(t, raiser, base, s, justificationAnswers()[s]), 303, s)
+	}
+	mustStatus(t, raiser.post(base+"/submit", url.Values{"version": {formVersion(t, raiser.get(base+"/check").body)}}), 303, "submit")
+
+	res := fam.get(base)
+	mustContain(t, res.body, "FAM's page", "Endorse the business justification")
+	res = fam.post(base+"/endorse", url.Values{"comment": {""}})
+	mustStatus(t, res, 422, "endorsement without a comment")
+	mustContain(t, res.body, "422", `href="#comment"`, "Enter your comment")
+	mustStatus(t, fam.post(base+"/endorse", url.Values{"comment": {"Every London trust needs this."}}), 303, "the FAM endorses")
+
+	// An NSIG member endorses for a regional SIG, which they must name.
+	res = nsig.post(base+"/endorse", url.Values{"comment": {"Wales supports it"}})
+	mustStatus(t, res, 422, "an NSIG member's endorsement without the SIG")
+	mustContain(t, res.body, "422", `href="#sig_name"`, "Wales supports it")
+	mustStatus(t, nsig.post(base+"/endorse", url.Values{"comment": {"Wales supports it"}, "sig_name": {"Wales ESR SIG"}}), 303, "the NSIG member endorses")
+
+	res = raiser.get(base)
+	mustContain(t, res.body, "endorsements", "Every London trust needs this.", "Functional account manager, London", "On behalf of Wales ESR SIG", "Wales supports it")
+	mustContain(t, raiser.get("/requests/"+r.Reference).body, "timeline", "endorsed the business justification on behalf of Wales ESR SIG", "2 endorsements")
+	mustStatus(t, p.as(who.famElsewhere).post(base+"/endorse", url.Values{"comment": {"Yes"}}), 404, "the FAM of another region endorses")
+}
+
+func TestAttachmentUploadAndDownload(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	who := newRJPeople(t, p)
+	r := rjRequest(t, p, who.raiser, "Attach the business case")
+	base := "/requests/" + r.Reference
+	raiser := p.as(who.raiser)
+	pdf := []byte("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+	png := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"), make([]byte, 40)...)
+	exe := append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"), make([]byte, 200)...)
+
+	res := raiser.get(base + "/justification")
+	mustContain(t, res.body, "justification page", `enctype="multipart/form-data"`, `name="_csrf"`, `type="file"`)
+	mustStatus(t, raiser.upload(base+"/attachments", "Évaluation “final”.pdf", pdf), 303, "upload a PDF")
+
+	for _, c := range []struct{ name, file, want string }{
+		{"an executable renamed .pdf", "invoice.pdf", "The file must be a PDF"},
+		{"a PNG called .pdf", "chart.pdf", "it is a PNG image"},
+		{"no file", "", "Select a file"},
+	} {
+		content := exe
+		if c.name == "a PNG called .pdf" {
+			content = png
+		}
+		res := raiser.upload(base+"/attachments", c.file, content)
+		mustStatus(t, res, 422, c.name)
+		mustContain(t, res.body, c.name, `href="#file"`, c.want)
+	}
+
+	res = raiser.get(base + "/justification")
+	mustContain(t, res.body, "list", "Évaluation “final”.pdf", "PDF, ")
+	m := strings.Index(res.body, base+"/attachments/")
+	if m < 0 {
+		t.Fatal("no download link")
+	}
+	link := res.body[m:]
+	link = link[:strings.Index(link, `"`)]
+
+	res = p.as(who.famLondon).get(link)
+	mustStatus(t, res, 200, "the region's FAM downloads it")
+	if res.body != string(pdf) {
+		t.Error("the download is not the file uploaded")
+	}
+	for header, want := range map[string]string{
+		"Content-Type":           "application/pdf",
+		"Content-Disposition":    `attachment; filename="_valuation _final_.pdf"; filename*=UTF-8''%C3%89valuation%20%E2%80%9Cfinal%E2%80%9D.pdf`,
+		"X-Content-Type-Options": "nosniff",
+	} {
+		if got := res.header.Get(header); got != want {
+			t.Errorf("%s: %q, want %q", header, got, want)
+		}
+	}
+	mustStatus(t, p.as(who.otherOrg).get(link), 404, "another organisation's requester downloads it")
+	mustStatus(t, p.as(who.famElsewhere).get(link), 404, "the FAM of another region downloads it")
+	mustStatus(t, p.as(who.otherOrg).upload(base+"/attachments", "x.pdf", pdf), 404, "another organisation's requester uploads")
+	mustStatus(t, p.as(who.nsig).upload(base+"/attachments", "x.pdf", pdf), 403, "an NSIG member of another organisation uploads")
+	mustStatus(t, p.as(who.nsig).get(link), 200, "the request's NSIG downloads it")
+	mustStatus(t, raiser.get(base+"/attachments/999999"), 404, "an attachment that does not exist")
+	mustStatus(t, raiser.get(base+"/attachments/x"), 404, "an attachment id that is not a number")
+	mustContain(t, raiser.get(base).body, "request page", "1 supporting document", "added a supporting document")
+}
