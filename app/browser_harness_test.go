@@ -45,8 +45,11 @@ const (
 	axePath = "../node_modules/axe-core/axe.min.js"
 )
 
-// chromiums limits the browsers running at once: the test machine has two cores.
+// chromiums limits the tests running browsers at once: the test machine has two cores.
 var chromiums = make(chan struct{}, 2)
+
+// testsWithBrowsers holds the tests that have a slot of chromiums.
+var testsWithBrowsers sync.Map
 
 // livePortal is the whole portal on a fresh database seeded with the demo data, served over HTTP on a
 // loopback port until the test ends.
@@ -154,8 +157,15 @@ func openTab(t *testing.T, p *livePortal, opts ...tabOption) *tab {
 		}
 	}
 
-	chromiums <- struct{}{}
-	t.Cleanup(func() { <-chromiums })
+	// A test takes one slot however many tabs it opens (a requester and the central team, say), so
+	// two tests that each want a second tab can never wait for each other.
+	if _, already := testsWithBrowsers.LoadOrStore(t, true); !already {
+		chromiums <- struct{}{}
+		t.Cleanup(func() {
+			testsWithBrowsers.Delete(t)
+			<-chromiums
+		})
+	}
 	profile := t.TempDir() // removed after the browser has stopped: cleanups run last-registered first
 
 	var output bytes.Buffer
