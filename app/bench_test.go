@@ -7,6 +7,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -16,7 +17,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,8 +58,10 @@ var benchNow = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 
 // BenchmarkPortal measures the requests list and the request page of the real portal, over HTTP with
 // keep-alive, beside a bare fiber handler that runs one comparable pgx query and renders a small
-// template. The two servers take turns in rounds, so that both see the same state of the machine; the
-// ratio is the portal's time per request over the bare handler's, from the same run. It also counts
+// template; and saving a section of the business justification beside a bare handler that parses
+// the same form, inserts one row and redirects. The two servers take turns in rounds, so that both
+// see the same state of the machine; the ratio is the portal's time per request over the bare
+// handler's, from the same run. It also counts
 // the SQL statements of the request page for a request with 1 comment and one with 50 comments and 50
 // events.
 func BenchmarkPortal(b *testing.B) {
@@ -67,6 +72,7 @@ func BenchmarkPortal(b *testing.B) {
 	b.Run("RequestPage", func(b *testing.B) {
 		e.paired(b, e.portalURL+"/requests/"+e.typical, e.bareURL+"/requests/"+e.typical, e.typical)
 	})
+	b.Run("JustificationSave", e.justificationSaves)
 	b.Run("RequestPageStatements", func(b *testing.B) {
 		cases := []struct{ name, ref string }{
 			{"1_comment", e.oneComment},
@@ -98,6 +104,21 @@ type benchPortal struct {
 	typical      string // a request awaiting information, with 3 comments and 3 events
 	oneComment   string // a request awaiting information, with 1 comment
 	manyComments string // a request awaiting information, with 50 comments and 50 events
+
+	pool  *pgxpool.Pool // the bare server's pool, also used to read justification versions
+	saves []benchSaver  // one a worker: a request whose justification that worker saves
+	saved atomic.Int64  // numbers the saves across the runs of JustificationSave, so that no two send the same answers
+}
+
+// benchSaver is one worker's part of JustificationSave: its own request in requirements and
+// justification, so that no two workers save the same justification (which would conflict on the
+// version), and its own session as the development team, so that no two share a session row.
+type benchSaver struct {
+	ref     string
+	id      int64
+	cookie  *http.Cookie
+	csrf    string // read from the section page
+	version int    // the justification's current version, read from the database before each round
 }
 
 func newBenchPortal(b *testing.B) *benchPortal {
@@ -177,6 +198,8 @@ func newBenchPortal(b *testing.B) *benchPortal {
 		b.Fatal(err)
 	}
 	b.Cleanup(pool.Close)
+	e.pool = pool
+	e.pickSavers(b, tdb, central.ID)
 	bare := newBareServer(pool)
 	bln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -292,10 +315,18 @@ func (e *benchPortal) paired(b *testing.B, portalURL, bareURL, want string) {
 			b.Fatalf("GET %s does not show %s", u, want)
 		}
 	}
+	e.alternate(b,
+		func(lat []time.Duration) (time.Duration, error) { return e.burst(portalURL, lat) },
+		func(lat []time.Duration) (time.Duration, error) { return e.burst(bareURL, lat) })
+}
+
+// alternate runs b.N requests through each of two bursts, the two taking turns in rounds, after a
+// warm-up of each, and reports the metrics of paired.
+func (e *benchPortal) alternate(b *testing.B, portal, bare func(lat []time.Duration) (time.Duration, error)) {
 	// Warm up: every client opens its connection, and each server its database connections.
 	warm := make([]time.Duration, 2*benchWorkers)
-	for _, u := range []string{portalURL, bareURL} {
-		if _, err := e.burst(u, warm); err != nil {
+	for _, burst := range []func([]time.Duration) (time.Duration, error){portal, bare} {
+		if _, err := burst(warm); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -308,8 +339,8 @@ func (e *benchPortal) paired(b *testing.B, portalURL, bareURL, want string) {
 	for done, round := 0, 0; done < b.N; round++ {
 		n := min(size, b.N-done)
 		turns := []func() error{
-			func() error { d, err := e.burst(portalURL, portalLat[done:done+n]); portalWall += d; return err },
-			func() error { d, err := e.burst(bareURL, bareLat[done:done+n]); bareWall += d; return err },
+			func() error { d, err := portal(portalLat[done : done+n]); portalWall += d; return err },
+			func() error { d, err := bare(bareLat[done : done+n]); bareWall += d; return err },
 		}
 		if round%2 == 1 {
 			slices.Reverse(turns)
@@ -336,6 +367,12 @@ func (e *benchPortal) paired(b *testing.B, portalURL, bareURL, want string) {
 
 // burst sends len(lat) requests for url from benchWorkers clients and returns how long they took.
 func (e *benchPortal) burst(url string, lat []time.Duration) (time.Duration, error) {
+	return burstOf(lat, func(int) error { _, err := e.get(url, io.Discard); return err })
+}
+
+// burstOf makes len(lat) calls of send from benchWorkers clients, each passed its worker's number,
+// and returns how long they took.
+func burstOf(lat []time.Duration, send func(w int) error) (time.Duration, error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make([]error, benchWorkers)
@@ -344,7 +381,7 @@ func (e *benchPortal) burst(url string, lat []time.Duration) (time.Duration, err
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(lat); i = int(next.Add(1) - 1) {
 				t := time.Now()
-				if _, err := e.get(url, io.Discard); err != nil {
+				if err := send(w); err != nil {
 					errs[w] = err
 					next.Store(int64(len(lat))) // the others stop too
 					return
@@ -484,5 +521,213 @@ func newBareServer(pool *pgxpool.Pool) *fiber.App {
 		}
 		return render(c, bareShow, r)
 	})
+	// The justification section form: parse the same urlencoded form, one INSERT, a redirect.
+	app.Post("/requests/:ref/justification/:section", func(c *fiber.Ctx) error {
+		var f bareBenefits
+		if err := c.BodyParser(&f); err != nil {
+			return fiber.ErrBadRequest
+		}
+		body, err := json.Marshal(f)
+		if err != nil {
+			return err
+		}
+		if _, err := pool.Exec(c.UserContext(), `INSERT INTO bench_bare_posts (body) VALUES ($1)`, string(body)); err != nil {
+			return err
+		}
+		return c.Redirect("/requests/"+url.PathEscape(c.Params("ref"))+"/justification", fiber.StatusSeeOther)
+	})
 	return app
+}
+
+// bareBenefits is the benefits section's form as the bare server reads it.
+type bareBenefits struct {
+	Version         int    `form:"version" json:"version"`
+	Savings         string `form:"savings" json:"savings"`
+	Hours           string `form:"hours" json:"hours"`
+	Organisations   string `form:"organisations" json:"organisations"`
+	QualityBenefits string `form:"quality_benefits" json:"quality_benefits"`
+	Baseline        string `form:"baseline" json:"baseline"`
+	Target          string `form:"target" json:"target"`
+}
+
+// pickSavers chooses benchWorkers requests in requirements and justification, one a worker, signs a
+// development team user in once a worker, and makes the bare server's scratch table.
+func (e *benchPortal) pickSavers(b *testing.B, tdb *dbtest.TestDB, orgID int64) {
+	ctx := context.Background()
+	var rows []struct {
+		Reference string `bun:"reference"`
+		ID        int64  `bun:"id"`
+	}
+	if err := tdb.DB.NewSelect().Table("requests").Column("reference", "id").
+		Where("kind = ?", request.KindEnhancement).Where("status = ?", request.StatusRequirementsJustification).
+		Order("received_at DESC", "id DESC").Limit(benchWorkers).Scan(ctx, &rows); err != nil {
+		b.Fatalf("requests in requirements and justification: %v", err)
+	}
+	if len(rows) < benchWorkers {
+		b.Fatalf("%d requests in requirements and justification, want %d", len(rows), benchWorkers)
+	}
+	dev, err := identity.Create(ctx, tdb.DB, audit.Actor{Name: "benchmark"}, benchNow, identity.NewUser{
+		Email: "developer.bench@test.nhs.uk", Name: "Benchmark Developer", OrganisationID: orgID,
+		Roles: []string{identity.RoleDevelopmentTeam}, Password: testPassword,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range rows {
+		token, err := identity.StartSession(ctx, tdb.DB, dev.ID, benchNow, identity.Client{IP: "127.0.0.1"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.saves = append(e.saves, benchSaver{ref: r.Reference, id: r.ID, cookie: &http.Cookie{Name: e.cookie.Name, Value: token}})
+	}
+	if _, err := tdb.DB.ExecContext(ctx, "CREATE TABLE bench_bare_posts (id bigserial PRIMARY KEY, body text NOT NULL)"); err != nil {
+		b.Fatal(err)
+	}
+}
+
+var (
+	benchCSRF    = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+	benchVersion = regexp.MustCompile(`name="version" value="(\d+)"`)
+)
+
+// benchSection is the section JustificationSave saves: numbers and three short texts.
+const benchSection = request.SectionBenefits
+
+// justificationSaves posts the benefits section of the business justification, valid and changed
+// every time so that each post writes (answers, version, timeline event, audit event, notifications),
+// beside the bare server's POST. Each worker saves its own request's justification; its version is
+// read from the database before each round and counts up by one with each save, and after each round
+// the database must agree, so every save is known to have succeeded and written.
+func (e *benchPortal) justificationSaves(b *testing.B) {
+	for i := range e.saves {
+		s := &e.saves[i]
+		var body strings.Builder
+		page := e.portalURL + "/requests/" + s.ref + "/justification/" + benchSection
+		if _, err := e.send(http.MethodGet, page, s.cookie, nil, &body); err != nil {
+			b.Fatalf("%v\n%s", err, excerpt(body.String()))
+		}
+		csrf, version := benchCSRF.FindStringSubmatch(body.String()), benchVersion.FindStringSubmatch(body.String())
+		if csrf == nil || version == nil {
+			b.Fatalf("GET %s: no form token or version\n%s", page, excerpt(body.String()))
+		}
+		s.csrf = csrf[1]
+	}
+	form := func(s *benchSaver) url.Values {
+		n := e.saved.Add(1)
+		return url.Values{
+			"_csrf":            {s.csrf},
+			"version":          {strconv.Itoa(s.version)},
+			"savings":          {"12,500"},
+			"hours":            {"7.5"},
+			"organisations":    {strconv.Itoa(int(n%600) + 1)},
+			"quality_benefits": {fmt.Sprintf("Fewer lapsed competences (save %d)", n)},
+			"baseline":         {"82% compliant"},
+			"target":           {"90% compliant"},
+		}
+	}
+	portal := func(lat []time.Duration) (time.Duration, error) {
+		if err := e.readVersions(); err != nil {
+			return 0, err
+		}
+		d, err := burstOf(lat, func(w int) error {
+			s := &e.saves[w]
+			target := e.portalURL + "/requests/" + s.ref + "/justification/" + benchSection
+			res, err := e.send(http.MethodPost, target, s.cookie, form(s), io.Discard)
+			if err != nil {
+				return err
+			}
+			if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/requests/"+s.ref+"/justification") {
+				return fmt.Errorf("POST %s with version %d: status %d, to %q", target, s.version, res.StatusCode, loc)
+			}
+			s.version++
+			return nil
+		})
+		if err != nil {
+			return d, err
+		}
+		want := make([]int, len(e.saves))
+		for i, s := range e.saves {
+			want[i] = s.version
+		}
+		if err := e.readVersions(); err != nil {
+			return d, err
+		}
+		for i, s := range e.saves {
+			if s.version != want[i] {
+				return d, fmt.Errorf("the justification of %s is at version %d after the round, want %d: a save did not write", s.ref, s.version, want[i])
+			}
+		}
+		return d, nil
+	}
+	bare := func(lat []time.Duration) (time.Duration, error) {
+		return burstOf(lat, func(w int) error {
+			s := &e.saves[w]
+			target := e.bareURL + "/requests/" + s.ref + "/justification/" + benchSection
+			res, err := e.send(http.MethodPost, target, s.cookie, form(s), io.Discard)
+			if err != nil {
+				return err
+			}
+			if res.StatusCode != http.StatusSeeOther {
+				return fmt.Errorf("POST %s: status %d", target, res.StatusCode)
+			}
+			return nil
+		})
+	}
+	e.alternate(b, portal, bare)
+}
+
+// readVersions reads the current version of each worker's justification.
+func (e *benchPortal) readVersions() error {
+	ids := make([]int64, len(e.saves))
+	for i, s := range e.saves {
+		ids[i] = s.id
+		e.saves[i].version = 0 // none saved yet
+	}
+	rows, err := e.pool.Query(context.Background(), `SELECT request_id, version FROM business_justifications WHERE request_id = ANY($1)`, ids)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var version int
+		if err := rows.Scan(&id, &version); err != nil {
+			return err
+		}
+		for i := range e.saves {
+			if e.saves[i].id == id {
+				e.saves[i].version = version
+			}
+		}
+	}
+	return rows.Err()
+}
+
+// send makes a request with the cookie, as a form post when form is not nil, copies the body to w and
+// returns the response, its body read.
+func (e *benchPortal) send(method, target string, cookie *http.Cookie, form url.Values, w io.Writer) (*http.Response, error) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, target, body)
+	if err != nil {
+		return nil, err
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.AddCookie(cookie)
+	res, err := e.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if _, err := io.Copy(w, res.Body); err != nil {
+		return res, fmt.Errorf("%s %s: %w", method, target, err)
+	}
+	if method == http.MethodGet && res.StatusCode != http.StatusOK {
+		return res, fmt.Errorf("GET %s: status %d", target, res.StatusCode)
+	}
+	return res, nil
 }
