@@ -40,9 +40,9 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 		page.Title, page.Heading, page.Message = "Your form could not be sent", "Your form could not be sent", errCSRF.Message
 	}
 	if status >= 500 {
-		a.log.Error("request failed", "err", err, "method", c.Method(), "path", c.Path(), "request_id", requestID(c))
+		a.log.Error("request failed", "err", err, "method", c.Method(), "path", logPath(c.Path()), "request_id", requestID(c))
 	} else if status != fiber.StatusNotFound {
-		a.log.Info("request refused", "err", err.Error(), "status", status, "path", c.Path(), "request_id", requestID(c))
+		a.log.Info("request refused", "err", err.Error(), "status", status, "path", logPath(c.Path()), "request_id", requestID(c))
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if rerr := a.render(c, status, "errors/error", &page); rerr != nil {

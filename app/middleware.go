@@ -221,6 +221,14 @@ func (a *App) flash(c *fiber.Ctx, message string) error {
 	return identity.SetFlash(c.UserContext(), a.db, v.token, message)
 }
 
+// logPath is a request path as the logs may show it: the token of a one-time link is a secret.
+func logPath(path string) string {
+	if strings.HasPrefix(path, "/links/") {
+		return "/links/[redacted]"
+	}
+	return path
+}
+
 // accessLog writes one structured line a request: never the query string, which may hold tokens.
 func (a *App) accessLog(c *fiber.Ctx) error {
 	start := time.Now()
@@ -231,7 +239,7 @@ func (a *App) accessLog(c *fiber.Ctx) error {
 		status = statusFor(err)
 	}
 	attrs := []any{
-		"method", c.Method(), "path", c.Path(), "status", status,
+		"method", c.Method(), "path", logPath(c.Path()), "status", status,
 		"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", requestID(c), "ip", c.IP(),
 	}
 	if u := visitOf(c).user; u != nil {

@@ -86,3 +86,14 @@ func TestStaticFilesAreCached(t *testing.T) {
 		t.Errorf("fingerprinted file Cache-Control = %q", cc)
 	}
 }
+
+func TestLogsNeverShowOneTimeLinkTokens(t *testing.T) {
+	for path, want := range map[string]string{
+		"/links/c2VjcmV0LXRva2Vu": "/links/[redacted]",
+		"/requests/ENH-2026-0001": "/requests/ENH-2026-0001",
+	} {
+		if got := logPath(path); got != want {
+			t.Errorf("logPath(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
