@@ -1,9 +1,6 @@
 package app
 
 import (
-	"context"
-	"log/slog"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -11,57 +8,11 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/nhs-esr/portal/app/audit"
-	"github.com/nhs-esr/portal/app/config"
-	"github.com/nhs-esr/portal/app/database"
-	"github.com/nhs-esr/portal/app/database/dbtest"
 	"github.com/nhs-esr/portal/app/identity"
 	"github.com/nhs-esr/portal/app/request"
 	"github.com/nhs-esr/portal/app/seed"
 	"github.com/nhs-esr/portal/app/workday"
-	"github.com/nhs-esr/portal/migrations"
 )
-
-// startLivePortalWithDB is startLivePortal that also returns the portal's database, for a test that
-// prepares with the domain what the pages it drives do not make.
-func startLivePortalWithDB(t *testing.T) (*livePortal, *bun.DB) {
-	t.Helper()
-	tdb := dbtest.New(t)
-	cfg, err := config.Load(func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.SessionSecret = []byte(strings.Repeat("k", 32))
-	migrator, err := database.NewMigrator(tdb.DB, migrations.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	accounts, err := seed.Demo(t.Context(), tdb.DB, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Requests(t.Context(), tdb.DB, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := New(Deps{Config: cfg, DB: tdb.DB, Logger: logger, Migrator: migrator})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- a.ServeListener(ctx, ln) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-served; err != nil {
-			t.Errorf("portal: %v", err)
-		}
-	})
-	return &livePortal{baseURL: "http://" + ln.Addr().String(), accounts: accounts}, tdb.DB
-}
 
 // demoRequestInAssessment takes the first demo request waiting for its requirement definition and
 // justification into impact assessment: the agreed definition and the submitted justification are
@@ -126,7 +77,8 @@ func demoRequestInAssessment(t *testing.T, db *bun.DB) string {
 // with axe.
 func TestBrowserAssessmentAndDecision(t *testing.T) {
 	t.Parallel()
-	p, db := startLivePortalWithDB(t)
+	p := startLivePortal(t)
+	db := p.db
 	ref := demoRequestInAssessment(t, db)
 	assessment := "/requests/" + ref + "/assessment"
 	complete := `form[action="` + assessment + `"] button[name="action"][value="complete"]`

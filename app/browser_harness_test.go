@@ -23,6 +23,7 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/uptrace/bun"
 
 	"github.com/nhs-esr/portal/app/config"
 	"github.com/nhs-esr/portal/app/database"
@@ -56,6 +57,7 @@ var testsWithBrowsers sync.Map
 type livePortal struct {
 	baseURL  string
 	accounts []seed.Account // the demo accounts, one per role, all with seed.DemoPassword
+	db       *bun.DB        // for tests that prepare with the domain what the pages they drive do not make
 }
 
 func startLivePortal(t *testing.T) *livePortal {
@@ -97,7 +99,7 @@ func startLivePortal(t *testing.T) *livePortal {
 			t.Errorf("portal: %v", err)
 		}
 	})
-	return &livePortal{baseURL: "http://" + ln.Addr().String(), accounts: accounts}
+	return &livePortal{baseURL: "http://" + ln.Addr().String(), accounts: accounts, db: tdb.DB}
 }
 
 // account returns the demo account holding role.
