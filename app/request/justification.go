@@ -440,15 +440,9 @@ func SaveJustificationSection(ctx context.Context, db *bun.DB, v Viewer, actor a
 	var out *Justification
 	var cleared bool
 	err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		r, err := lockForWork(ctx, tx, v, reference)
+		r, err := lockToEdit(ctx, tx, v, reference, "business justification", CanEditJustification)
 		if err != nil {
 			return err
-		}
-		if !CanEditJustification(v, r) {
-			return fmt.Errorf("edit the justification of %s: %w", reference, problem.ErrForbidden)
-		}
-		if !Editable(r) {
-			return notEditable(r, "business justification")
 		}
 		j, err := GetJustification(ctx, tx, r.ID)
 		if err != nil {
@@ -540,15 +534,9 @@ func SaveJustificationSection(ctx context.Context, db *bun.DB, v Viewer, actor a
 func SubmitJustification(ctx context.Context, db *bun.DB, v Viewer, actor audit.Actor, now time.Time, reference string, version int) (*Justification, error) {
 	var out *Justification
 	err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		r, err := lockForWork(ctx, tx, v, reference)
+		r, err := lockToEdit(ctx, tx, v, reference, "business justification", CanSubmitJustification)
 		if err != nil {
 			return err
-		}
-		if !CanSubmitJustification(v, r) {
-			return fmt.Errorf("submit the justification of %s: %w", reference, problem.ErrForbidden)
-		}
-		if !Editable(r) {
-			return notEditable(r, "business justification")
 		}
 		j, err := GetJustification(ctx, tx, r.ID)
 		if err != nil {

@@ -195,6 +195,23 @@ func lockForWork(ctx context.Context, tx bun.Tx, v Viewer, reference string) (*R
 	return r, nil
 }
 
+// lockToEdit is lockForWork for a change to one of the request's documents (what, e.g. "requirement
+// definition"): the viewer must be allowed to make it (may) and the request must still be at the stage
+// where the document can change.
+func lockToEdit(ctx context.Context, tx bun.Tx, v Viewer, reference, what string, may func(Viewer, *Request) bool) (*Request, error) {
+	r, err := lockForWork(ctx, tx, v, reference)
+	if err != nil {
+		return nil, err
+	}
+	if !may(v, r) {
+		return nil, fmt.Errorf("change the %s of %s: %w", what, reference, problem.ErrForbidden)
+	}
+	if !Editable(r) {
+		return nil, notEditable(r, what)
+	}
+	return r, nil
+}
+
 func notEditable(r *Request, what string) error {
 	return &RuleError{Field: "", Message: fmt.Sprintf("The %s can no longer be changed: the request is now ‘%s’", what, r.Status.Label())}
 }
@@ -230,15 +247,9 @@ func SaveRequirement(ctx context.Context, db *bun.DB, v Viewer, actor audit.Acto
 	}
 	var out *RequirementVersion
 	err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		r, err := lockForWork(ctx, tx, v, reference)
+		r, err := lockToEdit(ctx, tx, v, reference, "requirement definition", CanEditRequirement)
 		if err != nil {
 			return err
-		}
-		if !CanEditRequirement(v, r) {
-			return fmt.Errorf("edit the requirement definition of %s: %w", reference, problem.ErrForbidden)
-		}
-		if !Editable(r) {
-			return notEditable(r, "requirement definition")
 		}
 		latest, err := latestRequirement(ctx, tx, r.ID)
 		if err != nil {
@@ -298,17 +309,11 @@ func AgreeRequirement(ctx context.Context, db *bun.DB, v Viewer, actor audit.Act
 	var side string
 	var both bool
 	err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		r, err := lockForWork(ctx, tx, v, reference)
+		r, err := lockToEdit(ctx, tx, v, reference, "requirement definition", func(v Viewer, r *Request) bool { return AgreementSide(v, r) != "" })
 		if err != nil {
 			return err
 		}
 		side = AgreementSide(v, r)
-		if side == "" {
-			return fmt.Errorf("agree the requirement definition of %s: %w", reference, problem.ErrForbidden)
-		}
-		if !Editable(r) {
-			return notEditable(r, "requirement definition")
-		}
 		latest, err := latestRequirement(ctx, tx, r.ID)
 		if err != nil {
 			return err
