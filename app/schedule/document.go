@@ -49,7 +49,9 @@ func QuarterOf(d time.Time) Quarter {
 func (q Quarter) String() string { return fmt.Sprintf("%d-Q%d", q.Year, q.Q) }
 
 // Label is how people write the quarter, such as "Quarter 3 2026/27".
-func (q Quarter) Label() string { return fmt.Sprintf("Quarter %d %d/%02d", q.Q, q.Year, (q.Year+1)%100) }
+func (q Quarter) Label() string {
+	return fmt.Sprintf("Quarter %d %d/%02d", q.Q, q.Year, (q.Year+1)%100)
+}
 
 // Start is the quarter's first day.
 func (q Quarter) Start() time.Time {
