@@ -37,6 +37,7 @@ const (
 	EventDecided              = "decided"
 	EventAllocated            = "allocated"
 	EventDelivered            = "delivered"
+	EventSchedulePublished    = "schedule_published"
 )
 
 // EventInfo describes an event on the notification settings page.
@@ -45,6 +46,12 @@ type EventInfo struct {
 	Title       string // completes "Tell me when…", e.g. "a request is acknowledged"
 	Description string
 }
+
+// optIn are the events nobody hears about until they ask to.
+var optIn = map[string]bool{EventSchedulePublished: true}
+
+// OptIn reports whether nobody hears about the event until they ask to.
+func (e EventInfo) OptIn() bool { return optIn[e.Key] }
 
 // Events lists every event users can choose about, in the order the settings page shows them. It is
 // fixed at build time: a feature that sends a new kind of message adds its event here.
@@ -61,6 +68,7 @@ var Events = []EventInfo{
 	{EventDecided, "A decision is made", "The central team has approved, deferred or not approved a request you raised, support or follow."},
 	{EventAllocated, "A request is allocated to a release", "An approved request has been allocated to an ESR release, or moved to another one."},
 	{EventDelivered, "A change is delivered", "The release containing a request you raised, support or follow has gone live."},
+	{EventSchedulePublished, "A Development Schedule is published", "The central team has published the quarterly Development Schedule, or a corrected version of it. You hear about this only if you ask to."},
 }
 
 // Event returns the event with key, and whether there is one.
@@ -141,18 +149,19 @@ func portalPath(link string) bool {
 }
 
 // queueSQL writes a batch of messages in one statement. Each message is matched with its recipient
-// (active users only), the recipient's preference for its event (none: both) and digest setting; then
+// (active users only), the recipient's preference for its event (none: both, or neither for an opt-in
+// event) and digest setting; then
 //   - a notification row is written when the user wants it in the portal, or by email in a digest
 //     (digest_pending), and marked emailed when its email goes out straight away;
 //   - an email is written to the outbox when the user wants it by email straight away.
 const queueSQL = `
 WITH m AS (
-    SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[])
-        WITH ORDINALITY AS m (user_id, event, request_id, title, body, link, ord)
+    SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::boolean[])
+        WITH ORDINALITY AS m (user_id, event, request_id, title, body, link, opt_in, ord)
 ), r AS (
     SELECT m.*, u.email AS to_address, u.name AS to_name,
-        coalesce(p.in_app, true) AS in_app,
-        coalesce(p.email, true) AS email,
+        coalesce(p.in_app, NOT m.opt_in) AS in_app,
+        coalesce(p.email, NOT m.opt_in) AS email,
         coalesce(s.email_digest, false) AS digest
     FROM m
     JOIN users AS u ON u.id = m.user_id AND u.status = 'active'
@@ -181,6 +190,7 @@ func Queue(ctx context.Context, tx bun.IDB, now time.Time, msgs ...Message) erro
 	n := len(msgs)
 	users, requests := make([]int64, 0, n), make([]int64, 0, n)
 	events, titles, bodies, links := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	optIns := make([]bool, 0, n)
 	for i, m := range msgs {
 		m, err := m.check()
 		if err != nil {
@@ -188,11 +198,13 @@ func Queue(ctx context.Context, tx bun.IDB, now time.Time, msgs ...Message) erro
 		}
 		users, requests = append(users, m.UserID), append(requests, m.RequestID)
 		events, titles, bodies, links = append(events, m.Event), append(titles, m.Title), append(bodies, m.Body), append(links, m.Link)
+		e, _ := Event(m.Event)
+		optIns = append(optIns, e.OptIn())
 	}
 	now = now.UTC().Truncate(time.Microsecond)
 	_, err := tx.NewRaw(queueSQL,
 		pgdialect.Array(users), pgdialect.Array(events), pgdialect.Array(requests),
-		pgdialect.Array(titles), pgdialect.Array(bodies), pgdialect.Array(links),
+		pgdialect.Array(titles), pgdialect.Array(bodies), pgdialect.Array(links), pgdialect.Array(optIns),
 		now, now, now,
 	).Exec(ctx)
 	if err != nil {

@@ -23,7 +23,8 @@ type Preference struct {
 }
 
 // Preferences returns whether the user gets emails in a daily digest, and their preference for every
-// event in Events, in that order; an event they have not chosen about has both.
+// event in Events, in that order; an event they have not chosen about has both, or neither when it is
+// opt-in.
 func Preferences(ctx context.Context, db bun.IDB, userID int64) (digest bool, prefs []Preference, err error) {
 	var stored []struct {
 		Event string `bun:"event"`
@@ -41,7 +42,7 @@ func Preferences(ctx context.Context, db bun.IDB, userID int64) (digest bool, pr
 	}
 	prefs = make([]Preference, 0, len(Events))
 	for _, e := range Events {
-		p := Preference{Event: e.Key, InApp: true, Email: true}
+		p := Preference{Event: e.Key, InApp: !e.OptIn(), Email: !e.OptIn()}
 		for _, s := range stored {
 			if s.Event == e.Key {
 				p.InApp, p.Email = s.InApp, s.Email
@@ -80,8 +81,8 @@ func SavePreferences(ctx context.Context, db *bun.DB, actor audit.Actor, now tim
 			return fmt.Errorf("save digest setting: %w", err)
 		}
 		for _, p := range prefs {
-			// The default (both) is no row, so that a user who never chose follows the defaults.
-			if p.InApp && p.Email {
+			// The default is no row, so that a user who never chose follows the defaults.
+			if e, _ := Event(p.Event); p.InApp == !e.OptIn() && p.Email == !e.OptIn() {
 				_, err = tx.NewRaw("DELETE FROM notification_preferences WHERE user_id = ? AND event = ?", userID, p.Event).Exec(ctx)
 			} else {
 				_, err = tx.NewRaw(`INSERT INTO notification_preferences (user_id, event, in_app, email) VALUES (?, ?, ?, ?)

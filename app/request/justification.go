@@ -552,8 +552,8 @@ func SubmitJustification(ctx context.Context, db *bun.DB, v Viewer, actor audit.
 		if missing := j.Missing(); len(missing) > 0 {
 			return &IncompleteError{Missing: missing}
 		}
-		if _, err := tx.NewRaw(`UPDATE business_justifications SET submitted_at = ? WHERE request_id = ? AND version = ?`,
-			now, r.ID, version).Exec(ctx); err != nil {
+		if _, err := tx.NewRaw(`UPDATE business_justifications SET submitted_at = ?, first_submitted_at = coalesce(first_submitted_at, ?)
+			WHERE request_id = ? AND version = ?`, now, now, r.ID, version).Exec(ctx); err != nil {
 			return fmt.Errorf("submit justification of %s: %w", reference, err)
 		}
 		j.SubmittedAt = now

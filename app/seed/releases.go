@@ -131,8 +131,8 @@ func prepareDemo(ctx context.Context, db *bun.DB, r *request.Request, d demoRequ
 			[]any{r.ID, body, raiser.ID, at}},
 		{`INSERT INTO requirement_agreements (request_id, side, version, user_id, agreed_at) VALUES (?, 'requester', 1, ?, ?), (?, 'development', 1, ?, ?)`,
 			[]any{r.ID, raiser.ID, at.Add(2 * time.Hour), r.ID, developerID, at.Add(26 * time.Hour)}},
-		{`INSERT INTO business_justifications (request_id, answers, version, submitted_at, updated_by, updated_at) VALUES (?, ?, 1, ?, ?, ?)`,
-			[]any{r.ID, string(answers), at.Add(48 * time.Hour), raiser.ID, at.Add(48 * time.Hour)}},
+		{`INSERT INTO business_justifications (request_id, answers, version, submitted_at, first_submitted_at, updated_by, updated_at) VALUES (?, ?, 1, ?, ?, ?, ?)`,
+			[]any{r.ID, string(answers), at.Add(48 * time.Hour), at.Add(48 * time.Hour), raiser.ID, at.Add(48 * time.Hour)}},
 	} {
 		if _, err := db.NewRaw(stmt.sql, stmt.args...).Exec(ctx); err != nil {
 			return fmt.Errorf("seed requirement and justification of %s: %w", r.Reference, err)

@@ -1,0 +1,320 @@
+package schedule
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/uptrace/bun"
+
+	"github.com/nhs-esr/portal/app/audit"
+	"github.com/nhs-esr/portal/app/database"
+	"github.com/nhs-esr/portal/app/notify"
+	"github.com/nhs-esr/portal/app/problem"
+)
+
+// Renderer writes a schedule as a PDF (schedule/pdf.Render).
+type Renderer func(w io.Writer, doc *Document) error
+
+// Publication is one published version of a quarter's schedule.
+type Publication struct {
+	bun.BaseModel `bun:"table:schedule_publications,alias:sp"`
+
+	ID              int64     `bun:"id,pk,autoincrement"`
+	Quarter         string    `bun:"quarter"`
+	Version         int       `bun:"version"`
+	Reference       string    `bun:"reference"`
+	PublicationDate time.Time `bun:"publication_date,type:date"`
+	ChangeNote      string    `bun:"change_note"`
+	Snapshot        []byte    `bun:"snapshot,type:jsonb"`
+	Items           int       `bun:"items"`
+	PDF             []byte    `bun:"pdf"`
+	SHA256          []byte    `bun:"sha256"`
+	PublishedBy     int64     `bun:"published_by"`
+	PublishedAt     time.Time `bun:"published_at"`
+	PublicSince     time.Time `bun:"public_since,nullzero"`
+
+	PublishedByName string `bun:"published_by_name,scanonly"`
+	Size            int    `bun:"size,scanonly"`
+	Latest          int    `bun:"latest,scanonly"` // the quarter's latest version
+}
+
+// Superseded reports whether a later version of the same quarter has been published.
+func (p *Publication) Superseded() bool { return p.Latest > p.Version }
+
+// Public reports whether the publication is shown to people who are not signed in.
+func (p *Publication) Public() bool { return !p.PublicSince.IsZero() }
+
+// Checksum is the PDF's SHA-256 in hex.
+func (p *Publication) Checksum() string { return hex.EncodeToString(p.SHA256) }
+
+// QuarterValue is the publication's quarter.
+func (p *Publication) QuarterValue() Quarter {
+	q, _ := ParseQuarter(p.Quarter)
+	return q
+}
+
+// Document is the data the publication was built from.
+func (p *Publication) Document() (*Document, error) {
+	var d Document
+	if err := json.Unmarshal(p.Snapshot, &d); err != nil {
+		return nil, fmt.Errorf("development schedule %s version %d: read snapshot: %w", p.Quarter, p.Version, err)
+	}
+	return &d, nil
+}
+
+// FileName is the PDF's download name, such as "ESR-DS-2026-Q3-v2.pdf".
+func (p *Publication) FileName(ext string) string {
+	return fmt.Sprintf("%s-v%d.%s", p.Reference, p.Version, ext)
+}
+
+// metaColumns are a publication's columns without its PDF and snapshot, for lists.
+const metaColumns = `sp.id, sp.quarter, sp.version, sp.reference, sp.publication_date, sp.change_note, sp.items, sp.sha256,
+	sp.published_by, sp.published_at, sp.public_since, u.name AS published_by_name, length(sp.pdf) AS size,
+	max(sp.version) OVER (PARTITION BY sp.quarter) AS latest`
+
+func selectPublications(db bun.IDB, columns string) *bun.SelectQuery {
+	return db.NewSelect().TableExpr("schedule_publications AS sp").ColumnExpr(columns).
+		Join("JOIN users AS u ON u.id = sp.published_by")
+}
+
+// List returns every published version, newest quarter first, latest version first.
+func List(ctx context.Context, db bun.IDB) ([]Publication, error) {
+	var ps []Publication
+	if err := selectPublications(db, metaColumns).OrderExpr("sp.quarter DESC, sp.version DESC").Scan(ctx, &ps); err != nil {
+		return nil, fmt.Errorf("list development schedules: %w", err)
+	}
+	return ps, nil
+}
+
+// Get returns one published version with its PDF and snapshot.
+func Get(ctx context.Context, db bun.IDB, id int64) (*Publication, error) {
+	p := new(Publication)
+	err := db.NewSelect().TableExpr("(SELECT sp.*, max(sp.version) OVER (PARTITION BY sp.quarter) AS latest FROM schedule_publications AS sp) AS sp").
+		ColumnExpr("sp.*, u.name AS published_by_name, length(sp.pdf) AS size").
+		Join("JOIN users AS u ON u.id = sp.published_by").
+		Where("sp.id = ?", id).Scan(ctx, p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("development schedule %d: %w", id, problem.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("development schedule %d: %w", id, err)
+	}
+	return p, nil
+}
+
+// LatestPublic returns the most recently published version the central team has made public, or
+// problem.ErrNotFound.
+func LatestPublic(ctx context.Context, db bun.IDB) (*Publication, error) {
+	var id int64
+	err := db.NewRaw(`SELECT id FROM schedule_publications WHERE public_since IS NOT NULL
+		ORDER BY publication_date DESC, quarter DESC, version DESC LIMIT 1`).Scan(ctx, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("public development schedule: %w", problem.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("public development schedule: %w", err)
+	}
+	return Get(ctx, db, id)
+}
+
+// LatestVersion is the latest version published for a quarter; 0 when none.
+func LatestVersion(ctx context.Context, db bun.IDB, q Quarter) (int, error) {
+	var v int
+	if err := db.NewRaw(`SELECT coalesce(max(version), 0) FROM schedule_publications WHERE quarter = ?`, q.String()).Scan(ctx, &v); err != nil {
+		return 0, fmt.Errorf("latest version of development schedule %s: %w", q, err)
+	}
+	return v, nil
+}
+
+// RuleError is a reason the schedule cannot be published as asked, for the field it is about.
+type RuleError struct {
+	Field   string
+	Message string
+}
+
+func (e *RuleError) Error() string { return e.Message }
+
+// Conflict is returned when another version of the quarter was published after the person publishing
+// looked at the preview.
+type Conflict struct {
+	Latest *Publication
+	Based  int
+}
+
+func (e *Conflict) Error() string {
+	return fmt.Sprintf("development schedule %s: version %d was published since version %d", e.Latest.Quarter, e.Latest.Version, e.Based)
+}
+
+// PublishInput is what the central team chooses.
+type PublishInput struct {
+	Quarter         Quarter
+	PublicationDate time.Time
+	ChangeNote      string
+	Based           int // the quarter's latest version when the preview was shown: 0 for none
+}
+
+// CheckDate refuses a publication date outside the quarter and the quarter before it: a schedule is
+// published shortly before or during the quarter it is for.
+func CheckDate(q Quarter, d time.Time) error {
+	from, to := q.Previous().Start(), q.End()
+	if d.Before(from) || d.After(to) {
+		return &RuleError{Field: "date-day", Message: fmt.Sprintf("The publication date must be between %s and %s, the quarter before %s and %s itself",
+			from.Format("2 January 2006"), to.Format("2 January 2006"), q.Label(), q.Label())}
+	}
+	return nil
+}
+
+// Publisher is who publishes.
+type Publisher struct {
+	UserID int64
+	Name   string
+}
+
+// Publish builds the quarter's schedule from the current data, renders it and stores the next version with
+// its PDF, snapshot and checksum; tells every user who asked to hear about new schedules; and audits it —
+// all in one transaction. A correction (version 2 onwards) needs a note of what changed.
+func Publish(ctx context.Context, db *bun.DB, render Renderer, by Publisher, actor audit.Actor, now time.Time, in PublishInput) (*Publication, error) {
+	if err := CheckDate(in.Quarter, in.PublicationDate); err != nil {
+		return nil, err
+	}
+	note := strings.TrimSpace(in.ChangeNote)
+	if in.Based > 0 && note == "" {
+		return nil, &RuleError{Field: "change_note", Message: "Say what has changed since version " + fmt.Sprint(in.Based)}
+	}
+	if len(note) > 2000 {
+		return nil, &RuleError{Field: "change_note", Message: "What changed must be 2000 characters or fewer"}
+	}
+	if in.Based == 0 {
+		note = ""
+	}
+	doc, err := BuildSnapshot(ctx, db, Options{Quarter: in.Quarter, PublicationDate: in.PublicationDate, Version: in.Based + 1, ChangeNote: note})
+	if err != nil {
+		return nil, err
+	}
+	var pdf bytes.Buffer
+	if err := render(&pdf, doc); err != nil {
+		return nil, fmt.Errorf("render development schedule %s: %w", in.Quarter, err)
+	}
+	snapshot, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(pdf.Bytes())
+	p := &Publication{Quarter: in.Quarter.String(), Version: doc.Version, Reference: doc.Reference, PublicationDate: doc.PublicationDate,
+		ChangeNote: note, Snapshot: snapshot, Items: doc.Items(), PDF: pdf.Bytes(), SHA256: sum[:], PublishedBy: by.UserID,
+		PublishedAt: now.UTC().Truncate(time.Microsecond)}
+	err = database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewRaw("SELECT pg_advisory_xact_lock(hashtext('schedule_publications'), hashtext(?))", p.Quarter).Exec(ctx); err != nil {
+			return fmt.Errorf("lock quarter: %w", err)
+		}
+		latest, err := LatestVersion(ctx, tx, in.Quarter)
+		if err != nil {
+			return err
+		}
+		if latest != in.Based {
+			var id int64
+			if err := tx.NewRaw("SELECT id FROM schedule_publications WHERE quarter = ? AND version = ?", p.Quarter, latest).Scan(ctx, &id); err != nil {
+				return err
+			}
+			current, err := Get(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			return &Conflict{Latest: current, Based: in.Based}
+		}
+		if _, err := tx.NewInsert().Model(p).ExcludeColumn("public_since").Returning("id").Exec(ctx); err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+				return &RuleError{Field: "quarter", Message: "Another version of this schedule was published at the same moment: look at the list of schedules and try again"}
+			}
+			return fmt.Errorf("store development schedule: %w", err)
+		}
+		if err := audit.Record(ctx, tx, now, audit.Event{
+			Actor: actor, Action: "schedule.published", EntityType: "development_schedule", EntityID: fmt.Sprintf("%s v%d", p.Quarter, p.Version),
+			After: map[string]any{"quarter": p.Quarter, "version": p.Version, "publication_date": p.PublicationDate.Format(time.DateOnly),
+				"items": p.Items, "sha256": p.Checksum(), "change_note": note},
+		}); err != nil {
+			return err
+		}
+		return notifyPublished(ctx, tx, now, p, in.Quarter)
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.PublishedByName, p.Size, p.Latest = by.Name, len(p.PDF), p.Version
+	return p, nil
+}
+
+// notifyPublished tells every active user who asked to hear about new Development Schedules.
+func notifyPublished(ctx context.Context, tx bun.Tx, now time.Time, p *Publication, q Quarter) error {
+	var users []int64
+	if err := tx.NewRaw(`SELECT np.user_id FROM notification_preferences AS np JOIN users AS u ON u.id = np.user_id
+		WHERE np.event = ? AND (np.in_app OR np.email) AND u.status = 'active' ORDER BY np.user_id`,
+		notify.EventSchedulePublished).Scan(ctx, &users); err != nil {
+		return fmt.Errorf("who hears about new development schedules: %w", err)
+	}
+	title := fmt.Sprintf("The Development Schedule for %s is published", q.Label())
+	body := fmt.Sprintf("The national ESR central team has published the Development Schedule for %s (%s, dated %s).",
+		q.Label(), p.Reference, p.PublicationDate.Format("2 January 2006"))
+	if p.Version > 1 {
+		title = fmt.Sprintf("The Development Schedule for %s is corrected (version %d)", q.Label(), p.Version)
+		body = fmt.Sprintf("The national ESR central team has published version %d of the Development Schedule for %s. What changed: %s",
+			p.Version, q.Label(), p.ChangeNote)
+	}
+	body += "\n\nIt lists the changes allocated to ESR releases and the business justifications raised in the last six months, with their decisions."
+	msgs := make([]notify.Message, 0, len(users))
+	for _, u := range users {
+		msgs = append(msgs, notify.Message{UserID: u, Event: notify.EventSchedulePublished, Title: title, Body: body,
+			Link: fmt.Sprintf("/schedules/%d", p.ID)})
+	}
+	return notify.Queue(ctx, tx, now, msgs...)
+}
+
+// SetPublic shows a published version to people who are not signed in, or stops showing it, and audits it.
+func SetPublic(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time, id int64, public bool) (*Publication, error) {
+	var out *Publication
+	err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		p, err := Get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if p.Public() == public {
+			out = p
+			return nil
+		}
+		var since any
+		if public {
+			since = now.UTC()
+		}
+		if _, err := tx.NewRaw("UPDATE schedule_publications SET public_since = ? WHERE id = ?", since, id).Exec(ctx); err != nil {
+			return fmt.Errorf("development schedule %d: %w", id, err)
+		}
+		action := "schedule.made_public"
+		if !public {
+			action = "schedule.made_private"
+		}
+		if err := audit.Record(ctx, tx, now, audit.Event{Actor: actor, Action: action, EntityType: "development_schedule",
+			EntityID: fmt.Sprintf("%s v%d", p.Quarter, p.Version)}); err != nil {
+			return err
+		}
+		out, err = Get(ctx, tx, id)
+		return err
+	})
+	return out, err
+}
+
+// Verify reports whether a publication's stored PDF still matches its stored checksum.
+func (p *Publication) Verify() bool {
+	sum := sha256.Sum256(p.PDF)
+	return bytes.Equal(sum[:], p.SHA256)
+}
