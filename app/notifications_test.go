@@ -142,7 +142,11 @@ func TestNotificationSettings(t *testing.T) {
 	res := b.get("/account/notifications")
 	mustStatus(t, res, 200, "settings")
 	for _, e := range notify.Events {
-		if !checkbox(t, res.body, eventID("in_app", e.Key)) || !checkbox(t, res.body, eventID("email", e.Key)) {
+		inApp, email := checkbox(t, res.body, eventID("in_app", e.Key)), checkbox(t, res.body, eventID("email", e.Key))
+		if e.OptIn() && (inApp || email) {
+			t.Errorf("%s is opt-in but ticked by default", e.Key)
+		}
+		if !e.OptIn() && (!inApp || !email) {
 			t.Errorf("%s is not ticked by default", e.Key)
 		}
 	}

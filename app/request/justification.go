@@ -289,13 +289,15 @@ type Missing struct {
 type Justification struct {
 	bun.BaseModel `bun:"table:business_justifications,alias:bj"`
 
-	RequestID     int64                `bun:"request_id,pk"`
-	Answers       JustificationAnswers `bun:"answers,type:jsonb"`
-	Version       int                  `bun:"version"`
-	SubmittedAt   time.Time            `bun:"submitted_at,nullzero"`
-	UpdatedBy     int64                `bun:"updated_by,nullzero"`
-	UpdatedAt     time.Time            `bun:"updated_at"`
-	UpdatedByName string               `bun:"updated_by_name,scanonly"`
+	RequestID   int64                `bun:"request_id,pk"`
+	Answers     JustificationAnswers `bun:"answers,type:jsonb"`
+	Version     int                  `bun:"version"`
+	SubmittedAt time.Time            `bun:"submitted_at,nullzero"`
+	// FirstSubmittedAt is when it was first submitted: the date the Development Schedule counts it from.
+	FirstSubmittedAt time.Time `bun:"first_submitted_at,nullzero"`
+	UpdatedBy        int64     `bun:"updated_by,nullzero"`
+	UpdatedAt        time.Time `bun:"updated_at"`
+	UpdatedByName    string    `bun:"updated_by_name,scanonly"`
 }
 
 // Submitted reports whether the justification has been submitted as complete since it last changed.
