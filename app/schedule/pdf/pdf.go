@@ -110,6 +110,8 @@ func newRenderer(doc *schedule.Document) *renderer {
 	f.AddUTF8FontFromBytes(family, "", fonts.regular)
 	f.AddUTF8FontFromBytes(family, "B", fonts.bold)
 	f.AddUTF8FontFromBytes(family, "I", fonts.italic)
+	// gofpdf writes its fonts (and other resources) in map order unless told to sort them: without this
+	// the object numbers, and so the bytes, change from one render to the next.
 	f.SetCatalogSort(true)
 	f.SetCompression(true)
 	f.SetMargins(marginL, bodyTop, marginR)
@@ -165,10 +167,10 @@ func (r *renderer) header() {
 	}
 	r.font("B", 8.5, nhsBlue)
 	r.f.SetXY(marginL, 10)
-	r.f.CellFormat(contentW/2+20, 5, r.clean(r.fullTitle()), "", 0, "L", false, 0, "")
+	r.f.CellFormat(contentW*0.6, 5, r.fit(r.fullTitle(), contentW*0.6-2*cellPad), "", 0, "L", false, 0, "")
 	r.font("", 8.5, greyText)
-	r.f.SetXY(marginL+contentW/2, 10)
-	r.f.CellFormat(contentW/2, 5, r.clean(r.versionedReference()), "", 0, "R", false, 0, "")
+	r.f.SetXY(marginL+contentW*0.6, 10)
+	r.f.CellFormat(contentW*0.4, 5, r.fit(r.versionedReference(), contentW*0.4-2*cellPad), "", 0, "R", false, 0, "")
 	r.draw(nhsBlue)
 	r.f.SetLineWidth(0.4)
 	r.f.Line(marginL, 16, marginL+contentW, 16)
@@ -194,8 +196,8 @@ func (r *renderer) footers() {
 		r.f.Line(marginL, pageH-15, marginL+contentW, pageH-15)
 		r.font("", 8.5, greyText)
 		r.f.SetXY(marginL, pageH-14)
-		r.f.CellFormat(contentW/3, 5, r.clean(r.doc.Reference), "", 0, "L", false, 0, "")
-		r.f.CellFormat(contentW/3, 5, r.clean(published), "", 0, "C", false, 0, "")
+		r.f.CellFormat(contentW/3, 5, r.fit(r.doc.Reference, contentW/3-2*cellPad), "", 0, "L", false, 0, "")
+		r.f.CellFormat(contentW/3, 5, published, "", 0, "C", false, 0, "")
 		r.font("B", 8.5, textColour)
 		r.f.CellFormat(contentW/3, 5, fmt.Sprintf("Page %d of %d", n, total), "", 0, "R", false, 0, "")
 	}
@@ -222,9 +224,11 @@ func (r *renderer) cover() {
 	r.font("B", 11, white)
 	f.SetXY(marginL, 22)
 	f.CellFormat(contentW, 6, "NHS Electronic Staff Record", "", 1, "L", false, 0, "")
-	r.font("", 10, white)
-	f.SetX(marginL)
-	f.CellFormat(contentW, 5, "National ESR Central Team", "", 1, "L", false, 0, "")
+	if doc.Author != "" {
+		r.font("", 10, white)
+		f.SetX(marginL)
+		f.CellFormat(contentW, 5, r.clean(doc.Author), "", 1, "L", false, 0, "")
+	}
 
 	r.font("B", 30, white)
 	f.SetXY(marginL, 52)
@@ -322,6 +326,7 @@ const (
 	tocTitleH  = 22.0
 	tocLineH   = 8.0
 	tocSubH    = 6.5
+	tocMoreH   = 14.0 // the "Contents (continued)" title of a further contents page
 	tocSummary = 70.0 // room kept under the contents for the summary
 )
 
@@ -359,7 +364,7 @@ func (r *renderer) reserveContents() {
 	for _, e := range r.toc {
 		if y+entryHeight(e) > bodyEnd {
 			pages++
-			y = bodyTop + 4
+			y = bodyTop + tocMoreH
 		}
 		y += entryHeight(e)
 	}
@@ -390,7 +395,8 @@ func (r *renderer) fillContents() {
 		if y+h > bodyEnd {
 			page++
 			r.reenter(page)
-			y = bodyTop + 4
+			r.tocContinued()
+			y = bodyTop + tocMoreH
 		}
 		r.tocLine(e, y, h)
 		y += h
@@ -398,9 +404,16 @@ func (r *renderer) fillContents() {
 	if y+tocSummary > bodyEnd {
 		page++
 		r.reenter(page)
-		y = bodyTop
+		r.tocContinued()
+		y = bodyTop + tocMoreH
 	}
 	r.summary(y + 8)
+}
+
+func (r *renderer) tocContinued() {
+	r.font("B", 14, nhsBlue)
+	r.f.SetXY(marginL, bodyTop)
+	r.f.CellFormat(contentW, 8, "Contents (continued)", "", 1, "L", false, 0, "")
 }
 
 // tocLine writes one contents entry: number, title, dot leader and page number, linked to the section.
@@ -456,14 +469,14 @@ func (r *renderer) summary(y float64) {
 	undecided := len(doc.Justifications) - outcomes["Approved"] - outcomes["Deferred"] - outcomes["Not approved"]
 	lines := []string{
 		fmt.Sprintf("%s allocated to %s in the coming period", plural(changes, "change", "changes"), plural(len(doc.Releases), "release", "releases")),
-		fmt.Sprintf("%s raised since %s: %d approved, %d deferred, %d not approved, %d awaiting a decision",
+		fmt.Sprintf("%s raised since %s: %d approved, %d deferred, %d not approved, %d not yet decided",
 			plural(len(doc.Justifications), "business justification", "business justifications"),
 			r.date(doc.JustificationsFrom, longDate), outcomes["Approved"], outcomes["Deferred"], outcomes["Not approved"], undecided),
 		plural(len(doc.Delivered), "change", "changes") + " delivered since the previous schedule",
 		plural(len(doc.Moves), "change", "changes") + " moved between releases",
 	}
 	if doc.JustificationsFrom.IsZero() {
-		lines[1] = fmt.Sprintf("%s: %d approved, %d deferred, %d not approved, %d awaiting a decision",
+		lines[1] = fmt.Sprintf("%s: %d approved, %d deferred, %d not approved, %d not yet decided",
 			plural(len(doc.Justifications), "business justification", "business justifications"),
 			outcomes["Approved"], outcomes["Deferred"], outcomes["Not approved"], undecided)
 	}
@@ -587,18 +600,24 @@ func (r *renderer) releases() {
 		{title: "Status", width: 23},
 	}
 	for i, rel := range doc.Releases {
-		// Keep the heading with its table header and first row.
-		r.ensure(42)
+		// Keep the heading with its table header and first row, or with its "no changes" sentence.
+		if len(rel.Changes) == 0 {
+			r.ensure(28)
+		} else {
+			r.ensure(42)
+		}
 		if i > 0 {
 			r.f.SetY(r.f.GetY() + 4)
 		}
 		heading := releaseHeading(rel)
 		r.font("B", 14, textColour)
 		y := r.f.GetY()
-		r.f.Bookmark(heading, 1, y)
+		r.f.Bookmark(r.clean(heading), 1, y)
 		r.anchor(r.tocIndex("1")+1+i, y)
-		r.f.SetX(marginL)
-		r.f.CellFormat(contentW, 8, r.clean(heading), "", 1, "L", false, 0, "")
+		for _, line := range r.split(heading, contentW) {
+			r.f.SetX(marginL)
+			r.f.CellFormat(contentW, 8, line, "", 1, "L", false, 0, "")
+		}
 		var meta []string
 		if !rel.TargetDate.IsZero() {
 			meta = append(meta, "Target date "+r.date(rel.TargetDate, longDate))

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nhs-esr/portal/app/schedule"
 )
@@ -139,43 +140,64 @@ func TestRenderReadsBackEveryReferenceAndHeading(t *testing.T) {
 // squash folds runs of white space, as pdftotext breaks lines where the PDF wraps them.
 func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// TestRenderContentsPageNumbers checks each contents entry against the page its heading is really on.
+// TestRenderContentsPageNumbers checks each contents entry against the page its heading is really on,
+// with a short contents and with one long enough to take two pages.
 func TestRenderContentsPageNumbers(t *testing.T) {
 	needPoppler(t)
-	doc := sampleDocument(goldenItems)
+	t.Run("one page", func(t *testing.T) { checkContents(t, sampleDocument(goldenItems), 1) })
+	t.Run("two pages", func(t *testing.T) {
+		doc := sampleDocument(300)
+		for n := 75; n < 115; n++ {
+			rel := schedule.Release{Number: n, Name: fmt.Sprintf("Release %d", n), TargetDate: day(2027+(n-75)/4, time.March, 26), Status: "Planned"}
+			if n%3 == 0 {
+				rel.Changes = doc.Releases[0].Changes[:n%7+1]
+			}
+			doc.Releases = append(doc.Releases, rel)
+		}
+		checkContents(t, doc, 2)
+	})
+}
+
+func checkContents(t *testing.T, doc *schedule.Document, contentsPages int) {
 	ps := pages(t, writeTemp(t, render(t, doc)))
-	contents := squash(ps[1])
-	headings := []struct{ entry, heading string }{
-		{"1 " + titleReleases, "1 " + titleReleases},
-		{"Release 72 (R72)", "Release 72 (R72)"},
-		{"Release 73 (R73)", "Release 73 (R73)"},
-		{"Release 74 (R74)", "Release 74 (R74)"},
-		{"2 " + titleJustifications, "2 " + titleJustifications},
-		{"3 " + titleDelivered, "3 " + titleDelivered},
-		{"4 " + titleMoves, "4 " + titleMoves},
-		{"5 " + titleHowToRaise, "5 " + titleHowToRaise},
+	var contents string
+	first := 1 // the first page after the contents, counting from 0
+	for i, p := range ps[1:] {
+		if !strings.Contains(p, "Contents") {
+			break
+		}
+		contents += " " + squash(p)
+		first = i + 2
 	}
-	last := 2
+	if got := first - 1; got != contentsPages {
+		t.Fatalf("the contents takes %d pages, want %d", got, contentsPages)
+	}
+	headings := []string{"1 " + titleReleases}
+	for _, rel := range doc.Releases {
+		headings = append(headings, releaseHeading(rel))
+	}
+	headings = append(headings, "2 "+titleJustifications, "3 "+titleDelivered, "4 "+titleMoves, "5 "+titleHowToRaise)
+	last := first
 	for _, h := range headings {
-		m := regexp.MustCompile(regexp.QuoteMeta(h.entry) + ` (\d+)`).FindStringSubmatch(contents)
+		m := regexp.MustCompile(regexp.QuoteMeta(h) + ` (\d+)`).FindStringSubmatch(contents)
 		if m == nil {
-			t.Errorf("the contents has no page number for %q: %s", h.entry, contents)
+			t.Errorf("the contents has no page number for %q: %s", h, contents)
 			continue
 		}
 		listed, _ := strconv.Atoi(m[1])
 		actual := 0
-		for i := 2; i < len(ps); i++ {
-			// A heading is the first thing under the running header; a "(continued)" caption is not it.
-			if strings.Contains(squash(ps[i]), h.heading) && !strings.Contains(ps[i], h.heading+" (continued)") {
+		for i := first; i < len(ps); i++ {
+			// A table carried over repeats its heading as "(continued)"; that is not where it starts.
+			if strings.Contains(squash(ps[i]), h) && !strings.Contains(ps[i], h+" (continued)") {
 				actual = i + 1
 				break
 			}
 		}
 		if listed != actual {
-			t.Errorf("the contents puts %q on page %d, it is on page %d", h.entry, listed, actual)
+			t.Errorf("the contents puts %q on page %d, it is on page %d", h, listed, actual)
 		}
 		if listed < last {
-			t.Errorf("%q comes before the entry above it (page %d < %d)", h.entry, listed, last)
+			t.Errorf("%q comes before the entry above it (page %d < %d)", h, listed, last)
 		}
 		last = listed
 	}
