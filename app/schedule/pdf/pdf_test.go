@@ -333,3 +333,33 @@ func TestRenderNoDocument(t *testing.T) {
 		t.Error("rendering no document did not fail")
 	}
 }
+
+// TestRenderRowsStayWhole checks that a row that fits on a page is never split between two: each move's
+// reference and the last words of its long reason are on the same page.
+func TestRenderRowsStayWhole(t *testing.T) {
+	needPoppler(t)
+	doc := sampleDocument(0)
+	for i := 0; i < 120; i++ {
+		doc.Moves = append(doc.Moves, schedule.Move{
+			Reference: fmt.Sprintf("ENH-2025-%04d", i), Title: titles[i%len(titles)], From: "R72", To: "R73",
+			MovedOn: day(2026, time.October, 1+i%30),
+			Reason:  strings.Repeat("The supplier asked for more time to test the interface changes. ", 1+i%5) + fmt.Sprintf("Closing note %d.", i),
+		})
+	}
+	ps := pages(t, writeTemp(t, render(t, doc)))
+	pageOf := func(s string) []int {
+		var on []int
+		for i, p := range ps {
+			if strings.Contains(squash(p), s) {
+				on = append(on, i+1)
+			}
+		}
+		return on
+	}
+	for i, m := range doc.Moves {
+		ref, end := pageOf(m.Reference), pageOf(fmt.Sprintf("Closing note %d.", i))
+		if len(ref) != 1 || len(end) != 1 || ref[0] != end[0] {
+			t.Errorf("the row of %s is split: its reference is on pages %v and the end of its reason on pages %v", m.Reference, ref, end)
+		}
+	}
+}
