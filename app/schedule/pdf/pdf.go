@@ -614,10 +614,7 @@ func (r *renderer) releases() {
 		y := r.f.GetY()
 		r.f.Bookmark(r.clean(heading), 1, y)
 		r.anchor(r.tocIndex("1")+1+i, y)
-		for _, line := range r.split(heading, contentW) {
-			r.f.SetX(marginL)
-			r.f.CellFormat(contentW, 8, line, "", 1, "L", false, 0, "")
-		}
+		r.paragraph(heading, "B", 14, textColour, 0.5)
 		var meta []string
 		if !rel.TargetDate.IsZero() {
 			meta = append(meta, "Target date "+r.date(rel.TargetDate, longDate))

@@ -363,3 +363,25 @@ func TestRenderRowsStayWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderLongNames checks that text longer than its place (a release name in the contents, a document
+// reference in the footer) is shortened or wrapped rather than drawn over its neighbours, and that the
+// render stays quick.
+func TestRenderLongNames(t *testing.T) {
+	needPoppler(t)
+	doc := sampleDocument(20)
+	doc.Releases[0].Name = "Winter release: " + strings.Repeat("payroll and pensions changes ", 400) + "the end"
+	doc.Reference = "ESR-DS-2026-Q3-" + strings.Repeat("X", 200)
+	start := time.Now()
+	ps := pages(t, writeTemp(t, render(t, doc)))
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("rendering long names took %s", took)
+	}
+	contents := squash(ps[1])
+	if !strings.Contains(contents, "R72: Winter release: payroll and pensions changes") || !strings.Contains(contents, "… 3") {
+		t.Errorf("the long release name is not shortened in the contents:\n%s", contents)
+	}
+	if all := squash(strings.Join(ps, " ")); !strings.Contains(all, "payroll and pensions changes the end") {
+		t.Error("the release heading lost the end of its long name")
+	}
+}

@@ -105,9 +105,16 @@ func (r *renderer) fit(s string, w float64) string {
 	if r.f.GetStringWidth(s) <= w {
 		return s
 	}
+	// The longest prefix that fits with the ellipsis, found by halving.
 	runes := []rune(s)
-	for len(runes) > 0 && r.f.GetStringWidth(string(runes)+"…") > w {
-		runes = runes[:len(runes)-1]
+	lo, hi := 0, len(runes)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if r.f.GetStringWidth(string(runes[:mid])+"…") <= w {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
 	}
-	return strings.TrimSpace(string(runes)) + "…"
+	return strings.TrimSpace(string(runes[:lo])) + "…"
 }
