@@ -1,0 +1,387 @@
+package pdf
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nhs-esr/portal/app/schedule"
+)
+
+var (
+	update = flag.Bool("update", false, "rewrite testdata/golden.txt from the rendered sample")
+	sample = flag.String("sample", "", "also write the sample schedule PDF to this file")
+)
+
+// goldenItems is the size of the sample behind the golden text: enough rows for every table to span pages.
+const goldenItems = 160
+
+func render(t testing.TB, doc *schedule.Document) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Render(&buf, doc); err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	return buf.Bytes()
+}
+
+func needPoppler(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"pdftotext", "pdfinfo"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (poppler-utils)", tool)
+		}
+	}
+}
+
+func writeTemp(t *testing.T, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "schedule.pdf")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		t.Fatalf("%s %v: %v", name, args, err)
+	}
+	return string(out)
+}
+
+// pages is the text of each page as pdftotext reads it.
+func pages(t *testing.T, path string) []string {
+	t.Helper()
+	text := run(t, "pdftotext", "-enc", "UTF-8", path, "-")
+	ps := strings.Split(text, "\f")
+	if len(ps) > 0 && strings.TrimSpace(ps[len(ps)-1]) == "" {
+		ps = ps[:len(ps)-1]
+	}
+	return ps
+}
+
+var pdfinfoPages = regexp.MustCompile(`(?m)^Pages:\s+(\d+)$`)
+
+func pageCount(t *testing.T, path string) int {
+	t.Helper()
+	m := pdfinfoPages.FindStringSubmatch(run(t, "pdfinfo", path))
+	if m == nil {
+		t.Fatal("pdfinfo shows no page count")
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+func TestRenderReadsBackEveryReferenceAndHeading(t *testing.T) {
+	needPoppler(t)
+	doc := sampleDocument(goldenItems)
+	data := render(t, doc)
+	if *sample != "" {
+		if err := os.WriteFile(*sample, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := writeTemp(t, data)
+	ps := pages(t, path)
+	total := pageCount(t, path)
+	if len(ps) != total {
+		t.Fatalf("pdftotext read %d pages, pdfinfo counts %d", len(ps), total)
+	}
+	if total < 10 {
+		t.Fatalf("the sample should take well over a page per table, got %d pages", total)
+	}
+	all := strings.Join(ps, "\n")
+	for _, ref := range references(doc) {
+		if !strings.Contains(all, ref) {
+			t.Errorf("reference %s is not in the text", ref)
+		}
+	}
+	for _, want := range []string{
+		"ESR Development Schedule", "Quarter 3 2026/27", "21 November 2026", "ESR-DS-2026-Q3", "Contents",
+		"What changed in version 2", "ESR Central Team",
+		"1 " + titleReleases, "2 " + titleJustifications, "3 " + titleDelivered, "4 " + titleMoves, "5 " + titleHowToRaise,
+		"Release 72 (R72)", "Release 73 (R73)", "Release 74 (R74)", "No changes are allocated to this release yet.",
+		"Betsi Cadwaladr University Health Board", "Ysbyty Gwynedd", "Guy’s and St Thomas’", "£12,500", "ŵ and ŷ", "protégé",
+		"interface file – deferred", "raised between 21 May 2026 and 21 November 2026",
+	} {
+		if !strings.Contains(squash(all), want) {
+			t.Errorf("the text does not contain %q", want)
+		}
+	}
+	for i, p := range ps {
+		n := i + 1
+		footer := fmt.Sprintf("Page %d of %d", n, total)
+		if n == 1 {
+			if strings.Contains(p, "Page 1 of") {
+				t.Error("the cover has a page number")
+			}
+			continue
+		}
+		if !strings.Contains(p, footer) {
+			t.Errorf("page %d does not say %q", n, footer)
+		}
+		if !strings.Contains(p, "Published 21 November 2026") || !strings.Contains(p, "ESR-DS-2026-Q3") {
+			t.Errorf("page %d lacks the publication date or the document reference in its header and footer", n)
+		}
+	}
+}
+
+// squash folds runs of white space, as pdftotext breaks lines where the PDF wraps them.
+func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// TestRenderContentsPageNumbers checks each contents entry against the page its heading is really on,
+// with a short contents and with one long enough to take two pages.
+func TestRenderContentsPageNumbers(t *testing.T) {
+	needPoppler(t)
+	t.Run("one page", func(t *testing.T) { checkContents(t, sampleDocument(goldenItems), 1) })
+	t.Run("two pages", func(t *testing.T) {
+		doc := sampleDocument(300)
+		for n := 75; n < 115; n++ {
+			rel := schedule.Release{Number: n, Name: fmt.Sprintf("Release %d", n), TargetDate: day(2027+(n-75)/4, time.March, 26), Status: "Planned"}
+			if n%3 == 0 {
+				rel.Changes = doc.Releases[0].Changes[:n%7+1]
+			}
+			doc.Releases = append(doc.Releases, rel)
+		}
+		checkContents(t, doc, 2)
+	})
+}
+
+func checkContents(t *testing.T, doc *schedule.Document, contentsPages int) {
+	ps := pages(t, writeTemp(t, render(t, doc)))
+	var contents string
+	first := 1 // the first page after the contents, counting from 0
+	for i, p := range ps[1:] {
+		if !strings.Contains(p, "Contents") {
+			break
+		}
+		contents += " " + squash(p)
+		first = i + 2
+	}
+	if got := first - 1; got != contentsPages {
+		t.Fatalf("the contents takes %d pages, want %d", got, contentsPages)
+	}
+	headings := []string{"1 " + titleReleases}
+	for _, rel := range doc.Releases {
+		headings = append(headings, releaseHeading(rel))
+	}
+	headings = append(headings, "2 "+titleJustifications, "3 "+titleDelivered, "4 "+titleMoves, "5 "+titleHowToRaise)
+	last := first
+	for _, h := range headings {
+		m := regexp.MustCompile(regexp.QuoteMeta(h) + ` (\d+)`).FindStringSubmatch(contents)
+		if m == nil {
+			t.Errorf("the contents has no page number for %q: %s", h, contents)
+			continue
+		}
+		listed, _ := strconv.Atoi(m[1])
+		actual := 0
+		for i := first; i < len(ps); i++ {
+			// A table carried over repeats its heading as "(continued)"; that is not where it starts.
+			if strings.Contains(squash(ps[i]), h) && !strings.Contains(ps[i], h+" (continued)") {
+				actual = i + 1
+				break
+			}
+		}
+		if listed != actual {
+			t.Errorf("the contents puts %q on page %d, it is on page %d", h, listed, actual)
+		}
+		if listed < last {
+			t.Errorf("%q comes before the entry above it (page %d < %d)", h, listed, last)
+		}
+		last = listed
+	}
+}
+
+func TestRenderGolden(t *testing.T) {
+	needPoppler(t)
+	got := strings.Join(pages(t, writeTemp(t, render(t, sampleDocument(goldenItems)))), "\f")
+	golden := filepath.Join("testdata", "golden.txt")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (regenerate with go test ./app/schedule/pdf -update)", err)
+	}
+	if got != string(want) {
+		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+		for i := 0; i < max(len(gl), len(wl)); i++ {
+			var g, w string
+			if i < len(gl) {
+				g = gl[i]
+			}
+			if i < len(wl) {
+				w = wl[i]
+			}
+			if g != w {
+				t.Fatalf("the text differs from %s at line %d:\n got: %q\nwant: %q\n(regenerate with go test ./app/schedule/pdf -update if the change is meant)", golden, i+1, g, w)
+			}
+		}
+	}
+}
+
+func TestRenderIsDeterministic(t *testing.T) {
+	doc := sampleDocument(goldenItems)
+	first := render(t, doc)
+	for i := 0; i < 4; i++ {
+		if again := render(t, doc); !bytes.Equal(first, again) {
+			t.Fatalf("render %d gave different bytes (%d and %d bytes)", i+2, len(first), len(again))
+		}
+	}
+	if !bytes.Contains(first, []byte("/CreationDate (D:20261121000000)")) || !bytes.Contains(first, []byte("/ModDate (D:20261121000000)")) {
+		t.Error("the creation and modification dates are not the publication date")
+	}
+	other := sampleDocument(goldenItems)
+	other.Version = 3
+	if bytes.Equal(first, render(t, other)) {
+		t.Error("a different document gave the same bytes")
+	}
+}
+
+func TestRenderMetadata(t *testing.T) {
+	needPoppler(t)
+	info := run(t, "pdfinfo", writeTemp(t, render(t, sampleDocument(20))))
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^Title:\s+ESR Development Schedule, Quarter 3 2026/27$`),
+		regexp.MustCompile(`(?m)^Author:\s+ESR Central Team$`),
+		regexp.MustCompile(`(?m)^Subject:\s+The changes allocated to ESR releases in the coming period`),
+		regexp.MustCompile(`(?m)^Creator:\s+ESR Enhancement & NSIG Governance Portal$`),
+		regexp.MustCompile(`(?m)^Keywords:\s+.*ESR-DS-2026-Q3`),
+		regexp.MustCompile(`(?m)^CreationDate:\s+Sat Nov 21 00:00:00 2026`),
+		regexp.MustCompile(`(?m)^Page size:\s+595\.28 x 841\.89 pts \(A4\)$`),
+	} {
+		if !want.MatchString(info) {
+			t.Errorf("pdfinfo does not show %s:\n%s", want, info)
+		}
+	}
+}
+
+func TestRenderEmptySectionsSaySo(t *testing.T) {
+	needPoppler(t)
+	doc := sampleDocument(0)
+	doc.Releases = nil
+	doc.Version = 1
+	doc.ChangeNote = ""
+	doc.HowToRaise = nil
+	text := squash(strings.Join(pages(t, writeTemp(t, render(t, doc))), "\n"))
+	for _, want := range []string{
+		"No releases are planned for the coming period.",
+		"No business justifications were raised in this period.",
+		"No changes were delivered in this period.",
+		"No changes were moved between releases in this period.",
+		"Contact the ESR central team to raise an enhancement.",
+		"1 (first publication for the quarter)",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the text does not say %q", want)
+		}
+	}
+	if strings.Contains(text, "What changed in version") {
+		t.Error("a first version has a what-changed note")
+	}
+}
+
+// TestRenderTableBreaks checks that a table carried over to another page repeats its header row under a
+// "(continued)" caption, and that a row taller than a page is split rather than lost.
+func TestRenderTableBreaks(t *testing.T) {
+	needPoppler(t)
+	doc := sampleDocument(60)
+	long := strings.Repeat("The rationale runs on at great length, as a decision sometimes does. ", 90) + "Finis."
+	doc.Justifications[3].Rationale = long
+	doc.Justifications[4].Title = "Emoji 🚑 and a control\x07 character in a tab\tseparated title"
+	path := writeTemp(t, render(t, doc))
+	ps := pages(t, path)
+	all := squash(strings.Join(ps, "\n"))
+	if !strings.Contains(all, "Finis.") || strings.Count(all, "sometimes") != 90 {
+		t.Error("the row taller than a page lost text")
+	}
+	if !strings.Contains(all, "Emoji ? and a control character in a tab separated title") {
+		t.Error("a character the font lacks is not shown as ?")
+	}
+	continued := 0
+	for _, p := range ps {
+		if strings.Contains(p, titleJustifications+" (continued)") {
+			continued++
+			if !strings.Contains(p, "Reference") || !strings.Contains(p, "Rationale") {
+				t.Errorf("a continuation page lacks the header row:\n%s", p)
+			}
+		}
+	}
+	if continued < 2 {
+		t.Errorf("the justifications table continued on %d pages, want at least 2 (the tall row spans pages)", continued)
+	}
+}
+
+func TestRenderNoDocument(t *testing.T) {
+	if err := Render(&bytes.Buffer{}, nil); err == nil {
+		t.Error("rendering no document did not fail")
+	}
+}
+
+// TestRenderRowsStayWhole checks that a row that fits on a page is never split between two: each move's
+// reference and the last words of its long reason are on the same page.
+func TestRenderRowsStayWhole(t *testing.T) {
+	needPoppler(t)
+	doc := sampleDocument(0)
+	for i := 0; i < 120; i++ {
+		doc.Moves = append(doc.Moves, schedule.Move{
+			Reference: fmt.Sprintf("ENH-2025-%04d", i), Title: titles[i%len(titles)], From: "R72", To: "R73",
+			MovedOn: day(2026, time.October, 1+i%30),
+			Reason:  strings.Repeat("The supplier asked for more time to test the interface changes. ", 1+i%5) + fmt.Sprintf("Closing note %d.", i),
+		})
+	}
+	ps := pages(t, writeTemp(t, render(t, doc)))
+	pageOf := func(s string) []int {
+		var on []int
+		for i, p := range ps {
+			if strings.Contains(squash(p), s) {
+				on = append(on, i+1)
+			}
+		}
+		return on
+	}
+	for i, m := range doc.Moves {
+		ref, end := pageOf(m.Reference), pageOf(fmt.Sprintf("Closing note %d.", i))
+		if len(ref) != 1 || len(end) != 1 || ref[0] != end[0] {
+			t.Errorf("the row of %s is split: its reference is on pages %v and the end of its reason on pages %v", m.Reference, ref, end)
+		}
+	}
+}
+
+// TestRenderLongNames checks that text longer than its place (a release name in the contents, a document
+// reference in the footer) is shortened or wrapped rather than drawn over its neighbours, and that the
+// render stays quick.
+func TestRenderLongNames(t *testing.T) {
+	needPoppler(t)
+	doc := sampleDocument(20)
+	doc.Releases[0].Name = "Winter release: " + strings.Repeat("payroll and pensions changes ", 400) + "the end"
+	doc.Reference = "ESR-DS-2026-Q3-" + strings.Repeat("X", 200)
+	start := time.Now()
+	ps := pages(t, writeTemp(t, render(t, doc)))
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("rendering long names took %s", took)
+	}
+	contents := squash(ps[1])
+	if !strings.Contains(contents, "R72: Winter release: payroll and pensions changes") || !strings.Contains(contents, "… 3") {
+		t.Errorf("the long release name is not shortened in the contents:\n%s", contents)
+	}
+	if all := squash(strings.Join(ps, " ")); !strings.Contains(all, "payroll and pensions changes the end") {
+		t.Error("the release heading lost the end of its long name")
+	}
+}
