@@ -37,6 +37,7 @@ func navFor(u *identity.User, path string) []NavItem {
 	if u.HasRole(identity.RoleCentralTeam) || u.HasRole(identity.RoleDevelopmentTeam) {
 		items = append(items, NavItem{Label: "Releases", Href: "/releases"})
 	}
+	items = append(items, NavItem{Label: "Development Schedules", Href: "/schedules"})
 	if u.HasRole(identity.RoleAdmin) {
 		items = append(items, NavItem{Label: "Users", Href: "/admin/users"}, NavItem{Label: "Audit trail", Href: "/admin/audit"}, NavItem{Label: "Emails", Href: "/admin/mail"})
 	}

@@ -93,6 +93,20 @@ func (a *App) routeTable() []route {
 		{"GET", "/releases/:id/edit", roles(central), a.releaseEdit},
 		{"POST", "/releases/:id", roles(central), a.releaseUpdate},
 		{"POST", "/releases/:id/release", roles(central), a.releaseRelease},
+		// The quarterly Development Schedule: everyone signed in reads the published versions; the central
+		// team previews and publishes them and makes one public, which anyone may then read.
+		{"GET", "/schedules", signedIn, a.schedulesIndex},
+		{"GET", "/schedules/new", roles(central), a.scheduleNew},
+		{"GET", "/schedules/preview", roles(central), a.schedulePreview},
+		{"GET", "/schedules/preview/pdf", roles(central), a.schedulePreviewPDF},
+		{"POST", "/schedules", roles(central), a.schedulePublish},
+		{"GET", "/schedules/:id", signedIn, a.scheduleShow},
+		{"GET", "/schedules/:id/pdf", signedIn, a.schedulePDF},
+		{"GET", "/schedules/:id/csv", signedIn, a.scheduleCSV},
+		{"GET", "/schedules/:id/xlsx", signedIn, a.scheduleXLSX},
+		{"POST", "/schedules/:id/public", roles(central), a.schedulePublic},
+		{"GET", "/development-schedule", anyone, a.publicSchedule},
+		{"GET", "/development-schedule/pdf", anyone, a.publicSchedulePDF},
 		{"GET", "/requests/:ref/move", roles(central), a.requestMoveShow},
 		{"POST", "/requests/:ref/move", roles(central), a.requestMove},
 		// One-time links from emails: the user they were sent to, signed in, goes on to the page.

@@ -29,19 +29,19 @@ type Renderer func(w io.Writer, doc *Document) error
 type Publication struct {
 	bun.BaseModel `bun:"table:schedule_publications,alias:sp"`
 
-	ID              int64     `bun:"id,pk,autoincrement"`
-	Quarter         string    `bun:"quarter"`
-	Version         int       `bun:"version"`
-	Reference       string    `bun:"reference"`
-	PublicationDate time.Time `bun:"publication_date,type:date"`
-	ChangeNote      string    `bun:"change_note"`
-	Snapshot        []byte    `bun:"snapshot,type:jsonb"`
-	Items           int       `bun:"items"`
-	PDF             []byte    `bun:"pdf"`
-	SHA256          []byte    `bun:"sha256"`
-	PublishedBy     int64     `bun:"published_by"`
-	PublishedAt     time.Time `bun:"published_at"`
-	PublicSince     time.Time `bun:"public_since,nullzero"`
+	ID              int64           `bun:"id,pk,autoincrement"`
+	Quarter         string          `bun:"quarter"`
+	Version         int             `bun:"version"`
+	Reference       string          `bun:"reference"`
+	PublicationDate time.Time       `bun:"publication_date,type:date"`
+	ChangeNote      string          `bun:"change_note"`
+	Snapshot        json.RawMessage `bun:"snapshot,type:jsonb"`
+	Items           int             `bun:"items"`
+	PDF             []byte          `bun:"pdf"`
+	SHA256          []byte          `bun:"sha256"`
+	PublishedBy     int64           `bun:"published_by"`
+	PublishedAt     time.Time       `bun:"published_at"`
+	PublicSince     time.Time       `bun:"public_since,nullzero"`
 
 	PublishedByName string `bun:"published_by_name,scanonly"`
 	Size            int    `bun:"size,scanonly"`

@@ -28,6 +28,8 @@ import (
 	"github.com/nhs-esr/portal/app/identity"
 	"github.com/nhs-esr/portal/app/notify"
 	"github.com/nhs-esr/portal/app/organisation"
+	"github.com/nhs-esr/portal/app/schedule"
+	"github.com/nhs-esr/portal/app/schedule/pdf"
 	"github.com/nhs-esr/portal/app/seed"
 	"github.com/nhs-esr/portal/migrations"
 )
@@ -43,6 +45,9 @@ Usage:
   portal seed --synthetic N            add N synthetic enhancement requests (for benchmarks), with a progress bar
   portal seed --demo                   add the demo organisations, NSIGs, one user per role and example
                                        requests across the lifecycle (idempotent)
+  portal schedule build --quarter 2026-Q3 [--date YYYY-MM-DD] --out FILE.pdf
+                                       build the quarter's Development Schedule PDF from the current data
+                                       without publishing it (the date defaults to today, Europe/London)
   portal audit verify                  check the audit trail's hash chain; exit 1 at the first broken row
   portal help                          show this help
 
@@ -81,6 +86,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		cmdErr = userCmd(ctx, cfg, log, args[1:], stdin, stdout)
 	case "seed":
 		cmdErr = seedCmd(ctx, cfg, log, args[1:], stdout)
+	case "schedule":
+		cmdErr = scheduleCmd(ctx, cfg, log, args[1:], stdout)
 	case "audit":
 		var code int
 		code, cmdErr = auditCmd(ctx, cfg, log, args[1:], stdout)
@@ -377,6 +384,9 @@ func seedCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 		if made > 0 {
 			fmt.Fprintf(out, "Added %d demo enhancement requests.\n", made)
 		}
+		if err := seed.Schedules(ctx, db, time.Now(), pdf.Render); err != nil {
+			return err
+		}
 		fmt.Fprintf(out, "\nDemo data is ready. Sign in at %s with any of these accounts (password: %s):\n\n", cfg.BaseURL, seed.DemoPassword)
 		for _, a := range accounts {
 			fmt.Fprintf(out, "  %-28s %-38s %s\n", identity.RoleTitle(a.Role), a.Email, a.Name)
@@ -411,4 +421,80 @@ func auditCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []
 		return nil
 	})
 	return code, err
+}
+
+// scheduleCmd builds a quarter's Development Schedule PDF from the current data, as publishing would,
+// without publishing it, and prints a one-line summary.
+func scheduleCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] != "build" {
+		return usageError{"schedule needs a subcommand: build"}
+	}
+	fs := flag.NewFlagSet("schedule build", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	quarter := fs.String("quarter", "", "the quarter, such as 2026-Q3")
+	date := fs.String("date", "", "the publication date, YYYY-MM-DD")
+	outPath := fs.String("out", "", "the PDF file to write")
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError{"schedule build: " + err.Error()}
+	}
+	if *quarter == "" || *outPath == "" || fs.NArg() > 0 {
+		return usageError{"schedule build needs --quarter and --out"}
+	}
+	q, err := schedule.ParseQuarter(*quarter)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return err
+	}
+	today := time.Now().In(london)
+	day := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
+	if *date != "" {
+		if day, err = time.Parse(time.DateOnly, *date); err != nil {
+			return usageError{fmt.Sprintf("--date %q: write it as YYYY-MM-DD, such as 2026-11-21", *date)}
+		}
+	}
+	return withMigratedDB(ctx, cfg, log, func(db *bun.DB) error {
+		latest, err := schedule.LatestVersion(ctx, db, q)
+		if err != nil {
+			return err
+		}
+		doc, err := schedule.BuildSnapshot(ctx, db, schedule.Options{Quarter: q, PublicationDate: day, Version: latest + 1})
+		if err != nil {
+			return err
+		}
+		f, err := os.Create(*outPath)
+		if err != nil {
+			return err
+		}
+		counter := &countingWriter{w: f}
+		if err := pdf.Render(counter, doc); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		releases := 0
+		for _, r := range doc.Releases {
+			releases += len(r.Changes)
+		}
+		fmt.Fprintf(out, "%s %s (%s, dated %s, version %d): %d releases with %d changes, %d justifications, %d delivered, %d moved; %d bytes written to %s\n",
+			doc.Reference, doc.QuarterLabel, q, day.Format(time.DateOnly), doc.Version, len(doc.Releases), releases, len(doc.Justifications),
+			len(doc.Delivered), len(doc.Moves), counter.n, *outPath)
+		return nil
+	})
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
