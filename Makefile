@@ -45,7 +45,7 @@ test: assets fmt-check vet staticcheck
 # few requests in 3 s; BENCHTIME=60s gives its p99 more to go on.
 BENCHTIME ?= 3s
 bench: assets
-	$(GO) test -run '^$$' -bench . -benchtime=$(BENCHTIME) -timeout 60m ./app/ ./app/request/
+	$(GO) test -run '^$$' -bench . -benchtime=$(BENCHTIME) -timeout 60m ./app/ ./app/request/ ./app/schedule/pdf/
 
 clean:
 	rm -rf bin $(VENDOR)

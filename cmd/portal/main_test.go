@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -99,5 +102,70 @@ func TestCommands(t *testing.T) {
 	code, out, _ = portal(t, "", "audit", "verify")
 	if code != 1 || !strings.Contains(out, "BROKEN at row") {
 		t.Fatalf("audit verify after tampering: %d %q", code, out)
+	}
+}
+
+// TestScheduleBuild builds the demo's Development Schedule from the command line: a PDF that reads back
+// every change allocated to a coming release, and nothing published.
+func TestScheduleBuild(t *testing.T) {
+	d := dbtest.New(t)
+	t.Setenv("DATABASE_URL", d.URL)
+	t.Setenv("PORTAL_LOG_LEVEL", "error")
+	ctx := context.Background()
+	if code, out, errOut := portal(t, "", "seed", "--demo"); code != 0 {
+		t.Fatalf("seed --demo: %d %q %q", code, out, errOut)
+	}
+	for _, args := range [][]string{
+		{"schedule", "build", "--quarter", "2026-Q3"},
+		{"schedule", "build", "--quarter", "2026-Q5", "--out", "x.pdf"},
+		{"schedule", "build", "--quarter", "2026-Q3", "--date", "21/11/2026", "--out", "x.pdf"},
+		{"schedule", "publish"},
+	} {
+		if code, _, errOut := portal(t, "", args...); code != 2 || !strings.Contains(errOut, "Usage:") {
+			t.Errorf("%v: %d %q", args, code, errOut)
+		}
+	}
+	countPublished := func() int {
+		var n int
+		if err := d.DB.NewRaw("SELECT count(*) FROM schedule_publications").Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := countPublished()
+	out := filepath.Join(t.TempDir(), "schedule.pdf")
+	code, stdout, errOut := portal(t, "", "schedule", "build", "--quarter", "2026-Q3", "--date", "2026-11-21", "--out", out)
+	if code != 0 {
+		t.Fatalf("schedule build: %d %q %q", code, stdout, errOut)
+	}
+	if !strings.HasPrefix(stdout, "ESR-DS-2026-Q3 Quarter 3 2026/27 (2026-Q3, dated 2026-11-21, version 1): ") || strings.Count(stdout, "\n") != 1 {
+		t.Errorf("summary %q", stdout)
+	}
+	body, err := os.ReadFile(out)
+	if err != nil || !bytes.HasPrefix(body, []byte("%PDF-")) || !strings.Contains(stdout, fmt.Sprintf("%d bytes written", len(body))) {
+		t.Fatalf("wrote %d bytes (%v); summary %q", len(body), err, stdout)
+	}
+	if n := countPublished(); n != before {
+		t.Errorf("building published a schedule: %d before, %d after", before, n)
+	}
+	var coming []string
+	if err := d.DB.NewRaw(`SELECT r.reference FROM allocations AS a JOIN requests AS r ON r.id = a.request_id
+		JOIN releases AS rl ON rl.id = a.release_id WHERE rl.released_at IS NULL ORDER BY 1`).Scan(ctx, &coming); err != nil {
+		t.Fatal(err)
+	}
+	if len(coming) == 0 {
+		t.Fatal("the demo has no changes allocated to coming releases")
+	}
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext is not installed")
+	}
+	text, err := exec.Command("pdftotext", out, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range coming {
+		if !bytes.Contains(text, []byte(ref)) {
+			t.Errorf("the PDF does not list %s", ref)
+		}
 	}
 }
