@@ -332,6 +332,34 @@ func TestRenderNoDocument(t *testing.T) {
 	if err := Render(&bytes.Buffer{}, nil); err == nil {
 		t.Error("rendering no document did not fail")
 	}
+	// A document with nothing in it still renders: a cover, the contents and five sections that say so.
+	data := render(t, &schedule.Document{})
+	if !bytes.HasPrefix(data, []byte("%PDF-")) || !bytes.Contains(data, []byte("/Count 7")) {
+		t.Errorf("an empty document did not give a seven-page PDF")
+	}
+}
+
+// TestRenderConcurrently renders from several goroutines at once (the portal serves downloads in
+// parallel); with -race it checks that renders share no mutable state (gofpdf writes into the font file
+// it is given, so each render has its own copy), and each must give the same bytes.
+func TestRenderConcurrently(t *testing.T) {
+	doc := sampleDocument(40)
+	want := render(t, doc)
+	results := make(chan []byte, 4)
+	for i := 0; i < cap(results); i++ {
+		go func() {
+			var buf bytes.Buffer
+			if err := Render(&buf, doc); err != nil {
+				t.Error(err)
+			}
+			results <- buf.Bytes()
+		}()
+	}
+	for i := 0; i < cap(results); i++ {
+		if got := <-results; !bytes.Equal(got, want) {
+			t.Error("a concurrent render gave different bytes")
+		}
+	}
 }
 
 // TestRenderRowsStayWhole checks that a row that fits on a page is never split between two: each move's
@@ -385,3 +413,4 @@ func TestRenderLongNames(t *testing.T) {
 		t.Error("the release heading lost the end of its long name")
 	}
 }
+
