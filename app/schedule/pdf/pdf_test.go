@@ -413,4 +413,3 @@ func TestRenderLongNames(t *testing.T) {
 		t.Error("the release heading lost the end of its long name")
 	}
 }
-
