@@ -419,7 +419,7 @@ func (r *renderer) tocContinued() {
 // tocLine writes one contents entry: number, title, dot leader and page number, linked to the section.
 func (r *renderer) tocLine(e tocEntry, y, h float64) {
 	f := r.f
-	numW, indent, pageW := 10.0, 0.0, 14.0
+	numW, indent, pageNoW := 10.0, 0.0, 14.0
 	size, style, colour := 12.0, "B", textColour
 	if e.level > 0 {
 		indent, size, style, colour = numW, 10.5, "", greyText
@@ -433,7 +433,7 @@ func (r *renderer) tocLine(e tocEntry, y, h float64) {
 		f.CellFormat(numW, h, e.number, "", 0, "L", false, 0, "")
 		r.font(style, size, colour)
 	}
-	titleW := contentW - indent - pageW
+	titleW := contentW - indent - pageNoW
 	if e.level == 0 {
 		titleW -= numW
 	}
@@ -441,7 +441,7 @@ func (r *renderer) tocLine(e tocEntry, y, h float64) {
 	f.CellFormat(f.GetStringWidth(title)+2*cellPad, h, title, "", 0, "L", false, 0, "")
 	// Dot leader up to the page number.
 	lx := f.GetX() + 1
-	rx := marginL + contentW - pageW
+	rx := marginL + contentW - pageNoW
 	r.draw(ruleGrey)
 	f.SetLineWidth(0.3)
 	f.SetDashPattern([]float64{0.3, 1.2}, 0)
@@ -451,7 +451,7 @@ func (r *renderer) tocLine(e tocEntry, y, h float64) {
 	f.SetDashPattern([]float64{}, 0)
 	f.SetXY(rx, y)
 	r.font(style, size, colour)
-	f.CellFormat(pageW, h, pageNo, "", 0, "R", false, 0, "")
+	f.CellFormat(pageNoW, h, pageNo, "", 0, "R", false, 0, "")
 	f.Link(marginL, y, contentW, h, e.link)
 }
 
