@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -160,17 +161,21 @@ func TestRenderContentsPageNumbers(t *testing.T) {
 
 func checkContents(t *testing.T, doc *schedule.Document, contentsPages int) {
 	ps := pages(t, writeTemp(t, render(t, doc)))
-	var contents string
-	first := 1 // the first page after the contents, counting from 0
-	for i, p := range ps[1:] {
-		if !strings.Contains(p, "Contents") {
-			break
-		}
-		contents += " " + squash(p)
-		first = i + 2
+	hasLine := func(page, line string) bool { return slices.Contains(strings.Split(page, "\n"), line) }
+	start := slices.IndexFunc(ps, func(p string) bool { return hasLine(p, "Contents") })
+	if start < 0 {
+		t.Fatal("no page is headed Contents")
 	}
-	if got := first - 1; got != contentsPages {
+	first := start + 1 // the first page after the contents, counting from 0
+	for first < len(ps) && hasLine(ps[first], "Contents (continued)") {
+		first++
+	}
+	if got := first - start; got != contentsPages {
 		t.Fatalf("the contents takes %d pages, want %d", got, contentsPages)
+	}
+	var contents string
+	for _, p := range ps[start:first] {
+		contents += " " + squash(p)
 	}
 	headings := []string{"1 " + titleReleases}
 	for _, rel := range doc.Releases {
@@ -412,4 +417,30 @@ func TestRenderLongNames(t *testing.T) {
 	if all := squash(strings.Join(ps, " ")); !strings.Contains(all, "payroll and pensions changes the end") {
 		t.Error("the release heading lost the end of its long name")
 	}
+}
+
+// TestRenderLongChangeNote checks that a change note too long for the cover goes on over the next page
+// rather than being cut short, and that the contents still gives the right pages.
+func TestRenderLongChangeNote(t *testing.T) {
+	needPoppler(t)
+	doc := sampleDocument(40)
+	var note []string
+	for i := 1; i <= 60; i++ {
+		note = append(note, fmt.Sprintf("Correction %d: the target date of a change was wrong in version 1.", i))
+	}
+	doc.ChangeNote = strings.Join(note, " ")
+	ps := pages(t, writeTemp(t, render(t, doc)))
+	all := squash(strings.Join(ps, " "))
+	for i := 1; i <= 60; i++ {
+		if !strings.Contains(all, fmt.Sprintf("Correction %d:", i)) {
+			t.Errorf("correction %d of the change note is missing", i)
+		}
+	}
+	if !strings.Contains(squash(ps[0]), "Continued on the next page.") || !strings.Contains(ps[1], "What changed in version 2 (continued)") {
+		t.Error("the long change note does not say it continues on the next page")
+	}
+	if !strings.Contains(ps[1], "Page 2 of") {
+		t.Error("the change note's continuation page has no page number")
+	}
+	checkContents(t, doc, 1)
 }
