@@ -316,6 +316,10 @@ func TestRenderTableBreaks(t *testing.T) {
 	if !strings.Contains(all, "Finis.") || strings.Count(all, "sometimes") != 90 {
 		t.Error("the row taller than a page lost text")
 	}
+	tall := doc.Justifications[3].Reference
+	if on := strings.Count(all, tall); on < 2 {
+		t.Errorf("the reference of the row taller than a page is on %d pages; each part should name it", on)
+	}
 	if !strings.Contains(all, "Emoji ? and a control character in a tab separated title") {
 		t.Error("a character the font lacks is not shown as ?")
 	}
