@@ -272,28 +272,37 @@ func (r *renderer) cover() {
 		y += 1
 	}
 
-	// What changed since the previous version of the quarter, as inset text.
+	// What changed since the previous version of the quarter, as inset text; a note too long for the
+	// cover goes on over the next page.
+	var rest []string
 	if doc.Version > 1 && strings.TrimSpace(doc.ChangeNote) != "" {
 		y += 8
 		r.font("", 10.5, textColour)
 		lines := r.split(doc.ChangeNote, contentW-10)
-		maxLines := int((pageH - 48 - y - 16) / 5.2)
-		if len(lines) > maxLines {
-			lines = append(lines[:maxLines-1], lines[maxLines-1]+" …")
+		if room := int((pageH - 48 - y - 16) / 5.2); len(lines) > room {
+			lines, rest = lines[:room-1], lines[room-1:]
 		}
 		h := 12 + float64(len(lines))*5.2 + 4
+		if len(rest) > 0 {
+			h += 5.2
+		}
 		r.fill(paleGrey)
 		f.Rect(marginL, y, contentW, h, "F")
 		r.fill(nhsBlue)
 		f.Rect(marginL, y, 1.6, h, "F")
 		r.font("B", 11.5, textColour)
 		f.SetXY(marginL+6, y+4)
-		f.CellFormat(contentW-10, 6, fmt.Sprintf("What changed in version %d", doc.Version), "", 1, "L", false, 0, "")
+		f.CellFormat(contentW-10, 6, r.changeNoteTitle(), "", 1, "L", false, 0, "")
 		r.font("", 10.5, textColour)
 		f.SetY(y + 11)
 		for _, line := range lines {
 			f.SetX(marginL + 6)
 			f.CellFormat(contentW-10, 5.2, line, "", 1, "L", false, 0, "")
+		}
+		if len(rest) > 0 {
+			r.font("I", 10.5, textColour)
+			f.SetX(marginL + 6)
+			f.CellFormat(contentW-10, 5.2, "Continued on the next page.", "", 1, "L", false, 0, "")
 		}
 	}
 
@@ -308,6 +317,25 @@ func (r *renderer) cover() {
 		f.SetX(marginL)
 		f.CellFormat(contentW, 4.6, line, "", 1, "L", false, 0, "")
 	}
+
+	if len(rest) > 0 {
+		r.newPage()
+		r.font("B", 14, textColour)
+		f.CellFormat(contentW, 8, r.changeNoteTitle()+" (continued)", "", 1, "L", false, 0, "")
+		f.SetY(f.GetY() + 2)
+		for _, line := range rest {
+			if f.GetY()+5.2 > bodyEnd {
+				r.newPage()
+			}
+			r.font("", 10.5, textColour)
+			f.SetX(marginL)
+			f.CellFormat(contentW-10, 5.2, line, "", 1, "L", false, 0, "")
+		}
+	}
+}
+
+func (r *renderer) changeNoteTitle() string {
+	return fmt.Sprintf("What changed in version %d", r.doc.Version)
 }
 
 func versionText(v int) string {
@@ -419,7 +447,7 @@ func (r *renderer) tocContinued() {
 // tocLine writes one contents entry: number, title, dot leader and page number, linked to the section.
 func (r *renderer) tocLine(e tocEntry, y, h float64) {
 	f := r.f
-	numW, indent, pageW := 10.0, 0.0, 14.0
+	numW, indent, pageNoW := 10.0, 0.0, 14.0
 	size, style, colour := 12.0, "B", textColour
 	if e.level > 0 {
 		indent, size, style, colour = numW, 10.5, "", greyText
@@ -433,7 +461,7 @@ func (r *renderer) tocLine(e tocEntry, y, h float64) {
 		f.CellFormat(numW, h, e.number, "", 0, "L", false, 0, "")
 		r.font(style, size, colour)
 	}
-	titleW := contentW - indent - pageW
+	titleW := contentW - indent - pageNoW
 	if e.level == 0 {
 		titleW -= numW
 	}
@@ -441,7 +469,7 @@ func (r *renderer) tocLine(e tocEntry, y, h float64) {
 	f.CellFormat(f.GetStringWidth(title)+2*cellPad, h, title, "", 0, "L", false, 0, "")
 	// Dot leader up to the page number.
 	lx := f.GetX() + 1
-	rx := marginL + contentW - pageW
+	rx := marginL + contentW - pageNoW
 	r.draw(ruleGrey)
 	f.SetLineWidth(0.3)
 	f.SetDashPattern([]float64{0.3, 1.2}, 0)
@@ -451,7 +479,7 @@ func (r *renderer) tocLine(e tocEntry, y, h float64) {
 	f.SetDashPattern([]float64{}, 0)
 	f.SetXY(rx, y)
 	r.font(style, size, colour)
-	f.CellFormat(pageW, h, pageNo, "", 0, "R", false, 0, "")
+	f.CellFormat(pageNoW, h, pageNo, "", 0, "R", false, 0, "")
 	f.Link(marginL, y, contentW, h, e.link)
 }
 

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -160,17 +161,21 @@ func TestRenderContentsPageNumbers(t *testing.T) {
 
 func checkContents(t *testing.T, doc *schedule.Document, contentsPages int) {
 	ps := pages(t, writeTemp(t, render(t, doc)))
-	var contents string
-	first := 1 // the first page after the contents, counting from 0
-	for i, p := range ps[1:] {
-		if !strings.Contains(p, "Contents") {
-			break
-		}
-		contents += " " + squash(p)
-		first = i + 2
+	hasLine := func(page, line string) bool { return slices.Contains(strings.Split(page, "\n"), line) }
+	start := slices.IndexFunc(ps, func(p string) bool { return hasLine(p, "Contents") })
+	if start < 0 {
+		t.Fatal("no page is headed Contents")
 	}
-	if got := first - 1; got != contentsPages {
+	first := start + 1 // the first page after the contents, counting from 0
+	for first < len(ps) && hasLine(ps[first], "Contents (continued)") {
+		first++
+	}
+	if got := first - start; got != contentsPages {
 		t.Fatalf("the contents takes %d pages, want %d", got, contentsPages)
+	}
+	var contents string
+	for _, p := range ps[start:first] {
+		contents += " " + squash(p)
 	}
 	headings := []string{"1 " + titleReleases}
 	for _, rel := range doc.Releases {
@@ -311,6 +316,10 @@ func TestRenderTableBreaks(t *testing.T) {
 	if !strings.Contains(all, "Finis.") || strings.Count(all, "sometimes") != 90 {
 		t.Error("the row taller than a page lost text")
 	}
+	tall := doc.Justifications[3].Reference
+	if on := strings.Count(all, tall); on < 2 {
+		t.Errorf("the reference of the row taller than a page is on %d pages; each part should name it", on)
+	}
 	if !strings.Contains(all, "Emoji ? and a control character in a tab separated title") {
 		t.Error("a character the font lacks is not shown as ?")
 	}
@@ -331,6 +340,34 @@ func TestRenderTableBreaks(t *testing.T) {
 func TestRenderNoDocument(t *testing.T) {
 	if err := Render(&bytes.Buffer{}, nil); err == nil {
 		t.Error("rendering no document did not fail")
+	}
+	// A document with nothing in it still renders: a cover, the contents and five sections that say so.
+	data := render(t, &schedule.Document{})
+	if !bytes.HasPrefix(data, []byte("%PDF-")) || !bytes.Contains(data, []byte("/Count 7")) {
+		t.Errorf("an empty document did not give a seven-page PDF")
+	}
+}
+
+// TestRenderConcurrently renders from several goroutines at once (the portal serves downloads in
+// parallel); with -race it checks that renders share no mutable state (gofpdf writes into the font file
+// it is given, so each render has its own copy), and each must give the same bytes.
+func TestRenderConcurrently(t *testing.T) {
+	doc := sampleDocument(40)
+	want := render(t, doc)
+	results := make(chan []byte, 4)
+	for i := 0; i < cap(results); i++ {
+		go func() {
+			var buf bytes.Buffer
+			if err := Render(&buf, doc); err != nil {
+				t.Error(err)
+			}
+			results <- buf.Bytes()
+		}()
+	}
+	for i := 0; i < cap(results); i++ {
+		if got := <-results; !bytes.Equal(got, want) {
+			t.Error("a concurrent render gave different bytes")
+		}
 	}
 }
 
@@ -384,4 +421,30 @@ func TestRenderLongNames(t *testing.T) {
 	if all := squash(strings.Join(ps, " ")); !strings.Contains(all, "payroll and pensions changes the end") {
 		t.Error("the release heading lost the end of its long name")
 	}
+}
+
+// TestRenderLongChangeNote checks that a change note too long for the cover goes on over the next page
+// rather than being cut short, and that the contents still gives the right pages.
+func TestRenderLongChangeNote(t *testing.T) {
+	needPoppler(t)
+	doc := sampleDocument(40)
+	var note []string
+	for i := 1; i <= 60; i++ {
+		note = append(note, fmt.Sprintf("Correction %d: the target date of a change was wrong in version 1.", i))
+	}
+	doc.ChangeNote = strings.Join(note, " ")
+	ps := pages(t, writeTemp(t, render(t, doc)))
+	all := squash(strings.Join(ps, " "))
+	for i := 1; i <= 60; i++ {
+		if !strings.Contains(all, fmt.Sprintf("Correction %d:", i)) {
+			t.Errorf("correction %d of the change note is missing", i)
+		}
+	}
+	if !strings.Contains(squash(ps[0]), "Continued on the next page.") || !strings.Contains(ps[1], "What changed in version 2 (continued)") {
+		t.Error("the long change note does not say it continues on the next page")
+	}
+	if !strings.Contains(ps[1], "Page 2 of") {
+		t.Error("the change note's continuation page has no page number")
+	}
+	checkContents(t, doc, 1)
 }

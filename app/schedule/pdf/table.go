@@ -142,6 +142,16 @@ func (r *renderer) drawRow(cols []column, laid []laidCell, from, to int, zebra b
 	x := marginL
 	for c, col := range cols {
 		lc := laid[c]
+		if c == 0 && from > 0 {
+			// The rest of a row taller than a page: name the row again, in grey.
+			r.font("", tblSize, greyText)
+			for k := 0; k < to-from && k < len(lc.lines); k++ {
+				f.SetXY(x, y+tblPadY+float64(k)*tblLineH)
+				f.CellFormat(col.width, tblLineH, lc.lines[k], "", 0, "L", false, 0, "")
+			}
+			x += col.width
+			continue
+		}
 		for k := from; k < to && k < len(lc.lines); k++ {
 			switch {
 			case k >= lc.main:

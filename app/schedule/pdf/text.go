@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bytes"
 	"strings"
 	"sync"
 	"unicode"
@@ -15,8 +16,11 @@ import (
 // (£, €) characters the schedule needs.
 type fontSet struct{ regular, bold, italic []byte }
 
+// loadFonts gives each render its own copy of the font files: gofpdf's subsetting appends padding to
+// slices of the file it was given, which writes into the shared golang.org/x/image arrays and races
+// when two schedules render at once.
 func loadFonts() fontSet {
-	return fontSet{regular: goregular.TTF, bold: gobold.TTF, italic: goitalic.TTF}
+	return fontSet{regular: bytes.Clone(goregular.TTF), bold: bytes.Clone(gobold.TTF), italic: bytes.Clone(goitalic.TTF)}
 }
 
 // glyphTable says which runes of the Basic Multilingual Plane every style of the font can draw.
@@ -33,8 +37,7 @@ func glyphs() glyphTable {
 		for i := range ok {
 			ok[i] = true
 		}
-		fs := loadFonts()
-		for _, data := range [][]byte{fs.regular, fs.bold, fs.italic} {
+		for _, data := range [][]byte{goregular.TTF, gobold.TTF, goitalic.TTF} {
 			fnt, err := sfnt.Parse(data)
 			if err != nil {
 				panic("schedule pdf: the embedded Go font does not parse: " + err.Error())
