@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -494,13 +495,39 @@ func (tb *tab) screenshot() {
 	}
 }
 
-// typeInto replaces what the field with the id holds with text, typed key by key.
+// typeInto replaces what the field with the id holds with text, as a person would: it focuses the field,
+// selects what it holds and types over it (the page sees input events, so scripts such as the character
+// count follow). chromedp's Clear and SendKeys are not used: they read the node's attributes and children
+// while chromedp's DOM event handler may be writing them, which the race detector reports when a script
+// changes the field as it is typed into.
 func (tb *tab) typeInto(id, text string) {
 	tb.t.Helper()
-	tb.step("type into #"+id,
-		chromedp.Clear(chromedp.ID(id)),
-		chromedp.SendKeys(chromedp.ID(id), text),
-	)
+	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
+	defer cancel()
+	args, err := json.Marshal([]string{id, text})
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`((id, text) => {
+		const el = document.getElementById(id);
+		if (!el) return false;
+		el.focus();
+		el.select();
+		if (text === '') {
+			el.value = '';
+			el.dispatchEvent(new Event('input', {bubbles: true}));
+		}
+		return document.activeElement === el;
+	})(...`+string(args)+`)`))
+	if err != nil || !ok {
+		tb.t.Fatalf("focus #%s on %s: %v", id, tb.url, err)
+	}
+	if text == "" {
+		return
+	}
+	if _, err := chromedp.Call(ctx, input.InsertText, input.InsertTextParams{Text: text}); err != nil {
+		tb.t.Fatalf("type into #%s on %s: %v", id, tb.url, err)
+	}
 }
 
 // text returns the visible text of the first element matching the CSS selector.

@@ -35,14 +35,13 @@ func (tb *tab) tick(name, value string) {
 	}
 }
 
-// typeIntoTextarea types text into the empty textarea with the id, key by key. (typeInto clears the
-// field first, and chromedp cannot clear a textarea that holds no text.)
+// typeIntoTextarea types text into the textarea with the id, which must be empty.
 func (tb *tab) typeIntoTextarea(id, text string) {
 	tb.t.Helper()
 	if got := tb.value(id); got != "" {
 		tb.t.Fatalf("#%s already holds %q", id, got)
 	}
-	tb.step("type into #"+id, chromedp.SendKeys(chromedp.ID(id), text))
+	tb.typeInto(id, text)
 }
 
 // TestBrowserRaiseEnhancementRequest raises a request from the start page to the confirmation, with

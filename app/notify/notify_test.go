@@ -97,6 +97,31 @@ func TestQueueHonoursPreferences(t *testing.T) {
 	}
 }
 
+// TestOptInEventsReachOnlyThoseWhoAsked: nobody hears about an opt-in event (a new Development Schedule)
+// until they choose to, in the portal, by email or both.
+func TestOptInEventsReachOnlyThoseWhoAsked(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	never := f.user("Never Asked Nia")
+	portal := f.user("Portal Pia")
+	f.setPrefs(portal, false, Preference{Event: EventSchedulePublished, InApp: true})
+	both := f.user("Both Bo")
+	f.setPrefs(both, false, Preference{Event: EventSchedulePublished, InApp: true, Email: true})
+	var msgs []Message
+	for _, id := range []int64{never, portal, both} {
+		msgs = append(msgs, Message{UserID: id, Event: EventSchedulePublished, Title: "The Development Schedule is published", Link: "/schedules/1"})
+	}
+	f.queue(msgs...)
+	for _, tc := range []struct {
+		user         int64
+		rows, emails int
+	}{{never, 0, 0}, {portal, 1, 0}, {both, 1, 1}} {
+		if n, e := len(f.notifications(tc.user)), len(f.outboxTo(tc.user)); n != tc.rows || e != tc.emails {
+			t.Errorf("user %d: %d notifications and %d emails, want %d and %d", tc.user, n, e, tc.rows, tc.emails)
+		}
+	}
+}
+
 func TestQueueIsPartOfTheCallersTransaction(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -300,7 +325,8 @@ func TestPreferences(t *testing.T) {
 		t.Fatalf("defaults: digest %v, %d preferences", digest, len(prefs))
 	}
 	for i, p := range prefs {
-		if p.Event != Events[i].Key || !p.InApp || !p.Email {
+		on := !Events[i].OptIn() // opt-in events start off, every other one on
+		if p.Event != Events[i].Key || p.InApp != on || p.Email != on {
 			t.Errorf("default %+v", p)
 		}
 	}
@@ -328,7 +354,8 @@ func TestPreferences(t *testing.T) {
 	for _, p := range prefs {
 		w, ok := want[p.Event]
 		if !ok {
-			w = Preference{Event: p.Event, InApp: true, Email: true}
+			e, _ := Event(p.Event)
+			w = Preference{Event: p.Event, InApp: !e.OptIn(), Email: !e.OptIn()}
 		}
 		if p != w {
 			t.Errorf("preference %+v, want %+v", p, w)
@@ -362,7 +389,7 @@ func TestPreferences(t *testing.T) {
 	}
 	all := make([]Preference, 0, len(Events))
 	for _, e := range Events {
-		all = append(all, Preference{Event: e.Key, InApp: true, Email: true})
+		all = append(all, Preference{Event: e.Key, InApp: !e.OptIn(), Email: !e.OptIn()})
 	}
 	if err := SavePreferences(ctx, f.db, actor, f.clock.Now(), u, false, all); err != nil {
 		t.Fatal(err)
