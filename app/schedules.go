@@ -183,8 +183,8 @@ func (a *App) previewPage(c *fiber.Ctx, q schedule.Quarter, d time.Time, f forms
 	return p, nil
 }
 
-// schedulePreviewPDF sends the PDF the schedule would be if it were published now, marked as a draft
-// only by its file name: it is the same renderer.
+// schedulePreviewPDF sends the PDF the schedule would be if it were published now, marked as a draft on
+// its cover and in every footer.
 func (a *App) schedulePreviewPDF(c *fiber.Ctx) error {
 	var f forms.SchedulePreview
 	if err := c.QueryParser(&f); err != nil {
@@ -202,6 +202,7 @@ func (a *App) schedulePreviewPDF(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	doc.Draft = true
 	var buf bytes.Buffer
 	if err := pdf.Render(&buf, doc); err != nil {
 		return err

@@ -77,9 +77,10 @@ type Document struct {
 	Quarter         Quarter   `json:"quarter"`
 	QuarterLabel    string    `json:"quarter_label"` // "Quarter 3 2026/27"
 	PublicationDate time.Time `json:"publication_date"`
-	Version         int       `json:"version"`     // 1 for the first publication of a quarter
-	ChangeNote      string    `json:"change_note"` // what changed since the previous version of the quarter
-	Author          string    `json:"author"`      // the publishing team, such as "ESR Central Team"
+	Version         int       `json:"version"`         // 1 for the first publication of a quarter
+	ChangeNote      string    `json:"change_note"`     // what changed since the previous version of the quarter
+	Author          string    `json:"author"`          // the publishing team, such as "ESR Central Team"
+	Draft           bool      `json:"draft,omitempty"` // a preview, not a published version: marked so on every page
 
 	// The six calendar months of business justifications: raised on or after JustificationsFrom and on or
 	// before the publication date.

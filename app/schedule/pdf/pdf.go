@@ -46,6 +46,7 @@ var (
 	paleGrey    = rgb{240, 244, 245} // #F0F4F5, zebra rows and panels
 	ruleGrey    = rgb{216, 221, 224} // #D8DDE0, table rules
 	white       = rgb{255, 255, 255}
+	warmYellow  = rgb{255, 235, 59} // #FFEB3B, the draft mark
 )
 
 // Section titles, numbered in this order.
@@ -189,6 +190,9 @@ func (r *renderer) versionedReference() string {
 func (r *renderer) footers() {
 	total := r.f.PageCount()
 	published := "Published " + r.date(r.doc.PublicationDate, longDate)
+	if r.doc.Draft {
+		published = "DRAFT: not published"
+	}
 	for n := 2; n <= total; n++ {
 		r.reenter(n)
 		r.draw(ruleGrey)
@@ -221,6 +225,12 @@ func (r *renderer) cover() {
 	r.fill(nhsDarkBlue)
 	f.Rect(0, 112, pageW, 3, "F")
 
+	if doc.Draft {
+		r.fill(warmYellow)
+		r.font("B", 10, textColour)
+		f.SetXY(pageW-marginL-52, 10)
+		f.CellFormat(52, 8, "DRAFT: NOT PUBLISHED", "", 0, "C", true, 0, "")
+	}
 	r.font("B", 11, white)
 	f.SetXY(marginL, 22)
 	f.CellFormat(contentW, 6, "NHS Electronic Staff Record", "", 1, "L", false, 0, "")

@@ -448,3 +448,26 @@ func TestRenderLongChangeNote(t *testing.T) {
 	}
 	checkContents(t, doc, 1)
 }
+
+// TestRenderDraftIsMarkedOnEveryPage: a preview says on its cover and in every footer that it is not
+// published; a published version says neither.
+func TestRenderDraftIsMarkedOnEveryPage(t *testing.T) {
+	needPoppler(t)
+	doc := sampleDocument(60)
+	doc.Draft = true
+	draft := pages(t, writeTemp(t, render(t, doc)))
+	if !strings.Contains(draft[0], "DRAFT: NOT PUBLISHED") {
+		t.Errorf("the draft's cover does not say so:\n%s", draft[0])
+	}
+	for i, p := range draft[1:] {
+		if !strings.Contains(p, "DRAFT: not published") || strings.Contains(p, "Published 21 November 2026") {
+			t.Errorf("page %d of the draft is not marked as one", i+2)
+		}
+	}
+	doc.Draft = false
+	for i, p := range pages(t, writeTemp(t, render(t, doc))) {
+		if strings.Contains(strings.ToUpper(p), "DRAFT") {
+			t.Errorf("page %d of the published version says draft", i+1)
+		}
+	}
+}
