@@ -266,3 +266,9 @@ func AddCompetence(ctx context.Context, db bun.IDB, c Competence) (*Competence, 
 	}
 	return &c, nil
 }
+
+// InputLevelText is the role's input level in words.
+func (r Role) InputLevelText() string { return InputLevelLabel(r.InputLevel) }
+
+// RenewalText is the competence's renewal period in words.
+func (c Competence) RenewalText() string { return RenewalText(c.RenewalYears) }

@@ -87,8 +87,10 @@ func listTransitions(kind, list string, addToList func(ctx context.Context, tx b
 		{
 			Name: "acknowledge", Kind: kind, Label: "Start the review",
 			From: []Status{StatusSubmitted}, To: StatusUnderReview, Who: []string{identity.RoleCentralTeam},
-			Notify:  []notice{{notify.EventAcknowledged, toFollowers, "%s is under review"}},
-			summary: func(*Request, Viewer, Input) string { return "Acknowledged by the central team. The review has started." },
+			Notify: []notice{{notify.EventAcknowledged, toFollowers, "%s is under review"}},
+			summary: func(*Request, Viewer, Input) string {
+				return "Acknowledged by the central team. The review has started."
+			},
 		},
 		{
 			Name: "request_information", Kind: kind, Label: "Ask the requester for information",
@@ -485,3 +487,6 @@ func OpenSimilar(ctx context.Context, db bun.IDB, v Viewer, kind, title string) 
 	}
 	return seen, int(all - visible), nil
 }
+
+// KindLabel is the request's kind in words.
+func (r Request) KindLabel() string { return KindLabel(r.Kind) }

@@ -375,7 +375,7 @@ func seedCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 			return err
 		}
 		if made > 0 {
-			fmt.Fprintf(out, "Added %d demo enhancement requests.\n", made)
+			fmt.Fprintf(out, "Added %d demo requests.\n", made)
 		}
 		fmt.Fprintf(out, "\nDemo data is ready. Sign in at %s with any of these accounts (password: %s):\n\n", cfg.BaseURL, seed.DemoPassword)
 		for _, a := range accounts {
