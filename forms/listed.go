@@ -93,7 +93,8 @@ func (f *NationalCompetencyRequest) Years() int {
 // Label is the ESR label the competence will have, e.g. NHS|MAND|Name - 3 Years|; "" until the name,
 // framework and renewal period are valid.
 func (f *NationalCompetencyRequest) Label() string {
-	if catalogue.NameProblem(f.CompetenceName) != "" || (f.Framework != "CSTF" && f.Framework != "MAND") || f.Years() < 1 {
+	if catalogue.NameProblem(f.CompetenceName) != "" || (f.Framework != "CSTF" && f.Framework != "MAND") ||
+		f.Years() < catalogue.MinRenewalYears || f.Years() > catalogue.MaxRenewalYears {
 		return ""
 	}
 	return catalogue.Label(f.Framework, f.CompetenceName, f.Years())
