@@ -30,7 +30,6 @@ func navFor(u *identity.User, path string) []NavItem {
 	}
 	if u.HasRole(identity.RoleCentralTeam) {
 		items = append(items, NavItem{Label: "Triage", Href: "/triage"}, NavItem{Label: "Due for review", Href: "/reviews"})
-		items = append(items, NavItem{Label: "Role and competence requests", Href: "/supplementary-roles/queue"})
 	}
 	items = append(items, NavItem{Label: "Roles and competences", Href: "/supplementary-roles"})
 	if u.HasRole(identity.RoleDevelopmentTeam) {
@@ -46,11 +45,8 @@ func navFor(u *identity.User, path string) []NavItem {
 	if strings.HasPrefix(path, "/requests/drafts/") {
 		path = "/requests/new" // the question pages of raising a request
 	}
-	switch {
-	case path == "/competences/queue":
-		path = "/supplementary-roles/queue" // one navigation item for both queues
-	case path == "/competences" || strings.HasPrefix(path, "/competences/"):
-		path = "/supplementary-roles" // and for both lists
+	if path == "/competences" || strings.HasPrefix(path, "/competences/") {
+		path = "/supplementary-roles" // one navigation item for both lists and their queues
 	}
 	for i := range items {
 		h := items[i].Href
