@@ -243,3 +243,19 @@ func TestOpenSimilarWarnsWithoutShowingOthers(t *testing.T) {
 		t.Errorf("an unrelated role: %+v, %d hidden, %v", seen, hidden, err)
 	}
 }
+
+// TestListRequestsCannotBeSupported: support is for enhancement requests; a list request, once
+// approved and visible to all, is not one.
+func TestListRequestsCannotBeSupported(t *testing.T) {
+	w := newWorld(t)
+	r := w.raiseRole("Digital Champion")
+	for _, a := range []string{"acknowledge", "approve"} {
+		if _, err := w.apply("central", r, a, request.Input{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rule *request.RuleError
+	if err := request.Support(context.Background(), w.db, w.v["other_org"], audit.Actor{Name: "o"}, w.now, r.Reference, ""); !errors.As(err, &rule) {
+		t.Errorf("another organisation supported a role request: %v", err)
+	}
+}
