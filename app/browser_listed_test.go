@@ -81,6 +81,21 @@ func TestBrowserRaiseSupplementaryRoleRequest(t *testing.T) {
 	tb.wantText("h1", "Car Park Marshal")
 	tb.wantText("main", "Supplementary role request", "Who records it in ESR", "Manager", "Raised by Priya Raman")
 
+	// The requests list, filtered by type, shows it with its kind.
+	tb.visit("/requests?kind=supplementary_role")
+	tb.wantStatus(200, "requests of one type")
+	tb.wantText("main table", ref, "Car Park Marshal", "Supplementary role request", "Menopause Champion")
+	if sel := tb.selected("kind"); sel != "Supplementary role requests" {
+		t.Errorf("the type filter shows %q", sel)
+	}
+	// Another organisation's approved competency request: its summary only.
+	tb.visit("/competences?q=Tier+1")
+	tb.submit(`#competences a[href^="/requests/NCR-"]`)
+	tb.wantText("main", "You can see the summary of this request", "NHS|MAND|Oliver McGowan Mandatory Training - Tier 1 - 3 Years|", "Cotswold Vale")
+	if strings.Contains(tb.text("main"), "Timeline") {
+		t.Error("another organisation sees the timeline")
+	}
+
 	// The same role again: the check page warns that it is already asked for.
 	tb.visit("/supplementary-roles/request")
 	tb.typeInto("role_name", "car park marshal")
