@@ -26,6 +26,7 @@ var roleAbilities = map[string][]string{
 		"See your organisation's requests and answer questions about them",
 		"Decide whether to take forward a request the central team classifies as an enhancement",
 		"Support other organisations' requests",
+		"Ask for new supplementary roles and national competences",
 	},
 	identity.RoleNSIGMember: {
 		"Everything a requester can do",
@@ -59,6 +60,8 @@ var roleLinks = map[string][]NavItem{
 	identity.RoleRequester: {
 		{Label: "Raise an enhancement request", Href: "/requests/new"},
 		{Label: "See requests", Href: "/requests"},
+		{Label: "Ask for a new supplementary role", Href: "/supplementary-roles/request"},
+		{Label: "Ask for a national competence", Href: "/competences/request"},
 	},
 	identity.RoleNSIGMember: {
 		{Label: "See requests", Href: "/requests"},
@@ -68,6 +71,7 @@ var roleLinks = map[string][]NavItem{
 	identity.RoleCentralTeam: {
 		{Label: "Open the triage queue", Href: "/triage"},
 		{Label: "See all requests", Href: "/requests"},
+		{Label: "Review supplementary role and competency requests", Href: "/supplementary-roles/queue"},
 	},
 	identity.RoleDevelopmentTeam: {{Label: "See all requests", Href: "/requests"}},
 	identity.RoleAdmin: {

@@ -464,6 +464,9 @@ func (a *App) requestRaised(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if request.KindOf(c.Params("ref")) != request.KindEnhancement {
+		return a.listedRaised(c, v)
+	}
 	r, _, err := request.GetEnhancement(c.UserContext(), a.db, v, c.Params("ref"))
 	if err != nil {
 		return err

@@ -31,6 +31,7 @@ func navFor(u *identity.User, path string) []NavItem {
 	if u.HasRole(identity.RoleCentralTeam) {
 		items = append(items, NavItem{Label: "Triage", Href: "/triage"}, NavItem{Label: "Due for review", Href: "/reviews"})
 	}
+	items = append(items, NavItem{Label: "Roles and competences", Href: "/supplementary-roles"})
 	if u.HasRole(identity.RoleDevelopmentTeam) {
 		items = append(items, NavItem{Label: "Assessments", Href: "/assessments"})
 	}
@@ -44,6 +45,9 @@ func navFor(u *identity.User, path string) []NavItem {
 	items = append(items, NavItem{Label: "Change password", Href: "/account/password"})
 	if strings.HasPrefix(path, "/requests/drafts/") {
 		path = "/requests/new" // the question pages of raising a request
+	}
+	if path == "/competences" || strings.HasPrefix(path, "/competences/") {
+		path = "/supplementary-roles" // one navigation item for both lists and their queues
 	}
 	for i := range items {
 		h := items[i].Href

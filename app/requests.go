@@ -33,6 +33,9 @@ type requestShowPage struct {
 	Following  bool
 	Release    *requestRelease // the release it is allocated to or was delivered in; nil for none
 	Work       *workOverview   // the requirement definition and business justification; nil before they start
+	// SummaryNote says why a viewer who may not see the whole request sees its summary; the
+	// enhancement wording when empty.
+	SummaryNote string
 
 	CanSupport      bool
 	SupportForm     forms.Support
@@ -86,6 +89,9 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 	v, err := a.viewer(c)
 	if err != nil {
 		return nil, err
+	}
+	if request.KindOf(ref) != request.KindEnhancement {
+		return a.listedShowPage(c, v, ref)
 	}
 	er, access, err := request.GetEnhancement(ctx, a.db, v, ref)
 	if err != nil {
@@ -312,6 +318,8 @@ type requestActionPage struct {
 	ReleaseOptions []Option
 	// Assessment is the impact assessment in brief, on the decision pages.
 	Assessment assessmentPanel
+	// Listed is what a supplementary role or competency request asks to add, on its decision pages.
+	Listed []SummaryRow
 }
 
 func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestActionPage, error) {
@@ -319,7 +327,7 @@ func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestAc
 	if err != nil {
 		return nil, err
 	}
-	er, _, err := request.GetEnhancement(c.UserContext(), a.db, v, c.Params("ref"))
+	er, err := a.requestOfAnyKind(c, v)
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +345,7 @@ func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestAc
 		f.Version = er.Version
 	}
 	p := &requestActionPage{Page: a.page(c, t.Label+" – "+er.Reference), R: er, Action: t, Form: f}
-	if t.Name == "approve" || t.Name == "defer" || t.Name == "not_approve" {
+	if er.Kind == request.KindEnhancement && (t.Name == "approve" || t.Name == "defer" || t.Name == "not_approve") {
 		if p.Assessment, err = a.assessmentPanelFor(c.UserContext(), v, er, false); err != nil {
 			return nil, err
 		}
@@ -381,6 +389,16 @@ func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestAc
 		p.TextHint = "Optional. The requester sees this with the request to decide whether to take it forward."
 	case "not_taken_forward":
 		p.TextHint = "The requester sees this. Say what they can do instead, if anything."
+	}
+	if er.Kind != request.KindEnhancement {
+		p.TextHint = listedActionHint(t.Name, p.TextHint)
+		if t.Name == "approve" {
+			_, summary, _, _, _, err := a.listedAnswers(c.UserContext(), v, er.Reference)
+			if err != nil {
+				return nil, err
+			}
+			p.Listed = summary
+		}
 	}
 	return p, nil
 }

@@ -20,6 +20,7 @@ const requestsPerPage = 25
 // both exports read the same one from the query string.
 type requestFilterForm struct {
 	Query                        string
+	Kind                         string
 	Status                       string
 	Area                         string
 	NSIG                         string
@@ -43,7 +44,7 @@ var slaOptions = []Option{
 func readRequestFilter(c *fiber.Ctx) requestFilterForm {
 	q := func(name string) string { return strings.TrimSpace(c.Query(name)) }
 	ff := requestFilterForm{
-		Query: q("q"), Status: q("status"), Area: q("area"), NSIG: q("nsig"), Region: q("region"),
+		Query: q("q"), Kind: q("kind"), Status: q("status"), Area: q("area"), NSIG: q("nsig"), Region: q("region"),
 		Organisation: q("organisation"), SLA: q("sla"), Sort: q("sort"),
 		FromDay: q("from-day"), FromMonth: q("from-month"), FromYear: q("from-year"),
 		ToDay: q("to-day"), ToMonth: q("to-month"), ToYear: q("to-year"),
@@ -51,6 +52,9 @@ func readRequestFilter(c *fiber.Ctx) requestFilterForm {
 	// Choices that are not on offer are dropped, so that the controls and the links agree with the list.
 	if !knownStatus(ff.Status) {
 		ff.Status = ""
+	}
+	if !hasOption(kindOptions(), ff.Kind) {
+		ff.Kind = ""
 	}
 	if !hasOption(slaOptions, ff.SLA) {
 		ff.SLA = ""
@@ -70,7 +74,7 @@ func readRequestFilter(c *fiber.Ctx) requestFilterForm {
 func (ff requestFilterForm) values() url.Values {
 	q := url.Values{}
 	for k, v := range map[string]string{
-		"q": ff.Query, "status": ff.Status, "area": ff.Area, "nsig": ff.NSIG, "region": ff.Region,
+		"q": ff.Query, "kind": ff.Kind, "status": ff.Status, "area": ff.Area, "nsig": ff.NSIG, "region": ff.Region,
 		"organisation": ff.Organisation, "sla": ff.SLA, "sort": ff.Sort,
 		"from-day": ff.FromDay, "from-month": ff.FromMonth, "from-year": ff.FromYear,
 		"to-day": ff.ToDay, "to-month": ff.ToMonth, "to-year": ff.ToYear,
@@ -85,7 +89,7 @@ func (ff requestFilterForm) values() url.Values {
 // filter turns the form into the list's filter; a date that is not real is an error on its field.
 func (a *App) requestFilter(ff requestFilterForm) (request.Filter, forms.Errors) {
 	f := request.Filter{
-		Kind: request.KindEnhancement, FunctionalArea: ff.Area, SLA: ff.SLA, Query: ff.Query, Sort: ff.Sort,
+		Kind: ff.Kind, FunctionalArea: ff.Area, SLA: ff.SLA, Query: ff.Query, Sort: ff.Sort,
 		Today: a.calendar.Date(a.now()),
 	}
 	if f.Sort == "" && f.Query != "" {
@@ -134,6 +138,15 @@ func sortOptions(query string) []Option {
 	return out
 }
 
+// kindOptions are the choices of the list's type filter: every kind, or one.
+func kindOptions() []Option {
+	out := []Option{{Value: "", Label: "Any type"}}
+	for _, k := range request.Kinds {
+		out = append(out, Option{Value: k.Kind, Label: k.Label + "s"})
+	}
+	return out
+}
+
 func knownStatus(s string) bool {
 	for _, i := range request.Statuses {
 		if string(i.Status) == s {
@@ -158,6 +171,7 @@ type requestsIndexPage struct {
 	Rows                []request.Row
 	Total               int
 	StatusOptions       []Option
+	KindOptions         []Option
 	AreaOptions         []Option
 	NSIGOptions         []Option
 	RegionOptions       []Option
@@ -200,6 +214,7 @@ func (a *App) requestsIndex(c *fiber.Ctx) error {
 
 // requestFilterOptions fills the filter's choices, the ones held in the database included.
 func (a *App) requestFilterOptions(ctx context.Context, p *requestsIndexPage) error {
+	p.KindOptions = kindOptions()
 	p.StatusOptions = []Option{{Value: "", Label: "Any status"}}
 	for _, s := range request.Statuses {
 		p.StatusOptions = append(p.StatusOptions, Option{Value: string(s.Status), Label: s.Label})

@@ -84,6 +84,23 @@ func (a *App) routeTable() []route {
 		{"GET", "/requests/drafts/:id/check", roles(requester, nsigMember), a.draftCheck},
 		{"POST", "/requests/drafts/:id/submit", roles(requester, nsigMember), a.draftSubmit},
 		{"GET", "/requests/:ref/raised", roles(requester, nsigMember), a.requestRaised},
+		// Supplementary roles and NHS MAND competences: everyone signed in browses and exports the lists;
+		// requesters ask for additions (a form, check your answers, then /requests/:ref/raised); the
+		// central team works through a queue of each kind from the request pages.
+		{"GET", "/supplementary-roles", signedIn, a.rolesIndex},
+		{"GET", "/supplementary-roles/export.csv", signedIn, a.rolesExportCSV},
+		{"GET", "/supplementary-roles/export.xlsx", signedIn, a.rolesExportXLSX},
+		{"GET", "/supplementary-roles/request", roles(requester, nsigMember), a.roleRequestNew},
+		{"POST", "/supplementary-roles/request", roles(requester, nsigMember), a.roleRequestCheck},
+		{"POST", "/supplementary-roles/request/submit", roles(requester, nsigMember), a.roleRequestSubmit},
+		{"GET", "/supplementary-roles/queue", roles(central), a.rolesQueue},
+		{"GET", "/competences", signedIn, a.competencesIndex},
+		{"GET", "/competences/export.csv", signedIn, a.competencesExportCSV},
+		{"GET", "/competences/export.xlsx", signedIn, a.competencesExportXLSX},
+		{"GET", "/competences/request", roles(requester, nsigMember), a.competenceRequestNew},
+		{"POST", "/competences/request", roles(requester, nsigMember), a.competenceRequestCheck},
+		{"POST", "/competences/request/submit", roles(requester, nsigMember), a.competenceRequestSubmit},
+		{"GET", "/competences/queue", roles(central), a.competencesQueue},
 		// Releases: everyone signed in reads them; the central team manages them, puts them live and
 		// moves allocated requests between them.
 		{"GET", "/releases", signedIn, a.releasesIndex},

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,8 +66,13 @@ type Transition struct {
 	effect func(ctx context.Context, tx bun.Tx, env Env, v Viewer, r *Request, in Input) error
 }
 
-// Transitions is the enhancement request lifecycle up to the requester's decision (DESIGN §3).
-var Transitions = []Transition{
+// Transitions is every kind's lifecycle: a transition applies to requests of its Kind only.
+var Transitions = slices.Concat(enhancementTransitions,
+	listTransitions(KindSupplementaryRole, "supplementary roles list", addRole),
+	listTransitions(KindNationalCompetency, "competence list", addCompetence))
+
+// enhancementTransitions is the enhancement request lifecycle (DESIGN §3).
+var enhancementTransitions = []Transition{
 	{
 		Name: "acknowledge", Kind: KindEnhancement, Label: "Acknowledge",
 		From: []Status{StatusSubmitted}, To: StatusInTriage, Who: []string{identity.RoleCentralTeam},

@@ -1,5 +1,5 @@
-// Package request holds the requests organisations raise — enhancement requests now, supplementary role
-// and national competency requests later — with what they share: references, the lifecycle applied
+// Package request holds the requests organisations raise — enhancement requests, supplementary role
+// requests and national competency requests — with what they share: references, the lifecycle applied
 // from one declarative transition table, the timeline, comments, supports, followers, and the rules of
 // who may see what.
 package request
@@ -53,6 +53,7 @@ type StatusInfo struct {
 var Statuses = []StatusInfo{
 	{StatusSubmitted, "Submitted", "grey"},
 	{StatusInTriage, "In triage", "blue"},
+	{StatusUnderReview, "Under review", "blue"},
 	{StatusInformationRequested, "Information requested", "yellow"},
 	{StatusAwaitingRequesterDecision, "Awaiting requester decision", "orange"},
 	{StatusRequirementsJustification, "Requirements and justification", "purple"},
@@ -63,6 +64,7 @@ var Statuses = []StatusInfo{
 	{StatusDelivered, "Delivered", "green"},
 	{StatusNotApproved, "Not approved", "red"},
 	{StatusNotTakenForward, "Not taken forward", "red"},
+	{StatusRejected, "Rejected", "red"},
 	{StatusWithdrawn, "Withdrawn", "white"},
 }
 
@@ -81,7 +83,7 @@ func (s Status) Label() string { return s.Info().Label }
 
 // Closed reports whether nothing more will happen to a request in this status.
 func (s Status) Closed() bool {
-	return s == StatusNotTakenForward || s == StatusWithdrawn || s == StatusNotApproved || s == StatusDelivered
+	return s == StatusNotTakenForward || s == StatusWithdrawn || s == StatusNotApproved || s == StatusDelivered || s == StatusRejected
 }
 
 // Urgencies a requester can choose.

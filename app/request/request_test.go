@@ -106,6 +106,32 @@ func (w *world) raise(title string) *request.Request {
 	return r
 }
 
+func (w *world) raiseRole(name string) *request.Request {
+	w.t.Helper()
+	w.seq++
+	r, err := request.RaiseSupplementaryRole(context.Background(), w.db, w.cal, w.v["raiser"], audit.Actor{Name: "test"}, w.now, request.NewSupplementaryRole{
+		RoleName: name, Duties: "Supports colleagues", InputLevel: "manager", Justification: "Needed nationally",
+		Benefits: "Reporting", Organisations: "All acute trusts", SubmissionToken: fmt.Sprintf("00000000-0000-4000-9000-%012d", w.seq),
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return r
+}
+
+func (w *world) raiseCompetence(name string) *request.Request {
+	w.t.Helper()
+	w.seq++
+	r, err := request.RaiseNationalCompetency(context.Background(), w.db, w.cal, w.v["raiser"], audit.Actor{Name: "test"}, w.now, request.NewNationalCompetency{
+		CompetenceName: name, Framework: "MAND", RenewalYears: 3, NationalInitiative: "A national initiative",
+		StaffGroups: "All staff", Justification: "Statutory", SubmissionToken: fmt.Sprintf("00000000-0000-4000-9000-%012d", w.seq),
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return r
+}
+
 func (w *world) apply(who string, r *request.Request, action string, in request.Input) (*request.Request, error) {
 	w.t.Helper()
 	if in.Version == 0 {
@@ -184,8 +210,14 @@ func TestEveryTransitionForEveryRoleAndStatus(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	r := w.raise("The request every transition is tried on")
-	// Accept it, so that NSIG members and other organisations may see it as they would.
-	if _, err := w.db.NewUpdate().Table("requests").Set("accepted = true").Where("id = ?", r.ID).Exec(ctx); err != nil {
+	// One request of each kind: a transition is tried on the request of its kind.
+	byKind := map[string]*request.Request{
+		request.KindEnhancement:        r,
+		request.KindSupplementaryRole:  w.raiseRole("Transition Tester"),
+		request.KindNationalCompetency: w.raiseCompetence("Transition Testing"),
+	}
+	// Accept them, so that NSIG members and other organisations may see them as they would.
+	if _, err := w.db.NewUpdate().Table("requests").Set("accepted = true").Where("true").Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	orig := w.raise("An original for duplicates")
@@ -210,10 +242,22 @@ func TestEveryTransitionForEveryRoleAndStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tr := range request.Transitions {
+		r := byKind[tr.Kind]
+		if r == nil {
+			t.Fatalf("no request of kind %s to try %s on", tr.Kind, tr.Name)
+		}
 		for _, st := range request.Statuses {
 			for _, p := range people {
-				name := fmt.Sprintf("%s from %s as %s", tr.Name, st.Status, p.key)
+				name := fmt.Sprintf("%s %s from %s as %s", tr.Kind, tr.Name, st.Status, p.key)
 				t.Run(name, func(t *testing.T) {
+					if tr.Name == "approve" && tr.Kind != request.KindEnhancement {
+						// Approving adds to a list once; every try starts with the entry not yet there.
+						for _, table := range []string{"supplementary_roles", "competences"} {
+							if _, err := w.db.NewRaw("DELETE FROM "+table+" WHERE request_id = ?", r.ID).Exec(ctx); err != nil {
+								t.Fatal(err)
+							}
+						}
+					}
 					if _, err := w.db.NewUpdate().Table("requests").Set("status = ?", st.Status).Where("id = ?", r.ID).Exec(ctx); err != nil {
 						t.Fatal(err)
 					}
@@ -246,6 +290,13 @@ func TestEveryTransitionForEveryRoleAndStatus(t *testing.T) {
 						}
 						if got != string(tr.To) {
 							t.Fatalf("status %s, want %s", got, tr.To)
+						}
+						if tr.Name == "approve" && tr.Kind != request.KindEnhancement {
+							n, err := w.db.NewSelect().TableExpr("(SELECT request_id FROM supplementary_roles UNION ALL SELECT request_id FROM competences) AS l").
+								Where("request_id = ?", r.ID).Count(ctx)
+							if err != nil || n != 1 {
+								t.Fatalf("approving added %d list entries (%v), want 1", n, err)
+							}
 						}
 					}
 				})

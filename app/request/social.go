@@ -230,7 +230,7 @@ func Support(ctx context.Context, db *bun.DB, v Viewer, actor audit.Actor, now t
 		if r.OrganisationID == v.OrganisationID {
 			return &RuleError{Field: "note", Message: "Your organisation raised this request, so it already counts as supporting it"}
 		}
-		if !r.Accepted || r.Status.Closed() {
+		if r.Kind != KindEnhancement || !r.Accepted || r.Status.Closed() {
 			return &RuleError{Field: "note", Message: "Only open requests that triage has accepted as enhancements can be supported"}
 		}
 		res, err := tx.NewRaw(`INSERT INTO request_supports (request_id, organisation_id, user_id, note, created_at)

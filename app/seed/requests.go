@@ -186,8 +186,8 @@ var demoRequests = []demoRequest{
 
 // Requests adds the demo enhancement requests that are missing, spread over the whole lifecycle, with
 // the central team's actions dated as if they had happened over the last months (or, for the requests
-// delivered in past releases, on fixed days before those releases), and then the demo releases
-// (Releases), which delivers those.
+// delivered in past releases, on fixed days before those releases), then the demo releases
+// (Releases), which delivers those, and then the reference lists and their requests (ReferenceLists).
 func Requests(ctx context.Context, db *bun.DB, now time.Time) (int, error) {
 	cal := workday.New()
 	for _, r := range demoRaisers {
@@ -327,7 +327,8 @@ func Requests(ctx context.Context, db *bun.DB, now time.Time) (int, error) {
 	if err := Releases(ctx, db, now); err != nil {
 		return made, err
 	}
-	return made, nil
+	listed, err := ReferenceLists(ctx, db, now)
+	return made + listed, err
 }
 
 // workingHour moves a time to 10:00 UTC on the same day, so that demo requests arrive in office hours.

@@ -382,7 +382,7 @@ func seedCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 			return err
 		}
 		if made > 0 {
-			fmt.Fprintf(out, "Added %d demo enhancement requests.\n", made)
+			fmt.Fprintf(out, "Added %d demo requests.\n", made)
 		}
 		if err := seed.Schedules(ctx, db, time.Now(), pdf.Render); err != nil {
 			return err

@@ -1,0 +1,347 @@
+package app
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/nhs-esr/portal/app/catalogue"
+	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/request"
+	"github.com/nhs-esr/portal/app/workday"
+)
+
+// The national reference lists: everyone signed in browses and searches them and downloads them as
+// CSV or Excel; each entry links to the request that added it. The central team's queues of the
+// requests that ask to add to them are here too.
+
+type rolesIndexPage struct {
+	Page
+	Query             string
+	Rows              []catalogue.Role
+	CanRequest        bool
+	CSVHref, XLSXHref string
+}
+
+func (a *App) rolesIndex(c *fiber.Ctx) error {
+	q := strings.TrimSpace(c.Query("q"))
+	rows, err := catalogue.Roles(c.UserContext(), a.db, q)
+	if err != nil {
+		return err
+	}
+	p := &rolesIndexPage{Page: a.page(c, "Supplementary roles"), Query: q, Rows: rows, CanRequest: canRaise(visitOf(c).user)}
+	p.CSVHref, p.XLSXHref = listExportHrefs("/supplementary-roles", map[string]string{"q": q})
+	return a.render(c, fiber.StatusOK, "lists/roles", p)
+}
+
+type competencesIndexPage struct {
+	Page
+	Query             string
+	Framework         string
+	FrameworkOptions  []Option
+	Rows              []catalogue.Competence
+	CanRequest        bool
+	CSVHref, XLSXHref string
+}
+
+func readFramework(c *fiber.Ctx) string {
+	fw := c.Query("framework")
+	if fw != "CSTF" && fw != "MAND" {
+		return ""
+	}
+	return fw
+}
+
+func (a *App) competencesIndex(c *fiber.Ctx) error {
+	q, fw := strings.TrimSpace(c.Query("q")), readFramework(c)
+	rows, err := catalogue.Competences(c.UserContext(), a.db, q, fw)
+	if err != nil {
+		return err
+	}
+	p := &competencesIndexPage{Page: a.page(c, "NHS MAND competence list"), Query: q, Framework: fw, Rows: rows,
+		CanRequest: canRaise(visitOf(c).user), FrameworkOptions: append([]Option{{Value: "", Label: "Any framework"}}, frameworkOptions()...)}
+	p.CSVHref, p.XLSXHref = listExportHrefs("/competences", map[string]string{"q": q, "framework": fw})
+	return a.render(c, fiber.StatusOK, "lists/competences", p)
+}
+
+func canRaise(u *identity.User) bool {
+	return u.HasRole(identity.RoleRequester) || u.HasRole(identity.RoleNSIGMember)
+}
+
+func listExportHrefs(base string, filter map[string]string) (csvHref, xlsxHref string) {
+	q := make(map[string][]string)
+	for k, v := range filter {
+		if v != "" {
+			q[k] = []string{v}
+		}
+	}
+	return withQuery(base+"/export.csv", q), withQuery(base+"/export.xlsx", q)
+}
+
+// listTable is a list as the exports write it: a header row and one row of cells per entry.
+type listTable struct {
+	Name    string // the file name's start and the sheet's title, e.g. "supplementary-roles"
+	Title   string
+	Columns []string
+	Widths  []float64
+	Rows    [][]any // string, int or time.Time (a date)
+}
+
+func (a *App) rolesTable(c *fiber.Ctx) (*listTable, error) {
+	rows, err := catalogue.Roles(c.UserContext(), a.db, c.Query("q"))
+	if err != nil {
+		return nil, err
+	}
+	t := &listTable{Name: "supplementary-roles", Title: "Supplementary roles",
+		Columns: []string{"Role", "Input level", "Linked to the wellbeing agenda", "Duties", "Request", "Added"},
+		Widths:  []float64{40, 18, 16, 60, 16, 13}}
+	for _, r := range rows {
+		t.Rows = append(t.Rows, []any{r.Name, catalogue.InputLevelLabel(r.InputLevel), yesNo(r.Wellbeing), r.Duties, r.RequestReference, a.exportDate(r.AddedAt)})
+	}
+	return t, nil
+}
+
+func (a *App) competencesTable(c *fiber.Ctx) (*listTable, error) {
+	rows, err := catalogue.Competences(c.UserContext(), a.db, c.Query("q"), readFramework(c))
+	if err != nil {
+		return nil, err
+	}
+	t := &listTable{Name: "nhs-mand-competences", Title: "NHS MAND competences",
+		Columns: []string{"ESR label", "Competence", "Framework", "Renewal period (years)", "Request", "Added"},
+		Widths:  []float64{70, 50, 11, 12, 16, 13}}
+	for _, r := range rows {
+		t.Rows = append(t.Rows, []any{r.Label, r.Name, r.Framework, r.RenewalYears, r.RequestReference, a.exportDate(r.AddedAt)})
+	}
+	return t, nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "Yes"
+	}
+	return "No"
+}
+
+func (a *App) rolesExportCSV(c *fiber.Ctx) error       { return a.listExportCSV(c, a.rolesTable) }
+func (a *App) rolesExportXLSX(c *fiber.Ctx) error      { return a.listExportXLSX(c, a.rolesTable) }
+func (a *App) competencesExportCSV(c *fiber.Ctx) error { return a.listExportCSV(c, a.competencesTable) }
+func (a *App) competencesExportXLSX(c *fiber.Ctx) error {
+	return a.listExportXLSX(c, a.competencesTable)
+}
+
+// listExportCSV sends a list as CSV the way the requests export does: UTF-8 with a byte order mark,
+// CRLF line ends, dates as YYYY-MM-DD, and every cell made safe from formula injection.
+func (a *App) listExportCSV(c *fiber.Ctx, table func(*fiber.Ctx) (*listTable, error)) error {
+	t, err := table(c)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	buf.WriteString("\uFEFF")
+	w := csv.NewWriter(&buf)
+	w.UseCRLF = true
+	if err := w.Write(t.Columns); err != nil {
+		return fmt.Errorf("write CSV: %w", err)
+	}
+	for _, row := range t.Rows {
+		rec := make([]string, len(row))
+		for i, cell := range row {
+			switch v := cell.(type) {
+			case time.Time:
+				if !v.IsZero() {
+					rec[i] = v.Format("2006-01-02")
+				}
+			case int:
+				rec[i] = strconv.Itoa(v)
+			default:
+				rec[i] = csvSafe(fmt.Sprint(v))
+			}
+		}
+		if err := w.Write(rec); err != nil {
+			return fmt.Errorf("write CSV: %w", err)
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return fmt.Errorf("write CSV: %w", err)
+	}
+	return attachment(c, "text/csv; charset=utf-8", t.Name+"-"+a.calendar.Date(a.now()).Format("2006-01-02")+".csv", buf.Bytes())
+}
+
+// listExportXLSX sends a list as an Excel workbook: a bold header row that stays in view, sized
+// columns, an autofilter, and dates as real dates. Excel does not run text cells as formulas.
+func (a *App) listExportXLSX(c *fiber.Ctx, table func(*fiber.Ctx) (*listTable, error)) error {
+	t, err := table(c)
+	if err != nil {
+		return err
+	}
+	body, err := a.listWorkbook(t)
+	if err != nil {
+		return fmt.Errorf("write workbook: %w", err)
+	}
+	return attachment(c, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		t.Name+"-"+a.calendar.Date(a.now()).Format("2006-01-02")+".xlsx", body)
+}
+
+func (a *App) listWorkbook(t *listTable) ([]byte, error) {
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := t.Title
+	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+		return nil, err
+	}
+	if err := f.SetDocProps(&excelize.DocProperties{Title: t.Title, Creator: "ESR Enhancement Portal", Created: a.now().UTC().Format(time.RFC3339)}); err != nil {
+		return nil, err
+	}
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	if err != nil {
+		return nil, err
+	}
+	dateFormat := "d mmm yyyy"
+	dateStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFormat})
+	if err != nil {
+		return nil, err
+	}
+	header := make([]any, len(t.Columns))
+	for i, h := range t.Columns {
+		header[i] = h
+	}
+	if err := f.SetSheetRow(sheet, "A1", &header); err != nil {
+		return nil, err
+	}
+	last, err := excelize.CoordinatesToCellName(len(t.Columns), 1)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.SetCellStyle(sheet, "A1", last, bold); err != nil {
+		return nil, err
+	}
+	for i, row := range t.Rows {
+		cells := make([]any, len(row))
+		for j, cell := range row {
+			cells[j] = cell
+			if d, ok := cell.(time.Time); ok && d.IsZero() {
+				cells[j] = nil
+			}
+		}
+		first, err := excelize.CoordinatesToCellName(1, i+2)
+		if err != nil {
+			return nil, err
+		}
+		if err := f.SetSheetRow(sheet, first, &cells); err != nil {
+			return nil, err
+		}
+		for j, cell := range row {
+			if _, ok := cell.(time.Time); ok {
+				name, err := excelize.CoordinatesToCellName(j+1, i+2)
+				if err != nil {
+					return nil, err
+				}
+				if err := f.SetCellStyle(sheet, name, name, dateStyle); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	for i, w := range t.Widths {
+		col, err := excelize.ColumnNumberToName(i + 1)
+		if err != nil {
+			return nil, err
+		}
+		if err := f.SetColWidth(sheet, col, col, w); err != nil {
+			return nil, err
+		}
+	}
+	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}}); err != nil {
+		return nil, err
+	}
+	lastCell, err := excelize.CoordinatesToCellName(len(t.Columns), len(t.Rows)+1)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.AutoFilter(sheet, "A1:"+lastCell, nil); err != nil {
+		return nil, err
+	}
+	buf, err := f.WriteToBuffer()
+	if err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// listQueuePage is the central team's queue of one kind of list request.
+type listQueuePage struct {
+	Page
+	Kind          string
+	Heading       string
+	Lede          string
+	Rows          []triageRow
+	Total         int
+	Truncated     bool
+	Overdue       int
+	DueToday      int
+	OnTime        int
+	OnTimeOf      int
+	OnTimePercent int
+	AckDays       int
+	Tabs          []NavItem
+}
+
+// listQueueStatuses are the statuses of list requests waiting on the central team.
+var listQueueStatuses = []request.Status{request.StatusSubmitted, request.StatusUnderReview, request.StatusInformationRequested}
+
+func (a *App) rolesQueue(c *fiber.Ctx) error {
+	return a.listQueue(c, request.KindSupplementaryRole, "Supplementary role requests",
+		"Requests for new supplementary roles waiting for the central team, the most urgent first. Approving one adds the role to the supplementary roles list.")
+}
+
+func (a *App) competencesQueue(c *fiber.Ctx) error {
+	return a.listQueue(c, request.KindNationalCompetency, "National competency requests",
+		"Requests for additions to the NHS MAND competence list waiting for the central team, the most urgent first. Approving one adds the competence to the list under its ESR label.")
+}
+
+func (a *App) listQueue(c *fiber.Ctx, kind, heading, lede string) error {
+	ctx := c.UserContext()
+	v, err := a.viewer(c)
+	if err != nil {
+		return err
+	}
+	rows, total, err := request.List(ctx, a.db, v, request.Filter{Kind: kind, Statuses: listQueueStatuses, Sort: "due", Limit: triageLimit})
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	p := &listQueuePage{Page: a.page(c, heading), Kind: kind, Heading: heading, Lede: lede, Total: total, Truncated: total > len(rows),
+		AckDays: request.AcknowledgementDays}
+	for _, href := range []struct{ label, href string }{
+		{"Supplementary role requests", "/supplementary-roles/queue"}, {"National competency requests", "/competences/queue"},
+	} {
+		p.Tabs = append(p.Tabs, NavItem{Label: href.label, Href: href.href, Current: href.href == c.Path()})
+	}
+	for _, r := range rows {
+		tr := triageRow{Row: r}
+		var state string
+		tr.Clock, tr.ClockColour, state = a.triageClock(&r.Request, now)
+		switch state {
+		case workday.StateOverdue:
+			p.Overdue++
+		case workday.StateDueToday:
+			p.DueToday++
+		}
+		p.Rows = append(p.Rows, tr)
+	}
+	if p.OnTime, p.OnTimeOf, err = request.OnTimeShare(ctx, a.db, kind, now.Add(-onTimeWindow), a.calendar.Date(now)); err != nil {
+		return err
+	}
+	if p.OnTimeOf > 0 {
+		p.OnTimePercent = (p.OnTime*100 + p.OnTimeOf/2) / p.OnTimeOf
+	}
+	return a.render(c, fiber.StatusOK, "lists/queue", p)
+}
