@@ -65,8 +65,11 @@ func TestBrowserSignInEachRole(t *testing.T) {
 			tb.wantText("main", identity.RoleTitle(acc.Role))
 
 			menu := tb.attrs("a.nhsuk-header__navigation-link", "href")
-			if !slices.Contains(menu, "/") || !slices.Contains(menu, "/account/password") {
-				t.Errorf("menu %v lacks Home or Change password", menu)
+			if !slices.Contains(menu, "/") || !slices.Contains(menu, "/schedules") {
+				t.Errorf("menu %v lacks Home or the Development Schedules", menu)
+			}
+			if account := tb.attrs("a.nhsuk-header__account-link", "href"); !slices.Equal(account, []string{"/notifications", "/account/password"}) {
+				t.Errorf("the account links are %v", account)
 			}
 			if admin := slices.Contains(menu, "/admin/users"); admin != (acc.Role == identity.RoleAdmin) {
 				t.Errorf("menu %v: shows Users = %v for the role %s", menu, admin, acc.Role)

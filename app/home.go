@@ -72,6 +72,8 @@ var roleLinks = map[string][]NavItem{
 		{Label: "Open the triage queue", Href: "/triage"},
 		{Label: "See all requests", Href: "/requests"},
 		{Label: "Review supplementary role and competency requests", Href: "/supplementary-roles/queue"},
+		{Label: "See deferred requests due for review", Href: "/reviews"},
+		{Label: "Prepare the quarterly Development Schedule", Href: "/schedules/new"},
 	},
 	identity.RoleDevelopmentTeam: {{Label: "See all requests", Href: "/requests"}},
 	identity.RoleAdmin: {

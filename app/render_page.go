@@ -22,14 +22,16 @@ func (a *App) page(c *fiber.Ctx, title string) Page {
 	return p
 }
 
-// navFor is the header navigation a user's roles open.
+// navFor is the header navigation a user's roles open. It is kept short enough to fit on one line on a
+// desktop screen: the account links (notifications, password, sign out) are in the header's account area,
+// and the less frequent queues are linked from the home page and their section's pages.
 func navFor(u *identity.User, path string) []NavItem {
 	items := []NavItem{{Label: "Home", Href: "/"}, {Label: "Requests", Href: "/requests"}}
 	if u.HasRole(identity.RoleRequester) || u.HasRole(identity.RoleNSIGMember) {
 		items = append(items, NavItem{Label: "Raise a request", Href: "/requests/new"})
 	}
 	if u.HasRole(identity.RoleCentralTeam) {
-		items = append(items, NavItem{Label: "Triage", Href: "/triage"}, NavItem{Label: "Due for review", Href: "/reviews"})
+		items = append(items, NavItem{Label: "Triage", Href: "/triage"})
 	}
 	items = append(items, NavItem{Label: "Roles and competences", Href: "/supplementary-roles"})
 	if u.HasRole(identity.RoleDevelopmentTeam) {
@@ -38,11 +40,10 @@ func navFor(u *identity.User, path string) []NavItem {
 	if u.HasRole(identity.RoleCentralTeam) || u.HasRole(identity.RoleDevelopmentTeam) {
 		items = append(items, NavItem{Label: "Releases", Href: "/releases"})
 	}
-	items = append(items, NavItem{Label: "Development Schedules", Href: "/schedules"})
+	items = append(items, NavItem{Label: "Schedules", Href: "/schedules"})
 	if u.HasRole(identity.RoleAdmin) {
 		items = append(items, NavItem{Label: "Users", Href: "/admin/users"}, NavItem{Label: "Audit trail", Href: "/admin/audit"}, NavItem{Label: "Emails", Href: "/admin/mail"})
 	}
-	items = append(items, NavItem{Label: "Change password", Href: "/account/password"})
 	if strings.HasPrefix(path, "/requests/drafts/") {
 		path = "/requests/new" // the question pages of raising a request
 	}
