@@ -20,13 +20,13 @@ const exportLimit = 10000
 // see: never internal notes, and never the names of people.
 var exportColumns = []string{
 	"Reference", "Title", "Status", "Functional area", "NSIG", "Raising organisation", "Region",
-	"SR number", "Urgency", "Received", "Acknowledgement due", "Acknowledged", "Supporting organisations",
+	"SR number", "Urgency", "Received", "Acknowledgement due", "Acknowledged", "Supporting organisations", "Type",
 }
 
 // exportLine is one request as the exports write it. Dates are calendar dates (Europe/London) at
 // midnight UTC; a zero date is left blank.
 type exportLine struct {
-	Reference, Title, Status, FunctionalArea, NSIG, Organisation, Region, SRNumber, Urgency string
+	Reference, Title, Status, FunctionalArea, NSIG, Organisation, Region, SRNumber, Urgency, Kind string
 	Received, AckDue, Acknowledged                                                          time.Time
 	Supporters                                                                              int
 }
@@ -57,7 +57,7 @@ func (a *App) exportLines(c *fiber.Ctx) ([]exportLine, bool, error) {
 			Reference: r.Reference, Title: r.Title, Status: r.Status.Label(), FunctionalArea: r.FunctionalArea,
 			NSIG: r.NSIGName, Organisation: r.OrganisationName, Region: r.RegionName,
 			Received: a.exportDate(r.ReceivedAt), AckDue: a.exportDate(r.AckDueOn), Acknowledged: a.exportDate(r.AcknowledgedAt),
-			Supporters: r.SupportCount,
+			Supporters: r.SupportCount, Kind: r.KindLabel(),
 		}
 		// The SR number and urgency are part of the whole request, not of the summary every signed-in
 		// user may see of an accepted one.
@@ -87,9 +87,9 @@ func urgencyLabel(code string) string {
 	return code
 }
 
-// exportFilename is e.g. enhancement-requests-2026-11-20.csv: today's date, plain ASCII.
+// exportFilename is e.g. requests-2026-11-20.csv: today's date, plain ASCII.
 func (a *App) exportFilename(ext string) string {
-	return "enhancement-requests-" + a.calendar.Date(a.now()).Format("2006-01-02") + "." + ext
+	return "requests-" + a.calendar.Date(a.now()).Format("2006-01-02") + "." + ext
 }
 
 func attachment(c *fiber.Ctx, contentType, filename string, body []byte) error {
@@ -121,7 +121,7 @@ func (a *App) requestsExportCSV(c *fiber.Ctx) error {
 	for _, l := range lines {
 		rec := []string{
 			l.Reference, l.Title, l.Status, l.FunctionalArea, l.NSIG, l.Organisation, l.Region, l.SRNumber, l.Urgency,
-			date(l.Received), date(l.AckDue), date(l.Acknowledged), fmt.Sprint(l.Supporters),
+			date(l.Received), date(l.AckDue), date(l.Acknowledged), fmt.Sprint(l.Supporters), l.Kind,
 		}
 		for i := range rec {
 			rec[i] = csvSafe(rec[i])
@@ -146,10 +146,10 @@ func csvSafe(s string) string {
 	return s
 }
 
-const exportSheet = "Enhancement requests"
+const exportSheet = "Requests"
 
 // exportColumnWidths are the widths of exportColumns, in characters.
-var exportColumnWidths = []float64{16, 60, 30, 28, 40, 50, 26, 14, 10, 13, 13, 13, 14}
+var exportColumnWidths = []float64{16, 60, 30, 28, 40, 50, 26, 14, 10, 13, 13, 13, 14, 26}
 
 // requestsExportXLSX sends the list's requests as an Excel workbook: a bold header row that stays in
 // view, columns sized to their contents, an autofilter, and dates as real dates.
@@ -172,7 +172,7 @@ func (a *App) workbook(lines []exportLine) ([]byte, error) {
 		return nil, err
 	}
 	if err := f.SetDocProps(&excelize.DocProperties{
-		Title: "Enhancement requests", Creator: "ESR Enhancement Portal", Created: a.now().UTC().Format(time.RFC3339),
+		Title: "Requests", Creator: "ESR Enhancement Portal", Created: a.now().UTC().Format(time.RFC3339),
 	}); err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ func (a *App) workbook(lines []exportLine) ([]byte, error) {
 		}
 		row := []any{
 			l.Reference, l.Title, l.Status, l.FunctionalArea, l.NSIG, l.Organisation, l.Region, l.SRNumber, l.Urgency,
-			date(l.Received), date(l.AckDue), date(l.Acknowledged), l.Supporters,
+			date(l.Received), date(l.AckDue), date(l.Acknowledged), l.Supporters, l.Kind,
 		}
 		if err := f.SetSheetRow(exportSheet, cell, &row); err != nil {
 			return nil, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/request"
 )
 
@@ -58,7 +59,7 @@ func TestRequestsExportCSV(t *testing.T) {
 	if ct := res.header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
 		t.Errorf("Content-Type %q", ct)
 	}
-	if cd := res.header.Get("Content-Disposition"); cd != `attachment; filename="enhancement-requests-2026-11-20.csv"` {
+	if cd := res.header.Get("Content-Disposition"); cd != `attachment; filename="requests-2026-11-20.csv"` {
 		t.Errorf("Content-Disposition %q", cd)
 	}
 	records := readCSV(t, res.body)
@@ -67,11 +68,11 @@ func TestRequestsExportCSV(t *testing.T) {
 	want := [][]string{
 		exportColumns,
 		{f.payslip.Reference, "Welsh-language (Cymraeg) field labels on the online payslip", "In triage", "Payroll", "Payroll and Pensions",
-			"Fenland Valley NHS Foundation Trust", "East of England", "SR1000001", "Medium", "2026-10-05", "2026-10-12", "2026-10-06", "0"},
+			"Fenland Valley NHS Foundation Trust", "East of England", "SR1000001", "Medium", "2026-10-05", "2026-10-12", "2026-10-06", "0", "Enhancement request"},
 		{f.p60.Reference, "Let employees download P60 as a PDF", "Submitted", "Payroll", "Payroll and Pensions",
-			"Charnwood Heath NHS Foundation Trust", "Midlands", "SR1000004", "Low", "2026-11-18", "2026-11-25", "", "0"},
+			"Charnwood Heath NHS Foundation Trust", "Midlands", "SR1000004", "Low", "2026-11-18", "2026-11-25", "", "0", "Enhancement request"},
 		{welsh.Reference, "Dangos y slip cyflog yn Gymraeg: ŵ, ŷ a £ ar y sgrin", "Submitted", "Payroll", "Payroll and Pensions",
-			"Fenland Valley NHS Foundation Trust", "East of England", "SR1000005", "High", "2026-11-19", "2026-11-26", "", "0"},
+			"Fenland Valley NHS Foundation Trust", "East of England", "SR1000005", "High", "2026-11-19", "2026-11-26", "", "0", "Enhancement request"},
 	}
 	if len(records) != len(want) {
 		t.Fatalf("the CSV has %d rows, want %d:\n%v", len(records), len(want), records)
@@ -124,7 +125,7 @@ func TestRequestsExportXLSX(t *testing.T) {
 	if ct := res.header.Get("Content-Type"); ct != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
 		t.Errorf("Content-Type %q", ct)
 	}
-	if cd := res.header.Get("Content-Disposition"); cd != `attachment; filename="enhancement-requests-2026-11-20.xlsx"` {
+	if cd := res.header.Get("Content-Disposition"); cd != `attachment; filename="requests-2026-11-20.xlsx"` {
 		t.Errorf("Content-Disposition %q", cd)
 	}
 	x, err := excelize.OpenReader(bytes.NewReader([]byte(res.body)))
@@ -213,5 +214,33 @@ func TestRequestsExportXLSX(t *testing.T) {
 	}
 	if len(rows) != 2 || rows[1][0] != f.payslip.Reference || rows[1][7] != "SR1000001" {
 		t.Errorf("the Fenland requester's workbook holds %q", rows)
+	}
+}
+
+// TestRequestsExportNamesEachRequestsType: the list holds every kind of request, and the export says
+// which each one is.
+func TestRequestsExportNamesEachRequestsType(t *testing.T) {
+	t.Parallel()
+	f := newListFixture(t)
+	v, err := request.ViewerFor(t.Context(), f.p.db.DB, f.fenland)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role, err := request.RaiseSupplementaryRole(t.Context(), f.p.db.DB, f.p.app.calendar, v, audit.Actor{Name: "test"}, f.p.clock.Now(),
+		request.NewSupplementaryRole{RoleName: "Menopause Champion", Duties: "Signposts colleagues to support.", InputLevel: "employee",
+			Wellbeing: true, Justification: "Staff ask for it.", Benefits: "Retention.", Organisations: "Every trust in the region",
+			SubmissionToken: "00000000-0000-4000-a000-000000000077"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := f.centralBrowser.get("/requests/export.csv?q=" + role.Reference)
+	mustStatus(t, res, 200, "CSV export")
+	records := readCSV(t, res.body)
+	if len(records) != 2 || records[1][0] != role.Reference || records[1][len(exportColumns)-1] != "Supplementary role request" {
+		t.Errorf("the export of %s is %q", role.Reference, records)
+	}
+	res = f.centralBrowser.get("/requests/export.csv?q=" + f.payslip.Reference)
+	if records := readCSV(t, res.body); len(records) != 2 || records[1][len(exportColumns)-1] != "Enhancement request" {
+		t.Errorf("the export of %s is %q", f.payslip.Reference, records)
 	}
 }
