@@ -27,8 +27,8 @@ var exportColumns = []string{
 // midnight UTC; a zero date is left blank.
 type exportLine struct {
 	Reference, Title, Status, FunctionalArea, NSIG, Organisation, Region, SRNumber, Urgency, Kind string
-	Received, AckDue, Acknowledged                                                          time.Time
-	Supporters                                                                              int
+	Received, AckDue, Acknowledged                                                                time.Time
+	Supporters                                                                                    int
 }
 
 // exportLines reads the requests the viewer may see that match the list's filter, up to exportLimit.
