@@ -1,8 +1,6 @@
 package app
 
 import (
-	"bytes"
-	"encoding/csv"
 	"fmt"
 	"strings"
 	"time"
@@ -98,43 +96,29 @@ func attachment(c *fiber.Ctx, contentType, filename string, body []byte) error {
 	return c.Status(fiber.StatusOK).Send(body)
 }
 
-// requestsExportCSV sends the list's requests as CSV: UTF-8 with a byte order mark, so that Excel reads
-// £ and Welsh letters correctly, a header row, and dates as YYYY-MM-DD.
+// exportSheet is the list's requests as both exports write them.
+func exportSheet(lines []exportLine) sheet {
+	s := sheet{Name: "Requests", Columns: exportColumns, Widths: exportColumnWidths}
+	for _, l := range lines {
+		s.Rows = append(s.Rows, []any{
+			l.Reference, l.Title, l.Status, l.FunctionalArea, l.NSIG, l.Organisation, l.Region, l.SRNumber, l.Urgency,
+			l.Received, l.AckDue, l.Acknowledged, l.Supporters, l.Kind,
+		})
+	}
+	return s
+}
+
+// requestsExportCSV sends the list's requests as CSV (see csvFile).
 func (a *App) requestsExportCSV(c *fiber.Ctx) error {
 	lines, ok, err := a.exportLines(c)
 	if !ok || err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	buf.WriteString("\uFEFF")
-	w := csv.NewWriter(&buf)
-	w.UseCRLF = true
-	if err := w.Write(exportColumns); err != nil {
-		return fmt.Errorf("write CSV: %w", err)
+	body, err := csvFile(exportSheet(lines))
+	if err != nil {
+		return err
 	}
-	date := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.Format("2006-01-02")
-	}
-	for _, l := range lines {
-		rec := []string{
-			l.Reference, l.Title, l.Status, l.FunctionalArea, l.NSIG, l.Organisation, l.Region, l.SRNumber, l.Urgency,
-			date(l.Received), date(l.AckDue), date(l.Acknowledged), fmt.Sprint(l.Supporters), l.Kind,
-		}
-		for i := range rec {
-			rec[i] = csvSafe(rec[i])
-		}
-		if err := w.Write(rec); err != nil {
-			return fmt.Errorf("write CSV: %w", err)
-		}
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return fmt.Errorf("write CSV: %w", err)
-	}
-	return attachment(c, "text/csv; charset=utf-8", a.exportFilename("csv"), buf.Bytes())
+	return attachment(c, "text/csv; charset=utf-8", a.exportFilename("csv"), body)
 }
 
 // csvSafe stops a spreadsheet from running a cell as a formula: text that starts with = + - @ or a
@@ -146,109 +130,19 @@ func csvSafe(s string) string {
 	return s
 }
 
-const exportSheet = "Requests"
-
 // exportColumnWidths are the widths of exportColumns, in characters.
 var exportColumnWidths = []float64{16, 60, 30, 28, 40, 50, 26, 14, 10, 13, 13, 13, 14, 26}
 
-// requestsExportXLSX sends the list's requests as an Excel workbook: a bold header row that stays in
-// view, columns sized to their contents, an autofilter, and dates as real dates.
+// requestsExportXLSX sends the list's requests as an Excel workbook (see workbook).
 func (a *App) requestsExportXLSX(c *fiber.Ctx) error {
 	lines, ok, err := a.exportLines(c)
 	if !ok || err != nil {
 		return err
 	}
-	body, err := a.workbook(lines)
+	body, err := workbook(excelize.DocProperties{Title: "Requests", Creator: "ESR Enhancement Portal", Created: a.now().UTC().Format(time.RFC3339)},
+		exportSheet(lines))
 	if err != nil {
 		return fmt.Errorf("write workbook: %w", err)
 	}
 	return attachment(c, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", a.exportFilename("xlsx"), body)
-}
-
-func (a *App) workbook(lines []exportLine) ([]byte, error) {
-	f := excelize.NewFile()
-	defer f.Close()
-	if err := f.SetSheetName("Sheet1", exportSheet); err != nil {
-		return nil, err
-	}
-	if err := f.SetDocProps(&excelize.DocProperties{
-		Title: "Requests", Creator: "ESR Enhancement Portal", Created: a.now().UTC().Format(time.RFC3339),
-	}); err != nil {
-		return nil, err
-	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
-	if err != nil {
-		return nil, err
-	}
-	dateFormat := "d mmm yyyy"
-	dateStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFormat})
-	if err != nil {
-		return nil, err
-	}
-	header := make([]any, len(exportColumns))
-	for i, h := range exportColumns {
-		header[i] = h
-	}
-	if err := f.SetSheetRow(exportSheet, "A1", &header); err != nil {
-		return nil, err
-	}
-	last, err := excelize.CoordinatesToCellName(len(exportColumns), 1)
-	if err != nil {
-		return nil, err
-	}
-	if err := f.SetCellStyle(exportSheet, "A1", last, bold); err != nil {
-		return nil, err
-	}
-	date := func(t time.Time) any {
-		if t.IsZero() {
-			return nil
-		}
-		return t
-	}
-	for i, l := range lines {
-		cell, err := excelize.CoordinatesToCellName(1, i+2)
-		if err != nil {
-			return nil, err
-		}
-		row := []any{
-			l.Reference, l.Title, l.Status, l.FunctionalArea, l.NSIG, l.Organisation, l.Region, l.SRNumber, l.Urgency,
-			date(l.Received), date(l.AckDue), date(l.Acknowledged), l.Supporters, l.Kind,
-		}
-		if err := f.SetSheetRow(exportSheet, cell, &row); err != nil {
-			return nil, err
-		}
-	}
-	lastRow := len(lines) + 1
-	if len(lines) > 0 {
-		if err := f.SetCellStyle(exportSheet, "J2", fmt.Sprintf("L%d", lastRow), dateStyle); err != nil {
-			return nil, err
-		}
-	}
-	for i, w := range exportColumnWidths {
-		col, err := excelize.ColumnNumberToName(i + 1)
-		if err != nil {
-			return nil, err
-		}
-		if err := f.SetColWidth(exportSheet, col, col, w); err != nil {
-			return nil, err
-		}
-	}
-	if err := f.SetPanes(exportSheet, &excelize.Panes{
-		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
-		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
-	}); err != nil {
-		return nil, err
-	}
-	lastCell, err := excelize.CoordinatesToCellName(len(exportColumns), lastRow)
-	if err != nil {
-		return nil, err
-	}
-	if err := f.AutoFilter(exportSheet, "A1:"+lastCell, nil); err != nil {
-		return nil, err
-	}
-	buf, err := f.WriteToBuffer()
-	if err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }

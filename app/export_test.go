@@ -133,10 +133,10 @@ func TestRequestsExportXLSX(t *testing.T) {
 		t.Fatalf("the workbook does not open: %v", err)
 	}
 	defer x.Close()
-	if sheets := x.GetSheetList(); !slices.Equal(sheets, []string{exportSheet}) {
+	if sheets := x.GetSheetList(); !slices.Equal(sheets, []string{"Requests"}) {
 		t.Fatalf("sheets %v", sheets)
 	}
-	rows, err := x.GetRows(exportSheet)
+	rows, err := x.GetRows("Requests")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestRequestsExportXLSX(t *testing.T) {
 		"J4": time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC),
 		"K4": time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC),
 	} {
-		raw, err := x.GetCellValue(exportSheet, cell, excelize.Options{RawCellValue: true})
+		raw, err := x.GetCellValue("Requests", cell, excelize.Options{RawCellValue: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,19 +172,19 @@ func TestRequestsExportXLSX(t *testing.T) {
 		if err != nil || !got.Equal(want) {
 			t.Errorf("%s is %v, want %v", cell, got, want)
 		}
-		if shown, _ := x.GetCellValue(exportSheet, cell); shown != want.Format("2 Jan 2006") {
+		if shown, _ := x.GetCellValue("Requests", cell); shown != want.Format("2 Jan 2006") {
 			t.Errorf("%s shows %q, want %q", cell, shown, want.Format("2 Jan 2006"))
 		}
 	}
-	if v, _ := x.GetCellValue(exportSheet, "L2"); v != "" {
+	if v, _ := x.GetCellValue("Requests", "L2"); v != "" {
 		t.Errorf("an unacknowledged request's acknowledged date is %q", v)
 	}
-	if v, _ := x.GetCellValue(exportSheet, "M2", excelize.Options{RawCellValue: true}); v != "0" {
+	if v, _ := x.GetCellValue("Requests", "M2", excelize.Options{RawCellValue: true}); v != "0" {
 		t.Errorf("supporting organisations %q", v)
 	}
 
 	// The header is bold and stays in view; the columns are sized.
-	styleID, err := x.GetCellStyle(exportSheet, "A1")
+	styleID, err := x.GetCellStyle("Requests", "A1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,11 +192,11 @@ func TestRequestsExportXLSX(t *testing.T) {
 	if err != nil || style.Font == nil || !style.Font.Bold {
 		t.Errorf("the header is not bold: %+v %v", style, err)
 	}
-	panes, err := x.GetPanes(exportSheet)
+	panes, err := x.GetPanes("Requests")
 	if err != nil || !panes.Freeze || panes.YSplit != 1 {
 		t.Errorf("the header row is not frozen: %+v %v", panes, err)
 	}
-	if w, err := x.GetColWidth(exportSheet, "B"); err != nil || w < 40 {
+	if w, err := x.GetColWidth("Requests", "B"); err != nil || w < 40 {
 		t.Errorf("the title column is %v wide", w)
 	}
 
@@ -208,7 +208,7 @@ func TestRequestsExportXLSX(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer own.Close()
-	rows, err = own.GetRows(exportSheet)
+	rows, err = own.GetRows("Requests")
 	if err != nil {
 		t.Fatal(err)
 	}

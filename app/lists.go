@@ -1,10 +1,7 @@
 package app
 
 import (
-	"bytes"
-	"encoding/csv"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -135,145 +132,35 @@ func (a *App) competencesExportXLSX(c *fiber.Ctx) error {
 	return a.listExportXLSX(c, a.competencesTable)
 }
 
-// listExportCSV sends a list as CSV the way the requests export does: UTF-8 with a byte order mark,
-// CRLF line ends, dates as YYYY-MM-DD, and every cell made safe from formula injection.
+func (t *listTable) sheet() sheet {
+	return sheet{Name: t.Title, Columns: t.Columns, Widths: t.Widths, Rows: t.Rows}
+}
+
+// listExportCSV sends a list as CSV the way the requests export does (see csvFile).
 func (a *App) listExportCSV(c *fiber.Ctx, table func(*fiber.Ctx) (*listTable, error)) error {
 	t, err := table(c)
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	buf.WriteString("\uFEFF")
-	w := csv.NewWriter(&buf)
-	w.UseCRLF = true
-	if err := w.Write(t.Columns); err != nil {
-		return fmt.Errorf("write CSV: %w", err)
+	body, err := csvFile(t.sheet())
+	if err != nil {
+		return err
 	}
-	for _, row := range t.Rows {
-		rec := make([]string, len(row))
-		for i, cell := range row {
-			switch v := cell.(type) {
-			case time.Time:
-				if !v.IsZero() {
-					rec[i] = v.Format("2006-01-02")
-				}
-			case int:
-				rec[i] = strconv.Itoa(v)
-			default:
-				rec[i] = csvSafe(fmt.Sprint(v))
-			}
-		}
-		if err := w.Write(rec); err != nil {
-			return fmt.Errorf("write CSV: %w", err)
-		}
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return fmt.Errorf("write CSV: %w", err)
-	}
-	return attachment(c, "text/csv; charset=utf-8", t.Name+"-"+a.calendar.Date(a.now()).Format("2006-01-02")+".csv", buf.Bytes())
+	return attachment(c, "text/csv; charset=utf-8", t.Name+"-"+a.calendar.Date(a.now()).Format("2006-01-02")+".csv", body)
 }
 
-// listExportXLSX sends a list as an Excel workbook: a bold header row that stays in view, sized
-// columns, an autofilter, and dates as real dates. Excel does not run text cells as formulas.
+// listExportXLSX sends a list as an Excel workbook (see workbook).
 func (a *App) listExportXLSX(c *fiber.Ctx, table func(*fiber.Ctx) (*listTable, error)) error {
 	t, err := table(c)
 	if err != nil {
 		return err
 	}
-	body, err := a.listWorkbook(t)
+	body, err := workbook(excelize.DocProperties{Title: t.Title, Creator: "ESR Enhancement Portal", Created: a.now().UTC().Format(time.RFC3339)}, t.sheet())
 	if err != nil {
 		return fmt.Errorf("write workbook: %w", err)
 	}
 	return attachment(c, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 		t.Name+"-"+a.calendar.Date(a.now()).Format("2006-01-02")+".xlsx", body)
-}
-
-func (a *App) listWorkbook(t *listTable) ([]byte, error) {
-	f := excelize.NewFile()
-	defer f.Close()
-	sheet := t.Title
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return nil, err
-	}
-	if err := f.SetDocProps(&excelize.DocProperties{Title: t.Title, Creator: "ESR Enhancement Portal", Created: a.now().UTC().Format(time.RFC3339)}); err != nil {
-		return nil, err
-	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
-	if err != nil {
-		return nil, err
-	}
-	dateFormat := "d mmm yyyy"
-	dateStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFormat})
-	if err != nil {
-		return nil, err
-	}
-	header := make([]any, len(t.Columns))
-	for i, h := range t.Columns {
-		header[i] = h
-	}
-	if err := f.SetSheetRow(sheet, "A1", &header); err != nil {
-		return nil, err
-	}
-	last, err := excelize.CoordinatesToCellName(len(t.Columns), 1)
-	if err != nil {
-		return nil, err
-	}
-	if err := f.SetCellStyle(sheet, "A1", last, bold); err != nil {
-		return nil, err
-	}
-	for i, row := range t.Rows {
-		cells := make([]any, len(row))
-		for j, cell := range row {
-			cells[j] = cell
-			if d, ok := cell.(time.Time); ok && d.IsZero() {
-				cells[j] = nil
-			}
-		}
-		first, err := excelize.CoordinatesToCellName(1, i+2)
-		if err != nil {
-			return nil, err
-		}
-		if err := f.SetSheetRow(sheet, first, &cells); err != nil {
-			return nil, err
-		}
-		for j, cell := range row {
-			if _, ok := cell.(time.Time); ok {
-				name, err := excelize.CoordinatesToCellName(j+1, i+2)
-				if err != nil {
-					return nil, err
-				}
-				if err := f.SetCellStyle(sheet, name, name, dateStyle); err != nil {
-					return nil, err
-				}
-			}
-		}
-	}
-	for i, w := range t.Widths {
-		col, err := excelize.ColumnNumberToName(i + 1)
-		if err != nil {
-			return nil, err
-		}
-		if err := f.SetColWidth(sheet, col, col, w); err != nil {
-			return nil, err
-		}
-	}
-	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
-		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}}); err != nil {
-		return nil, err
-	}
-	lastCell, err := excelize.CoordinatesToCellName(len(t.Columns), len(t.Rows)+1)
-	if err != nil {
-		return nil, err
-	}
-	if err := f.AutoFilter(sheet, "A1:"+lastCell, nil); err != nil {
-		return nil, err
-	}
-	buf, err := f.WriteToBuffer()
-	if err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // listQueuePage is the central team's queue of one kind of list request.

@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"strconv"
@@ -369,49 +368,30 @@ func (a *App) scheduleCSV(c *fiber.Ctx) error {
 }
 
 // scheduleCSV writes every table of a schedule into one CSV file: a Section column, then the columns of
-// all the tables (each row fills its own), UTF-8 with a byte order mark, dates as YYYY-MM-DD.
+// all the tables (each row fills its own).
 func scheduleCSV(doc *schedule.Document) ([]byte, error) {
 	tables := doc.Tables()
-	columns := []string{"Section"}
+	all := sheet{Columns: []string{"Section"}}
 	index := map[string]int{}
 	for _, t := range tables {
 		for _, col := range t.Columns {
 			if _, ok := index[col]; !ok {
-				index[col] = len(columns)
-				columns = append(columns, col)
+				index[col] = len(all.Columns)
+				all.Columns = append(all.Columns, col)
 			}
 		}
-	}
-	var buf bytes.Buffer
-	buf.WriteString("\uFEFF")
-	w := csv.NewWriter(&buf)
-	w.UseCRLF = true
-	if err := w.Write(columns); err != nil {
-		return nil, err
 	}
 	for _, t := range tables {
 		for _, row := range t.Rows {
-			line := make([]string, len(columns))
+			line := make([]any, len(all.Columns))
 			line[0] = t.Name
 			for i, cell := range row {
-				var s string
-				switch v := cell.(type) {
-				case time.Time:
-					if !v.IsZero() {
-						s = v.Format(time.DateOnly)
-					}
-				default:
-					s = csvSafe(fmt.Sprint(v))
-				}
-				line[index[t.Columns[i]]] = s
+				line[index[t.Columns[i]]] = cell
 			}
-			if err := w.Write(line); err != nil {
-				return nil, err
-			}
+			all.Rows = append(all.Rows, line)
 		}
 	}
-	w.Flush()
-	return buf.Bytes(), w.Error()
+	return csvFile(all)
 }
 
 func (a *App) scheduleXLSX(c *fiber.Ctx) error {
@@ -430,89 +410,14 @@ func (a *App) scheduleXLSX(c *fiber.Ctx) error {
 	return sendFile(c, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", pub.FileName("xlsx"), body, false)
 }
 
-// scheduleWorkbook writes a schedule's tables as an Excel workbook, one worksheet each: a bold header
-// row that stays in view, sized columns, an autofilter and real dates.
+// scheduleWorkbook writes a schedule's tables as an Excel workbook, one worksheet each (see workbook).
 func scheduleWorkbook(doc *schedule.Document) ([]byte, error) {
-	f := excelize.NewFile()
-	defer f.Close()
-	if err := f.SetDocProps(&excelize.DocProperties{Title: doc.Title + " " + doc.QuarterLabel, Creator: doc.Author,
-		Subject: schedule.Subject, Created: doc.PublicationDate.Format(time.RFC3339)}); err != nil {
-		return nil, err
+	var sheets []sheet
+	for _, t := range doc.Tables() {
+		sheets = append(sheets, sheet{Name: t.Name, Columns: t.Columns, Widths: t.Widths, Rows: t.Rows})
 	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
-	if err != nil {
-		return nil, err
-	}
-	dateFormat := "d mmm yyyy"
-	dateStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFormat})
-	if err != nil {
-		return nil, err
-	}
-	for i, t := range doc.Tables() {
-		if i == 0 {
-			if err := f.SetSheetName("Sheet1", t.Name); err != nil {
-				return nil, err
-			}
-		} else if _, err := f.NewSheet(t.Name); err != nil {
-			return nil, err
-		}
-		header := make([]any, len(t.Columns))
-		for j, h := range t.Columns {
-			header[j] = h
-		}
-		if err := f.SetSheetRow(t.Name, "A1", &header); err != nil {
-			return nil, err
-		}
-		last, _ := excelize.CoordinatesToCellName(len(t.Columns), 1)
-		if err := f.SetCellStyle(t.Name, "A1", last, bold); err != nil {
-			return nil, err
-		}
-		for r, row := range t.Rows {
-			cells := make([]any, len(row))
-			for j, cell := range row {
-				switch v := cell.(type) {
-				case time.Time:
-					if !v.IsZero() {
-						cells[j] = v
-					}
-				case string:
-					cells[j] = csvSafe(v)
-				default:
-					cells[j] = v
-				}
-			}
-			cell, _ := excelize.CoordinatesToCellName(1, r+2)
-			if err := f.SetSheetRow(t.Name, cell, &cells); err != nil {
-				return nil, err
-			}
-			for j, v := range row {
-				if _, ok := v.(time.Time); ok {
-					c, _ := excelize.CoordinatesToCellName(j+1, r+2)
-					if err := f.SetCellStyle(t.Name, c, c, dateStyle); err != nil {
-						return nil, err
-					}
-				}
-			}
-		}
-		for j, w := range t.Widths {
-			col, _ := excelize.ColumnNumberToName(j + 1)
-			if err := f.SetColWidth(t.Name, col, col, w); err != nil {
-				return nil, err
-			}
-		}
-		if err := f.SetPanes(t.Name, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-			return nil, err
-		}
-		lastCell, _ := excelize.CoordinatesToCellName(len(t.Columns), len(t.Rows)+1)
-		if err := f.AutoFilter(t.Name, "A1:"+lastCell, nil); err != nil {
-			return nil, err
-		}
-	}
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return workbook(excelize.DocProperties{Title: doc.Title + " " + doc.QuarterLabel, Creator: doc.Author,
+		Subject: schedule.Subject, Created: doc.PublicationDate.Format(time.RFC3339)}, sheets...)
 }
 
 func (a *App) schedulePublic(c *fiber.Ctx) error {
