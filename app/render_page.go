@@ -37,6 +37,9 @@ func navFor(u *identity.User, path string) []NavItem {
 	if u.HasRole(identity.RoleCentralTeam) || u.HasRole(identity.RoleDevelopmentTeam) {
 		items = append(items, NavItem{Label: "Releases", Href: "/releases"})
 	}
+	if u.HasRole(identity.RoleNSIGMember) || u.HasRole(identity.RoleCentralTeam) || u.HasRole(identity.RoleAdmin) {
+		items = append(items, NavItem{Label: "NSIGs", Href: "/nsigs"})
+	}
 	if u.HasRole(identity.RoleAdmin) {
 		items = append(items, NavItem{Label: "Users", Href: "/admin/users"}, NavItem{Label: "Audit trail", Href: "/admin/audit"}, NavItem{Label: "Emails", Href: "/admin/mail"})
 	}

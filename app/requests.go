@@ -46,6 +46,7 @@ type requestShowPage struct {
 	AssigneeOptions []Option
 	NSIGOptions     []Option
 	Assessment      assessmentPanel // the impact assessment in brief, for the central and development teams
+	Regional        *regionalPanel  // the NSIG's regional views; nil without an NSIG or internal access
 }
 
 // timelineItem is one timeline entry in words.
@@ -142,6 +143,9 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 		return nil, err
 	}
 	if p.Supporters, err = request.Supporters(ctx, a.db, er.ID); err != nil {
+		return nil, err
+	}
+	if p.Regional, err = a.regionalPanelFor(ctx, v, er, p.Internal); err != nil {
 		return nil, err
 	}
 	if p.Release, _, err = a.requestReleaseOf(ctx, v, &er.Request); err != nil {
@@ -312,6 +316,8 @@ type requestActionPage struct {
 	ReleaseOptions []Option
 	// Assessment is the impact assessment in brief, on the decision pages.
 	Assessment assessmentPanel
+	// Regional is the NSIG's regional views, on the central team's triage and decision pages.
+	Regional *regionalPanel
 }
 
 func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestActionPage, error) {
@@ -339,6 +345,11 @@ func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestAc
 	p := &requestActionPage{Page: a.page(c, t.Label+" – "+er.Reference), R: er, Action: t, Form: f}
 	if t.Name == "approve" || t.Name == "defer" || t.Name == "not_approve" {
 		if p.Assessment, err = a.assessmentPanelFor(c.UserContext(), v, er, false); err != nil {
+			return nil, err
+		}
+	}
+	if v.Has(identity.RoleCentralTeam) {
+		if p.Regional, err = a.regionalPanelFor(c.UserContext(), v, er, true); err != nil {
 			return nil, err
 		}
 	}

@@ -128,6 +128,24 @@ func (a *App) routeTable() []route {
 		{"POST", "/requests/:ref/support", roles(requester, nsigMember), a.requestSupport},
 		{"POST", "/requests/:ref/follow", signedIn, a.requestFollow},
 		{"POST", "/requests/:ref/assign", roles(central), a.requestAssign},
+		{"POST", "/requests/:ref/regional-view", roles(nsigMember), a.requestRegionalView},
+
+		// NSIGs: the central team and administrators manage them and fill their regional seats; members
+		// and deputies open their own NSIG's dashboard and review queue. Fixed paths before /nsigs/:id.
+		{"GET", "/nsigs", roles(nsigMember, central, admin), a.nsigsIndex},
+		{"GET", "/nsigs/new", roles(central, admin), a.nsigNew},
+		{"POST", "/nsigs", roles(central, admin), a.nsigCreate},
+		{"GET", "/nsigs/membership", roles(central, admin), a.nsigMembership},
+		{"GET", "/nsigs/waiting", roles(nsigMember), a.nsigWaiting},
+		{"GET", "/nsigs/:id", roles(nsigMember, central, admin), a.nsigShow},
+		{"GET", "/nsigs/:id/edit", roles(central, admin), a.nsigEdit},
+		{"POST", "/nsigs/:id", roles(central, admin), a.nsigUpdate},
+		{"GET", "/nsigs/:id/queue", roles(nsigMember, central, admin), a.nsigQueue},
+		{"GET", "/nsigs/:id/seats/:region", roles(central, admin), a.seatShow},
+		{"GET", "/nsigs/:id/seats/:region/appoint", roles(central, admin), a.appointNew},
+		{"POST", "/nsigs/:id/seats/:region/appoint", roles(central, admin), a.appointCreate},
+		{"GET", "/nsigs/:id/appointments/:appointment/end", roles(central, admin), a.endTermShow},
+		{"POST", "/nsigs/:id/appointments/:appointment/end", roles(central, admin), a.endTermCreate},
 
 		// Notifications.
 		{"GET", "/notifications", signedIn, a.notificationsIndex},

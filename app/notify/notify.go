@@ -37,6 +37,8 @@ const (
 	EventDecided              = "decided"
 	EventAllocated            = "allocated"
 	EventDelivered            = "delivered"
+	EventNSIGSeat             = "nsig_seat"
+	EventRegionalView         = "regional_view"
 )
 
 // EventInfo describes an event on the notification settings page.
@@ -61,6 +63,8 @@ var Events = []EventInfo{
 	{EventDecided, "A decision is made", "The central team has approved, deferred or not approved a request you raised, support or follow."},
 	{EventAllocated, "A request is allocated to a release", "An approved request has been allocated to an ESR release, or moved to another one."},
 	{EventDelivered, "A change is delivered", "The release containing a request you raised, support or follow has gone live."},
+	{EventNSIGSeat, "You join or leave an NSIG seat", "You have been appointed as a region's member or deputy on an NSIG, or your term has ended."},
+	{EventRegionalView, "A region gives its view", "An NSIG region has said whether it supports a request you are triaging or follow."},
 }
 
 // Event returns the event with key, and whether there is one.

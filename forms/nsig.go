@@ -1,0 +1,42 @@
+package forms
+
+// NSIG is the central team's form to add or change an NSIG.
+type NSIG struct {
+	Name            string   `form:"name" label:"the NSIG's name" validate:"required,max=200" errors:"required=Enter the NSIG's name;max=The name must be 200 characters or fewer"`
+	FunctionalAreas []string `form:"functional_areas" validate:"required,max=20,dive,max=100" errors:"required=Select the functional areas the NSIG covers;max=Select functional areas from the list"`
+	ChairUserID     string   `form:"chair_user_id" validate:"omitempty,numeric" errors:"numeric=Select the chair from the list"`
+	Status          string   `form:"status" validate:"required,oneof=active inactive" errors:"required=Select whether the NSIG is active or inactive;oneof=Select whether the NSIG is active or inactive"`
+	Version         int      `form:"version"`
+}
+
+// Appointment is the central team's form to fill a member's or deputy's place in an NSIG's regional
+// seat. The dates are parsed by the handler. ConfirmOtherNSIG and OtherNSIGReason appear once the
+// portal has warned that the person already sits on another NSIG.
+type Appointment struct {
+	Position         string `form:"position" validate:"required,oneof=member deputy" errors:"required=Select member or deputy;oneof=Select member or deputy"`
+	Email            string `form:"email" label:"their email address" validate:"required,max=254,email" errors:"required=Enter the email address of the person nominated;email=Enter an email address in the correct format, like name@example.nhs.uk;max=Enter an email address in the correct format, like name@example.nhs.uk"`
+	NominatingSIG    string `form:"nominating_sig" label:"the nominating regional SIG" validate:"required,max=200" errors:"required=Enter the regional SIG that nominated them;max=The regional SIG must be 200 characters or fewer"`
+	NominatedDay     string `form:"nominated_on-day"`
+	NominatedMonth   string `form:"nominated_on-month"`
+	NominatedYear    string `form:"nominated_on-year"`
+	HowChosen        string `form:"how_chosen" validate:"required,oneof=election unopposed consensus" errors:"required=Select how the regional SIG chose them;oneof=Select how the regional SIG chose them"`
+	TermStartDay     string `form:"term_start-day"`
+	TermStartMonth   string `form:"term_start-month"`
+	TermStartYear    string `form:"term_start-year"`
+	TermEndDay       string `form:"term_end-day"`
+	TermEndMonth     string `form:"term_end-month"`
+	TermEndYear      string `form:"term_end-year"`
+	ConfirmOtherNSIG string `form:"confirm_other_nsig" validate:"omitempty,oneof=yes" errors:"oneof=Confirm the appointment"`
+	OtherNSIGReason  string `form:"other_nsig_reason" label:"why" validate:"max=2000" errors:"max=The reason must be 2000 characters or fewer"`
+}
+
+// EndTerm is the central team's form to end a member's or deputy's term.
+type EndTerm struct {
+	Reason string `form:"reason" label:"why the term is ending" validate:"required,max=2000" errors:"required=Enter why the term is ending;max=The reason must be 2000 characters or fewer"`
+}
+
+// RegionalView is a seat holder's form to give their region's view of a request.
+type RegionalView struct {
+	View    string `form:"view" validate:"required,oneof=support support_with_concerns do_not_support no_view" errors:"required=Select your region's view;oneof=Select your region's view"`
+	Comment string `form:"comment" label:"your region's comment" validate:"max=5000" errors:"max=The comment must be 5000 characters or fewer"`
+}
