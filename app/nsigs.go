@@ -395,8 +395,13 @@ func (a *App) appointCreate(c *fiber.Ctx) error {
 		return a.invalid(c, "nsigs/appoint", &p.Page, errs, p)
 	}
 	if errs, isRule := ruleErrors(err); isRule {
-		if f.ConfirmOtherNSIG != "" || f.OtherNSIGReason != "" {
-			p.Warning = &nsig.OtherNSIGWarning{}
+		// Keep the warning in view while the person still sits on another NSIG.
+		others, oerr := nsig.OtherNSIGs(c.UserContext(), a.db, f.Email, n.ID)
+		if oerr != nil {
+			return oerr
+		}
+		if len(others) > 0 {
+			p.Warning = &nsig.OtherNSIGWarning{Name: strings.TrimSpace(f.Email), NSIGs: others}
 		}
 		return a.invalid(c, "nsigs/appoint", &p.Page, errs, p)
 	}

@@ -569,3 +569,16 @@ func revokeScope(ctx context.Context, tx bun.Tx, actor audit.Actor, now time.Tim
 		Before: map[string]any{"roles": u.Roles},
 		After:  map[string]any{"roles": roles, "because": "no longer holds an NSIG seat"}})
 }
+
+// OtherNSIGs returns the names of the NSIGs other than nsigID on which the person with the email holds
+// a seat now; none when there is no such person.
+func OtherNSIGs(ctx context.Context, db bun.IDB, email string, nsigID int64) ([]string, error) {
+	var names []string
+	if err := db.NewSelect().TableExpr("nsig_appointments AS ap").ColumnExpr("DISTINCT n.name").
+		Join("JOIN nsigs AS n ON n.id = ap.nsig_id").Join("JOIN users AS u ON u.id = ap.user_id").
+		Where("lower(u.email) = lower(?) AND ap.nsig_id <> ? AND ap.ended_at IS NULL", strings.TrimSpace(email), nsigID).
+		Order("n.name").Scan(ctx, &names); err != nil {
+		return nil, fmt.Errorf("list other NSIGs of %s: %w", email, err)
+	}
+	return names, nil
+}
