@@ -34,8 +34,8 @@ var (
 
 // vacantSeats are the demo seats without a member (and so without a deputy), by NSIG and region.
 var vacantSeats = map[string][]int16{
-	"HR and Recruitment":   {7},
-	"Payroll and Pensions": {4},
+	"HR and Recruitment":                              {7},
+	"Payroll and Pensions":                            {4},
 	"Business Intelligence and Workforce Information": {2, 8},
 }
 
