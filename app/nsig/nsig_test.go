@@ -302,3 +302,95 @@ func TestReviewQueueAndRegionalViews(t *testing.T) {
 		t.Fatalf("dashboard %+v", d)
 	}
 }
+
+func TestMeetingFromAgendaToOutcome(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	r := w.accepted("Filter the compliance matrix")
+	if _, err := w.appoint(selfService, wales, "wales", nsig.Member, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.appoint(selfService, wales, "deputy", nsig.Deputy, ""); err != nil {
+		t.Fatal(err)
+	}
+	n, err := nsig.Get(ctx, w.db, w.viewer("central"), w.nsigs[selfService])
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := w.now.Add(7 * 24 * time.Hour)
+	if _, err := nsig.Schedule(ctx, w.db, w.viewer("wales"), w.actor("wales"), w.now, n.ID, nsig.MeetingInput{}); !errors.Is(err, problem.ErrForbidden) {
+		t.Fatalf("a member scheduling: %v", err)
+	}
+	m, err := nsig.Schedule(ctx, w.db, w.viewer("central"), w.actor("central"), w.now, n.ID, nsig.MeetingInput{
+		StartsAt: start, DurationMinutes: 60, TeamsLink: "https://teams.microsoft.com/l/meetup-join/1", Purpose: nsig.PurposeMemberItems})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A member asks for an item about a request they can see; a member of no NSIG cannot ask.
+	it, err := nsig.RequestItem(ctx, w.db, w.viewer("wales"), w.actor("wales"), w.now, n, m.ID, nsig.ItemInput{Title: "Compliance filters", References: r.Reference})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nsig.RequestItem(ctx, w.db, w.viewer("london"), w.actor("london"), w.now, n, m.ID, nsig.ItemInput{Title: "Mine"}); !errors.Is(err, problem.ErrForbidden) {
+		t.Fatalf("someone off the NSIG asking: %v", err)
+	}
+	if _, err := nsig.RequestItem(ctx, w.db, w.viewer("wales"), w.actor("wales"), w.now, n, m.ID, nsig.ItemInput{Title: "Other", References: "ENH-2026-0999"}); !isRule(err, "references") {
+		t.Fatalf("an unknown request: %v", err)
+	}
+	// Only the chair or the central team accepts, and publishing needs an accepted item.
+	if err := nsig.DecideItem(ctx, w.db, w.viewer("wales"), w.actor("wales"), w.now, n, m.ID, it.ID, true); !errors.Is(err, problem.ErrForbidden) {
+		t.Fatalf("a member who is not the chair accepting: %v", err)
+	}
+	if _, err := nsig.Publish(ctx, w.db, w.viewer("central"), w.actor("central"), w.now, n, m.ID); !isRule(err, "publish") {
+		t.Fatalf("publishing an empty agenda: %v", err)
+	}
+	if err := nsig.DecideItem(ctx, w.db, w.viewer("central"), w.actor("central"), w.now, n, m.ID, it.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	told, err := nsig.Publish(ctx, w.db, w.viewer("central"), w.actor("central"), w.now, n, m.ID)
+	if err != nil || told != 2 {
+		t.Fatalf("published to %d, %v; want the member and the deputy", told, err)
+	}
+	if c := w.count("SELECT count(*) FROM notifications WHERE event = 'nsig_agenda' AND user_id IN (?, ?)", w.users["wales"].ID, w.users["deputy"].ID); c != 3 {
+		t.Fatalf("%d agenda notifications, want 3 (accepted, and published to two)", c)
+	}
+
+	// After it starts: attendance, minutes with an outcome on the request's timeline, an action.
+	later := start.Add(30 * time.Minute)
+	if err := nsig.RecordAttendance(ctx, w.db, w.viewer("central"), w.actor("central"), later, n, m.ID, map[int16]nsig.Position{wales: nsig.Deputy, london: nsig.Member}); !isRule(err, "region-2") {
+		t.Fatalf("attendance for a vacant seat: %v", err)
+	}
+	if err := nsig.RecordAttendance(ctx, w.db, w.viewer("central"), w.actor("central"), later, n, m.ID, map[int16]nsig.Position{wales: nsig.Deputy}); err != nil {
+		t.Fatal(err)
+	}
+	att, err := nsig.Attendance(ctx, w.db, m.ID)
+	if err != nil || len(att) != 1 || att[0].Name != "Test deputy" {
+		t.Fatalf("attendance %+v, %v", att, err)
+	}
+	if err := nsig.RecordMinutes(ctx, w.db, w.viewer("central"), w.actor("central"), later, n, m.ID, it.ID, nsig.MinutesInput{
+		Minutes: "Every region wants it.", Outcome: "The NSIG supports it as a priority."}); err != nil {
+		t.Fatal(err)
+	}
+	if c := w.count("SELECT count(*) FROM request_events WHERE request_id = ? AND kind = 'nsig_outcome' AND detail = 'The NSIG supports it as a priority.'", r.ID); c != 1 {
+		t.Fatalf("%d outcomes on the timeline", c)
+	}
+	a, err := nsig.AddAction(ctx, w.db, w.viewer("central"), w.actor("central"), later, n, m.ID, nsig.ActionInput{
+		Description: "Ask the regions for examples", OwnerID: w.users["wales"].ID, DueOn: start.AddDate(0, 0, 14)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := nsig.OpenActions(ctx, w.db, n.ID)
+	if err != nil || len(open) != 1 {
+		t.Fatalf("open actions %+v, %v", open, err)
+	}
+	if err := nsig.SetActionDone(ctx, w.db, w.viewer("deputy"), w.actor("deputy"), later, n, m.ID, a.ID, true); !errors.Is(err, problem.ErrForbidden) {
+		t.Fatalf("someone else's action marked done: %v", err)
+	}
+	if err := nsig.SetActionDone(ctx, w.db, w.viewer("wales"), w.actor("wales"), later, n, m.ID, a.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if open, err = nsig.OpenActions(ctx, w.db, n.ID); err != nil || len(open) != 0 {
+		t.Fatalf("open actions after done %+v, %v", open, err)
+	}
+}

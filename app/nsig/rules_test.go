@@ -138,3 +138,66 @@ func TestViewRules(t *testing.T) {
 		})
 	}
 }
+
+func TestMeetingRules(t *testing.T) {
+	t.Parallel()
+	now := date("2026-11-20").Add(9 * time.Hour)
+	tests := []struct {
+		name  string
+		in    MeetingInput
+		field string
+	}{
+		{"valid", MeetingInput{StartsAt: now.Add(72 * time.Hour), DurationMinutes: 60, TeamsLink: "https://teams.microsoft.com/l/meetup-join/19%3a", Purpose: PurposeMemberItems}, ""},
+		{"Teams for personal use", MeetingInput{StartsAt: now.Add(time.Hour), DurationMinutes: 90, TeamsLink: " https://teams.live.com/meet/123 ", Purpose: PurposeCentralUpdate}, ""},
+		{"no date", MeetingInput{DurationMinutes: 60, TeamsLink: "https://teams.microsoft.com/l/x", Purpose: PurposeMemberItems}, "date-day"},
+		{"in the past", MeetingInput{StartsAt: now.Add(-time.Minute), DurationMinutes: 60, TeamsLink: "https://teams.microsoft.com/l/x", Purpose: PurposeMemberItems}, "date-day"},
+		{"too long", MeetingInput{StartsAt: now.Add(time.Hour), DurationMinutes: 600, TeamsLink: "https://teams.microsoft.com/l/x", Purpose: PurposeMemberItems}, "duration"},
+		{"no link", MeetingInput{StartsAt: now.Add(time.Hour), DurationMinutes: 60, Purpose: PurposeMemberItems}, "teams_link"},
+		{"not Teams", MeetingInput{StartsAt: now.Add(time.Hour), DurationMinutes: 60, TeamsLink: "https://zoom.us/j/1", Purpose: PurposeMemberItems}, "teams_link"},
+		{"a look-alike host", MeetingInput{StartsAt: now.Add(time.Hour), DurationMinutes: 60, TeamsLink: "https://teams.microsoft.com.example.org/x", Purpose: PurposeMemberItems}, "teams_link"},
+		{"not https", MeetingInput{StartsAt: now.Add(time.Hour), DurationMinutes: 60, TeamsLink: "http://teams.microsoft.com/l/x", Purpose: PurposeMemberItems}, "teams_link"},
+		{"no purpose", MeetingInput{StartsAt: now.Add(time.Hour), DurationMinutes: 60, TeamsLink: "https://teams.microsoft.com/l/x"}, "purpose"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkMeeting(&tt.in, now)
+			var rule *request.RuleError
+			if tt.field == "" && err != nil || tt.field != "" && (!errors.As(err, &rule) || rule.Field != tt.field) {
+				t.Fatalf("%v, want a rule on %q", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestAgendaItemRules(t *testing.T) {
+	t.Parallel()
+	now := date("2026-11-20").Add(9 * time.Hour)
+	upcoming := &Meeting{StartsAt: now.Add(48 * time.Hour), DurationMinutes: 60}
+	started := &Meeting{StartsAt: now.Add(-10 * time.Minute), DurationMinutes: 60}
+	tests := []struct {
+		name  string
+		m     *Meeting
+		in    ItemInput
+		field string
+		refs  []string
+	}{
+		{"no links", upcoming, ItemInput{Title: "  Pension  tiers "}, "", nil},
+		{"links in any form", upcoming, ItemInput{Title: "Leave", References: "enh-2026-0004, ENH-2026-0008;ENH-2026-0004\nSRR-2026-0001"}, "", []string{"ENH-2026-0004", "ENH-2026-0008", "SRR-2026-0001"}},
+		{"not a reference", upcoming, ItemInput{Title: "Leave", References: "ENH-2026-0004, 42"}, "references", nil},
+		{"no title", upcoming, ItemInput{Title: " "}, "title", nil},
+		{"too long a title", upcoming, ItemInput{Title: strings.Repeat("x", 201)}, "title", nil},
+		{"the meeting has started", started, ItemInput{Title: "Late item"}, "title", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			refs, err := checkItem(&tt.in, tt.m, now)
+			var rule *request.RuleError
+			if tt.field == "" && err != nil || tt.field != "" && (!errors.As(err, &rule) || rule.Field != tt.field) {
+				t.Fatalf("%v, want a rule on %q", err, tt.field)
+			}
+			if tt.field == "" && strings.Join(refs, " ") != strings.Join(tt.refs, " ") {
+				t.Fatalf("references %v, want %v", refs, tt.refs)
+			}
+		})
+	}
+}
