@@ -136,3 +136,69 @@ func TestBrowserRecordRegionalView(t *testing.T) {
 	c.wantText("#regional-views", "Regional views:")
 	c.wantText("main table", "Do not support", comment)
 }
+
+// TestBrowserRequestAgendaItem: the demo NSIG member opens their NSIG's next meeting and asks for an
+// agenda item about a request, first mistyping its reference; the central team puts it on the agenda
+// and republishes it, and the member is told.
+func TestBrowserRequestAgendaItem(t *testing.T) {
+	t.Parallel()
+	p := startLivePortal(t)
+	const title = "Reminders before competences expire"
+
+	m := openTab(t, p)
+	m.visit("/sign-in")
+	m.signIn(p.account(t, identity.RoleNSIGMember).Email, seed.DemoPassword)
+	m.submit(`a.nhsuk-header__navigation-link[href="/nsigs"]`)
+	m.submit(`main table a[href^="/nsigs/"]`)
+	m.wantStatus(200, "the NSIG dashboard")
+	m.wantText("h1", "Self Service and Portal")
+	m.wantText("main", "Next meeting", "Open actions", "Coverage gaps", "Regional seats")
+	m.submit(`#meetings + p a`)
+	m.wantStatus(200, "the next meeting")
+	m.wantText("main", "Join the meeting on Microsoft Teams", "Add the meeting to your calendar", "Competence expiry reminders")
+	m.submit(`main a[href$="/items/new"]`)
+	m.wantStatus(200, "the agenda item form")
+	m.typeInto("title", title)
+	m.typeIntoTextarea("description", "Wales would like one national reminder schedule agreed before the change is assessed.")
+	m.typeInto("references", "ENH-2026-0004, 2026-8")
+	m.submit(`main form button[type="submit"]`)
+	m.wantStatus(422, "a mistyped reference")
+	m.wantText(".nhsuk-error-summary", "2026-8 is not a request reference")
+	if got := m.value("title"); got != title {
+		t.Errorf("the title is now %q", got)
+	}
+	m.typeInto("references", "ENH-2026-0004")
+	m.submit(`main form button[type="submit"]`)
+	m.wantStatus(200, "the meeting")
+	m.wantText(".nhsuk-notification-banner", "Agenda item requested")
+	m.wantText("main", "Items asked for", title)
+	meeting := m.url
+
+	c := openTab(t, p)
+	c.visit("/sign-in")
+	c.signIn(p.account(t, identity.RoleCentralTeam).Email, seed.DemoPassword)
+	c.visit(meeting[strings.Index(meeting, "/nsigs/"):])
+	c.wantText("main", title, "ENH-2026-0004")
+	ids := c.attrs(`#requested ~ .nhsuk-card h3`, "id")
+	var item string
+	for _, id := range ids {
+		if strings.Contains(c.text("#"+id), title) {
+			item = strings.TrimPrefix(id, "item-")
+		}
+	}
+	if item == "" {
+		t.Fatalf("no card for the item among %v", ids)
+	}
+	c.submit(`form[action$="/items/` + item + `/decision"] button[value="accept"]`)
+	c.wantStatus(200, "after accepting")
+	c.wantText(".nhsuk-notification-banner", "Item added to the agenda")
+	if strings.Contains(c.html(), "/items/"+item+"/decision") {
+		t.Errorf("item %s still waits for a decision", item)
+	}
+	c.wantText("#item-"+item, "3. "+title)
+	c.submit(`#publish button`)
+	c.wantText(".nhsuk-notification-banner", "Agenda published to")
+
+	m.visit("/notifications")
+	m.wantText("main", `"`+title+`" is on the agenda`, "Agenda updated: Self Service and Portal NSIG meeting")
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/nhs-esr/portal/app/identity"
 	"github.com/nhs-esr/portal/app/nsig"
 	"github.com/nhs-esr/portal/app/problem"
 	"github.com/nhs-esr/portal/app/request"
@@ -64,6 +65,12 @@ type nsigShowPage struct {
 	Gaps      []nsig.RegionGap
 	CanManage bool
 	MySeat    *nsig.Appointment
+	// Meetings.
+	Next        *nsig.Meeting
+	NextWhen    string
+	Meetings    []nsig.Meeting
+	OpenActions []nsig.Action
+	CanSchedule bool
 }
 
 // nsigShow is an NSIG's dashboard: its open requests by status, coverage gaps and seats.
@@ -99,6 +106,19 @@ func (a *App) nsigShow(c *fiber.Ctx) error {
 	if p.MySeat, err = nsig.SeatFor(ctx, a.db, v, n.ID); err != nil {
 		return err
 	}
+	if p.Next, err = nsig.NextMeeting(ctx, a.db, n.ID, a.now()); err != nil {
+		return err
+	}
+	if p.Next != nil {
+		p.NextWhen = p.Next.StartsAt.In(london).Format("Monday 2 January 2006 at 3:04pm")
+	}
+	if p.Meetings, err = nsig.Meetings(ctx, a.db, n.ID); err != nil {
+		return err
+	}
+	if p.OpenActions, err = nsig.OpenActions(ctx, a.db, n.ID); err != nil {
+		return err
+	}
+	p.CanSchedule = v.Has(identity.RoleCentralTeam)
 	return a.render(c, fiber.StatusOK, "nsigs/show", p)
 }
 

@@ -113,3 +113,34 @@ func TestAppointAndEndTermThroughForms(t *testing.T) {
 		t.Errorf("the seat's history: %s", excerpt(seatPage.body))
 	}
 }
+
+// TestScheduleMeetingAndCalendar schedules a meeting through the form (first with a link that is not
+// Teams) and downloads its calendar file.
+func TestScheduleMeetingAndCalendar(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	id := p.nsigID("Payroll and Pensions")
+	c := p.as(p.users[central])
+	form := url.Values{"date-day": {"3"}, "date-month": {"12"}, "date-year": {"2026"}, "time": {"2pm"}, "duration": {"90"},
+		"teams_link": {"https://zoom.us/j/1"}, "purpose": {"central_update"}}
+	res := c.post(fmt.Sprintf("/nsigs/%d/meetings", id), form)
+	mustStatus(t, res, 422, "a link that is not Teams")
+	if !strings.Contains(res.body, "Enter a Microsoft Teams meeting link") || !strings.Contains(res.body, `value="2pm"`) {
+		t.Fatalf("the form says %s", excerpt(res.body))
+	}
+	form.Set("teams_link", "https://teams.microsoft.com/l/meetup-join/abc")
+	res = c.post(fmt.Sprintf("/nsigs/%d/meetings", id), form)
+	mustStatus(t, res, 303, "scheduling")
+	meeting := res.header.Get("Location")
+	mustStatus(t, p.as(p.users[nsigMember]).get(meeting), 404, "a member of no NSIG")
+	ics := c.get(meeting + "/calendar.ics")
+	mustStatus(t, ics, 200, "the calendar file")
+	if ct := ics.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/calendar") {
+		t.Errorf("content type %q", ct)
+	}
+	for _, want := range []string{"BEGIN:VEVENT\r\n", "DTSTART:20261203T140000Z\r\n", "DTEND:20261203T153000Z\r\n", "SUMMARY:Payroll and Pensions NSIG meeting\r\n"} {
+		if !strings.Contains(ics.body, want) {
+			t.Errorf("the calendar lacks %q:\n%s", want, ics.body)
+		}
+	}
+}

@@ -146,6 +146,20 @@ func (a *App) routeTable() []route {
 		{"POST", "/nsigs/:id/seats/:region/appoint", roles(central, admin), a.appointCreate},
 		{"GET", "/nsigs/:id/appointments/:appointment/end", roles(central, admin), a.endTermShow},
 		{"POST", "/nsigs/:id/appointments/:appointment/end", roles(central, admin), a.endTermCreate},
+		// NSIG meetings: the central team schedules them; members and the central team ask for agenda
+		// items; the chair (an NSIG member) or the central team runs the rest, checked in the domain.
+		{"GET", "/nsigs/:id/meetings/new", roles(central), a.meetingNew},
+		{"POST", "/nsigs/:id/meetings", roles(central), a.meetingCreate},
+		{"GET", "/nsigs/:id/meetings/:meeting", roles(nsigMember, central, admin), a.meetingShow},
+		{"GET", "/nsigs/:id/meetings/:meeting/calendar.ics", roles(nsigMember, central, admin), a.meetingCalendar},
+		{"GET", "/nsigs/:id/meetings/:meeting/items/new", roles(nsigMember, central), a.itemNew},
+		{"POST", "/nsigs/:id/meetings/:meeting/items", roles(nsigMember, central), a.itemCreate},
+		{"POST", "/nsigs/:id/meetings/:meeting/items/:item/decision", roles(nsigMember, central), a.itemDecide},
+		{"POST", "/nsigs/:id/meetings/:meeting/items/:item/minutes", roles(nsigMember, central), a.itemMinutes},
+		{"POST", "/nsigs/:id/meetings/:meeting/publish", roles(nsigMember, central), a.meetingPublish},
+		{"POST", "/nsigs/:id/meetings/:meeting/attendance", roles(nsigMember, central), a.meetingAttendance},
+		{"POST", "/nsigs/:id/meetings/:meeting/actions", roles(nsigMember, central), a.actionCreate},
+		{"POST", "/nsigs/:id/meetings/:meeting/actions/:action/done", roles(nsigMember, central), a.actionDone},
 
 		// Notifications.
 		{"GET", "/notifications", signedIn, a.notificationsIndex},

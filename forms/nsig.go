@@ -40,3 +40,38 @@ type RegionalView struct {
 	View    string `form:"view" validate:"required,oneof=support support_with_concerns do_not_support no_view" errors:"required=Select your region's view;oneof=Select your region's view"`
 	Comment string `form:"comment" label:"your region's comment" validate:"max=5000" errors:"max=The comment must be 5000 characters or fewer"`
 }
+
+// Meeting is the central team's form to schedule an NSIG meeting. The date and time are parsed by the
+// handler.
+type Meeting struct {
+	Day       string `form:"date-day"`
+	Month     string `form:"date-month"`
+	Year      string `form:"date-year"`
+	Time      string `form:"time" validate:"required,max=10" errors:"required=Enter the start time, like 14:00;max=Enter the start time like 14:00 or 2pm"`
+	Duration  string `form:"duration" validate:"required,oneof=30 60 90 120 180" errors:"required=Select how long the meeting lasts;oneof=Select how long the meeting lasts"`
+	TeamsLink string `form:"teams_link" label:"the Teams link" validate:"required,max=2000" errors:"required=Enter the Microsoft Teams meeting link;max=The link must be 2000 characters or fewer"`
+	Purpose   string `form:"purpose" validate:"required,oneof=member_items central_update" errors:"required=Select what the meeting is for;oneof=Select what the meeting is for"`
+}
+
+// AgendaItem is a member's or the central team's request for an item at an NSIG meeting.
+type AgendaItem struct {
+	Title       string `form:"title" label:"the title" validate:"required,max=200" errors:"required=Enter a title for the agenda item;max=The title must be 200 characters or fewer"`
+	Description string `form:"description" label:"the description" validate:"max=5000" errors:"max=The description must be 5000 characters or fewer"`
+	References  string `form:"references" label:"the linked requests" validate:"max=500" errors:"max=Link at most 20 requests"`
+}
+
+// Minutes is the minutes form of one agenda item.
+type Minutes struct {
+	Minutes string `form:"minutes" label:"the minutes" validate:"max=20000"`
+	Outcome string `form:"outcome" label:"the outcome" validate:"max=5000"`
+}
+
+// MeetingAction is the form to record an action agreed at a meeting. The due date is parsed by the
+// handler.
+type MeetingAction struct {
+	Description string `form:"description" label:"the action" validate:"required,max=2000" errors:"required=Enter the action;max=The action must be 2000 characters or fewer"`
+	OwnerID     string `form:"owner_id" validate:"required,numeric" errors:"required=Select who owns the action;numeric=Select who owns the action"`
+	DueDay      string `form:"due_on-day"`
+	DueMonth    string `form:"due_on-month"`
+	DueYear     string `form:"due_on-year"`
+}

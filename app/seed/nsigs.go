@@ -141,6 +141,24 @@ func Seats(ctx context.Context, db *bun.DB, now time.Time) error {
 				return fmt.Errorf("seed deputy of %s for region %d: %w", g.Name, region, err)
 			}
 		}
+		// The first region's member chairs the NSIG.
+		n, err := nsig.Get(ctx, db, cv, g.ID)
+		if err != nil {
+			return err
+		}
+		seats, err := nsig.SeatsOf(ctx, db, g.ID)
+		if err != nil {
+			return err
+		}
+		for _, s := range seats {
+			if s.Member != nil {
+				if _, err := nsig.Update(ctx, db, cv, actor, now, n.ID, n.Version, nsig.Input{Name: n.Name, FunctionalAreas: n.FunctionalAreas,
+					ChairUserID: s.Member.UserID, Status: n.Status}); err != nil {
+					return fmt.Errorf("seed chair of %s: %w", g.Name, err)
+				}
+				break
+			}
+		}
 	}
 	return nil
 }
@@ -225,7 +243,198 @@ func RegionalViews(ctx context.Context, db *bun.DB, now time.Time) error {
 	return nil
 }
 
-// Governance adds the demo NSIG activity that needs the demo requests: regional views.
+// Governance adds the demo NSIG activity that needs the demo requests: regional views and meetings.
 func Governance(ctx context.Context, db *bun.DB, now time.Time) error {
-	return RegionalViews(ctx, db, now)
+	if err := RegionalViews(ctx, db, now); err != nil {
+		return err
+	}
+	return Meetings(ctx, db, now)
 }
+
+// demoMeeting is a demo NSIG meeting: when (days from now, at 2pm UK time), what was asked for, and
+// for a past meeting what happened.
+type demoMeeting struct {
+	nsig    string
+	days    int
+	purpose nsig.Purpose
+	publish bool
+	items   []demoItem
+	actions []demoAction
+}
+
+type demoItem struct {
+	by, title, description string
+	linked                 int // how many of the NSIG's accepted demo requests it concerns
+	accept                 bool
+	decided                bool
+	minutes, outcome       string
+}
+
+type demoAction struct {
+	description string
+	dueDays     int // after the meeting
+	done        bool
+}
+
+var demoMeetings = []demoMeeting{
+	{nsig: demoMemberNSIG, days: -21, purpose: nsig.PurposeMemberItems, publish: true,
+		items: []demoItem{
+			{by: "member", title: "Payslip and P60 downloads in the app", description: "Several health boards report staff cannot find their P60 after leaving.", linked: 1, accept: true, decided: true,
+				minutes: "Every region present sees the same calls to payroll teams. Wales and the North West shared their local guidance.",
+				outcome: "The NSIG supports the request as a priority for Self Service and asks for it to cover leavers' access."},
+			{by: "central", title: "Self Service usage figures for the last quarter", accept: true, decided: true,
+				minutes: "The central team shared usage by region; mobile use is now above desktop in five regions."},
+		},
+		actions: []demoAction{
+			{"Share the regional Self Service usage figures with the regional SIGs", 7, true},
+			{"Collect examples of leavers unable to reach their payslips", 28, false},
+		}},
+	{nsig: demoMemberNSIG, days: 12, purpose: nsig.PurposeMemberItems, publish: true,
+		items: []demoItem{
+			{by: "member", title: "Competence expiry reminders", description: "Agree a single view on the 30/60/90-day reminder proposal.", linked: 1, accept: true, decided: true},
+			{by: "central", title: "Release 72 changes to Self Service", accept: true, decided: true},
+			{by: "deputy", title: "Welsh language screens in the ESR app", description: "Progress on bilingual screens for NHS Wales staff."},
+		}},
+	{nsig: "Payroll and Pensions", days: 20, purpose: nsig.PurposeCentralUpdate,
+		items: []demoItem{{by: "central", title: "2027 pension tier changes", description: "What the central team knows about the April 2027 tier changes and their testing."}}},
+}
+
+// Meetings adds the demo NSIG meetings, through the same steps people take, dated as if they had
+// happened: a past meeting of the demo member's NSIG with its agenda, attendance, minutes (an outcome
+// on a linked request's timeline) and actions; an upcoming one with a published agenda and an item
+// waiting for a decision; and an upcoming central team update on another NSIG. It does nothing once
+// any meeting exists.
+func Meetings(ctx context.Context, db *bun.DB, now time.Time) error {
+	if any, err := db.NewSelect().Table("nsig_meetings").Exists(ctx); err != nil || any {
+		return err
+	}
+	central, err := identity.GetByEmail(ctx, db, "central@demo.esr-portal.example")
+	if err != nil {
+		return err
+	}
+	cv, err := request.ViewerFor(ctx, db, central)
+	if err != nil {
+		return err
+	}
+	cActor := audit.Actor{UserID: central.ID, Name: central.Name, OrganisationID: central.OrganisationID}
+	for _, dm := range demoMeetings {
+		var id int64
+		if err := db.NewSelect().Table("nsigs").Column("id").Where("name = ?", dm.nsig).Scan(ctx, &id); err != nil {
+			return fmt.Errorf("find NSIG %s: %w", dm.nsig, err)
+		}
+		n, err := nsig.Get(ctx, db, cv, id)
+		if err != nil {
+			return err
+		}
+		seats, err := nsig.SeatsOf(ctx, db, n.ID)
+		if err != nil {
+			return err
+		}
+		// Items come from Wales's seat holders (the demo member and their deputy) when there are any.
+		holder := map[string]*nsig.Appointment{}
+		for _, s := range seats {
+			if s.Member != nil && (holder["member"] == nil || s.RegionID == 8) {
+				holder["member"] = s.Member
+			}
+			if s.Deputy != nil && (holder["deputy"] == nil || s.RegionID == 8) {
+				holder["deputy"] = s.Deputy
+			}
+		}
+		day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, dm.days)
+		starts := time.Date(day.Year(), day.Month(), day.Day(), 14, 0, 0, 0, london)
+		planned := starts.AddDate(0, 0, -30)
+		m, err := nsig.Schedule(ctx, db, cv, cActor, planned, n.ID, nsig.MeetingInput{StartsAt: starts, DurationMinutes: 90,
+			TeamsLink: fmt.Sprintf("https://teams.microsoft.com/l/meetup-join/19%%3ameeting_demo%d%%40thread.v2/0", n.ID*100+int64(dm.days+100)), Purpose: dm.purpose})
+		if err != nil {
+			return fmt.Errorf("seed meeting of %s: %w", dm.nsig, err)
+		}
+		var refs []string
+		if err := db.NewSelect().Table("requests").Column("reference").
+			Where("nsig_id = ? AND accepted", n.ID).Order("reference").Scan(ctx, &refs); err != nil {
+			return fmt.Errorf("list requests of %s: %w", dm.nsig, err)
+		}
+		var accepted []*nsig.AgendaItem
+		var items []demoItem
+		for i, di := range dm.items {
+			v, actor := cv, cActor
+			if ap := holder[di.by]; di.by != "central" && ap != nil {
+				u, err := identity.Get(ctx, db, ap.UserID)
+				if err != nil {
+					return err
+				}
+				if v, err = request.ViewerFor(ctx, db, u); err != nil {
+					return err
+				}
+				actor = audit.Actor{UserID: u.ID, Name: u.Name, OrganisationID: u.OrganisationID}
+			}
+			linked := ""
+			for j := 0; j < di.linked && j+i < len(refs); j++ {
+				linked += refs[(j+i+len(refs)/2)%len(refs)] + " "
+			}
+			it, err := nsig.RequestItem(ctx, db, v, actor, planned.Add(time.Duration(i+1)*24*time.Hour), n, m.ID,
+				nsig.ItemInput{Title: di.title, Description: di.description, References: linked})
+			if err != nil {
+				return fmt.Errorf("seed agenda item %q: %w", di.title, err)
+			}
+			if di.decided {
+				if err := nsig.DecideItem(ctx, db, cv, cActor, planned.AddDate(0, 0, 7), n, m.ID, it.ID, di.accept); err != nil {
+					return err
+				}
+			}
+			if di.accept {
+				accepted = append(accepted, it)
+				items = append(items, di)
+			}
+		}
+		if dm.publish {
+			if _, err := nsig.Publish(ctx, db, cv, cActor, planned.AddDate(0, 0, 10), n, m.ID); err != nil {
+				return fmt.Errorf("seed publishing %s meeting: %w", dm.nsig, err)
+			}
+		}
+		if dm.days >= 0 {
+			continue
+		}
+		after := starts.Add(2 * time.Hour)
+		attended := map[int16]nsig.Position{}
+		for _, s := range seats {
+			switch {
+			case s.Member != nil && s.RegionID%3 != 0:
+				attended[s.RegionID] = nsig.Member
+			case s.Deputy != nil:
+				attended[s.RegionID] = nsig.Deputy // standing in for the member
+			}
+		}
+		if err := nsig.RecordAttendance(ctx, db, cv, cActor, after, n, m.ID, attended); err != nil {
+			return err
+		}
+		for i, it := range accepted {
+			if err := nsig.RecordMinutes(ctx, db, cv, cActor, after, n, m.ID, it.ID, nsig.MinutesInput{Minutes: items[i].minutes, Outcome: items[i].outcome}); err != nil {
+				return fmt.Errorf("seed minutes of %q: %w", it.Title, err)
+			}
+		}
+		for _, da := range dm.actions {
+			owner := central.ID
+			if ap := holder["member"]; ap != nil && !da.done {
+				owner = ap.UserID
+			}
+			a, err := nsig.AddAction(ctx, db, cv, cActor, after, n, m.ID, nsig.ActionInput{Description: da.description, OwnerID: owner, DueOn: starts.AddDate(0, 0, da.dueDays)})
+			if err != nil {
+				return fmt.Errorf("seed action: %w", err)
+			}
+			if da.done {
+				if err := nsig.SetActionDone(ctx, db, cv, cActor, starts.AddDate(0, 0, da.dueDays-2), n, m.ID, a.ID, true); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+var london = func() *time.Location {
+	l, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()
