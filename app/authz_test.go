@@ -114,6 +114,14 @@ var authzTable = map[string][]string{
 	"POST /nsigs/:id/meetings/:meeting/actions":              {nsigMember, central},
 	"POST /nsigs/:id/meetings/:meeting/actions/:action/done": {nsigMember, central},
 
+	"GET /projects":               {central, admin},
+	"GET /projects/new":           {central, admin},
+	"POST /projects":              {central, admin},
+	"GET /projects/:id/edit":      {central, admin},
+	"POST /projects/:id":          {central, admin},
+	"GET /projects/:id/handover":  {central, admin},
+	"POST /projects/:id/handover": {central, admin},
+
 	"GET /admin/users":                     {admin},
 	"GET /admin/users/new":                 {admin},
 	"POST /admin/users":                    {admin},

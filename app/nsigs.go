@@ -71,6 +71,7 @@ type nsigShowPage struct {
 	Meetings    []nsig.Meeting
 	OpenActions []nsig.Action
 	CanSchedule bool
+	Projects    []nsig.Project // linked projects handed to the NSIG: its responsibilities
 }
 
 // nsigShow is an NSIG's dashboard: its open requests by status, coverage gaps and seats.
@@ -119,6 +120,9 @@ func (a *App) nsigShow(c *fiber.Ctx) error {
 		return err
 	}
 	p.CanSchedule = v.Has(identity.RoleCentralTeam)
+	if p.Projects, err = nsig.ProjectsOf(ctx, a.db, n.ID); err != nil {
+		return err
+	}
 	return a.render(c, fiber.StatusOK, "nsigs/show", p)
 }
 

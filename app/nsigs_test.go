@@ -144,3 +144,31 @@ func TestScheduleMeetingAndCalendar(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkedProjectThroughForms adds a project and hands it to an NSIG, whose dashboard then lists it.
+func TestLinkedProjectThroughForms(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	c := p.as(p.users[central])
+	res := c.post("/projects", url.Values{"name": {"ESR app rollout"}, "functional_area": {"Self Service"}, "status": {"in_progress"}})
+	mustStatus(t, res, 303, "adding a project")
+	var id int64
+	if err := p.db.DB.NewSelect().Table("linked_projects").Column("id").Where("name = 'ESR app rollout'").Scan(context.Background(), &id); err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/projects/%d/handover", id)
+	mustStatus(t, c.get(path), 200, "the hand-over form")
+	nsigID := p.nsigID("Self Service and Portal")
+	form := url.Values{"version": {"1"}, "nsig_id": {fmt.Sprint(nsigID)}, "on-day": {"1"}, "on-month": {"12"}, "on-year": {"2026"}}
+	res = c.post(path, form)
+	mustStatus(t, res, 422, "no note")
+	if !strings.Contains(res.body, "Enter a hand-over note") {
+		t.Fatalf("the form says %s", excerpt(res.body))
+	}
+	form.Set("note", "The NSIG gathers feedback on the app")
+	mustStatus(t, c.post(path, form), 303, "the hand-over")
+	dash := c.get(fmt.Sprintf("/nsigs/%d", nsigID))
+	if !strings.Contains(dash.body, "ESR app rollout") || !strings.Contains(dash.body, "The NSIG gathers feedback on the app") {
+		t.Errorf("the dashboard's responsibilities: %s", excerpt(dash.body))
+	}
+}

@@ -160,6 +160,14 @@ func (a *App) routeTable() []route {
 		{"POST", "/nsigs/:id/meetings/:meeting/attendance", roles(nsigMember, central), a.meetingAttendance},
 		{"POST", "/nsigs/:id/meetings/:meeting/actions", roles(nsigMember, central), a.actionCreate},
 		{"POST", "/nsigs/:id/meetings/:meeting/actions/:action/done", roles(nsigMember, central), a.actionDone},
+		// Linked projects, handed to an NSIG when they move into business as usual.
+		{"GET", "/projects", roles(central, admin), a.projectsIndex},
+		{"GET", "/projects/new", roles(central, admin), a.projectNew},
+		{"POST", "/projects", roles(central, admin), a.projectSave},
+		{"GET", "/projects/:id/edit", roles(central, admin), a.projectEdit},
+		{"POST", "/projects/:id", roles(central, admin), a.projectSave},
+		{"GET", "/projects/:id/handover", roles(central, admin), a.handoverShow},
+		{"POST", "/projects/:id/handover", roles(central, admin), a.handoverCreate},
 
 		// Notifications.
 		{"GET", "/notifications", signedIn, a.notificationsIndex},

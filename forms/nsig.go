@@ -75,3 +75,23 @@ type MeetingAction struct {
 	DueMonth    string `form:"due_on-month"`
 	DueYear     string `form:"due_on-year"`
 }
+
+// Project is the central team's form to add or change a linked project.
+type Project struct {
+	Name           string `form:"name" label:"the project's name" validate:"required,max=200" errors:"required=Enter the project's name;max=The name must be 200 characters or fewer"`
+	Description    string `form:"description" label:"the description" validate:"max=5000" errors:"max=The description must be 5000 characters or fewer"`
+	FunctionalArea string `form:"functional_area" validate:"required,max=100" errors:"required=Select the functional area the project changes;max=Select the functional area the project changes"`
+	Status         string `form:"status" validate:"omitempty,oneof=planned in_progress closed" errors:"oneof=Select planned, in progress or closed"`
+	Version        int    `form:"version"`
+}
+
+// Handover is the central team's form to hand a linked project to an NSIG as it moves into business as
+// usual. The date is parsed by the handler.
+type Handover struct {
+	NSIGID  string `form:"nsig_id" validate:"required,numeric" errors:"required=Select the NSIG that takes it on;numeric=Select the NSIG that takes it on"`
+	Day     string `form:"on-day"`
+	Month   string `form:"on-month"`
+	Year    string `form:"on-year"`
+	Note    string `form:"note" label:"the hand-over note" validate:"required,max=2000" errors:"required=Enter a hand-over note: what the NSIG takes on;max=The note must be 2000 characters or fewer"`
+	Version int    `form:"version"`
+}

@@ -394,3 +394,51 @@ func TestMeetingFromAgendaToOutcome(t *testing.T) {
 		t.Fatalf("open actions after done %+v, %v", open, err)
 	}
 }
+
+func TestLinkedProjectHandover(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	cv := w.viewer("central")
+	p, err := nsig.SaveProject(ctx, w.db, cv, w.actor("central"), w.now, 0, 0, nsig.ProjectInput{
+		Name: "Digital staff passport", FunctionalArea: "Core HR", Status: nsig.ProjectInProgress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		in    nsig.ProjectInput
+		field string
+	}{
+		{"no name", nsig.ProjectInput{FunctionalArea: "Core HR", Status: nsig.ProjectPlanned}, "name"},
+		{"an unknown area", nsig.ProjectInput{Name: "X", FunctionalArea: "Catering", Status: nsig.ProjectPlanned}, "functional_area"},
+		{"straight into business as usual", nsig.ProjectInput{Name: "Y", FunctionalArea: "Core HR", Status: nsig.ProjectBAU}, "status"},
+		{"a name taken", nsig.ProjectInput{Name: "Digital  staff passport", FunctionalArea: "Payroll", Status: nsig.ProjectPlanned}, "name"},
+	}
+	for _, tt := range tests {
+		if _, err := nsig.SaveProject(ctx, w.db, cv, w.actor("central"), w.now, 0, 0, tt.in); !isRule(err, tt.field) {
+			t.Errorf("%s: %v, want a rule on %s", tt.name, err, tt.field)
+		}
+	}
+	hr := w.nsigs["HR and Recruitment"]
+	if _, err := nsig.HandOver(ctx, w.db, cv, w.actor("central"), w.now, p.ID, p.Version, nsig.HandoverInput{NSIGID: hr, On: w.now}); !isRule(err, "note") {
+		t.Fatalf("no note: %v", err)
+	}
+	if _, err := nsig.HandOver(ctx, w.db, cv, w.actor("central"), w.now, p.ID, p.Version-1, nsig.HandoverInput{NSIGID: hr, On: w.now, Note: "n"}); !errors.Is(err, problem.ErrConflict) {
+		t.Fatalf("an old form: %v", err)
+	}
+	done, err := nsig.HandOver(ctx, w.db, cv, w.actor("central"), w.now, p.ID, p.Version, nsig.HandoverInput{NSIGID: hr, On: w.now, Note: "The NSIG reviews passport changes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done.Status != nsig.ProjectBAU {
+		t.Fatalf("status %s", done.Status)
+	}
+	theirs, err := nsig.ProjectsOf(ctx, w.db, hr)
+	if err != nil || len(theirs) != 1 || theirs[0].Name != "Digital staff passport" {
+		t.Fatalf("HR's responsibilities %+v, %v", theirs, err)
+	}
+	if _, err := nsig.HandOver(ctx, w.db, cv, w.actor("central"), w.now, p.ID, done.Version, nsig.HandoverInput{NSIGID: hr, On: w.now, Note: "again"}); !isRule(err, "nsig_id") {
+		t.Fatalf("handed over twice: %v", err)
+	}
+}

@@ -248,7 +248,58 @@ func Governance(ctx context.Context, db *bun.DB, now time.Time) error {
 	if err := RegionalViews(ctx, db, now); err != nil {
 		return err
 	}
-	return Meetings(ctx, db, now)
+	if err := Meetings(ctx, db, now); err != nil {
+		return err
+	}
+	return Projects(ctx, db, now)
+}
+
+// demoProjects are linked projects: one handed to an NSIG, one still running.
+var demoProjects = []struct {
+	name, description, area string
+	status                  nsig.ProjectStatus
+	handTo, note            string
+	handedDaysAgo           int
+}{
+	{"ESR app rollout", "The national rollout of the ESR mobile app to every NHS organisation in England and Wales.", "Self Service", nsig.ProjectInProgress,
+		demoMemberNSIG, "The NSIG now gathers users' feedback on the app and reviews requests to change it. The rollout team's lessons-learned report is on the ESR Hub.", 45},
+	{"Oliver McGowan training data feed", "A national feed of Oliver McGowan Mandatory Training completions from the learning platform into ESR.", "Interfaces", nsig.ProjectInProgress, "", "", 0},
+}
+
+// Projects adds the demo linked projects that are missing, handing the first to its NSIG.
+func Projects(ctx context.Context, db *bun.DB, now time.Time) error {
+	central, err := identity.GetByEmail(ctx, db, "central@demo.esr-portal.example")
+	if err != nil {
+		return err
+	}
+	cv, err := request.ViewerFor(ctx, db, central)
+	if err != nil {
+		return err
+	}
+	actor := audit.Actor{UserID: central.ID, Name: central.Name, OrganisationID: central.OrganisationID}
+	for _, d := range demoProjects {
+		if exists, err := db.NewSelect().Table("linked_projects").Where("name = ?", d.name).Exists(ctx); err != nil || exists {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		p, err := nsig.SaveProject(ctx, db, cv, actor, now, 0, 0, nsig.ProjectInput{Name: d.name, Description: d.description, FunctionalArea: d.area, Status: d.status})
+		if err != nil {
+			return fmt.Errorf("seed project %s: %w", d.name, err)
+		}
+		if d.handTo == "" {
+			continue
+		}
+		var id int64
+		if err := db.NewSelect().Table("nsigs").Column("id").Where("name = ?", d.handTo).Scan(ctx, &id); err != nil {
+			return fmt.Errorf("find NSIG %s: %w", d.handTo, err)
+		}
+		if _, err := nsig.HandOver(ctx, db, cv, actor, now, p.ID, p.Version, nsig.HandoverInput{NSIGID: id, On: now.AddDate(0, 0, -d.handedDaysAgo), Note: d.note}); err != nil {
+			return fmt.Errorf("seed hand-over of %s: %w", d.name, err)
+		}
+	}
+	return nil
 }
 
 // demoMeeting is a demo NSIG meeting: when (days from now, at 2pm UK time), what was asked for, and
@@ -264,7 +315,7 @@ type demoMeeting struct {
 
 type demoItem struct {
 	by, title, description string
-	linked                 int // how many of the NSIG's accepted demo requests it concerns
+	about                  string // words in the title of the demo request it concerns; "" for none
 	accept                 bool
 	decided                bool
 	minutes, outcome       string
@@ -279,7 +330,7 @@ type demoAction struct {
 var demoMeetings = []demoMeeting{
 	{nsig: demoMemberNSIG, days: -21, purpose: nsig.PurposeMemberItems, publish: true,
 		items: []demoItem{
-			{by: "member", title: "Payslip and P60 downloads in the app", description: "Several health boards report staff cannot find their P60 after leaving.", linked: 1, accept: true, decided: true,
+			{by: "member", title: "Payslip and P60 downloads in the app", description: "Several health boards report staff cannot find their P60 after leaving.", about: "P60", accept: true, decided: true,
 				minutes: "Every region present sees the same calls to payroll teams. Wales and the North West shared their local guidance.",
 				outcome: "The NSIG supports the request as a priority for Self Service and asks for it to cover leavers' access."},
 			{by: "central", title: "Self Service usage figures for the last quarter", accept: true, decided: true,
@@ -291,7 +342,7 @@ var demoMeetings = []demoMeeting{
 		}},
 	{nsig: demoMemberNSIG, days: 12, purpose: nsig.PurposeMemberItems, publish: true,
 		items: []demoItem{
-			{by: "member", title: "Competence expiry reminders", description: "Agree a single view on the 30/60/90-day reminder proposal.", linked: 1, accept: true, decided: true},
+			{by: "member", title: "Competence expiry reminders", description: "Agree a single view on the 30/60/90-day reminder proposal.", about: "competence expiry", accept: true, decided: true},
 			{by: "central", title: "Release 72 changes to Self Service", accept: true, decided: true},
 			{by: "deputy", title: "Welsh language screens in the ESR app", description: "Progress on bilingual screens for NHS Wales staff."},
 		}},
@@ -348,11 +399,6 @@ func Meetings(ctx context.Context, db *bun.DB, now time.Time) error {
 		if err != nil {
 			return fmt.Errorf("seed meeting of %s: %w", dm.nsig, err)
 		}
-		var refs []string
-		if err := db.NewSelect().Table("requests").Column("reference").
-			Where("nsig_id = ? AND accepted", n.ID).Order("reference").Scan(ctx, &refs); err != nil {
-			return fmt.Errorf("list requests of %s: %w", dm.nsig, err)
-		}
 		var accepted []*nsig.AgendaItem
 		var items []demoItem
 		for i, di := range dm.items {
@@ -368,8 +414,11 @@ func Meetings(ctx context.Context, db *bun.DB, now time.Time) error {
 				actor = audit.Actor{UserID: u.ID, Name: u.Name, OrganisationID: u.OrganisationID}
 			}
 			linked := ""
-			for j := 0; j < di.linked && j+i < len(refs); j++ {
-				linked += refs[(j+i+len(refs)/2)%len(refs)] + " "
+			if di.about != "" {
+				if err := db.NewSelect().Table("requests").Column("reference").Where("title ILIKE ?", "%"+di.about+"%").
+					Order("reference").Limit(1).Scan(ctx, &linked); err != nil {
+					return fmt.Errorf("find the request about %s: %w", di.about, err)
+				}
 			}
 			it, err := nsig.RequestItem(ctx, db, v, actor, planned.Add(time.Duration(i+1)*24*time.Hour), n, m.ID,
 				nsig.ItemInput{Title: di.title, Description: di.description, References: linked})
