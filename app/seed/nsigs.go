@@ -392,6 +392,9 @@ func Meetings(ctx context.Context, db *bun.DB, now time.Time) error {
 			}
 		}
 		day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, dm.days)
+		for day.Weekday() == time.Saturday || day.Weekday() == time.Sunday {
+			day = day.AddDate(0, 0, 1) // NSIGs meet on working days
+		}
 		starts := time.Date(day.Year(), day.Month(), day.Day(), 14, 0, 0, 0, london)
 		planned := starts.AddDate(0, 0, -30)
 		m, err := nsig.Schedule(ctx, db, cv, cActor, planned, n.ID, nsig.MeetingInput{StartsAt: starts, DurationMinutes: 90,
