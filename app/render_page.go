@@ -41,6 +41,9 @@ func navFor(u *identity.User, path string) []NavItem {
 		items = append(items, NavItem{Label: "Releases", Href: "/releases"})
 	}
 	items = append(items, NavItem{Label: "Schedules", Href: "/schedules"})
+	if u.HasRole(identity.RoleNSIGMember) || u.HasRole(identity.RoleCentralTeam) || u.HasRole(identity.RoleAdmin) {
+		items = append(items, NavItem{Label: "NSIGs", Href: "/nsigs"})
+	}
 	if u.HasRole(identity.RoleAdmin) {
 		items = append(items, NavItem{Label: "Users", Href: "/admin/users"}, NavItem{Label: "Audit trail", Href: "/admin/audit"}, NavItem{Label: "Emails", Href: "/admin/mail"})
 	}

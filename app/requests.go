@@ -49,6 +49,7 @@ type requestShowPage struct {
 	AssigneeOptions []Option
 	NSIGOptions     []Option
 	Assessment      assessmentPanel // the impact assessment in brief, for the central and development teams
+	Regional        *regionalPanel  // the NSIG's regional views; nil without an NSIG or internal access
 }
 
 // timelineItem is one timeline entry in words.
@@ -148,6 +149,9 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 		return nil, err
 	}
 	if p.Supporters, err = request.Supporters(ctx, a.db, er.ID); err != nil {
+		return nil, err
+	}
+	if p.Regional, err = a.regionalPanelFor(ctx, v, er, p.Internal); err != nil {
 		return nil, err
 	}
 	if p.Release, _, err = a.requestReleaseOf(ctx, v, &er.Request); err != nil {
@@ -320,6 +324,8 @@ type requestActionPage struct {
 	Assessment assessmentPanel
 	// Listed is what a supplementary role or competency request asks to add, on its decision pages.
 	Listed []SummaryRow
+	// Regional is the NSIG's regional views, on the central team's triage and decision pages.
+	Regional *regionalPanel
 }
 
 func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestActionPage, error) {
@@ -347,6 +353,11 @@ func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestAc
 	p := &requestActionPage{Page: a.page(c, t.Label+" – "+er.Reference), R: er, Action: t, Form: f}
 	if er.Kind == request.KindEnhancement && (t.Name == "approve" || t.Name == "defer" || t.Name == "not_approve") {
 		if p.Assessment, err = a.assessmentPanelFor(c.UserContext(), v, er, false); err != nil {
+			return nil, err
+		}
+	}
+	if v.Has(identity.RoleCentralTeam) {
+		if p.Regional, err = a.regionalPanelFor(c.UserContext(), v, er, true); err != nil {
 			return nil, err
 		}
 	}

@@ -159,6 +159,46 @@ func (a *App) routeTable() []route {
 		{"POST", "/requests/:ref/support", roles(requester, nsigMember), a.requestSupport},
 		{"POST", "/requests/:ref/follow", signedIn, a.requestFollow},
 		{"POST", "/requests/:ref/assign", roles(central), a.requestAssign},
+		{"POST", "/requests/:ref/regional-view", roles(nsigMember), a.requestRegionalView},
+
+		// NSIGs: the central team and administrators manage them and fill their regional seats; members
+		// and deputies open their own NSIG's dashboard and review queue. Fixed paths before /nsigs/:id.
+		{"GET", "/nsigs", roles(nsigMember, central, admin), a.nsigsIndex},
+		{"GET", "/nsigs/new", roles(central, admin), a.nsigNew},
+		{"POST", "/nsigs", roles(central, admin), a.nsigCreate},
+		{"GET", "/nsigs/membership", roles(central, admin), a.nsigMembership},
+		{"GET", "/nsigs/waiting", roles(nsigMember), a.nsigWaiting},
+		{"GET", "/nsigs/:id", roles(nsigMember, central, admin), a.nsigShow},
+		{"GET", "/nsigs/:id/edit", roles(central, admin), a.nsigEdit},
+		{"POST", "/nsigs/:id", roles(central, admin), a.nsigUpdate},
+		{"GET", "/nsigs/:id/queue", roles(nsigMember, central, admin), a.nsigQueue},
+		{"GET", "/nsigs/:id/seats/:region", roles(central, admin), a.seatShow},
+		{"GET", "/nsigs/:id/seats/:region/appoint", roles(central, admin), a.appointNew},
+		{"POST", "/nsigs/:id/seats/:region/appoint", roles(central, admin), a.appointCreate},
+		{"GET", "/nsigs/:id/appointments/:appointment/end", roles(central, admin), a.endTermShow},
+		{"POST", "/nsigs/:id/appointments/:appointment/end", roles(central, admin), a.endTermCreate},
+		// NSIG meetings: the central team schedules them; members and the central team ask for agenda
+		// items; the chair (an NSIG member) or the central team runs the rest, checked in the domain.
+		{"GET", "/nsigs/:id/meetings/new", roles(central), a.meetingNew},
+		{"POST", "/nsigs/:id/meetings", roles(central), a.meetingCreate},
+		{"GET", "/nsigs/:id/meetings/:meeting", roles(nsigMember, central, admin), a.meetingShow},
+		{"GET", "/nsigs/:id/meetings/:meeting/calendar.ics", roles(nsigMember, central, admin), a.meetingCalendar},
+		{"GET", "/nsigs/:id/meetings/:meeting/items/new", roles(nsigMember, central), a.itemNew},
+		{"POST", "/nsigs/:id/meetings/:meeting/items", roles(nsigMember, central), a.itemCreate},
+		{"POST", "/nsigs/:id/meetings/:meeting/items/:item/decision", roles(nsigMember, central), a.itemDecide},
+		{"POST", "/nsigs/:id/meetings/:meeting/items/:item/minutes", roles(nsigMember, central), a.itemMinutes},
+		{"POST", "/nsigs/:id/meetings/:meeting/publish", roles(nsigMember, central), a.meetingPublish},
+		{"POST", "/nsigs/:id/meetings/:meeting/attendance", roles(nsigMember, central), a.meetingAttendance},
+		{"POST", "/nsigs/:id/meetings/:meeting/actions", roles(nsigMember, central), a.actionCreate},
+		{"POST", "/nsigs/:id/meetings/:meeting/actions/:action/done", roles(nsigMember, central), a.actionDone},
+		// Linked projects, handed to an NSIG when they move into business as usual.
+		{"GET", "/projects", roles(central, admin), a.projectsIndex},
+		{"GET", "/projects/new", roles(central, admin), a.projectNew},
+		{"POST", "/projects", roles(central, admin), a.projectSave},
+		{"GET", "/projects/:id/edit", roles(central, admin), a.projectEdit},
+		{"POST", "/projects/:id", roles(central, admin), a.projectSave},
+		{"GET", "/projects/:id/handover", roles(central, admin), a.handoverShow},
+		{"POST", "/projects/:id/handover", roles(central, admin), a.handoverCreate},
 
 		// Notifications.
 		{"GET", "/notifications", signedIn, a.notificationsIndex},

@@ -38,6 +38,9 @@ const (
 	EventAllocated            = "allocated"
 	EventDelivered            = "delivered"
 	EventSchedulePublished    = "schedule_published"
+	EventNSIGSeat             = "nsig_seat"
+	EventRegionalView         = "regional_view"
+	EventNSIGAgenda           = "nsig_agenda"
 )
 
 // EventInfo describes an event on the notification settings page.
@@ -69,6 +72,9 @@ var Events = []EventInfo{
 	{EventAllocated, "A request is allocated to a release", "An approved request has been allocated to an ESR release, or moved to another one."},
 	{EventDelivered, "A change is delivered", "The release containing a request you raised, support or follow has gone live."},
 	{EventSchedulePublished, "A Development Schedule is published", "The central team has published the quarterly Development Schedule, or a corrected version of it. You hear about this only if you ask to."},
+	{EventNSIGSeat, "You join or leave an NSIG seat", "You have been appointed as a region's member or deputy on an NSIG, or your term has ended."},
+	{EventNSIGAgenda, "NSIG meetings and agendas", "An agenda is published, an agenda item you asked for is accepted or not, or a meeting gives you an action."},
+	{EventRegionalView, "A region gives its view", "An NSIG region has said whether it supports a request you are triaging or follow."},
 }
 
 // Event returns the event with key, and whether there is one.

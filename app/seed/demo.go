@@ -137,10 +137,9 @@ func demoAccounts(ctx context.Context, db *bun.DB, now time.Time) ([]Account, er
 		}
 		accounts = append(accounts, acc)
 	}
-	if _, err := db.NewRaw(`INSERT INTO user_nsigs (user_id, nsig_id, granted_at)
-		SELECT u.id, n.id, ? FROM users AS u, nsigs AS n WHERE lower(u.email) = ? AND n.name = ?
-		ON CONFLICT DO NOTHING`, now, "nsig.member@demo.esr-portal.example", demoMemberNSIG).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("seed NSIG membership: %w", err)
+	// The demo NSIG member reviews for demoMemberNSIG because they hold its Wales seat.
+	if err := Seats(ctx, db, now); err != nil {
+		return nil, fmt.Errorf("seed NSIG seats: %w", err)
 	}
 	return accounts, nil
 }

@@ -327,6 +327,9 @@ func Requests(ctx context.Context, db *bun.DB, now time.Time) (int, error) {
 	if err := Releases(ctx, db, now); err != nil {
 		return made, err
 	}
+	if err := Governance(ctx, db, now); err != nil {
+		return made, err
+	}
 	listed, err := ReferenceLists(ctx, db, now)
 	return made + listed, err
 }

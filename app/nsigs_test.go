@@ -1,0 +1,174 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/nhs-esr/portal/app/audit"
+	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/nsig"
+	"github.com/nhs-esr/portal/app/request"
+)
+
+func (p *testPortal) nsigID(name string) int64 {
+	p.t.Helper()
+	var id int64
+	if err := p.db.DB.NewSelect().Table("nsigs").Column("id").Where("name = ?", name).Scan(context.Background(), &id); err != nil {
+		p.t.Fatal(err)
+	}
+	return id
+}
+
+// seat appoints a user as a region's member on an NSIG, as the central team.
+func (p *testPortal) seat(u *identity.User, nsigName string, region int16) {
+	p.t.Helper()
+	ctx := context.Background()
+	central := p.users[central]
+	cv, err := request.ViewerFor(ctx, p.db.DB, central)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	now := p.clock.Now()
+	if _, err := nsig.Appoint(ctx, p.db.DB, cv, audit.Actor{UserID: central.ID, Name: central.Name}, now, p.nsigID(nsigName), region, nsig.AppointInput{
+		Position: nsig.Member, Email: u.Email, NominatingSIG: "Regional ESR SIG", NominatedOn: now.AddDate(0, -1, 0),
+		HowChosen: nsig.ChosenConsensus, TermStart: now.AddDate(0, 0, -1), TermEnd: now.AddDate(2, 0, 0),
+	}); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// TestNSIGPagesRecordLevelAccess: a member opens their own NSIG's dashboard and review queue, and gets
+// "page not found" for another NSIG's; the central team opens every NSIG's; the NSIG list shows a
+// member only their own.
+func TestNSIGPagesRecordLevelAccess(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	member := p.createUser("wales.member@test.nhs.uk", "Wales Member", identity.RoleRequester)
+	p.seat(member, "Self Service and Portal", 8)
+	own, other := p.nsigID("Self Service and Portal"), p.nsigID("Payroll and Pensions")
+
+	m := p.as(member)
+	for _, path := range []string{"/nsigs/%d", "/nsigs/%d/queue"} {
+		mustStatus(t, m.get(fmt.Sprintf(path, own)), 200, "own NSIG "+path)
+		mustStatus(t, m.get(fmt.Sprintf(path, other)), 404, "another NSIG "+path)
+		mustStatus(t, p.as(p.users[central]).get(fmt.Sprintf(path, other)), 200, "central "+path)
+	}
+	list := m.get("/nsigs")
+	mustStatus(t, list, 200, "the NSIG list")
+	if !strings.Contains(list.body, "Self Service and Portal") || strings.Contains(list.body, "Payroll and Pensions") {
+		t.Errorf("a member's NSIG list shows %s", excerpt(list.body))
+	}
+	// Someone holding the role but no seat reviews for no NSIG.
+	mustStatus(t, p.as(p.users[nsigMember]).get(fmt.Sprintf("/nsigs/%d/queue", own)), 404, "a member without a seat")
+}
+
+// TestAppointAndEndTermThroughForms drives the appointment and end-of-term forms: bad dates are shown
+// against their fields with what was typed; the person gets the role and scope; ending the term takes
+// them away.
+func TestAppointAndEndTermThroughForms(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	person := p.createUser("jo.bloggs@test.nhs.uk", "Jo Bloggs", identity.RoleRequester)
+	id := p.nsigID("Payroll and Pensions")
+	c := p.as(p.users[central])
+	form := url.Values{"position": {"member"}, "email": {"jo.bloggs@test.nhs.uk"}, "nominating_sig": {"London ESR SIG"},
+		"nominated_on-day": {"1"}, "nominated_on-month": {"10"}, "nominated_on-year": {"2026"}, "how_chosen": {"election"},
+		"term_start-day": {"1"}, "term_start-month": {"11"}, "term_start-year": {"2026"},
+		"term_end-day": {"30"}, "term_end-month": {"9"}, "term_end-year": {"2026"}}
+	res := c.post(fmt.Sprintf("/nsigs/%d/seats/2/appoint", id), form)
+	mustStatus(t, res, 422, "a term that ends before it starts")
+	if !strings.Contains(res.body, "The term must end after it starts") || !strings.Contains(res.body, `value="London ESR SIG"`) {
+		t.Fatalf("the form says %s", excerpt(res.body))
+	}
+	form.Set("term_end-year", "2028")
+	res = c.post(fmt.Sprintf("/nsigs/%d/seats/2/appoint", id), form)
+	mustStatus(t, res, 303, "the appointment")
+	u, err := identity.Get(context.Background(), p.db.DB, person.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !u.HasRole(identity.RoleNSIGMember) {
+		t.Fatalf("roles after appointment: %v", u.Roles)
+	}
+	mustStatus(t, p.as(person).get(fmt.Sprintf("/nsigs/%d/queue", id)), 200, "the appointee's queue")
+
+	var apID int64
+	if err := p.db.DB.NewSelect().Table("nsig_appointments").Column("id").Where("user_id = ?", person.ID).Scan(context.Background(), &apID); err != nil {
+		t.Fatal(err)
+	}
+	end := fmt.Sprintf("/nsigs/%d/appointments/%d/end", id, apID)
+	mustStatus(t, c.get(end), 200, "the end-of-term form")
+	mustStatus(t, c.post(end, url.Values{}), 422, "no reason")
+	mustStatus(t, c.post(end, url.Values{"reason": {"Stood down"}}), 303, "ending the term")
+	if u, err = identity.Get(context.Background(), p.db.DB, person.ID); err != nil || u.HasRole(identity.RoleNSIGMember) {
+		t.Fatalf("roles after the term ended: %v, %v", u.Roles, err)
+	}
+	mustStatus(t, p.as(person).get(fmt.Sprintf("/nsigs/%d/queue", id)), 403, "the former member's queue")
+	mustStatus(t, c.get(end), 404, "the form of an ended term")
+	seatPage := c.get(fmt.Sprintf("/nsigs/%d/seats/2", id))
+	if !strings.Contains(seatPage.body, "Stood down") || !strings.Contains(seatPage.body, "Jo Bloggs") {
+		t.Errorf("the seat's history: %s", excerpt(seatPage.body))
+	}
+}
+
+// TestScheduleMeetingAndCalendar schedules a meeting through the form (first with a link that is not
+// Teams) and downloads its calendar file.
+func TestScheduleMeetingAndCalendar(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	id := p.nsigID("Payroll and Pensions")
+	c := p.as(p.users[central])
+	form := url.Values{"date-day": {"3"}, "date-month": {"12"}, "date-year": {"2026"}, "time": {"2pm"}, "duration": {"90"},
+		"teams_link": {"https://zoom.us/j/1"}, "purpose": {"central_update"}}
+	res := c.post(fmt.Sprintf("/nsigs/%d/meetings", id), form)
+	mustStatus(t, res, 422, "a link that is not Teams")
+	if !strings.Contains(res.body, "Enter a Microsoft Teams meeting link") || !strings.Contains(res.body, `value="2pm"`) {
+		t.Fatalf("the form says %s", excerpt(res.body))
+	}
+	form.Set("teams_link", "https://teams.microsoft.com/l/meetup-join/abc")
+	res = c.post(fmt.Sprintf("/nsigs/%d/meetings", id), form)
+	mustStatus(t, res, 303, "scheduling")
+	meeting := res.header.Get("Location")
+	mustStatus(t, p.as(p.users[nsigMember]).get(meeting), 404, "a member of no NSIG")
+	ics := c.get(meeting + "/calendar.ics")
+	mustStatus(t, ics, 200, "the calendar file")
+	if ct := ics.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/calendar") {
+		t.Errorf("content type %q", ct)
+	}
+	for _, want := range []string{"BEGIN:VEVENT\r\n", "DTSTART:20261203T140000Z\r\n", "DTEND:20261203T153000Z\r\n", "SUMMARY:Payroll and Pensions NSIG meeting\r\n"} {
+		if !strings.Contains(ics.body, want) {
+			t.Errorf("the calendar lacks %q:\n%s", want, ics.body)
+		}
+	}
+}
+
+// TestLinkedProjectThroughForms adds a project and hands it to an NSIG, whose dashboard then lists it.
+func TestLinkedProjectThroughForms(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	c := p.as(p.users[central])
+	res := c.post("/projects", url.Values{"name": {"ESR app rollout"}, "functional_area": {"Self Service"}, "status": {"in_progress"}})
+	mustStatus(t, res, 303, "adding a project")
+	var id int64
+	if err := p.db.DB.NewSelect().Table("linked_projects").Column("id").Where("name = 'ESR app rollout'").Scan(context.Background(), &id); err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/projects/%d/handover", id)
+	mustStatus(t, c.get(path), 200, "the hand-over form")
+	nsigID := p.nsigID("Self Service and Portal")
+	form := url.Values{"version": {"1"}, "nsig_id": {fmt.Sprint(nsigID)}, "on-day": {"1"}, "on-month": {"12"}, "on-year": {"2026"}}
+	res = c.post(path, form)
+	mustStatus(t, res, 422, "no note")
+	if !strings.Contains(res.body, "Enter a hand-over note") {
+		t.Fatalf("the form says %s", excerpt(res.body))
+	}
+	form.Set("note", "The NSIG gathers feedback on the app")
+	mustStatus(t, c.post(path, form), 303, "the hand-over")
+	dash := c.get(fmt.Sprintf("/nsigs/%d", nsigID))
+	if !strings.Contains(dash.body, "ESR app rollout") || !strings.Contains(dash.body, "The NSIG gathers feedback on the app") {
+		t.Errorf("the dashboard's responsibilities: %s", excerpt(dash.body))
+	}
+}
