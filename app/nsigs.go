@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -590,6 +591,9 @@ type regionalPanel struct {
 	CanGive  bool              // the viewer may give their region's view now
 	Form     forms.RegionalView
 	Options  []Option
+	// AgendaHref asks for the request to be discussed at the NSIG's next meeting; "" when there is none
+	// or the viewer may not ask.
+	AgendaHref string
 }
 
 // coverageRow is one region of the grid, in words.
@@ -626,6 +630,15 @@ func (a *App) regionalPanelFor(ctx context.Context, v request.Viewer, er *reques
 	}
 	for _, o := range nsig.Opinions {
 		p.Options = append(p.Options, Option{Value: string(o.Opinion), Label: o.Label})
+	}
+	if p.MySeat != nil || v.Has(identity.RoleCentralTeam) {
+		next, err := nsig.NextMeeting(ctx, a.db, er.NSIGID, a.now())
+		if err != nil {
+			return nil, err
+		}
+		if next != nil && !next.Started(a.now()) {
+			p.AgendaHref = fmt.Sprintf("/nsigs/%d/meetings/%d/items/new?request=%s", er.NSIGID, next.ID, url.QueryEscape(er.Reference))
+		}
 	}
 	return p, nil
 }

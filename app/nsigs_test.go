@@ -172,3 +172,32 @@ func TestLinkedProjectThroughForms(t *testing.T) {
 		t.Errorf("the dashboard's responsibilities: %s", excerpt(dash.body))
 	}
 }
+
+// TestNSIGFormsAndConflict adds an NSIG, then changes it from a stale form: the conflict page keeps
+// what was typed.
+func TestNSIGFormsAndConflict(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	c := p.as(p.users[central])
+	res := c.post("/nsigs", url.Values{"name": {"Workforce Planning"}, "status": {"active"}})
+	mustStatus(t, res, 422, "no functional areas")
+	if !strings.Contains(res.body, "Select the functional areas the NSIG covers") {
+		t.Fatalf("the form says %s", excerpt(res.body))
+	}
+	res = c.post("/nsigs", url.Values{"name": {"Workforce Planning"}, "status": {"active"}, "functional_areas": {"Work Structures", "Business Intelligence"}})
+	mustStatus(t, res, 303, "adding an NSIG")
+	path := res.header.Get("Location")
+	form := url.Values{"name": {"Workforce Planning and Rostering"}, "status": {"active"}, "functional_areas": {"Work Structures"}, "version": {"1"}}
+	mustStatus(t, c.post(path, form), 303, "changing it")
+	form.Set("name", "Workforce Planning, Rostering and Job Planning")
+	res = c.post(path, form)
+	mustStatus(t, res, 409, "a stale form")
+	if !strings.Contains(res.body, "Someone else changed this NSIG") || !strings.Contains(res.body, "Workforce Planning, Rostering and Job Planning") {
+		t.Fatalf("the conflict page says %s", excerpt(res.body))
+	}
+	// Seats follow: the new NSIG has eight, all vacant.
+	dash := c.get(path)
+	if n := strings.Count(dash.body, ">Vacant<"); n != 8 {
+		t.Errorf("%d vacant seats on the new NSIG, want 8", n)
+	}
+}

@@ -49,13 +49,17 @@ const (
 
 const demoNSIGMemberEmail = "nsig.member@demo.esr-portal.example"
 
+// seatHolderDomain is the email domain of the demo seat holders, apart from the demo sign-ins (same
+// password).
+const seatHolderDomain = "nsig.demo.esr-portal.example"
+
 // seatHolder names the k-th member (or deputy) of the demo seats; nobody is named twice.
 func seatHolder(k int, deputy bool) (name, email string) {
 	first, last := seatFirstNames[k%len(seatFirstNames)], seatSurnames[(k*7)%len(seatSurnames)]
 	if deputy {
 		first, last = seatFirstNames[(k+20)%len(seatFirstNames)], seatSurnames[(k*11+5)%len(seatSurnames)]
 	}
-	return first + " " + last, strings.ToLower(first+"."+last) + "@demo.esr-portal.example"
+	return first + " " + last, strings.ToLower(first+"."+last) + "@" + seatHolderDomain
 }
 
 // Seats fills the demo NSIGs' regional seats through the same appointments the central team makes, so
