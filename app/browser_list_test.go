@@ -120,7 +120,7 @@ func TestBrowserCentralTeamTriageAndRequests(t *testing.T) {
 	if len(csv) != 1 || !strings.Contains(csv[0], "status=") {
 		t.Fatalf("the CSV link is %v", csv)
 	}
-	if got := tb.fetchHeader(csv[0], "Content-Disposition"); !strings.HasPrefix(got, `200 attachment; filename="enhancement-requests-`) {
+	if got := tb.fetchHeader(csv[0], "Content-Disposition"); !strings.HasPrefix(got, `200 attachment; filename="requests-`) {
 		t.Errorf("the CSV export answers %q", got)
 	}
 	xlsx := tb.attrs(`main a[href^="/requests/export.xlsx"]`, "href")
