@@ -201,3 +201,41 @@ func TestNSIGFormsAndConflict(t *testing.T) {
 		t.Errorf("%d vacant seats on the new NSIG, want 8", n)
 	}
 }
+
+// TestNSIGMemberRoleCannotBeTakenFromASeatHolder: the role follows from seats, so the user page refuses
+// to remove it while the person holds one, and says where to end the term instead.
+func TestNSIGMemberRoleCannotBeTakenFromASeatHolder(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	member := p.createUser("seated.member@test.nhs.uk", "Seated Member", identity.RoleRequester)
+	p.seat(member, "Self Service and Portal", 8)
+	seated, err := identity.Get(context.Background(), p.db.DB, member.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !seated.HasRole(identity.RoleNSIGMember) {
+		t.Fatal("appointing did not give the NSIG member role")
+	}
+	admin := p.as(p.users[identity.RoleAdmin])
+	form := url.Values{"name": {seated.Name}, "email": {seated.Email}, "organisation_id": {fmt.Sprint(seated.OrganisationID)},
+		"roles": {identity.RoleRequester}, "version": {fmt.Sprint(seated.Version)}}
+	res := admin.post(fmt.Sprintf("/admin/users/%d", seated.ID), form)
+	mustStatus(t, res, 422, "removing the role of a seat holder")
+	for _, want := range []string{"There is a problem", "Seated Member sits on Self Service and Portal (Wales member)", "End their term on the NSIG"} {
+		if !strings.Contains(res.body, want) {
+			t.Errorf("the refusal lacks %q", want)
+		}
+	}
+	after, err := identity.Get(context.Background(), p.db.DB, member.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.HasRole(identity.RoleNSIGMember) {
+		t.Error("the role was removed all the same")
+	}
+	// Other changes to a seat holder still save.
+	form.Set("roles", identity.RoleNSIGMember)
+	form.Add("roles", identity.RoleRequester)
+	form.Set("name", "Seated Member-Jones")
+	mustStatus(t, admin.post(fmt.Sprintf("/admin/users/%d", seated.ID), form), 303, "renaming a seat holder")
+}

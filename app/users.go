@@ -11,6 +11,7 @@ import (
 
 	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/nsig"
 	"github.com/nhs-esr/portal/app/organisation"
 	"github.com/nhs-esr/portal/app/problem"
 	"github.com/nhs-esr/portal/forms"
@@ -241,6 +242,21 @@ func (a *App) userUpdate(c *fiber.Ctx) error {
 	}
 	if u.ID == visitOf(c).user.ID && !contains(f.Roles, identity.RoleAdmin) {
 		errs.Add("roles", "You cannot remove your own administrator role")
+	}
+	// The NSIG member role follows from seats: it goes when the last term ends.
+	if u.HasRole(identity.RoleNSIGMember) && !contains(f.Roles, identity.RoleNSIGMember) && errs.Get("roles") == "" {
+		seats, err := nsig.CurrentAppointmentsOf(c.UserContext(), a.db, u.ID)
+		if err != nil {
+			return err
+		}
+		if len(seats) > 0 {
+			where := make([]string, len(seats))
+			for i, s := range seats {
+				where[i] = fmt.Sprintf("%s (%s %s)", s.NSIGName, s.RegionName, strings.ToLower(s.Position.Label()))
+			}
+			errs.Add("roles", fmt.Sprintf("%s sits on %s. End their %s on the NSIG's seat page instead: the NSIG member role goes when their last term ends",
+				u.Name, strings.Join(where, " and "), plural(len(seats), "term", "terms")))
+		}
 	}
 	if errs.Any() {
 		return a.invalid(c, "users/edit", &p.Page, errs, p)

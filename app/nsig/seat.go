@@ -107,6 +107,16 @@ func selectAppointments(db bun.IDB, dest any) *bun.SelectQuery {
 		Join("JOIN regions AS rg ON rg.id = ap.region_id")
 }
 
+// CurrentAppointmentsOf returns the seats a user holds now, by NSIG and region.
+func CurrentAppointmentsOf(ctx context.Context, db bun.IDB, userID int64) ([]Appointment, error) {
+	var out []Appointment
+	if err := selectAppointments(db, &out).Where("ap.user_id = ? AND ap.ended_at IS NULL", userID).
+		OrderExpr("n.name, rg.name, ap.position").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("seats of user %d: %w", userID, err)
+	}
+	return out, nil
+}
+
 // Seat is one region's seat on an NSIG, with whoever holds it now.
 type Seat struct {
 	NSIGID     int64
