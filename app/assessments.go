@@ -11,7 +11,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/nsig"
 	"github.com/nhs-esr/portal/app/request"
 	"github.com/nhs-esr/portal/forms"
 )
@@ -21,6 +23,9 @@ const reviewInterval = 10 * time.Minute
 
 // reviewSystemName is who the timeline and the audit trail say brought a request back for review.
 const reviewSystemName = "ESR portal (review date)"
+
+// termSystemName is who the seat history and the audit trail say ended an NSIG term that ran out.
+const termSystemName = "ESR portal (term end date)"
 
 // assessmentPanel is the impact assessment in brief, as the request page and the decision pages show
 // it to the central and development teams, with the assessor's form on the request page. Show is
@@ -499,8 +504,9 @@ func (a *App) reviewsIndex(c *fiber.Ctx) error {
 	return a.render(c, fiber.StatusOK, "reviews/index", p)
 }
 
-// returnDueForReview brings deferred requests back into impact assessment on their review dates,
-// every reviewInterval until ctx ends. Several instances may run it: each request moves once.
+// returnDueForReview brings deferred requests back into impact assessment on their review dates, and
+// ends NSIG terms that have run out, every reviewInterval until ctx ends. Several instances may run it:
+// each request moves once and each term ends once.
 func (a *App) returnDueForReview(ctx context.Context) {
 	t := time.NewTicker(reviewInterval)
 	defer t.Stop()
@@ -510,7 +516,20 @@ func (a *App) returnDueForReview(ctx context.Context) {
 			return
 		case <-t.C:
 			a.reviewDue(ctx)
+			a.endExpiredTerms(ctx)
 		}
+	}
+}
+
+// endExpiredTerms ends the NSIG appointments whose terms ended before today, logging what it did.
+func (a *App) endExpiredTerms(ctx context.Context) {
+	now := a.now()
+	ended, err := nsig.EndExpiredTerms(ctx, a.db, request.SystemViewer(termSystemName), audit.Actor{Name: termSystemName}, now, a.calendar.Date(now))
+	if err != nil && ctx.Err() == nil {
+		a.log.Error("end NSIG terms that have run out", "err", err)
+	}
+	if ended > 0 {
+		a.log.Info("NSIG terms ended on their end dates", "count", ended)
 	}
 }
 

@@ -245,7 +245,7 @@ func (a *App) userUpdate(c *fiber.Ctx) error {
 	}
 	// The NSIG member role follows from seats: it goes when the last term ends.
 	if u.HasRole(identity.RoleNSIGMember) && !contains(f.Roles, identity.RoleNSIGMember) && errs.Get("roles") == "" {
-		seats, err := nsig.CurrentAppointmentsOf(c.UserContext(), a.db, u.ID)
+		seats, err := nsig.SeatsHeldBy(c.UserContext(), a.db, u.ID)
 		if err != nil {
 			return err
 		}

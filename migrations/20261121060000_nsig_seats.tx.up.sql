@@ -26,7 +26,7 @@ CREATE TABLE nsig_appointments (
     end_reason        text NOT NULL DEFAULT '',
     CHECK (term_end > term_start),
     CHECK (nominated_on <= term_start),
-    CHECK ((ended_at IS NULL) = (ended_by IS NULL))
+    CHECK (ended_at IS NOT NULL OR ended_by IS NULL) -- ended_by is NULL when the term ran out on its end date
 );
 -- At most one current member and one current deputy per seat.
 CREATE UNIQUE INDEX nsig_appointments_current_key ON nsig_appointments (nsig_id, region_id, position) WHERE ended_at IS NULL;

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/database/dbtest"
 	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/notify"
 	"github.com/nhs-esr/portal/app/nsig"
 	"github.com/nhs-esr/portal/app/organisation"
 	"github.com/nhs-esr/portal/app/problem"
@@ -440,5 +442,66 @@ func TestLinkedProjectHandover(t *testing.T) {
 	}
 	if _, err := nsig.HandOver(ctx, w.db, cv, w.actor("central"), w.now, p.ID, done.Version, nsig.HandoverInput{NSIGID: hr, On: w.now, Note: "again"}); !isRule(err, "nsig_id") {
 		t.Fatalf("handed over twice: %v", err)
+	}
+}
+
+// TestTermsEndOnTheirEndDate: a term that has run out is ended by the system the day after its end date
+// — history kept, scope and role gone, the person told — and a second run (or another instance) does
+// nothing more. A term ending today, and one already ended by hand, are left alone.
+func TestTermsEndOnTheirEndDate(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	expired, err := w.appoint(selfService, wales, "wales", nsig.Member, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastDay, err := w.appoint(selfService, london, "london", nsig.Member, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Their terms end on 19 and 20 November; the system runs on 20 November.
+	if _, err := w.db.NewRaw("UPDATE nsig_appointments SET term_start = '2024-11-20', nominated_on = '2024-11-01', term_end = CASE id WHEN ? THEN date '2026-11-19' ELSE date '2026-11-20' END WHERE id IN (?, ?)",
+		expired.ID, expired.ID, lastDay.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	system := request.SystemViewer("ESR portal (term end date)")
+	actor := audit.Actor{Name: "ESR portal (term end date)"}
+	today := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	counts := make([]int, 3)
+	for i := range counts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := nsig.EndExpiredTerms(ctx, w.db, system, actor, w.now, today)
+			if err != nil {
+				t.Error(err)
+			}
+			counts[i] = n
+		}()
+	}
+	wg.Wait()
+	if total := counts[0] + counts[1] + counts[2]; total != 1 {
+		t.Fatalf("ended %v terms across three runs, want 1 in all", counts)
+	}
+	ended, err := nsig.GetAppointment(ctx, w.db, expired.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ended.Current() || ended.EndedBy != 0 || ended.EndReason != "The term ended on 19 November 2026." {
+		t.Errorf("the run-out term: current %v, ended by %d, reason %q", ended.Current(), ended.EndedBy, ended.EndReason)
+	}
+	if v := w.viewer("wales"); v.Has(identity.RoleNSIGMember) || len(v.NSIGIDs) != 0 {
+		t.Errorf("after their term ran out they still have %v on %v", v.Roles, v.NSIGIDs)
+	}
+	if v := w.viewer("london"); !v.Has(identity.RoleNSIGMember) {
+		t.Error("a term ending today was ended")
+	}
+	if n := w.count("SELECT count(*) FROM notifications WHERE user_id = ? AND event = ?", w.users["wales"].ID, notify.EventNSIGSeat); n != 2 {
+		t.Errorf("%d seat notifications to the Wales member, want 2 (appointed, ended)", n)
+	}
+	if n := w.count("SELECT count(*) FROM audit_events WHERE action = 'nsig.term_ended' AND actor_name = 'ESR portal (term end date)'"); n != 1 {
+		t.Errorf("%d audited term ends by the system, want 1", n)
 	}
 }

@@ -107,16 +107,6 @@ func selectAppointments(db bun.IDB, dest any) *bun.SelectQuery {
 		Join("JOIN regions AS rg ON rg.id = ap.region_id")
 }
 
-// CurrentAppointmentsOf returns the seats a user holds now, by NSIG and region.
-func CurrentAppointmentsOf(ctx context.Context, db bun.IDB, userID int64) ([]Appointment, error) {
-	var out []Appointment
-	if err := selectAppointments(db, &out).Where("ap.user_id = ? AND ap.ended_at IS NULL", userID).
-		OrderExpr("n.name, rg.name, ap.position").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("seats of user %d: %w", userID, err)
-	}
-	return out, nil
-}
-
 // Seat is one region's seat on an NSIG, with whoever holds it now.
 type Seat struct {
 	NSIGID     int64
@@ -504,7 +494,7 @@ func EndTerm(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Acto
 			return err
 		}
 		res, err := tx.NewUpdate().Table("nsig_appointments").Where("id = ? AND ended_at IS NULL", ap.ID).
-			Set("ended_at = ?", now).Set("ended_by = ?", v.UserID).Set("end_reason = ?", in.Reason).Exec(ctx)
+			Set("ended_at = ?", now).Set("ended_by = ?", nullID(v.UserID)).Set("end_reason = ?", in.Reason).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("end appointment %d: %w", ap.ID, err)
 		}
@@ -591,4 +581,33 @@ func OtherNSIGs(ctx context.Context, db bun.IDB, email string, nsigID int64) ([]
 		return nil, fmt.Errorf("list other NSIGs of %s: %w", email, err)
 	}
 	return names, nil
+}
+
+// EndExpiredTerms ends every current appointment whose term ended before today (in London), each in its
+// own transaction through EndTerm, as the system: the seat's history says the term ran out, the person
+// loses the NSIG's scope and, with their last seat, the NSIG member role, and is told. It returns how
+// many it ended. Several instances may run it at once: a term another run has ended is skipped.
+func EndExpiredTerms(ctx context.Context, db *bun.DB, system request.Viewer, actor audit.Actor, now time.Time, today time.Time) (int, error) {
+	var due []struct {
+		ID      int64     `bun:"id"`
+		TermEnd time.Time `bun:"term_end"`
+	}
+	if err := db.NewSelect().Table("nsig_appointments").Column("id", "term_end").
+		Where("ended_at IS NULL AND term_end < ?", today.Format(time.DateOnly)).OrderExpr("id").Scan(ctx, &due); err != nil {
+		return 0, fmt.Errorf("appointments past their term: %w", err)
+	}
+	ended := 0
+	var errs []error
+	for _, d := range due {
+		_, err := EndTerm(ctx, db, system, actor, now, d.ID, EndInput{Reason: "The term ended on " + d.TermEnd.Format("2 January 2006") + "."})
+		switch {
+		case err == nil:
+			ended++
+		case errors.Is(err, problem.ErrConflict):
+			// Another instance ended it first.
+		default:
+			errs = append(errs, err)
+		}
+	}
+	return ended, errors.Join(errs...)
 }
