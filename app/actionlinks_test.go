@@ -44,6 +44,15 @@ func TestDecisionEmailCarriesAOneTimeLink(t *testing.T) {
 	if !strings.HasPrefix(link, actionlink.Prefix) || len(link) < len(actionlink.Prefix)+40 {
 		t.Fatalf("the decision email links to %q, want a one-time link (emails: %+v)", link, emails)
 	}
+	// The notification in the portal links to the request itself: opening it there must not use up the
+	// email's one-time link.
+	var inApp []string
+	if err := p.db.DB.NewRaw(`SELECT link FROM notifications WHERE user_id = ? AND event = 'decision_needed'`, raiserUser.ID).Scan(ctx, &inApp); err != nil {
+		t.Fatal(err)
+	}
+	if len(inApp) != 1 || inApp[0] != path {
+		t.Errorf("the decision notification in the portal links to %v, want [%s]", inApp, path)
+	}
 	var stored int
 	if err := p.db.DB.NewRaw(`SELECT count(*) FROM action_links WHERE user_id = ? AND path = ? AND expires_at = ?`,
 		raiserUser.ID, path, p.clock.Now().Add(7*24*time.Hour)).Scan(ctx, &stored); err != nil {

@@ -95,6 +95,9 @@ type Message struct {
 	Title     string // one line, e.g. "ENH-2026-0042 has been acknowledged"; it is also the email's subject
 	Body      string // plain text, a few sentences
 	Link      string // a path in the portal, e.g. "/requests/ENH-2026-0042"; "" for none
+	// EmailLink is the email's link when it is not Link: a one-time link made for the email alone, so
+	// that opening the notification in the portal does not use it up. "" sends Link.
+	EmailLink string
 }
 
 // Limits on what a message holds.
@@ -122,13 +125,16 @@ func (m Message) check() (Message, error) {
 	m.Title = shorten(clean.Replace(strings.Join(strings.Fields(strings.ToValidUTF8(m.Title, "\uFFFD")), " ")), maxTitle)
 	m.Body = shorten(clean.Replace(strings.TrimSpace(strings.ToValidUTF8(m.Body, "\uFFFD"))), maxBody)
 	m.Link = strings.TrimSpace(m.Link)
+	m.EmailLink = strings.TrimSpace(m.EmailLink)
 	switch {
 	case m.Title == "":
 		return m, errors.New("no title")
-	case len(m.Link) > maxLink:
-		return m, fmt.Errorf("link is %d bytes, at most %d", len(m.Link), maxLink)
+	case len(m.Link) > maxLink || len(m.EmailLink) > maxLink:
+		return m, fmt.Errorf("link is %d bytes, at most %d", max(len(m.Link), len(m.EmailLink)), maxLink)
 	case !portalPath(m.Link):
 		return m, fmt.Errorf("link %q is not a path in the portal", m.Link)
+	case !portalPath(m.EmailLink):
+		return m, fmt.Errorf("email link %q is not a path in the portal", m.EmailLink)
 	}
 	return m, nil
 }
@@ -162,8 +168,8 @@ func portalPath(link string) bool {
 //   - an email is written to the outbox when the user wants it by email straight away.
 const queueSQL = `
 WITH m AS (
-    SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::boolean[])
-        WITH ORDINALITY AS m (user_id, event, request_id, title, body, link, opt_in, ord)
+    SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::boolean[])
+        WITH ORDINALITY AS m (user_id, event, request_id, title, body, link, email_link, opt_in, ord)
 ), r AS (
     SELECT m.*, u.email AS to_address, u.name AS to_name,
         coalesce(p.in_app, NOT m.opt_in) AS in_app,
@@ -181,7 +187,7 @@ WITH m AS (
     ORDER BY ord
 )
 INSERT INTO email_outbox (user_id, to_address, to_name, subject, body_text, link, created_at, next_attempt_at)
-SELECT user_id, to_address, to_name, title, body, link, ?, ?
+SELECT user_id, to_address, to_name, title, body, coalesce(nullif(email_link, ''), link), ?, ?
 FROM r
 WHERE email AND NOT digest
 ORDER BY ord`
@@ -196,7 +202,7 @@ func Queue(ctx context.Context, tx bun.IDB, now time.Time, msgs ...Message) erro
 	n := len(msgs)
 	users, requests := make([]int64, 0, n), make([]int64, 0, n)
 	events, titles, bodies, links := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-	optIns := make([]bool, 0, n)
+	emailLinks, optIns := make([]string, 0, n), make([]bool, 0, n)
 	for i, m := range msgs {
 		m, err := m.check()
 		if err != nil {
@@ -205,12 +211,12 @@ func Queue(ctx context.Context, tx bun.IDB, now time.Time, msgs ...Message) erro
 		users, requests = append(users, m.UserID), append(requests, m.RequestID)
 		events, titles, bodies, links = append(events, m.Event), append(titles, m.Title), append(bodies, m.Body), append(links, m.Link)
 		e, _ := Event(m.Event)
-		optIns = append(optIns, e.OptIn())
+		emailLinks, optIns = append(emailLinks, m.EmailLink), append(optIns, e.OptIn())
 	}
 	now = now.UTC().Truncate(time.Microsecond)
 	_, err := tx.NewRaw(queueSQL,
 		pgdialect.Array(users), pgdialect.Array(events), pgdialect.Array(requests),
-		pgdialect.Array(titles), pgdialect.Array(bodies), pgdialect.Array(links), pgdialect.Array(optIns),
+		pgdialect.Array(titles), pgdialect.Array(bodies), pgdialect.Array(links), pgdialect.Array(emailLinks), pgdialect.Array(optIns),
 		now, now, now,
 	).Exec(ctx)
 	if err != nil {

@@ -420,3 +420,21 @@ func TestEventsAreComplete(t *testing.T) {
 		}
 	}
 }
+
+// TestEmailLinkGoesOnlyToTheEmail: a message with a link of its own for the email (a one-time link)
+// sends that in the email and keeps the plain link in the portal.
+func TestEmailLinkGoesOnlyToTheEmail(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.user("Linked Lee")
+	f.queue(Message{UserID: u, Event: EventDecisionNeeded, Title: "Decide on ENH-2026-0042", Link: "/requests/ENH-2026-0042", EmailLink: "/links/abc123"})
+	if ns := f.notifications(u); len(ns) != 1 || ns[0].Link != "/requests/ENH-2026-0042" {
+		t.Errorf("notifications %+v", ns)
+	}
+	if es := f.outboxTo(u); len(es) != 1 || es[0].Link != "/links/abc123" {
+		t.Errorf("emails %+v", es)
+	}
+	if err := Queue(t.Context(), f.db, f.clock.Now(), Message{UserID: u, Event: EventDecisionNeeded, Title: "x", EmailLink: "https://evil.example/"}); err == nil {
+		t.Error("an email link off the portal was queued")
+	}
+}

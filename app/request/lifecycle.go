@@ -607,13 +607,15 @@ func sendNotices(ctx context.Context, tx bun.Tx, env Env, r *Request, actorID in
 				continue
 			}
 			seen[id] = true
-			link := "/requests/" + r.Reference
+			link, emailLink := "/requests/"+r.Reference, ""
+			// The email asking for a decision carries a one-time link of its own; the notification in
+			// the portal links to the request, so that opening it does not use the email's link up.
 			if n.Event == notify.EventDecisionNeeded && env.Links != nil {
-				if link, err = env.Links(ctx, tx, id, r.ID, link); err != nil {
+				if emailLink, err = env.Links(ctx, tx, id, r.ID, link); err != nil {
 					return fmt.Errorf("link for user %d to %s: %w", id, r.Reference, err)
 				}
 			}
-			msgs = append(msgs, notify.Message{UserID: id, Event: n.Event, RequestID: r.ID, Title: title, Body: body, Link: link})
+			msgs = append(msgs, notify.Message{UserID: id, Event: n.Event, RequestID: r.ID, Title: title, Body: body, Link: link, EmailLink: emailLink})
 		}
 	}
 	if len(msgs) == 0 {
