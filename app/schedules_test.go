@@ -93,17 +93,15 @@ func TestPublishingTheDevelopmentSchedule(t *testing.T) {
 	if !strings.Contains(res.header.Get("Content-Disposition"), `filename="ESR-DS-2026-Q3-v1.pdf"`) || res.header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("PDF headers %v", res.header)
 	}
-	if _, err := exec.LookPath("pdftotext"); err == nil {
-		cmd := exec.Command("pdftotext", "-layout", "-", "-")
-		cmd.Stdin = strings.NewReader(res.body)
-		text, err := cmd.Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, want := range []string{approved.Reference, "ESR-DS-2026-Q3", "Quarter 3 2026/27"} {
-			if !bytes.Contains(text, []byte(want)) {
-				t.Errorf("the downloaded PDF does not read back %q", want)
-			}
+	cmd := exec.Command("pdftotext", "-layout", "-", "-")
+	cmd.Stdin = strings.NewReader(res.body)
+	text, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("read the PDF back with pdftotext (apt-get install poppler-utils): %v", err)
+	}
+	for _, want := range []string{approved.Reference, "ESR-DS-2026-Q3", "Quarter 3 2026/27"} {
+		if !bytes.Contains(text, []byte(want)) {
+			t.Errorf("the downloaded PDF does not read back %q", want)
 		}
 	}
 
