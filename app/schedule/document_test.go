@@ -56,10 +56,17 @@ func TestJustificationsFromIsSixCalendarMonthsBefore(t *testing.T) {
 
 func TestPublicationDateWithinTheQuarterOrTheOneBefore(t *testing.T) {
 	q := schedule.Quarter{Year: 2026, Q: 3}
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for d, ok := range map[string]bool{"2026-06-30": false, "2026-07-01": true, "2026-11-21": true, "2026-12-31": true, "2027-01-01": false} {
-		p, _ := time.Parse(time.DateOnly, d)
-		if err := schedule.CheckDate(q, p); (err == nil) != ok {
-			t.Errorf("publication on %s for %s: %v", d, q.Label(), err)
+		// A date read from a form is midnight in London: 1 July is 23:00 UTC on 30 June, and still in.
+		for _, loc := range []*time.Location{time.UTC, london} {
+			p, _ := time.ParseInLocation(time.DateOnly, d, loc)
+			if err := schedule.CheckDate(q, p); (err == nil) != ok {
+				t.Errorf("publication on %s (%s) for %s: %v", d, loc, q.Label(), err)
+			}
 		}
 	}
 }

@@ -166,6 +166,7 @@ type PublishInput struct {
 // CheckDate refuses a publication date outside the quarter and the quarter before it: a schedule is
 // published shortly before or during the quarter it is for.
 func CheckDate(q Quarter, d time.Time) error {
+	d = day(d) // the calendar date, whatever the time zone it was read in
 	from, to := q.Previous().Start(), q.End()
 	if d.Before(from) || d.After(to) {
 		return &RuleError{Field: "date-day", Message: fmt.Sprintf("The publication date must be between %s and %s, the quarter before %s and %s itself",
