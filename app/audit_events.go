@@ -43,24 +43,6 @@ func mustLondon() *time.Location {
 	return loc
 }
 
-// parseDate reads a day/month/year date input; all empty is no date.
-func parseDate(day, month, year string) (time.Time, bool, bool) {
-	if day == "" && month == "" && year == "" {
-		return time.Time{}, false, true
-	}
-	d, err1 := strconv.Atoi(day)
-	m, err2 := strconv.Atoi(month)
-	y, err3 := strconv.Atoi(year)
-	if err1 != nil || err2 != nil || err3 != nil || y < 2000 || y > 2100 {
-		return time.Time{}, false, false
-	}
-	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, london)
-	if t.Day() != d || int(t.Month()) != m {
-		return time.Time{}, false, false
-	}
-	return t, true, true
-}
-
 func (a *App) auditIndex(c *fiber.Ctx) error {
 	pageNo := max(1, c.QueryInt("page", 1))
 	ff := auditFilterForm{

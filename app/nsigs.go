@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -372,18 +371,6 @@ func (a *App) appointNew(c *fiber.Ctx) error {
 		f.Position = string(nsig.Deputy)
 	}
 	return a.render(c, fiber.StatusOK, "nsigs/appoint", a.appointPage(c, n, s, f))
-}
-
-// dateField parses a date from its three boxes, or adds the error for field and returns the zero time.
-func dateField(errs *forms.Errors, field, what, day, month, year string) time.Time {
-	d, given, ok := parseDate(strings.TrimSpace(day), strings.TrimSpace(month), strings.TrimSpace(year))
-	switch {
-	case !ok:
-		errs.Add(field+"-day", fmt.Sprintf("The %s must be a real date, like 27 3 2027", what))
-	case !given:
-		errs.Add(field+"-day", fmt.Sprintf("Enter the %s", what))
-	}
-	return d
 }
 
 func (a *App) appointCreate(c *fiber.Ctx) error {

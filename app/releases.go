@@ -192,15 +192,7 @@ func (a *App) releaseInput(f *forms.Release, released bool) (release.Input, form
 		in.Number = n
 	}
 	in.Name = f.Name
-	target, given, ok := parseDate(strings.TrimSpace(f.TargetDay), strings.TrimSpace(f.TargetMonth), strings.TrimSpace(f.TargetYear))
-	switch {
-	case !ok:
-		errs.Add("target_date-day", "The target date must be a real date, like 27 3 2027")
-	case !given:
-		errs.Add("target_date-day", "Enter the target date")
-	default:
-		in.TargetDate = target
-	}
+	in.TargetDate = dateField(&errs, "target_date", "target date", f.TargetDay, f.TargetMonth, f.TargetYear)
 	if !released && f.Status == "" {
 		errs.Add("status", "Select whether the release is planned or in progress")
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -99,13 +98,8 @@ func (a *App) schedulePreviewInput(f *forms.SchedulePreview) (schedule.Quarter, 
 	if qerr != nil && errs.Get("quarter") == "" {
 		errs.Add("quarter", "Select the quarter the schedule is for")
 	}
-	d, given, ok := parseDate(strings.TrimSpace(f.Day), strings.TrimSpace(f.Month), strings.TrimSpace(f.Year))
-	switch {
-	case !ok:
-		errs.Add("date-day", "The publication date must be a real date, like 21 11 2026")
-	case !given:
-		errs.Add("date-day", "Enter the publication date")
-	case qerr == nil:
+	d := dateField(&errs, "date", "publication date", f.Day, f.Month, f.Year)
+	if errs.Get("date-day") == "" && qerr == nil {
 		var rule *schedule.RuleError
 		if err := schedule.CheckDate(q, d); errors.As(err, &rule) {
 			errs.Add(rule.Field, rule.Message)
