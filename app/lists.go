@@ -11,7 +11,6 @@ import (
 	"github.com/nhs-esr/portal/app/catalogue"
 	"github.com/nhs-esr/portal/app/identity"
 	"github.com/nhs-esr/portal/app/request"
-	"github.com/nhs-esr/portal/app/workday"
 )
 
 // The national reference lists: everyone signed in browses and searches them and downloads them as
@@ -166,19 +165,13 @@ func (a *App) listExportXLSX(c *fiber.Ctx, table func(*fiber.Ctx) (*listTable, e
 // listQueuePage is the central team's queue of one kind of list request.
 type listQueuePage struct {
 	Page
-	Kind          string
-	Heading       string
-	Lede          string
-	Rows          []triageRow
-	Total         int
-	Truncated     bool
-	Overdue       int
-	DueToday      int
-	OnTime        int
-	OnTimeOf      int
-	OnTimePercent int
-	AckDays       int
-	Tabs          []NavItem
+	AckQueue
+	Kind      string
+	Heading   string
+	Lede      string
+	Total     int
+	Truncated bool
+	Tabs      []NavItem
 }
 
 // listQueueStatuses are the statuses of list requests waiting on the central team.
@@ -204,31 +197,14 @@ func (a *App) listQueue(c *fiber.Ctx, kind, heading, lede string) error {
 	if err != nil {
 		return err
 	}
-	now := a.now()
-	p := &listQueuePage{Page: a.page(c, heading), Kind: kind, Heading: heading, Lede: lede, Total: total, Truncated: total > len(rows),
-		AckDays: request.AcknowledgementDays}
+	p := &listQueuePage{Page: a.page(c, heading), Kind: kind, Heading: heading, Lede: lede, Total: total, Truncated: total > len(rows)}
 	for _, href := range []struct{ label, href string }{
 		{"Supplementary role requests", "/supplementary-roles/queue"}, {"National competency requests", "/competences/queue"},
 	} {
 		p.Tabs = append(p.Tabs, NavItem{Label: href.label, Href: href.href, Current: href.href == c.Path()})
 	}
-	for _, r := range rows {
-		tr := triageRow{Row: r}
-		var state string
-		tr.Clock, tr.ClockColour, state = a.triageClock(&r.Request, now)
-		switch state {
-		case workday.StateOverdue:
-			p.Overdue++
-		case workday.StateDueToday:
-			p.DueToday++
-		}
-		p.Rows = append(p.Rows, tr)
-	}
-	if p.OnTime, p.OnTimeOf, err = request.OnTimeShare(ctx, a.db, kind, now.Add(-onTimeWindow), a.calendar.Date(now)); err != nil {
+	if p.AckQueue, err = a.ackQueue(ctx, "queue", kind, rows); err != nil {
 		return err
-	}
-	if p.OnTimeOf > 0 {
-		p.OnTimePercent = (p.OnTime*100 + p.OnTimeOf/2) / p.OnTimeOf
 	}
 	return a.render(c, fiber.StatusOK, "lists/queue", p)
 }

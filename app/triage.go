@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -21,17 +22,51 @@ const onTimeWindow = 90 * 24 * time.Hour
 
 type triageIndexPage struct {
 	Page
+	AckQueue
+	Total        int  // requests in the queue (before "assigned to me")
+	Truncated    bool // the queue is longer than the page shows
+	AssignedToMe bool
+	Assigned     []string // the filter's checked values: "me" or none
+}
+
+// AckQueue is a queue of requests waiting for the central team, with where each one's clock stands and
+// how the acknowledgement clock is going: the triage queue and the queues of list requests.
+type AckQueue struct {
+	IDPrefix      string // the cards' ids start with it
 	Rows          []triageRow
-	Total         int  // requests in the queue (before "assigned to me")
-	Truncated     bool // the queue is longer than the page shows
-	AssignedToMe  bool
-	Assigned      []string // the filter's checked values: "me" or none
 	Overdue       int
 	DueToday      int
 	OnTime        int // acknowledged by their due date, of those received in the window
 	OnTimeOf      int // acknowledged, or past their due date, of those received in the window
 	OnTimePercent int
 	AckDays       int
+}
+
+// ackQueue reads where each row's clock stands and the share of requests of a kind acknowledged on time
+// in the last onTimeWindow.
+func (a *App) ackQueue(ctx context.Context, idPrefix, kind string, rows []request.Row) (AckQueue, error) {
+	now := a.now()
+	q := AckQueue{IDPrefix: idPrefix, AckDays: request.AcknowledgementDays}
+	for _, r := range rows {
+		tr := triageRow{Row: r}
+		var state string
+		tr.Clock, tr.ClockColour, state = a.triageClock(&r.Request, now)
+		switch state {
+		case workday.StateOverdue:
+			q.Overdue++
+		case workday.StateDueToday:
+			q.DueToday++
+		}
+		q.Rows = append(q.Rows, tr)
+	}
+	var err error
+	if q.OnTime, q.OnTimeOf, err = request.OnTimeShare(ctx, a.db, kind, now.Add(-onTimeWindow), a.calendar.Date(now)); err != nil {
+		return q, err
+	}
+	if q.OnTimeOf > 0 {
+		q.OnTimePercent = (q.OnTime*100 + q.OnTimeOf/2) / q.OnTimeOf
+	}
+	return q, nil
 }
 
 // triageRow is one request of the queue with where its clock stands.
@@ -56,32 +91,12 @@ func (a *App) triageIndex(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	now := a.now()
-	p := &triageIndexPage{
-		Page: a.page(c, "Triage"), Total: total, Truncated: total > len(rows),
-		AssignedToMe: c.Query("assigned") == "me", AckDays: request.AcknowledgementDays,
-	}
+	p := &triageIndexPage{Page: a.page(c, "Triage"), Total: total, Truncated: total > len(rows), AssignedToMe: c.Query("assigned") == "me"}
 	if p.AssignedToMe {
 		p.Assigned = []string{"me"}
 	}
-	for _, r := range rows {
-		tr := triageRow{Row: r}
-		var state string
-		tr.Clock, tr.ClockColour, state = a.triageClock(&r.Request, now)
-		switch state {
-		case workday.StateOverdue:
-			p.Overdue++
-		case workday.StateDueToday:
-			p.DueToday++
-		}
-		p.Rows = append(p.Rows, tr)
-	}
-	p.OnTime, p.OnTimeOf, err = request.OnTimeShare(ctx, a.db, request.KindEnhancement, now.Add(-onTimeWindow), a.calendar.Date(now))
-	if err != nil {
+	if p.AckQueue, err = a.ackQueue(ctx, "triage", request.KindEnhancement, rows); err != nil {
 		return err
-	}
-	if p.OnTimeOf > 0 {
-		p.OnTimePercent = (p.OnTime*100 + p.OnTimeOf/2) / p.OnTimeOf
 	}
 	return a.render(c, fiber.StatusOK, "triage/index", p)
 }
