@@ -163,14 +163,8 @@ func (a *App) previewPage(c *fiber.Ctx, q schedule.Quarter, d time.Time, f forms
 		{Key: "Rows in its tables", Value: strconv.Itoa(doc.Items())},
 	}
 	if latest > 0 {
-		list, err := schedule.List(ctx, a.db)
-		if err != nil {
+		if p.Latest, err = schedule.GetVersion(ctx, a.db, q, latest); err != nil {
 			return nil, err
-		}
-		for i := range list {
-			if list[i].Quarter == q.String() && list[i].Version == latest {
-				p.Latest = &list[i]
-			}
 		}
 	}
 	return p, nil

@@ -98,33 +98,35 @@ func List(ctx context.Context, db bun.IDB) ([]Publication, error) {
 
 // Get returns one published version with its PDF and snapshot.
 func Get(ctx context.Context, db bun.IDB, id int64) (*Publication, error) {
-	p := new(Publication)
-	err := db.NewSelect().TableExpr("(SELECT sp.*, max(sp.version) OVER (PARTITION BY sp.quarter) AS latest FROM schedule_publications AS sp) AS sp").
-		ColumnExpr("sp.*, u.name AS published_by_name, length(sp.pdf) AS size").
-		Join("JOIN users AS u ON u.id = sp.published_by").
-		Where("sp.id = ?", id).Scan(ctx, p)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("development schedule %d: %w", id, problem.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("development schedule %d: %w", id, err)
-	}
-	return p, nil
+	return getWhere(ctx, db, fmt.Sprintf("development schedule %d", id), "sp.id = ?", id)
+}
+
+// GetVersion returns a quarter's published version with its PDF and snapshot.
+func GetVersion(ctx context.Context, db bun.IDB, q Quarter, version int) (*Publication, error) {
+	return getWhere(ctx, db, fmt.Sprintf("development schedule %s version %d", q, version), "sp.quarter = ? AND sp.version = ?", q.String(), version)
 }
 
 // LatestPublic returns the most recently published version the central team has made public, or
 // problem.ErrNotFound.
 func LatestPublic(ctx context.Context, db bun.IDB) (*Publication, error) {
-	var id int64
-	err := db.NewRaw(`SELECT id FROM schedule_publications WHERE public_since IS NOT NULL
-		ORDER BY publication_date DESC, quarter DESC, version DESC LIMIT 1`).Scan(ctx, &id)
+	return getWhere(ctx, db, "public development schedule", `sp.id = (SELECT id FROM schedule_publications WHERE public_since IS NOT NULL
+		ORDER BY publication_date DESC, quarter DESC, version DESC LIMIT 1)`)
+}
+
+// getWhere returns the one publication the condition picks, or problem.ErrNotFound.
+func getWhere(ctx context.Context, db bun.IDB, what, where string, args ...any) (*Publication, error) {
+	p := new(Publication)
+	err := db.NewSelect().TableExpr("(SELECT sp.*, max(sp.version) OVER (PARTITION BY sp.quarter) AS latest FROM schedule_publications AS sp) AS sp").
+		ColumnExpr("sp.*, u.name AS published_by_name, length(sp.pdf) AS size").
+		Join("JOIN users AS u ON u.id = sp.published_by").
+		Where(where, args...).Scan(ctx, p)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("public development schedule: %w", problem.ErrNotFound)
+		return nil, fmt.Errorf("%s: %w", what, problem.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("public development schedule: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return Get(ctx, db, id)
+	return p, nil
 }
 
 // LatestVersion is the latest version published for a quarter; 0 when none.
@@ -223,11 +225,7 @@ func Publish(ctx context.Context, db *bun.DB, render Renderer, by Publisher, act
 			return err
 		}
 		if latest != in.Based {
-			var id int64
-			if err := tx.NewRaw("SELECT id FROM schedule_publications WHERE quarter = ? AND version = ?", p.Quarter, latest).Scan(ctx, &id); err != nil {
-				return err
-			}
-			current, err := Get(ctx, tx, id)
+			current, err := GetVersion(ctx, tx, in.Quarter, latest)
 			if err != nil {
 				return err
 			}
