@@ -90,9 +90,15 @@ func (a *App) exportFilename(ext string) string {
 	return "requests-" + a.calendar.Date(a.now()).Format("2006-01-02") + "." + ext
 }
 
-func attachment(c *fiber.Ctx, contentType, filename string, body []byte) error {
+// sendFile sends a document: inline (a PDF opens in the browser) or as a download. The security headers
+// every response gets (nosniff among them) apply.
+func sendFile(c *fiber.Ctx, contentType, filename string, body []byte, inline bool) error {
+	disposition := "attachment"
+	if inline {
+		disposition = "inline"
+	}
 	c.Set(fiber.HeaderContentType, contentType)
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+filename+`"`)
+	c.Set(fiber.HeaderContentDisposition, disposition+`; filename="`+filename+`"`)
 	return c.Status(fiber.StatusOK).Send(body)
 }
 
@@ -118,7 +124,7 @@ func (a *App) requestsExportCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return attachment(c, "text/csv; charset=utf-8", a.exportFilename("csv"), body)
+	return sendFile(c, "text/csv; charset=utf-8", a.exportFilename("csv"), body, false)
 }
 
 // csvSafe stops a spreadsheet from running a cell as a formula: text that starts with = + - @ or a
@@ -144,5 +150,5 @@ func (a *App) requestsExportXLSX(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("write workbook: %w", err)
 	}
-	return attachment(c, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", a.exportFilename("xlsx"), body)
+	return sendFile(c, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", a.exportFilename("xlsx"), body, false)
 }

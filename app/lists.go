@@ -145,7 +145,7 @@ func (a *App) listExportCSV(c *fiber.Ctx, table func(*fiber.Ctx) (*listTable, er
 	if err != nil {
 		return err
 	}
-	return attachment(c, "text/csv; charset=utf-8", t.Name+"-"+a.calendar.Date(a.now()).Format("2006-01-02")+".csv", body)
+	return sendFile(c, "text/csv; charset=utf-8", t.Name+"-"+a.calendar.Date(a.now()).Format("2006-01-02")+".csv", body, false)
 }
 
 // listExportXLSX sends a list as an Excel workbook (see workbook).
@@ -158,8 +158,8 @@ func (a *App) listExportXLSX(c *fiber.Ctx, table func(*fiber.Ctx) (*listTable, e
 	if err != nil {
 		return fmt.Errorf("write workbook: %w", err)
 	}
-	return attachment(c, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-		t.Name+"-"+a.calendar.Date(a.now()).Format("2006-01-02")+".xlsx", body)
+	return sendFile(c, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		t.Name+"-"+a.calendar.Date(a.now()).Format("2006-01-02")+".xlsx", body, false)
 }
 
 // listQueuePage is the central team's queue of one kind of list request.

@@ -313,18 +313,6 @@ func (a *App) scheduleShow(c *fiber.Ctx) error {
 	return a.render(c, fiber.StatusOK, "schedules/show", p)
 }
 
-// sendFile sends a document: inline (PDFs open in the browser) or as a download, never sniffed.
-func sendFile(c *fiber.Ctx, contentType, filename string, body []byte, inline bool) error {
-	disposition := "attachment"
-	if inline {
-		disposition = "inline"
-	}
-	c.Set(fiber.HeaderContentType, contentType)
-	c.Set(fiber.HeaderContentDisposition, disposition+`; filename="`+filename+`"`)
-	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-	return c.Status(fiber.StatusOK).Send(body)
-}
-
 func (a *App) schedulePDF(c *fiber.Ctx) error {
 	pub, err := a.publicationFromParam(c)
 	if err != nil {
