@@ -5,6 +5,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -464,16 +465,11 @@ func scheduleCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args
 		if err != nil {
 			return err
 		}
-		f, err := os.Create(*outPath)
-		if err != nil {
+		var pdfBytes bytes.Buffer
+		if err := pdf.Render(&pdfBytes, doc); err != nil {
 			return err
 		}
-		counter := &countingWriter{w: f}
-		if err := pdf.Render(counter, doc); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
+		if err := os.WriteFile(*outPath, pdfBytes.Bytes(), 0o644); err != nil {
 			return err
 		}
 		releases := 0
@@ -482,19 +478,7 @@ func scheduleCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args
 		}
 		fmt.Fprintf(out, "%s %s (%s, dated %s, version %d): %d releases with %d changes, %d justifications, %d delivered, %d moved; %d bytes written to %s\n",
 			doc.Reference, doc.QuarterLabel, q, day.Format(time.DateOnly), doc.Version, len(doc.Releases), releases, len(doc.Justifications),
-			len(doc.Delivered), len(doc.Moves), counter.n, *outPath)
+			len(doc.Delivered), len(doc.Moves), pdfBytes.Len(), *outPath)
 		return nil
 	})
-}
-
-// countingWriter counts the bytes written through it.
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
