@@ -23,6 +23,17 @@ type Event struct {
 	Summary     string    `bun:"summary"`
 	Detail      string    `bun:"detail"`
 	Internal    bool      `bun:"internal"`
+
+	ActorOrgID    int64  `bun:"actor_org_id,scanonly"`
+	ActorOrgName  string `bun:"actor_org_name,scanonly"`
+	ActorRegionID int16  `bun:"actor_region_id,scanonly"`
+	ActorNational bool   `bun:"actor_national,scanonly"`
+}
+
+// Actor is who made the event happen.
+func (e *Event) Actor() Person {
+	return Person{UserID: e.ActorUserID, Name: e.ActorName, OrganisationID: e.ActorOrgID, OrganisationName: e.ActorOrgName,
+		RegionID: e.ActorRegionID, National: e.ActorNational}
 }
 
 func addEvent(ctx context.Context, tx bun.IDB, e Event) error {
@@ -36,14 +47,23 @@ func addEvent(ctx context.Context, tx bun.IDB, e Event) error {
 type Comment struct {
 	bun.BaseModel `bun:"table:request_comments,alias:c"`
 
-	ID         int64     `bun:"id,pk,autoincrement"`
-	RequestID  int64     `bun:"request_id"`
-	AuthorID   int64     `bun:"author_id"`
-	Body       string    `bun:"body"`
-	Internal   bool      `bun:"internal"`
-	CreatedAt  time.Time `bun:"created_at"`
-	AuthorName string    `bun:"author_name,scanonly"`
-	AuthorOrg  string    `bun:"author_org,scanonly"`
+	ID             int64     `bun:"id,pk,autoincrement"`
+	RequestID      int64     `bun:"request_id"`
+	AuthorID       int64     `bun:"author_id"`
+	Body           string    `bun:"body"`
+	Internal       bool      `bun:"internal"`
+	CreatedAt      time.Time `bun:"created_at"`
+	AuthorName     string    `bun:"author_name,scanonly"`
+	AuthorOrgID    int64     `bun:"author_org_id,scanonly"`
+	AuthorOrg      string    `bun:"author_org_name,scanonly"`
+	AuthorRegionID int16     `bun:"author_region_id,scanonly"`
+	AuthorNational bool      `bun:"author_national,scanonly"`
+}
+
+// Author is who wrote the comment.
+func (c *Comment) Author() Person {
+	return Person{UserID: c.AuthorID, Name: c.AuthorName, OrganisationID: c.AuthorOrgID, OrganisationName: c.AuthorOrg,
+		RegionID: c.AuthorRegionID, National: c.AuthorNational}
 }
 
 // Entry is one item of the timeline as the request page shows it: an event or a comment.
@@ -62,18 +82,20 @@ func Timeline(ctx context.Context, db bun.IDB, requestID int64, access Access) (
 	}
 	internal := access >= AccessInternal
 	var events []Event
-	q := db.NewSelect().Model(&events).Where("request_id = ?", requestID)
+	q := db.NewSelect().Model(&events).ColumnExpr("ev.*").
+		ColumnExpr(personColumns("au", "actor")).
+		Join("LEFT JOIN users AS au ON au.id = ev.actor_user_id").
+		Where("ev.request_id = ?", requestID)
 	if !internal {
-		q = q.Where("NOT internal")
+		q = q.Where("NOT ev.internal")
 	}
-	if err := q.Order("occurred_at", "id").Scan(ctx); err != nil {
+	if err := q.Order("ev.occurred_at", "ev.id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("read timeline of request %d: %w", requestID, err)
 	}
 	var comments []Comment
 	cq := db.NewSelect().Model(&comments).
-		ColumnExpr("c.*").ColumnExpr("u.name AS author_name, o.name AS author_org").
+		ColumnExpr("c.*").ColumnExpr("u.name AS author_name").ColumnExpr(personColumns("u", "author")).
 		Join("JOIN users AS u ON u.id = c.author_id").
-		Join("JOIN organisations AS o ON o.id = u.organisation_id").
 		Where("c.request_id = ?", requestID)
 	if !internal {
 		cq = cq.Where("NOT c.internal")
