@@ -49,12 +49,12 @@ var yesNoOptions = []Option{{Value: "yes", Label: "Yes"}, {Value: "no", Label: "
 // roleRequestPage is the supplementary role request form, or its check page.
 type roleRequestPage struct {
 	Page
-	Form          forms.SupplementaryRoleRequest
-	LevelOptions  []Option
-	YesNo         []Option
-	Answers       []SummaryRow
-	ListedAs      string             // the role as the list already holds it; "" when it does not
-	Similar []request.OpenLike // open requests like it that the viewer may see
+	Form         forms.SupplementaryRoleRequest
+	LevelOptions []Option
+	YesNo        []Option
+	Answers      []SummaryRow
+	ListedAs     string             // the role as the list already holds it; "" when it does not
+	Similar      []request.OpenLike // open requests like it that the viewer may see
 }
 
 func (a *App) roleRequestPage(c *fiber.Ctx, title string, f forms.SupplementaryRoleRequest) *roleRequestPage {

@@ -54,7 +54,7 @@ type Transition struct {
 	Accepts   bool     // the request becomes visible in summary to every signed-in user
 	// NeedsSummary: the public summary every organisation will read (see CheckPublicSummary).
 	NeedsSummary bool
-	Decides   bool     // the request's triage outcome is decided
+	Decides      bool // the request's triage outcome is decided
 	// NeedsReviewDate: a date after today when a deferred request comes back for assessment.
 	NeedsReviewDate bool
 	// NeedsRelease: the release an approved request is allocated to.
