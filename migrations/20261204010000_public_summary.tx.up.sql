@@ -28,6 +28,10 @@ UPDATE request_events SET summary = regexp_replace(summary, '^Raised by .*?\. (A
     WHERE kind = 'raised' AND summary ~ '^Raised by ';
 UPDATE request_events SET summary = 'Withdrawn by the raising organisation.'
     WHERE summary ~ '^Withdrawn by ';
+UPDATE request_events SET summary = 'The raising organisation chose not to take it forward. The request is closed.'
+    WHERE summary ~ ' chose not to take it forward\. The request is closed\.$';
+UPDATE request_events SET summary = regexp_replace(summary, '^.* chose to take it forward\. ', 'The raising organisation chose to take it forward. ')
+    WHERE summary ~ ' chose to take it forward\. Next: ';
 UPDATE request_events SET summary = regexp_replace(summary, '^.*? answered the central team''s question\.', 'The raising organisation answered the central team''s question.')
     WHERE kind = 'answer';
 UPDATE request_events SET summary = regexp_replace(summary, '^.*? added a supporting document: ', 'A supporting document was added: ')

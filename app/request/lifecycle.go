@@ -134,7 +134,7 @@ var enhancementTransitions = []Transition{
 		Decides: true,
 		Notify:  []notice{{notify.EventClassified, toTriage, "%s: the requester is taking it forward"}},
 		summary: func(_ *Request, v Viewer, _ Input) string {
-			return v.Name + " chose to take it forward. Next: the requirement definition and business justification, agreed with the development team."
+			return "The raising organisation chose to take it forward. Next: the requirement definition and business justification, agreed with the development team."
 		},
 	},
 	{
@@ -142,8 +142,8 @@ var enhancementTransitions = []Transition{
 		From: []Status{StatusAwaitingRequesterDecision}, To: StatusWithdrawn, Who: []string{Raiser},
 		TextLabel: "why (optional)", Decides: true,
 		Notify: []notice{{notify.EventWithdrawn, toTriage, "%s: the requester will not take it forward"}},
-		summary: func(_ *Request, v Viewer, _ Input) string {
-			return v.Name + " chose not to take it forward. The request is closed."
+		summary: func(*Request, Viewer, Input) string {
+			return "The raising organisation chose not to take it forward. The request is closed."
 		},
 	},
 	{
