@@ -187,7 +187,9 @@ func TestRequestsListVisibility(t *testing.T) {
 		{"Broadmere requester", broadmere, []*request.Request{accepted, sameRegion}},
 		{"East of England FAM", p.users[identity.RoleFunctionalAccountManager], []*request.Request{accepted, sameRegion, own}},
 		{"central team", p.users[identity.RoleCentralTeam], []*request.Request{accepted, hidden, sameRegion, own}},
-		{"development team", p.users[identity.RoleDevelopmentTeam], []*request.Request{accepted, hidden, sameRegion, own}},
+		// The development team sees a request once triage accepts it (and, like anyone, its own
+		// organisation's: the test users all work at Fenland).
+		{"development team", p.users[identity.RoleDevelopmentTeam], []*request.Request{accepted, own}},
 		{"administrator", p.users[identity.RoleAdmin], []*request.Request{accepted, own}},
 	} {
 		t.Run(tc.who, func(t *testing.T) {
