@@ -24,7 +24,7 @@ func TestDecisionEmailCarriesAOneTimeLink(t *testing.T) {
 	path := "/requests/" + r.Reference
 	central := p.as(p.users[identity.RoleCentralTeam])
 	mustStatus(t, central.post(path+"/actions/acknowledge", url.Values{"version": {"1"}}), 303, "acknowledge")
-	mustStatus(t, central.post(path+"/actions/classify_enhancement", url.Values{"version": {"2"}}), 303, "classify")
+	mustStatus(t, central.post(path+"/actions/classify_enhancement", url.Values{"version": {"2"}, "summary": {"Labels on the payslip"}}), 303, "classify")
 
 	var emails []struct {
 		Subject string `bun:"subject"`

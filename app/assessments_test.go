@@ -55,6 +55,9 @@ func assessmentApply(t *testing.T, p *testPortal, u *identity.User, r *request.R
 	if err := p.db.DB.NewSelect().Table("requests").Column("version").Where("id = ?", r.ID).Scan(ctx, &in.Version); err != nil {
 		t.Fatal(err)
 	}
+	if action == "classify_enhancement" && in.Summary == "" {
+		in.Summary = "A change to ESR that every organisation may read about." // triage writes the public summary
+	}
 	if _, err := request.Apply(ctx, p.db.DB, request.Env{Now: p.clock.Now(), Calendar: p.app.calendar}, v, audit.Actor{Name: "test"}, r.Reference, action, in); err != nil {
 		t.Fatalf("%s %s: %v", action, r.Reference, err)
 	}

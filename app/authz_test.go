@@ -96,6 +96,8 @@ var authzTable = map[string][]string{
 	"POST /requests/:ref/support":        {requester, nsigMember},
 	"POST /requests/:ref/follow":         {"*"},
 	"POST /requests/:ref/assign":         {central},
+	"GET /requests/:ref/summary":         {central},
+	"POST /requests/:ref/summary":        {central},
 
 	"GET /supplementary-roles":                      {"*"},
 	"GET /supplementary-roles/export.csv":           {"*"},

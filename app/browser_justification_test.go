@@ -155,5 +155,5 @@ func TestBrowserRequirementAndJustification(t *testing.T) {
 
 	tb.visit(base)
 	tb.wantText("#requirement-and-justification ~ .nhsuk-task-list", "Version 1, agreed by both sides", "Submitted on")
-	tb.wantText(".portal-timeline", "agreed version 1 of the requirement definition for the development team", "submitted the business justification")
+	tb.wantText(".portal-timeline", "Version 1 of the requirement definition was agreed for the development team", "The business justification was submitted")
 }

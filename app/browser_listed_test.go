@@ -79,7 +79,7 @@ func TestBrowserRaiseSupplementaryRoleRequest(t *testing.T) {
 	tb.wantText("main", "What happens next", "supplementary roles list")
 	tb.submit(`main a[href="/requests/` + ref + `"]`)
 	tb.wantText("h1", "Car Park Marshal")
-	tb.wantText("main", "Supplementary role request", "Who records it in ESR", "Manager", "Raised by Priya Raman")
+	tb.wantText("main", "Supplementary role request", "Who records it in ESR", "Manager", "Priya Raman", "Raised. Acknowledgement due")
 
 	// The requests list, filtered by type, shows it with its kind.
 	tb.visit("/requests?kind=supplementary_role")

@@ -121,7 +121,7 @@ func TestBrowserRecordRegionalView(t *testing.T) {
 	m.wantStatus(200, "after recording the view")
 	m.wantText(".nhsuk-notification-banner", "Your region's view is recorded")
 	m.wantText("main table", "Do not support", comment)
-	m.wantText("main", "Wales's view on the Self Service and Portal NSIG: Do not support")
+	m.wantText("main", "The view of the Wales region on the Self Service and Portal NSIG: Do not support")
 
 	m.visit("/nsigs/waiting")
 	if strings.Contains(m.html(), `/requests/`+ref+`#regional-views`) {

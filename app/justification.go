@@ -119,7 +119,7 @@ func (a *App) justificationPage(c *fiber.Ctx, er *request.EnhancementRequest, v 
 	for _, f := range files {
 		p.Attachments = append(p.Attachments, attachmentView{
 			Href: fmt.Sprintf("/requests/%s/attachments/%d", url.PathEscape(er.Reference), f.ID), Filename: f.Filename,
-			Kind: request.AttachmentKind(f.ContentType), Size: fileSize(f.SizeBytes), Uploader: f.UploaderName,
+			Kind: request.AttachmentKind(f.ContentType), Size: fileSize(f.SizeBytes), Uploader: v.NameFor(v.AccessTo(r), f.Uploader()),
 			When: f.CreatedAt.In(london).Format("2 January 2006"),
 		})
 	}

@@ -242,5 +242,5 @@ func TestAttachmentUploadAndDownload(t *testing.T) {
 	mustStatus(t, p.as(who.nsig).get(link), 200, "the request's NSIG downloads it")
 	mustStatus(t, raiser.get(base+"/attachments/999999"), 404, "an attachment that does not exist")
 	mustStatus(t, raiser.get(base+"/attachments/x"), 404, "an attachment id that is not a number")
-	mustContain(t, raiser.get(base).body, "request page", "1 supporting document", "added a supporting document")
+	mustContain(t, raiser.get(base).body, "request page", "1 supporting document", "A supporting document was added")
 }

@@ -49,13 +49,12 @@ var yesNoOptions = []Option{{Value: "yes", Label: "Yes"}, {Value: "no", Label: "
 // roleRequestPage is the supplementary role request form, or its check page.
 type roleRequestPage struct {
 	Page
-	Form          forms.SupplementaryRoleRequest
-	LevelOptions  []Option
-	YesNo         []Option
-	Answers       []SummaryRow
-	ListedAs      string             // the role as the list already holds it; "" when it does not
-	Similar       []request.OpenLike // open requests like it that the viewer may see
-	SimilarHidden int                // and how many others' there are
+	Form         forms.SupplementaryRoleRequest
+	LevelOptions []Option
+	YesNo        []Option
+	Answers      []SummaryRow
+	ListedAs     string             // the role as the list already holds it; "" when it does not
+	Similar      []request.OpenLike // open requests like it that the viewer may see
 }
 
 func (a *App) roleRequestPage(c *fiber.Ctx, title string, f forms.SupplementaryRoleRequest) *roleRequestPage {
@@ -110,7 +109,7 @@ func (a *App) roleWarnings(c *fiber.Ctx, p *roleRequestPage) error {
 	if err != nil {
 		return err
 	}
-	p.Similar, p.SimilarHidden, err = request.OpenSimilar(ctx, a.db, v, request.KindSupplementaryRole, p.Form.RoleName)
+	p.Similar, err = request.OpenSimilar(ctx, a.db, v, request.KindSupplementaryRole, p.Form.RoleName)
 	return err
 }
 
@@ -155,7 +154,6 @@ type competenceRequestPage struct {
 	Answers          []SummaryRow
 	Label            string // the ESR label the competence will have
 	Similar          []request.OpenLike
-	SimilarHidden    int
 }
 
 func (a *App) competenceRequestPage(c *fiber.Ctx, title string, f forms.NationalCompetencyRequest) *competenceRequestPage {
@@ -202,7 +200,7 @@ func (a *App) competenceRequestCheck(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if p.Similar, p.SimilarHidden, err = request.OpenSimilar(c.UserContext(), a.db, v, request.KindNationalCompetency, p.Label); err != nil {
+	if p.Similar, err = request.OpenSimilar(c.UserContext(), a.db, v, request.KindNationalCompetency, p.Label); err != nil {
 		return err
 	}
 	p.Answers = []SummaryRow{

@@ -3,14 +3,17 @@ package app
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/nhs-esr/portal/app/actionlink"
 	"github.com/nhs-esr/portal/app/notify"
 	"github.com/nhs-esr/portal/app/problem"
+	"github.com/nhs-esr/portal/app/request"
 	"github.com/nhs-esr/portal/forms"
 )
 
@@ -191,10 +194,52 @@ func mailStatus(e *notify.OutboxEmail) (string, string) {
 	}
 }
 
+// withheldSubject stands for the subject and words of an email the administrator may not read.
+const withheldSubject = "Withheld: about a request you may not see"
+
+// mailReadable withholds, in place, the words of the emails that need more access to a request than the
+// administrator reading the mail view has themselves (the access rule applies to the mail view as to
+// every channel), and hides one-time link tokens, which are their recipients' alone.
+func (a *App) mailReadable(c *fiber.Ctx, es []notify.OutboxEmail) error {
+	v, err := a.viewer(c)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for _, e := range es {
+		if e.RequestID != 0 {
+			ids = append(ids, e.RequestID)
+		}
+	}
+	levels, err := request.AccessLevels(c.UserContext(), a.db, v, ids)
+	if err != nil {
+		return err
+	}
+	for i := range es {
+		e := &es[i]
+		readable := e.Access <= int(request.AccessSummary)
+		if e.RequestID != 0 {
+			readable = int(levels[e.RequestID]) >= e.Access && levels[e.RequestID] > request.AccessNone
+		}
+		if !readable {
+			e.Subject, e.BodyText, e.Link = withheldSubject, "The words of this email are about a request that your own access does not cover, so they are not shown here. Its recipient, status and delivery are.", ""
+		}
+		e.Link = linkTokens.ReplaceAllString(e.Link, actionlink.Prefix+"[hidden]")
+		e.BodyText = linkTokens.ReplaceAllString(e.BodyText, actionlink.Prefix+"[hidden]")
+	}
+	return nil
+}
+
+// linkTokens finds one-time link tokens in a path or text.
+var linkTokens = regexp.MustCompile(regexp.QuoteMeta(actionlink.Prefix) + `[A-Za-z0-9_-]+`)
+
 func (a *App) mailIndex(c *fiber.Ctx) error {
 	pageNo := max(1, c.QueryInt("page", 1))
 	es, total, err := notify.ListOutbox(c.UserContext(), a.db, mailPerPage, (pageNo-1)*mailPerPage)
 	if err != nil {
+		return err
+	}
+	if err := a.mailReadable(c, es); err != nil {
 		return err
 	}
 	rows := make([]mailRow, 0, len(es))
@@ -225,6 +270,11 @@ func (a *App) mailShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	one := []notify.OutboxEmail{*e}
+	if err := a.mailReadable(c, one); err != nil {
+		return err
+	}
+	e = &one[0]
 	to := e.ToAddress
 	if e.ToName != "" {
 		to = fmt.Sprintf("%s <%s>", e.ToName, e.ToAddress)

@@ -103,14 +103,21 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 		Full: access >= request.AccessFull, Internal: access >= request.AccessInternal,
 		AssignForm: forms.Assign{Version: er.Version, AssigneeID: idString(er.AssigneeID), NSIGID: idString(er.NSIGID)},
 	}
-	p.Details = []SummaryRow{
-		{Key: "Reference", Value: er.Reference},
+	p.Details = []SummaryRow{{Key: "Reference", Value: er.Reference}}
+	if er.Accepted {
+		row := SummaryRow{Key: "What it asks for", Value: er.SummaryOf()}
+		if v.Has(identity.RoleCentralTeam) {
+			row.ChangeHref, row.ChangeLabel = "/requests/"+er.Reference+"/summary", "what it asks for"
+		}
+		p.Details = append(p.Details, row)
+	}
+	p.Details = append(p.Details, []SummaryRow{
 		{Key: "Functional area", Value: er.FunctionalArea},
 		{Key: "NSIG", Value: orNone(er.NSIGName)},
 		{Key: "Raised by", Value: er.OrganisationName + " (" + er.RegionName + ")"},
 		{Key: "Received", Value: er.ReceivedAt.In(london).Format("2 January 2006")},
 		{Key: "Supported by", Value: supportText(er.SupportCount, er.SupportRegions)},
-	}
+	}...)
 	if p.Full {
 		p.Details = append(p.Details,
 			SummaryRow{Key: "Service Desk SR number", Value: er.SRNumber},
@@ -134,7 +141,15 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 	if er.OutcomeReason != "" {
 		p.Outcome = []SummaryRow{{Key: "Outcome", Value: request.OutcomeReasonLabel(er.OutcomeReason)}}
 		if er.DuplicateOfReference != "" {
-			p.Outcome = append(p.Outcome, SummaryRow{Key: "Original request", Value: er.DuplicateOfReference})
+			seen, err := request.MaySee(ctx, a.db, v, er.DuplicateOfReference, request.AccessSummary)
+			if err != nil {
+				return nil, err
+			}
+			original := "Another request, not yet open to other organisations"
+			if seen {
+				original = er.DuplicateOfReference
+			}
+			p.Outcome = append(p.Outcome, SummaryRow{Key: "Original request", Value: original})
 		}
 		if er.OutcomeExplanation != "" {
 			p.Outcome = append(p.Outcome, SummaryRow{Key: "Explanation", Value: er.OutcomeExplanation})
@@ -163,7 +178,7 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 			return nil, err
 		}
 		for _, e := range entries {
-			p.Timeline = append(p.Timeline, describe(e))
+			p.Timeline = append(p.Timeline, describe(v, access, e))
 		}
 		if p.Following, err = request.IsFollowing(ctx, a.db, er.ID, v.UserID); err != nil {
 			return nil, err
@@ -223,11 +238,17 @@ func (a *App) assignOptions(ctx context.Context) ([]Option, []Option, error) {
 	return people, groups, nil
 }
 
-func describe(e request.Entry) timelineItem {
+// describe words a timeline entry for the viewer, who may see the request at access: people are named
+// by the rule on names (request.Viewer.NameFor).
+func describe(v request.Viewer, access request.Access, e request.Entry) timelineItem {
 	it := timelineItem{When: e.At.In(london).Format("2 January 2006 at 3:04pm"), Internal: e.Internal}
 	if e.Comment != nil {
 		it.Comment = true
-		it.Who = e.Comment.AuthorName + ", " + e.Comment.AuthorOrg
+		author := e.Comment.Author()
+		it.Who = v.NameFor(access, author)
+		if v.SeesNameOf(access, author) && author.OrganisationName != "" {
+			it.Who += ", " + author.OrganisationName
+		}
 		it.Summary = "Internal note"
 		if !e.Internal {
 			it.Summary = "Comment"
@@ -235,7 +256,7 @@ func describe(e request.Entry) timelineItem {
 		it.Detail = e.Comment.Body
 		return it
 	}
-	it.Who = e.Event.ActorName
+	it.Who = v.NameFor(access, e.Event.Actor())
 	it.Summary = e.Event.Summary
 	it.Detail = e.Event.Detail
 	return it
@@ -349,6 +370,9 @@ func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestAc
 	}
 	if f.Version == 0 {
 		f.Version = er.Version
+		if t.NeedsSummary {
+			f.Summary = request.SuggestSummary(er.Proposal)
+		}
 	}
 	p := &requestActionPage{Page: a.page(c, t.Label+" – "+er.Reference), R: er, Action: t, Form: f}
 	if er.Kind == request.KindEnhancement && (t.Name == "approve" || t.Name == "defer" || t.Name == "not_approve") {
@@ -441,7 +465,7 @@ func (a *App) requestActionApply(c *fiber.Ctx) error {
 		return err
 	}
 	errs := a.validate.Check(&f)
-	in := request.Input{Version: f.Version, Text: f.Text, Reason: f.Reason, DuplicateOf: f.DuplicateOf}
+	in := request.Input{Version: f.Version, Text: f.Text, Reason: f.Reason, DuplicateOf: f.DuplicateOf, Summary: f.Summary}
 	if p.Action.NeedsReviewDate {
 		review, given, ok := parseDate(f.ReviewDay, f.ReviewMonth, f.ReviewYear)
 		if !ok {
@@ -609,4 +633,71 @@ func (a *App) requestConflict(c *fiber.Ctx, ref, typed string) error {
 	page := &requestConflictPage{Page: a.page(c, "Someone else changed this request"), Reference: p.R.Reference,
 		Status: p.Status, Changes: changes, Typed: typed}
 	return a.render(c, fiber.StatusConflict, "requests/conflict", page)
+}
+
+// requestSummaryPage is the central team's form for the summary every organisation reads of a request.
+type requestSummaryPage struct {
+	Page
+	R    *request.EnhancementRequest
+	Form forms.PublicSummary
+}
+
+func (a *App) requestSummaryPage(c *fiber.Ctx, f forms.PublicSummary) (*requestSummaryPage, error) {
+	v, err := a.viewer(c)
+	if err != nil {
+		return nil, err
+	}
+	er, _, err := request.GetEnhancement(c.UserContext(), a.db, v, c.Params("ref"))
+	if err != nil {
+		return nil, err
+	}
+	if !er.Accepted {
+		return nil, fmt.Errorf("request %s is not accepted, so it has no public summary: %w", er.Reference, problem.ErrNotFound)
+	}
+	if f.Version == 0 {
+		f.Version, f.Summary = er.Version, er.SummaryOf()
+	}
+	return &requestSummaryPage{Page: a.page(c, "What it asks for – "+er.Reference), R: er, Form: f}, nil
+}
+
+func (a *App) requestSummaryEdit(c *fiber.Ctx) error {
+	p, err := a.requestSummaryPage(c, forms.PublicSummary{})
+	if err != nil {
+		return err
+	}
+	return a.render(c, fiber.StatusOK, "requests/summary", p)
+}
+
+func (a *App) requestSummaryUpdate(c *fiber.Ctx) error {
+	var f forms.PublicSummary
+	if err := c.BodyParser(&f); err != nil {
+		return fiber.ErrBadRequest
+	}
+	errs := a.validate.Check(&f)
+	v, err := a.viewer(c)
+	if err != nil {
+		return err
+	}
+	var r *request.Request
+	if !errs.Any() {
+		r, err = request.EditPublicSummary(c.UserContext(), a.db, v, a.actor(c), a.now(), c.Params("ref"), f.Version, f.Summary)
+		if rule, ok := ruleErrors(err); ok {
+			errs = rule
+		} else if errors.Is(err, problem.ErrConflict) {
+			return a.requestConflict(c, c.Params("ref"), f.Summary)
+		} else if err != nil {
+			return err
+		}
+	}
+	if errs.Any() {
+		p, err := a.requestSummaryPage(c, f)
+		if err != nil {
+			return err
+		}
+		return a.invalid(c, "requests/summary", &p.Page, errs, p)
+	}
+	if err := a.flash(c, r.Reference+": the summary other organisations read is saved"); err != nil {
+		return err
+	}
+	return c.Redirect("/requests/"+url.PathEscape(r.Reference), fiber.StatusSeeOther)
 }

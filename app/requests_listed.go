@@ -118,7 +118,7 @@ func (a *App) listedShowPage(c *fiber.Ctx, v request.Viewer, ref string) (*reque
 			return nil, err
 		}
 		for _, e := range entries {
-			p.Timeline = append(p.Timeline, describe(e))
+			p.Timeline = append(p.Timeline, describe(v, access, e))
 		}
 		if p.Following, err = request.IsFollowing(ctx, a.db, r.ID, v.UserID); err != nil {
 			return nil, err

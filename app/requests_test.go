@@ -95,12 +95,12 @@ func TestRequestPageTriageAndDecision(t *testing.T) {
 		t.Errorf("422 page lacks the error link or the typed explanation:\n%s", excerpt(res.body))
 	}
 	// A stale form is a conflict that says what changed and keeps what was typed.
-	res = central.post(path+"/actions/classify_enhancement", url.Values{"version": {"1"}, "text": {"My stale note"}})
+	res = central.post(path+"/actions/classify_enhancement", url.Values{"version": {"1"}, "text": {"My stale note"}, "summary": {"A change to ESR"}})
 	mustStatus(t, res, 409, "stale classify")
 	if !strings.Contains(res.body, "Acknowledged by the central team") || !strings.Contains(res.body, "My stale note") {
 		t.Errorf("conflict page lacks the change or the typed note:\n%s", excerpt(res.body))
 	}
-	mustStatus(t, central.post(path+"/actions/classify_enhancement", url.Values{"version": {"2"}, "text": {"Good idea"}}), 303, "classify")
+	mustStatus(t, central.post(path+"/actions/classify_enhancement", url.Values{"version": {"2"}, "text": {"Good idea"}, "summary": {"A change to ESR"}}), 303, "classify")
 
 	// Now accepted: another organisation sees the summary, not the detail, and can support it.
 	res = stranger.get(path)

@@ -179,7 +179,7 @@ func TestRequirementPages(t *testing.T) {
 	if told != 3 {
 		t.Errorf("the raiser was told %d times, want 3", told)
 	}
-	mustContain(t, raiser.get("/requests/"+r.Reference).body, "timeline", "saved version 3 of the requirement definition", "Version 2 had been agreed")
+	mustContain(t, raiser.get("/requests/"+r.Reference).body, "timeline", "Version 3 of the requirement definition was saved", "Version 2 had been agreed")
 }
 
 func TestRequirementReadOnlyOutsideItsStatus(t *testing.T) {

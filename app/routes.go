@@ -159,6 +159,8 @@ func (a *App) routeTable() []route {
 		{"POST", "/requests/:ref/support", roles(requester, nsigMember), a.requestSupport},
 		{"POST", "/requests/:ref/follow", signedIn, a.requestFollow},
 		{"POST", "/requests/:ref/assign", roles(central), a.requestAssign},
+		{"GET", "/requests/:ref/summary", roles(central), a.requestSummaryEdit},
+		{"POST", "/requests/:ref/summary", roles(central), a.requestSummaryUpdate},
 		{"POST", "/requests/:ref/regional-view", roles(nsigMember), a.requestRegionalView},
 
 		// NSIGs: the central team and administrators manage them and fill their regional seats; members

@@ -12,6 +12,13 @@ type RequestAction struct {
 	ReviewMonth string `form:"review_on-month"`
 	ReviewYear  string `form:"review_on-year"`
 	ReleaseID   string `form:"release_id" validate:"omitempty,numeric" errors:"numeric=Select the release"`
+	Summary     string `form:"summary" label:"what it asks for" validate:"max=600"`
+}
+
+// PublicSummary is the central team's form for the summary every organisation reads of a request.
+type PublicSummary struct {
+	Version int    `form:"version"`
+	Summary string `form:"summary" label:"what it asks for" validate:"required,max=600" errors:"required=Enter what the request asks for, for other organisations to read"`
 }
 
 // Comment is the comment form on a request page.

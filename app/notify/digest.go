@@ -31,6 +31,7 @@ type digestItem struct {
 	Email     string    `bun:"email"`
 	Name      string    `bun:"name"`
 	Active    bool      `bun:"active"`
+	Access    int16     `bun:"access_level"`
 }
 
 // takeDigestSQL clears every digest mark, in one statement, and returns what was marked with its
@@ -40,13 +41,13 @@ const takeDigestSQL = `
 UPDATE notifications AS n SET digest_pending = false, emailed = (u.status = 'active')
 FROM users AS u
 WHERE u.id = n.user_id AND n.digest_pending
-RETURNING n.user_id, n.title, n.body, n.link, n.created_at, n.id, u.email, u.name, u.status = 'active' AS active`
+RETURNING n.user_id, n.title, n.body, n.link, n.created_at, n.id, u.email, u.name, u.status = 'active' AS active, n.access_level`
 
 // insertDigestsSQL writes the digest emails to the outbox in one statement.
 const insertDigestsSQL = `
-INSERT INTO email_outbox (user_id, to_address, to_name, subject, body_text, link, created_at, next_attempt_at)
-SELECT user_id, to_address, to_name, subject, body_text, '/notifications', ?, ?
-FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[]) AS d (user_id, to_address, to_name, subject, body_text)`
+INSERT INTO email_outbox (user_id, to_address, to_name, subject, body_text, link, created_at, next_attempt_at, access_level)
+SELECT user_id, to_address, to_name, subject, body_text, '/notifications', ?, ?, access_level
+FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::smallint[]) AS d (user_id, to_address, to_name, subject, body_text, access_level)`
 
 // RunDigest sends the daily digest of day (its date in its own location), once across every portal
 // instance however often it is called: each user with notifications waiting for a digest gets one email
@@ -75,6 +76,7 @@ func (s *Sender) RunDigest(ctx context.Context, day time.Time) (int, error) {
 		}
 		var users []int64
 		var addresses, names, subjects, bodies []string
+		var levels []int16 // a digest needs the most access any of its items needs
 		for _, group := range byUser(items) {
 			first := group[0]
 			if !first.Active {
@@ -83,13 +85,18 @@ func (s *Sender) RunDigest(ctx context.Context, day time.Time) (int, error) {
 			users, addresses, names = append(users, first.UserID), append(addresses, first.Email), append(names, first.Name)
 			subjects = append(subjects, digestSubject(len(group)))
 			bodies = append(bodies, s.digestBody(group))
+			level := int16(0)
+			for _, it := range group {
+				level = max(level, it.Access)
+			}
+			levels = append(levels, level)
 		}
 		if len(users) == 0 {
 			return nil
 		}
 		if _, err := tx.NewRaw(insertDigestsSQL, now, now,
 			pgdialect.Array(users), pgdialect.Array(addresses), pgdialect.Array(names),
-			pgdialect.Array(subjects), pgdialect.Array(bodies)).Exec(ctx); err != nil {
+			pgdialect.Array(subjects), pgdialect.Array(bodies), pgdialect.Array(levels)).Exec(ctx); err != nil {
 			return fmt.Errorf("write digest emails: %w", err)
 		}
 		written = len(users)

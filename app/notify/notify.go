@@ -98,7 +98,15 @@ type Message struct {
 	// EmailLink is the email's link when it is not Link: a one-time link made for the email alone, so
 	// that opening the notification in the portal does not use it up. "" sends Link.
 	EmailLink string
+	// Access is the level of access to the request (0 none to 3 internal, as request.Access) that the
+	// message's words need: its recipient has at least that much. Anyone else who reads the email (an
+	// administrator's mail view) sees its words only with as much access themselves. A message about a
+	// request that leaves it 0 is taken to need internal access.
+	Access int
 }
+
+// AccessInternal is the highest level of access a message can need (request.AccessInternal).
+const AccessInternal = 3
 
 // Limits on what a message holds.
 const (
@@ -119,6 +127,12 @@ func (m Message) check() (Message, error) {
 	}
 	if m.RequestID < 0 {
 		return m, fmt.Errorf("request id %d", m.RequestID)
+	}
+	if m.Access < 0 || m.Access > AccessInternal {
+		return m, fmt.Errorf("access level %d", m.Access)
+	}
+	if m.RequestID != 0 && m.Access == 0 {
+		m.Access = AccessInternal
 	}
 	// PostgreSQL text cannot hold NUL or invalid UTF-8.
 	clean := strings.NewReplacer("\x00", "\uFFFD")
@@ -168,8 +182,8 @@ func portalPath(link string) bool {
 //   - an email is written to the outbox when the user wants it by email straight away.
 const queueSQL = `
 WITH m AS (
-    SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::boolean[])
-        WITH ORDINALITY AS m (user_id, event, request_id, title, body, link, email_link, opt_in, ord)
+    SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::boolean[], ?::smallint[])
+        WITH ORDINALITY AS m (user_id, event, request_id, title, body, link, email_link, opt_in, access_level, ord)
 ), r AS (
     SELECT m.*, u.email AS to_address, u.name AS to_name,
         coalesce(p.in_app, NOT m.opt_in) AS in_app,
@@ -180,14 +194,14 @@ WITH m AS (
     LEFT JOIN notification_preferences AS p ON p.user_id = m.user_id AND p.event = m.event
     LEFT JOIN notification_settings AS s ON s.user_id = m.user_id
 ), n AS (
-    INSERT INTO notifications (user_id, event, request_id, title, body, link, in_app, created_at, digest_pending, emailed)
-    SELECT user_id, event, nullif(request_id, 0), title, body, link, in_app, ?, email AND digest, email AND NOT digest
+    INSERT INTO notifications (user_id, event, request_id, title, body, link, in_app, created_at, digest_pending, emailed, access_level)
+    SELECT user_id, event, nullif(request_id, 0), title, body, link, in_app, ?, email AND digest, email AND NOT digest, access_level
     FROM r
     WHERE in_app OR (email AND digest)
     ORDER BY ord
 )
-INSERT INTO email_outbox (user_id, to_address, to_name, subject, body_text, link, created_at, next_attempt_at)
-SELECT user_id, to_address, to_name, title, body, coalesce(nullif(email_link, ''), link), ?, ?
+INSERT INTO email_outbox (user_id, to_address, to_name, subject, body_text, link, created_at, next_attempt_at, request_id, access_level)
+SELECT user_id, to_address, to_name, title, body, coalesce(nullif(email_link, ''), link), ?, ?, nullif(request_id, 0), access_level
 FROM r
 WHERE email AND NOT digest
 ORDER BY ord`
@@ -202,7 +216,7 @@ func Queue(ctx context.Context, tx bun.IDB, now time.Time, msgs ...Message) erro
 	n := len(msgs)
 	users, requests := make([]int64, 0, n), make([]int64, 0, n)
 	events, titles, bodies, links := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-	emailLinks, optIns := make([]string, 0, n), make([]bool, 0, n)
+	emailLinks, optIns, levels := make([]string, 0, n), make([]bool, 0, n), make([]int16, 0, n)
 	for i, m := range msgs {
 		m, err := m.check()
 		if err != nil {
@@ -211,12 +225,12 @@ func Queue(ctx context.Context, tx bun.IDB, now time.Time, msgs ...Message) erro
 		users, requests = append(users, m.UserID), append(requests, m.RequestID)
 		events, titles, bodies, links = append(events, m.Event), append(titles, m.Title), append(bodies, m.Body), append(links, m.Link)
 		e, _ := Event(m.Event)
-		emailLinks, optIns = append(emailLinks, m.EmailLink), append(optIns, e.OptIn())
+		emailLinks, optIns, levels = append(emailLinks, m.EmailLink), append(optIns, e.OptIn()), append(levels, int16(m.Access))
 	}
 	now = now.UTC().Truncate(time.Microsecond)
 	_, err := tx.NewRaw(queueSQL,
 		pgdialect.Array(users), pgdialect.Array(events), pgdialect.Array(requests),
-		pgdialect.Array(titles), pgdialect.Array(bodies), pgdialect.Array(links), pgdialect.Array(emailLinks), pgdialect.Array(optIns),
+		pgdialect.Array(titles), pgdialect.Array(bodies), pgdialect.Array(links), pgdialect.Array(emailLinks), pgdialect.Array(optIns), pgdialect.Array(levels),
 		now, now, now,
 	).Exec(ctx)
 	if err != nil {

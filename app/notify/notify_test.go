@@ -421,6 +421,26 @@ func TestEventsAreComplete(t *testing.T) {
 	}
 }
 
+// TestSentEmailsForgetLinkTokens: a one-time link's token is its recipient's alone; once the email has
+// gone (here, kept for the mail view without SMTP) the outbox no longer holds it, in the link or the text.
+func TestSentEmailsForgetLinkTokens(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.user("Token Tess")
+	f.queue(Message{UserID: u, Event: EventDecisionNeeded, Title: "Decide on ENH-2026-0042", Body: "Or paste /links/secretToken_42 into your browser",
+		Link: "/requests/ENH-2026-0042", EmailLink: "/links/secretToken_42"})
+	if _, err := f.sender(nil).RunOnce(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	es := f.outboxTo(u)
+	if len(es) != 1 || !es[0].Sent() {
+		t.Fatalf("emails %+v", es)
+	}
+	if strings.Contains(es[0].Link+es[0].BodyText, "secretToken_42") || es[0].Link != "/links/[sent]" {
+		t.Errorf("the sent email keeps its token: link %q, text %q", es[0].Link, es[0].BodyText)
+	}
+}
+
 // TestEmailLinkGoesOnlyToTheEmail: a message with a link of its own for the email (a one-time link)
 // sends that in the email and keeps the plain link in the portal.
 func TestEmailLinkGoesOnlyToTheEmail(t *testing.T) {

@@ -39,6 +39,8 @@ type OutboxEmail struct {
 	Transport     string    `bun:"transport,nullzero"`
 	SentFrom      string    `bun:"sent_from"`
 	LastError     string    `bun:"last_error"`
+	RequestID     int64     `bun:"request_id,nullzero"` // the request the email is about, if one
+	Access        int       `bun:"access_level"`        // the access to it the email's words need (see Message.Access)
 }
 
 // Sent reports whether the email has been sent (or, without SMTP, kept as sent).

@@ -204,12 +204,14 @@ type AgendaItem struct {
 	References      []string `bun:"refs,array,scanonly"` // the linked requests
 }
 
-// Items returns a meeting's agenda items in the order they were asked for, with their linked requests.
+// Items returns a meeting's agenda items in the order they were asked for, with their linked requests:
+// only those triage has accepted, which every NSIG member may see (a link made before that rule held
+// is not shown).
 func Items(ctx context.Context, db bun.IDB, meetingID int64) ([]AgendaItem, error) {
 	var out []AgendaItem
 	if err := db.NewSelect().Model(&out).ColumnExpr("ai.*, u.name AS requested_by_name").
 		ColumnExpr(`ARRAY(SELECT r.reference FROM agenda_item_requests AS ar JOIN requests AS r ON r.id = ar.request_id
-			WHERE ar.item_id = ai.id ORDER BY r.reference) AS refs`).
+			WHERE ar.item_id = ai.id AND r.accepted ORDER BY r.reference) AS refs`).
 		Join("JOIN users AS u ON u.id = ai.requested_by").
 		Where("ai.meeting_id = ?", meetingID).Order("ai.id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list agenda items of meeting %d: %w", meetingID, err)
@@ -285,6 +287,12 @@ func RequestItem(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.
 			}
 			if err != nil {
 				return err
+			}
+			// An NSIG reviews requests triage has accepted; one that is not yet accepted is for the raising
+			// organisation, its FAM and the central team alone, so it cannot go on an agenda every seat
+			// holder reads.
+			if !er.Accepted {
+				return &request.RuleError{Field: "references", Message: fmt.Sprintf("%s has not been accepted by triage yet, so it cannot go on an NSIG agenda", er.Reference)}
 			}
 			ids = append(ids, er.ID)
 		}

@@ -210,10 +210,12 @@ func RecordView(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.A
 			Set("recorded_by = EXCLUDED.recorded_by, recorded_at = EXCLUDED.recorded_at").Exec(ctx); err != nil {
 			return fmt.Errorf("record view of %s: %w", reference, err)
 		}
-		who := v.Name + ", " + strings.ToLower(seat.Position.Label())
-		summary := fmt.Sprintf("%s's view on the %s NSIG: %s (%s)", seat.RegionName, seat.NSIGName, in.View.Info().Label, who)
+		// The sentence names the region and the seat, not the person: the timeline's "who" shows them by
+		// the rule on names.
+		who := "given by its " + strings.ToLower(seat.Position.Label())
+		summary := fmt.Sprintf("The view of the %s region on the %s NSIG: %s (%s)", seat.RegionName, seat.NSIGName, in.View.Info().Label, who)
 		if before != nil {
-			summary = fmt.Sprintf("%s changed its view on the %s NSIG from %s to %s (%s)", seat.RegionName, seat.NSIGName,
+			summary = fmt.Sprintf("The %s region changed its view on the %s NSIG from %s to %s (%s)", seat.RegionName, seat.NSIGName,
 				before.View.Info().Label, in.View.Info().Label, who)
 		}
 		if _, err := tx.NewInsert().Model(&request.Event{
@@ -223,10 +225,10 @@ func RecordView(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.A
 		}
 		auditBefore := any(nil)
 		if before != nil {
-			auditBefore = map[string]any{"view": before.View, "comment": before.Comment}
+			auditBefore = map[string]any{"view": before.View}
 		}
 		if err := audit.Record(ctx, tx, now, audit.Event{Actor: actor, Action: "request.regional_view", EntityType: "request", EntityID: reference,
-			Before: auditBefore, After: map[string]any{"nsig": seat.NSIGName, "region": seat.RegionName, "view": in.View, "comment": in.Comment, "position": seat.Position}}); err != nil {
+			Before: auditBefore, After: map[string]any{"nsig": seat.NSIGName, "region": seat.RegionName, "view": in.View, "position": seat.Position}}); err != nil {
 			return err
 		}
 		out = rv

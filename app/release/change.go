@@ -224,19 +224,9 @@ func Move(ctx context.Context, db *bun.DB, env request.Env, v request.Viewer, ac
 	in.Reason = strings.TrimSpace(in.Reason)
 	var out *AllocationMove
 	err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		var r struct {
-			ID      int64          `bun:"id"`
-			Title   string         `bun:"title"`
-			Status  request.Status `bun:"status"`
-			Version int            `bun:"version"`
-		}
-		err := tx.NewSelect().Table("requests").Column("id", "title", "status", "version").
-			Where("reference = ?", reference).For("UPDATE").Scan(ctx, &r)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("request %s: %w", reference, problem.ErrNotFound)
-		}
+		r, err := request.Lock(ctx, tx, reference)
 		if err != nil {
-			return fmt.Errorf("lock request %s: %w", reference, err)
+			return err
 		}
 		if r.Version != in.Version {
 			return fmt.Errorf("request %s is at version %d, the form was made from %d: %w", reference, r.Version, in.Version, problem.ErrConflict)
@@ -303,21 +293,17 @@ func Move(ctx context.Context, db *bun.DB, env request.Env, v request.Viewer, ac
 		}); err != nil {
 			return err
 		}
-		var followers []int64
-		if err := tx.NewSelect().Table("request_followers").Column("user_id").
-			Where("request_id = ? AND user_id <> ?", r.ID, v.UserID).Order("user_id").Scan(ctx, &followers); err != nil {
-			return fmt.Errorf("find followers of %s: %w", reference, err)
+		followers, err := request.Followers(ctx, tx, r)
+		if err != nil {
+			return err
 		}
-		msgs := make([]notify.Message, 0, len(followers))
-		for _, id := range followers {
-			msgs = append(msgs, notify.Message{
-				UserID: id, Event: notify.EventAllocated, RequestID: r.ID,
-				Title: fmt.Sprintf("%s has moved to Release %d", reference, to.Number),
-				Body:  fmt.Sprintf("%s\n\nIt has moved from %s to %s.\n\n%s", r.Title, Title(from.Number, from.Name), Title(to.Number, to.Name), in.Reason),
-				Link:  "/requests/" + reference,
-			})
-		}
-		if err := notify.Queue(ctx, tx, env.Now, msgs...); err != nil {
+		// Where a change is moving to is part of every schedule published: anyone who follows it may be told
+		// why.
+		if err := request.Tell(ctx, tx, env.Now, r, v.Person(), followers, request.News{
+			Event: notify.EventAllocated, Title: fmt.Sprintf("%%[1]s has moved to Release %d", to.Number),
+			Detail:      fmt.Sprintf("It has moved from %s to %s.\n\n%s", Title(from.Number, from.Name), Title(to.Number, to.Name), in.Reason),
+			DetailLevel: request.AccessSummary,
+		}); err != nil {
 			return err
 		}
 		out = m

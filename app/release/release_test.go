@@ -102,6 +102,9 @@ func (w *world) version(r *request.Request) int {
 func (w *world) apply(who string, r *request.Request, action string, in request.Input) error {
 	w.t.Helper()
 	in.Version = w.version(r)
+	if action == "classify_enhancement" && in.Summary == "" {
+		in.Summary = "A change to ESR that every organisation may read about." // triage writes the public summary
+	}
 	_, err := request.Apply(context.Background(), w.db, w.env, w.v[who], w.actor(who), r.Reference, action, in)
 	return err
 }

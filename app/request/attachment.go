@@ -193,7 +193,11 @@ type Attachment struct {
 	UploadedBy   int64     `bun:"uploaded_by"`
 	CreatedAt    time.Time `bun:"created_at"`
 	UploaderName string    `bun:"uploader_name,scanonly"`
+	UploaderOrg  PersonOrg `bun:"embed:uploader_"`
 }
+
+// Uploader is who added the document.
+func (a *Attachment) Uploader() Person { return a.UploaderOrg.Person(a.UploadedBy, a.UploaderName) }
 
 // AttachmentFile is a supporting document with its content, for download.
 type AttachmentFile struct {
@@ -242,12 +246,12 @@ func AddAttachment(ctx context.Context, db *bun.DB, v Viewer, actor audit.Actor,
 			return fmt.Errorf("store attachment on %s: %w", reference, err)
 		}
 		if err := addEvent(ctx, tx, Event{RequestID: r.ID, OccurredAt: now, ActorUserID: v.UserID, ActorName: v.Name, Kind: "attachment_added",
-			Summary: fmt.Sprintf("%s added a supporting document: %s (%s).", v.Name, name, AttachmentKind(contentType))}); err != nil {
+			Summary: fmt.Sprintf("A supporting document was added: %s (%s).", name, AttachmentKind(contentType))}); err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, tx, now, audit.Event{
 			Actor: actor, Action: "attachment.added", EntityType: "request", EntityID: r.Reference,
-			After: map[string]any{"attachment_id": f.ID, "filename": name, "content_type": contentType, "size_bytes": len(content),
+			After: map[string]any{"attachment_id": f.ID, "content_type": contentType, "size_bytes": len(content),
 				"sha256": fmt.Sprintf("%x", sum)},
 		}); err != nil {
 			return err
@@ -281,7 +285,7 @@ func Attachments(ctx context.Context, db bun.IDB, requestID int64) ([]Attachment
 	var out []Attachment
 	err := db.NewSelect().Model(&out).
 		ColumnExpr("at.id, at.request_id, at.filename, at.content_type, at.size_bytes, at.sha256, at.uploaded_by, at.created_at").
-		ColumnExpr("u.name AS uploader_name").
+		ColumnExpr("u.name AS uploader_name").ColumnExpr(personColumns("u", "uploader")).
 		Join("JOIN users AS u ON u.id = at.uploaded_by").
 		Where("at.request_id = ?", requestID).Order("at.created_at", "at.id").Scan(ctx)
 	if err != nil {

@@ -498,7 +498,7 @@ func SaveJustificationSection(ctx context.Context, db *bun.DB, v Viewer, actor a
 		}
 		j.Version++
 		j.SubmittedAt, j.UpdatedBy, j.UpdatedAt, j.UpdatedByName = time.Time{}, v.UserID, now, v.Name
-		summary := fmt.Sprintf("%s saved ‘%s’ in the business justification.", v.Name, sec.Name)
+		summary := fmt.Sprintf("‘%s’ was saved in the business justification.", sec.Name)
 		if cleared {
 			summary += " It had been submitted, so it needs to be submitted again."
 		}
@@ -517,7 +517,7 @@ func SaveJustificationSection(ctx context.Context, db *bun.DB, v Viewer, actor a
 			return err
 		}
 		title := fmt.Sprintf("%s: the business justification changed (%s)", r.Reference, sec.Name)
-		if err := tellReaders(ctx, tx, now, r, v.UserID, title, summary, "/requests/"+r.Reference+"/justification"); err != nil {
+		if err := tellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/justification"); err != nil {
 			return err
 		}
 		out = j
@@ -559,7 +559,7 @@ func SubmitJustification(ctx context.Context, db *bun.DB, v Viewer, actor audit.
 			return fmt.Errorf("submit justification of %s: %w", reference, err)
 		}
 		j.SubmittedAt = now
-		summary := v.Name + " submitted the business justification. Every section is complete."
+		summary := "The business justification was submitted. Every section is complete."
 		if err := addEvent(ctx, tx, Event{RequestID: r.ID, OccurredAt: now, ActorUserID: v.UserID, ActorName: v.Name,
 			Kind: "justification_submitted", Summary: summary}); err != nil {
 			return err
@@ -574,7 +574,7 @@ func SubmitJustification(ctx context.Context, db *bun.DB, v Viewer, actor audit.
 			return err
 		}
 		title := fmt.Sprintf("%s: the business justification has been submitted", r.Reference)
-		if err := tellReaders(ctx, tx, now, r, v.UserID, title, summary, "/requests/"+r.Reference+"/justification"); err != nil {
+		if err := tellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/justification"); err != nil {
 			return err
 		}
 		out = j
@@ -724,7 +724,7 @@ func Endorse(ctx context.Context, db *bun.DB, v Viewer, actor audit.Actor, now t
 			return err
 		}
 		title := fmt.Sprintf("%s: the business justification has been endorsed", r.Reference)
-		return tellReaders(ctx, tx, now, r, v.UserID, title, summary+"\n\n"+in.Comment, "/requests/"+r.Reference+"/justification")
+		return tellReaders(ctx, tx, now, r, v.person(), title, summary+"\n\n"+in.Comment, "/requests/"+r.Reference+"/justification")
 	})
 	if err != nil {
 		return fmt.Errorf("endorse %s: %w", reference, err)

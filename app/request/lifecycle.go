@@ -52,7 +52,9 @@ type Transition struct {
 	TextLabel string   // what the text is
 	NeedsCode bool     // an outcome reason code is required (and a duplicate's original when the code is "duplicate")
 	Accepts   bool     // the request becomes visible in summary to every signed-in user
-	Decides   bool     // the request's triage outcome is decided
+	// NeedsSummary: the public summary every organisation will read (see CheckPublicSummary).
+	NeedsSummary bool
+	Decides      bool // the request's triage outcome is decided
 	// NeedsReviewDate: a date after today when a deferred request comes back for assessment.
 	NeedsReviewDate bool
 	// NeedsRelease: the release an approved request is allocated to.
@@ -93,14 +95,14 @@ var enhancementTransitions = []Transition{
 		From: []Status{StatusInformationRequested}, To: StatusInTriage, Who: []string{Raiser},
 		NeedsText: true, TextLabel: "your answer",
 		Notify: []notice{{notify.EventAnswered, toTriage, "%s: the requester has answered"}},
-		summary: func(_ *Request, v Viewer, _ Input) string {
-			return v.Name + " answered the central team's question. The request is back in triage."
+		summary: func(*Request, Viewer, Input) string {
+			return "The raising organisation answered the central team's question. The request is back in triage."
 		},
 	},
 	{
 		Name: "classify_enhancement", Kind: KindEnhancement, Label: "Classify as an enhancement",
 		From: []Status{StatusInTriage}, To: StatusAwaitingRequesterDecision, Who: []string{identity.RoleCentralTeam},
-		TextLabel: "a note for the requester", Accepts: true,
+		TextLabel: "a note for the requester", Accepts: true, NeedsSummary: true,
 		Notify: []notice{
 			{notify.EventDecisionNeeded, toRaisers, "%s is an enhancement: decide whether to take it forward"},
 			{notify.EventClassified, toFollowers, "%s has been classified as an enhancement"},
@@ -116,8 +118,12 @@ var enhancementTransitions = []Transition{
 		Notify: []notice{{notify.EventClassified, toFollowers, "%s will not be taken forward"}},
 		summary: func(_ *Request, _ Viewer, in Input) string {
 			s := "Not taken forward: " + strings.ToLower(OutcomeReasonLabel(in.Reason)) + "."
-			if in.Reason == "duplicate" {
+			switch {
+			case in.Reason == "duplicate" && in.originalAccepted:
 				s += " It duplicates " + strings.ToUpper(in.DuplicateOf) + ", which its supporters now support."
+			case in.Reason == "duplicate":
+				// The original is not yet open to other organisations: its reference is the central team's to tell.
+				s += " It duplicates another request, which its supporters now support."
 			}
 			return s
 		},
@@ -128,7 +134,7 @@ var enhancementTransitions = []Transition{
 		Decides: true,
 		Notify:  []notice{{notify.EventClassified, toTriage, "%s: the requester is taking it forward"}},
 		summary: func(_ *Request, v Viewer, _ Input) string {
-			return v.Name + " chose to take it forward. Next: the requirement definition and business justification, agreed with the development team."
+			return "The raising organisation chose to take it forward. Next: the requirement definition and business justification, agreed with the development team."
 		},
 	},
 	{
@@ -136,8 +142,8 @@ var enhancementTransitions = []Transition{
 		From: []Status{StatusAwaitingRequesterDecision}, To: StatusWithdrawn, Who: []string{Raiser},
 		TextLabel: "why (optional)", Decides: true,
 		Notify: []notice{{notify.EventWithdrawn, toTriage, "%s: the requester will not take it forward"}},
-		summary: func(_ *Request, v Viewer, _ Input) string {
-			return v.Name + " chose not to take it forward. The request is closed."
+		summary: func(*Request, Viewer, Input) string {
+			return "The raising organisation chose not to take it forward. The request is closed."
 		},
 	},
 	{
@@ -215,7 +221,7 @@ var enhancementTransitions = []Transition{
 			{notify.EventWithdrawn, toFollowers, "%s has been withdrawn"},
 			{notify.EventWithdrawn, toTriage, "%s has been withdrawn"},
 		},
-		summary: func(_ *Request, v Viewer, _ Input) string { return "Withdrawn by " + v.Name + "." },
+		summary: func(*Request, Viewer, Input) string { return "Withdrawn by the raising organisation." },
 	},
 }
 
@@ -340,8 +346,10 @@ type Input struct {
 	DuplicateOf string    // reference of the original request, for a duplicate
 	ReviewOn    time.Time // when a deferred request comes back (a London date)
 	ReleaseID   int64     // the release an approved request is allocated to
+	Summary     string    // the public summary, for a transition that NeedsSummary
 
-	releaseName string // filled in by Apply for the timeline
+	releaseName      string // filled in by Apply for the timeline
+	originalAccepted bool   // filled in by Apply: a duplicate's original is open to every organisation
 }
 
 // RuleError is a domain rule an input breaks, tied to the form field to show it on.
@@ -445,6 +453,7 @@ func ApplyInTx(ctx context.Context, tx bun.Tx, env Env, v Viewer, actor audit.Ac
 		}
 		if t.Accepts {
 			upd = upd.Set("accepted = true")
+			r.Accepted = true
 		}
 		if t.Decides {
 			upd = upd.Set("decided_at = ?", env.Now)
@@ -452,8 +461,13 @@ func ApplyInTx(ctx context.Context, tx bun.Tx, env Env, v Viewer, actor audit.Ac
 		if _, err := upd.Exec(ctx); err != nil {
 			return fmt.Errorf("update request %s: %w", reference, err)
 		}
+		if t.NeedsSummary {
+			if err := setPublicSummary(ctx, tx, r, in.Summary); err != nil {
+				return err
+			}
+		}
 		if name == "not_taken_forward" {
-			if err := recordOutcome(ctx, tx, env, v, r, in); err != nil {
+			if in.originalAccepted, err = recordOutcome(ctx, tx, env, v, r, in); err != nil {
 				return err
 			}
 		}
@@ -479,7 +493,7 @@ func ApplyInTx(ctx context.Context, tx bun.Tx, env Env, v Viewer, actor audit.Ac
 		}); err != nil {
 			return err
 		}
-		if err := sendNotices(ctx, tx, env, r, v.UserID, t.Notify, in.Text); err != nil {
+		if err := sendNotices(ctx, tx, env, r, v.person(), t.Notify, in.Text); err != nil {
 			return err
 		}
 		out = r
@@ -502,6 +516,11 @@ func (t Transition) check(in Input, env Env) error {
 	}
 	if t.NeedsRelease && in.ReleaseID == 0 {
 		return &RuleError{Field: "release_id", Message: "Select the release"}
+	}
+	if t.NeedsSummary {
+		if err := CheckPublicSummary("summary", in.Summary); err != nil {
+			return err
+		}
 	}
 	if t.NeedsCode {
 		known := false
@@ -527,17 +546,21 @@ func (t Transition) check(in Input, env Env) error {
 // recordOutcome stores why a request is not taken forward; a duplicate is linked to its original,
 // whose support grows by the duplicate's raising organisation and supporters, and whose followers
 // grow by the duplicate's.
-func recordOutcome(ctx context.Context, tx bun.Tx, env Env, v Viewer, r *Request, in Input) error {
+// recordOutcome records why a request is not taken forward; for a duplicate it links the original,
+// carries supporters and followers over, and reports whether the original is accepted (open to every
+// organisation).
+func recordOutcome(ctx context.Context, tx bun.Tx, env Env, v Viewer, r *Request, in Input) (bool, error) {
 	var dupID int64
+	var accepted bool
 	if in.Reason == "duplicate" {
 		orig := new(Request)
 		err := tx.NewSelect().Model(orig).ColumnExpr(requestColumns).Where("reference = ?", strings.ToUpper(strings.TrimSpace(in.DuplicateOf))).
 			Where("kind = ?", r.Kind).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && orig.ID == r.ID) {
-			return &RuleError{Field: "duplicate_of", Message: "Enter the reference of another existing request, like ENH-2026-0012"}
+			return false, &RuleError{Field: "duplicate_of", Message: "Enter the reference of another existing request, like ENH-2026-0012"}
 		}
 		if err != nil {
-			return fmt.Errorf("find original %s: %w", in.DuplicateOf, err)
+			return false, fmt.Errorf("find original %s: %w", in.DuplicateOf, err)
 		}
 		dupID = orig.ID
 		if _, err := tx.NewRaw(`INSERT INTO request_supports (request_id, organisation_id, user_id, note, created_at)
@@ -545,22 +568,23 @@ func recordOutcome(ctx context.Context, tx bun.Tx, env Env, v Viewer, r *Request
 			UNION ALL SELECT ?::bigint, ?::bigint, ?::bigint, ?::text, ?::timestamptz
 			ON CONFLICT DO NOTHING`,
 			orig.ID, env.Now, r.ID, orig.ID, r.OrganisationID, r.RaisedByID, "Carried over from duplicate "+r.Reference, env.Now).Exec(ctx); err != nil {
-			return fmt.Errorf("carry supporters over to %s: %w", orig.Reference, err)
+			return false, fmt.Errorf("carry supporters over to %s: %w", orig.Reference, err)
 		}
 		if _, err := tx.NewRaw(`DELETE FROM request_supports WHERE request_id = ? AND organisation_id = ?`, orig.ID, orig.OrganisationID).Exec(ctx); err != nil {
-			return fmt.Errorf("tidy supports of %s: %w", orig.Reference, err)
+			return false, fmt.Errorf("tidy supports of %s: %w", orig.Reference, err)
 		}
 		if _, err := tx.NewRaw(`INSERT INTO request_followers (request_id, user_id, created_at)
 			SELECT ?, user_id, ? FROM request_followers WHERE request_id = ? ON CONFLICT DO NOTHING`,
 			orig.ID, env.Now, r.ID).Exec(ctx); err != nil {
-			return fmt.Errorf("carry followers over to %s: %w", orig.Reference, err)
+			return false, fmt.Errorf("carry followers over to %s: %w", orig.Reference, err)
 		}
 		if err := addEvent(ctx, tx, Event{
 			RequestID: orig.ID, OccurredAt: env.Now, ActorUserID: v.UserID, ActorName: v.Name, Kind: "duplicate_linked",
-			Summary: fmt.Sprintf("%s was found to duplicate this request; its raising organisation and supporters now support this one.", r.Reference),
+			Summary: "Another request was found to duplicate this one; its raising organisation and supporters now support this one.",
 		}); err != nil {
-			return err
+			return false, err
 		}
+		accepted = orig.Accepted
 	}
 	q := tx.NewUpdate().Table("enhancement_requests").Where("request_id = ?", r.ID).
 		Set("outcome_reason = ?", in.Reason).Set("outcome_explanation = ?", in.Text)
@@ -568,9 +592,9 @@ func recordOutcome(ctx context.Context, tx bun.Tx, env Env, v Viewer, r *Request
 		q = q.Set("duplicate_of_id = ?", dupID)
 	}
 	if _, err := q.Exec(ctx); err != nil {
-		return fmt.Errorf("record outcome of %s: %w", r.Reference, err)
+		return false, fmt.Errorf("record outcome of %s: %w", r.Reference, err)
 	}
-	return nil
+	return accepted, nil
 }
 
 func lockByReference(ctx context.Context, tx bun.Tx, reference string) (*Request, error) {
@@ -587,41 +611,37 @@ func lockByReference(ctx context.Context, tx bun.Tx, reference string) (*Request
 	return r, nil
 }
 
-// sendNotices queues a transition's notifications; the actor is never told of their own action. A
+// sendNotices queues a transition's notifications, each worded for what its recipient may see of the
+// request (tell): the transition's text (a question, answer, reason or explanation) only for those who
+// may see the whole request. The actor is never told of their own action, and nobody is told twice. A
 // message asking for a decision links through a one-time link when env makes them.
-func sendNotices(ctx context.Context, tx bun.Tx, env Env, r *Request, actorID int64, notices []notice, text string) error {
-	seen := map[int64]bool{actorID: true}
-	var msgs []notify.Message
+func sendNotices(ctx context.Context, tx bun.Tx, env Env, r *Request, actor Person, notices []notice, text string) error {
+	seen := map[int64]bool{actor.UserID: true}
 	for _, n := range notices {
 		ids, err := recipients(ctx, tx, r, n.To)
 		if err != nil {
 			return err
 		}
-		title := fmt.Sprintf(n.Title, r.Reference)
-		body := r.Title
-		if text != "" {
-			body += "\n\n" + text
-		}
+		var fresh []int64
 		for _, id := range ids {
-			if seen[id] {
-				continue
+			if !seen[id] {
+				seen[id] = true
+				fresh = append(fresh, id)
 			}
-			seen[id] = true
-			link, emailLink := "/requests/"+r.Reference, ""
-			// The email asking for a decision carries a one-time link of its own; the notification in
-			// the portal links to the request, so that opening it does not use the email's link up.
-			if n.Event == notify.EventDecisionNeeded && env.Links != nil {
-				if emailLink, err = env.Links(ctx, tx, id, r.ID, link); err != nil {
-					return fmt.Errorf("link for user %d to %s: %w", id, r.Reference, err)
-				}
+		}
+		nw := News{Event: n.Event, Title: strings.ReplaceAll(n.Title, "%s", "%[1]s"), Detail: text}
+		// The email asking for a decision carries a one-time link of its own; the notification in the
+		// portal links to the request, so that opening it does not use the email's link up.
+		if n.Event == notify.EventDecisionNeeded && env.Links != nil {
+			nw.EmailLink = func(ctx context.Context, userID int64, link string) (string, error) {
+				return env.Links(ctx, tx, userID, r.ID, link)
 			}
-			msgs = append(msgs, notify.Message{UserID: id, Event: n.Event, RequestID: r.ID, Title: title, Body: body, Link: link, EmailLink: emailLink})
+		}
+		if err := Tell(ctx, tx, env.Now, r, actor, fresh, nw); err != nil {
+			return err
 		}
 	}
-	if len(msgs) == 0 {
-		return nil
-	}
-	return notify.Queue(ctx, tx, env.Now, msgs...)
+	return nil
 }
 
 func recipients(ctx context.Context, tx bun.IDB, r *Request, group string) ([]int64, error) {

@@ -60,9 +60,10 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, int, erro
 	q := selectRequests(db, &rows).
 		ColumnExpr("COALESCE(e.functional_area, '') AS functional_area, COALESCE(e.urgency, '') AS urgency, COALESCE(e.sr_number, '') AS sr_number").
 		Join("LEFT JOIN enhancement_requests AS e ON e.request_id = r.id")
-	q = f.where(v.visible(q))
+	q = f.where(v.visible(q), v)
 	if query != "" {
-		q = q.ColumnExpr("ts_rank(r.search, websearch_to_tsquery('english', ?)) AS rank", query)
+		expr, args := v.rankExpr("websearch_to_tsquery", query)
+		q = q.ColumnExpr(expr, args...)
 	}
 	switch f.Sort {
 	case "oldest":
@@ -89,7 +90,7 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, int, erro
 	}
 	// The count reads requests alone, without the joins the page needs for names: on a large table
 	// those joins cost far more than the page itself.
-	n, err := f.where(v.visible(db.NewSelect().TableExpr("requests AS r"))).Count(ctx)
+	n, err := f.where(v.visible(db.NewSelect().TableExpr("requests AS r")), v).Count(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("count requests: %w", err)
 	}
@@ -97,8 +98,9 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, int, erro
 }
 
 // where applies the filter's conditions, which name only requests (alias r) and subqueries, so that
-// the same conditions serve the page and its count.
-func (f Filter) where(q *bun.SelectQuery) *bun.SelectQuery {
+// the same conditions serve the page and its count. A search matches a request on what the viewer may
+// read of it: the whole text of requests they may see in full, the summary of the rest.
+func (f Filter) where(q *bun.SelectQuery, v Viewer) *bun.SelectQuery {
 	if f.Kind != "" {
 		q = q.Where("r.kind = ?", f.Kind)
 	}
@@ -138,9 +140,28 @@ func (f Filter) where(q *bun.SelectQuery) *bun.SelectQuery {
 		q = q.Where("r.received_at < ?", f.RaisedTo)
 	}
 	if query := strings.TrimSpace(f.Query); query != "" {
-		q = q.Where("(r.search @@ websearch_to_tsquery('english', ?) OR r.reference = upper(?))", query, query)
+		cond, args := v.matches("websearch_to_tsquery", query)
+		q = q.Where("("+cond+" OR r.reference = upper(?))", append(args, query)...)
 	}
 	return q
+}
+
+// matches is the full-text condition for a search: the summary document of any request, or the whole
+// request's text where the viewer may see it in full. tsquery names the function that parses query.
+func (v Viewer) matches(tsquery, query string) (string, []any) {
+	full, fullArgs := v.condition(AccessFull)
+	args := append([]any{query}, fullArgs...)
+	return "(r.summary_search @@ " + tsquery + "('english', ?) OR (" + full + " AND r.search @@ " + tsquery + "('english', ?)))",
+		append(args, query)
+}
+
+// rankExpr is a search's relevance as a column "rank": the better of the summary's match and, where
+// the viewer may see the whole request, the whole text's.
+func (v Viewer) rankExpr(tsquery, query string) (string, []any) {
+	full, fullArgs := v.condition(AccessFull)
+	args := append([]any{query}, fullArgs...)
+	return "greatest(ts_rank(r.summary_search, " + tsquery + "('english', ?)), CASE WHEN " + full +
+		" THEN ts_rank(r.search, " + tsquery + "('english', ?)) ELSE 0 END) AS rank", append(args, query)
 }
 
 // Similar is an existing request that looks like one being written.
@@ -173,11 +194,13 @@ func similarQuery(db bun.IDB, v Viewer, kind, title string, excludeID int64, lim
 	q := db.NewSelect().TableExpr("requests AS r").
 		ColumnExpr("r.reference, r.title, r.status, o.name AS organisation_name").
 		ColumnExpr("(SELECT count(*) FROM request_supports AS s WHERE s.request_id = r.id) AS support_count").
-		ColumnExpr("greatest(similarity(r.title, ?), ts_rank(r.search, plainto_tsquery('english', ?))) AS score", title, title).
 		Join("JOIN organisations AS o ON o.id = r.organisation_id").
 		Where("r.kind = ?", kind).
-		Where("r.status NOT IN (?)", bun.List([]Status{StatusWithdrawn, StatusNotTakenForward, StatusNotApproved})).
-		Where("(r.title % ? OR r.search @@ plainto_tsquery('english', ?))", title, title)
+		Where("r.status NOT IN (?)", bun.List([]Status{StatusWithdrawn, StatusNotTakenForward, StatusNotApproved}))
+	rank, rankArgs := v.rankExpr("plainto_tsquery", title)
+	q = q.ColumnExpr("greatest(similarity(r.title, ?), "+strings.TrimSuffix(rank, " AS rank")+") AS score", append([]any{title}, rankArgs...)...)
+	match, matchArgs := v.matches("plainto_tsquery", title)
+	q = q.Where("(r.title % ? OR "+match+")", append([]any{title}, matchArgs...)...)
 	if excludeID != 0 {
 		q = q.Where("r.id <> ?", excludeID)
 	}

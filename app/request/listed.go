@@ -106,8 +106,8 @@ func listTransitions(kind, list string, addToList func(ctx context.Context, tx b
 			From: []Status{StatusInformationRequested}, To: StatusUnderReview, Who: []string{Raiser},
 			NeedsText: true, TextLabel: "your answer",
 			Notify: []notice{{notify.EventAnswered, toTriage, "%s: the requester has answered"}},
-			summary: func(_ *Request, v Viewer, _ Input) string {
-				return v.Name + " answered the central team's question. The request is back under review."
+			summary: func(*Request, Viewer, Input) string {
+				return "The raising organisation answered the central team's question. The request is back under review."
 			},
 		},
 		{
@@ -141,7 +141,7 @@ func listTransitions(kind, list string, addToList func(ctx context.Context, tx b
 				{notify.EventWithdrawn, toFollowers, "%s has been withdrawn"},
 				{notify.EventWithdrawn, toTriage, "%s has been withdrawn"},
 			},
-			summary: func(_ *Request, v Viewer, _ Input) string { return "Withdrawn by " + v.Name + "." },
+			summary: func(*Request, Viewer, Input) string { return "Withdrawn by the raising organisation." },
 		},
 	}
 }
@@ -346,7 +346,7 @@ func RaiseSupplementaryRole(ctx context.Context, db *bun.DB, cal *workday.Calend
 			}
 			return setSearch(ctx, tx, id, a.RoleName, a.Duties, a.Justification, a.Benefits, a.Organisations)
 		},
-		map[string]any{"role_name": a.RoleName, "input_level": a.InputLevel, "wellbeing": a.Wellbeing})
+		map[string]any{"input_level": a.InputLevel, "wellbeing": a.Wellbeing})
 }
 
 // RaiseNationalCompetency records a national competency request for the viewer's organisation. Its
@@ -381,7 +381,7 @@ func RaiseNationalCompetency(ctx context.Context, db *bun.DB, cal *workday.Calen
 			}
 			return setSearch(ctx, tx, id, a.CompetenceName, a.Label, a.NationalLearning, a.NationalInitiative, a.StaffGroups, a.Justification)
 		},
-		map[string]any{"label": a.Label, "framework": a.Framework, "renewal_years": a.RenewalYears})
+		map[string]any{"framework": a.Framework, "renewal_years": a.RenewalYears})
 }
 
 // raiseListed is what raising a list request shares with every kind: the next reference of its
@@ -430,7 +430,7 @@ func raiseListed(ctx context.Context, db *bun.DB, cal *workday.Calendar, v Viewe
 		if err := addEvent(ctx, tx, Event{
 			RequestID: r.ID, OccurredAt: now, ActorUserID: v.UserID, ActorName: v.Name, Kind: "raised",
 			ToStatus: string(StatusSubmitted),
-			Summary:  fmt.Sprintf("Raised by %s. Acknowledgement due by %s.", v.Name, due.Format("Monday 2 January 2006")),
+			Summary:  fmt.Sprintf("Raised. Acknowledgement due by %s.", due.Format("Monday 2 January 2006")),
 		}); err != nil {
 			return err
 		}
@@ -458,34 +458,24 @@ type OpenLike struct {
 // openStatuses are the statuses of list requests still waiting for a decision.
 var openStatuses = []Status{StatusSubmitted, StatusUnderReview, StatusInformationRequested}
 
-// OpenSimilar returns the open requests of a list kind whose titles match title exactly (case aside)
-// or look like it, that the viewer may see, and how many more there are that the viewer may not see
-// (other organisations' requests before a decision), so a warning can say one exists without
-// showing it.
-func OpenSimilar(ctx context.Context, db bun.IDB, v Viewer, kind, title string) ([]OpenLike, int, error) {
+// OpenSimilar returns the open requests of a list kind that the viewer may see whose titles match
+// title exactly (case aside) or look like it. Requests the viewer may not see are neither shown nor
+// counted: that another organisation has asked for something is theirs to tell until a decision.
+func OpenSimilar(ctx context.Context, db bun.IDB, v Viewer, kind, title string) ([]OpenLike, error) {
 	title = strings.TrimSpace(title)
 	if title == "" {
-		return nil, 0, nil
-	}
-	match := func(q *bun.SelectQuery) *bun.SelectQuery {
-		return q.Where("r.kind = ?", kind).Where("r.status IN (?)", bun.List(openStatuses)).
-			Where("(lower(r.title) = lower(?) OR similarity(r.title, ?) > 0.5)", title, title)
+		return nil, nil
 	}
 	var seen []OpenLike
-	if err := v.visible(match(db.NewSelect().TableExpr("requests AS r").
+	q := db.NewSelect().TableExpr("requests AS r").
 		ColumnExpr("r.reference, r.title, r.status, o.name AS organisation_name").
-		Join("JOIN organisations AS o ON o.id = r.organisation_id"))).OrderExpr("r.received_at").Limit(10).Scan(ctx, &seen); err != nil {
-		return nil, 0, fmt.Errorf("find open requests like %q: %w", title, err)
+		Join("JOIN organisations AS o ON o.id = r.organisation_id").
+		Where("r.kind = ?", kind).Where("r.status IN (?)", bun.List(openStatuses)).
+		Where("(lower(r.title) = lower(?) OR similarity(r.title, ?) > 0.5)", title, title)
+	if err := v.visible(q).OrderExpr("r.received_at").Limit(10).Scan(ctx, &seen); err != nil {
+		return nil, fmt.Errorf("find open requests like %q: %w", title, err)
 	}
-	all, err := match(db.NewSelect().TableExpr("requests AS r")).Count(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count open requests like %q: %w", title, err)
-	}
-	visible, err := v.visible(match(db.NewSelect().TableExpr("requests AS r"))).Count(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count open requests like %q: %w", title, err)
-	}
-	return seen, int(all - visible), nil
+	return seen, nil
 }
 
 // KindLabel is the request's kind in words.

@@ -89,13 +89,13 @@ func RaiseEnhancement(ctx context.Context, db *bun.DB, cal *workday.Calendar, v 
 		if err := addEvent(ctx, tx, Event{
 			RequestID: r.ID, OccurredAt: now, ActorUserID: v.UserID, ActorName: v.Name, Kind: "raised",
 			ToStatus: string(StatusSubmitted),
-			Summary:  fmt.Sprintf("Raised by %s. Acknowledgement due by %s.", v.Name, due.Format("Monday 2 January 2006")),
+			Summary:  fmt.Sprintf("Raised. Acknowledgement due by %s.", due.Format("Monday 2 January 2006")),
 		}); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, audit.Event{
 			Actor: actor, Action: "request.raised", EntityType: "request", EntityID: r.Reference,
-			After: map[string]any{"title": r.Title, "functional_area": e.FunctionalArea, "sr_number": e.SRNumber, "urgency": e.Urgency},
+			After: map[string]any{"status": r.Status, "urgency": e.Urgency},
 		})
 	})
 	if database.IsUniqueViolation(err, "requests_submission_token_key") {
@@ -149,5 +149,23 @@ func setSearch(ctx context.Context, tx bun.IDB, id int64, title string, body ...
 	if err != nil {
 		return fmt.Errorf("index request %d for search: %w", id, err)
 	}
+	return indexSummary(ctx, tx, "r.id = ?", id)
+}
+
+// indexSummary rebuilds the summary search document (see request_summary_document) of the requests
+// matching cond, an SQL condition over requests (alias r).
+func indexSummary(ctx context.Context, tx bun.IDB, cond string, args ...any) error {
+	_, err := tx.NewRaw(`UPDATE requests AS r SET summary_search = request_summary_document(r.reference, r.title,
+		coalesce((SELECT e.functional_area FROM enhancement_requests AS e WHERE e.request_id = r.id), ''), o.name, r.public_summary)
+		FROM organisations AS o WHERE o.id = r.organisation_id AND `+cond, args...).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("index request summaries for search: %w", err)
+	}
 	return nil
+}
+
+// IndexOrganisation rebuilds the summary search documents of an organisation's requests, after its
+// name changes or its requests move to it.
+func IndexOrganisation(ctx context.Context, tx bun.IDB, organisationID int64) error {
+	return indexSummary(ctx, tx, "r.organisation_id = ?", organisationID)
 }

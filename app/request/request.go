@@ -139,6 +139,7 @@ type Request struct {
 	InfoDueOn       time.Time `bun:"info_due_on,type:date,nullzero"`
 	DecidedAt       time.Time `bun:"decided_at,nullzero"`
 	Accepted        bool      `bun:"accepted"`
+	PublicSummary   string    `bun:"public_summary"`
 	SubmissionToken string    `bun:"submission_token,type:uuid"`
 	Version         int       `bun:"version"`
 	CreatedAt       time.Time `bun:"created_at"`
@@ -183,7 +184,7 @@ type EnhancementRequest struct {
 
 // requestColumns are the columns of requests that Request holds: all but the search vector.
 const requestColumns = `r.id, r.kind, r.reference, r.title, r.status, r.organisation_id, r.raised_by_id, r.nsig_id,
-	r.assignee_id, r.received_at, r.ack_due_on, r.acknowledged_at, r.info_due_on, r.decided_at, r.accepted,
+	r.assignee_id, r.received_at, r.ack_due_on, r.acknowledged_at, r.info_due_on, r.decided_at, r.accepted, r.public_summary,
 	r.submission_token, r.version, r.created_at, r.updated_at`
 
 // selectRequests reads requests with the names pages show beside them.

@@ -271,7 +271,7 @@ func SaveRequirement(ctx context.Context, db *bun.DB, v Viewer, actor audit.Acto
 		if _, err := tx.NewInsert().Model(rv).Returning("id").Exec(ctx); err != nil {
 			return fmt.Errorf("save requirement version %d of %s: %w", rv.Version, reference, err)
 		}
-		summary := fmt.Sprintf("%s saved version %d of the requirement definition.", v.Name, rv.Version)
+		summary := fmt.Sprintf("Version %d of the requirement definition was saved.", rv.Version)
 		if agreed > 0 {
 			summary += fmt.Sprintf(" Version %d had been agreed; both sides now need to agree the new version.", latest.Version)
 		}
@@ -289,7 +289,7 @@ func SaveRequirement(ctx context.Context, db *bun.DB, v Viewer, actor audit.Acto
 			return err
 		}
 		title := fmt.Sprintf("%s: version %d of the requirement definition was saved", r.Reference, rv.Version)
-		if err := tellReaders(ctx, tx, now, r, v.UserID, title, summary, "/requests/"+r.Reference+"/requirement"); err != nil {
+		if err := tellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/requirement"); err != nil {
 			return err
 		}
 		out = rv
@@ -340,7 +340,7 @@ func AgreeRequirement(ctx context.Context, db *bun.DB, v Viewer, actor audit.Act
 			r.ID, side, version, v.UserID, now).Exec(ctx); err != nil {
 			return fmt.Errorf("agree requirement of %s: %w", reference, err)
 		}
-		summary := fmt.Sprintf("%s agreed version %d of the requirement definition for %s.", v.Name, version, SideLabel(side))
+		summary := fmt.Sprintf("Version %d of the requirement definition was agreed for %s.", version, SideLabel(side))
 		if both {
 			summary += " Both sides have now agreed it."
 		}
@@ -361,7 +361,7 @@ func AgreeRequirement(ctx context.Context, db *bun.DB, v Viewer, actor audit.Act
 		if both {
 			title = fmt.Sprintf("%s: the requirement definition is agreed by both sides", r.Reference)
 		}
-		return tellReaders(ctx, tx, now, r, v.UserID, title, summary, "/requests/"+r.Reference+"/requirement")
+		return tellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/requirement")
 	})
 	if err != nil {
 		return "", false, fmt.Errorf("agree requirement of %s: %w", reference, err)
@@ -371,21 +371,13 @@ func AgreeRequirement(ctx context.Context, db *bun.DB, v Viewer, actor audit.Act
 
 // tellReaders tells the followers of a request who may read it in full (notify.EventRequirements),
 // never the actor: the requirement definition, justification and attachments are for them only.
-func tellReaders(ctx context.Context, tx bun.Tx, now time.Time, r *Request, actorID int64, title, body, link string) error {
-	ids, err := followersWhoMayRead(ctx, tx, r, false)
+func tellReaders(ctx context.Context, tx bun.Tx, now time.Time, r *Request, actor Person, title, body, link string) error {
+	ids, err := followersWhoMayRead(ctx, tx, r, AccessFull)
 	if err != nil {
 		return err
 	}
-	var msgs []notify.Message
-	for _, id := range ids {
-		if id != actorID {
-			msgs = append(msgs, notify.Message{UserID: id, Event: notify.EventRequirements, RequestID: r.ID, Title: title, Body: body, Link: link})
-		}
-	}
-	if len(msgs) == 0 {
-		return nil
-	}
-	return notify.Queue(ctx, tx, now, msgs...)
+	return Tell(ctx, tx, now, r, actor, ids, News{Event: notify.EventRequirements, Title: strings.ReplaceAll(title, "%", "%%"),
+		Detail: body, MinLevel: AccessFull, Link: link})
 }
 
 // DiffLine is one line of a comparison of two texts.

@@ -106,80 +106,65 @@ func AddComment(ctx context.Context, db *bun.DB, v Viewer, actor audit.Actor, no
 		}); err != nil {
 			return err
 		}
-		mentioned, err := mentionedReaders(ctx, tx, r, Mentions(body), internal)
+		level := AccessFull
+		if internal {
+			level = AccessInternal
+		}
+		mentioned, err := mentionedReaders(ctx, tx, r, Mentions(body), level)
 		if err != nil {
 			return err
 		}
-		readers, err := followersWhoMayRead(ctx, tx, r, internal)
-		if err != nil {
-			return err
+		for _, id := range mentioned {
+			if err := follow(ctx, tx, r.ID, id, now); err != nil {
+				return err
+			}
 		}
 		kind := "comment"
 		if internal {
 			kind = "internal note"
 		}
-		seen := map[int64]bool{v.UserID: true}
-		var msgs []notify.Message
+		actor := v.person()
+		if err := Tell(ctx, tx, now, r, actor, mentioned, News{Event: notify.EventMention,
+			Title: "%[2]s mentioned you on %[1]s", Detail: body, DetailLevel: level, MinLevel: level}); err != nil {
+			return err
+		}
+		followers, err := followersWhoMayRead(ctx, tx, r, level)
+		if err != nil {
+			return err
+		}
+		told := map[int64]bool{}
 		for _, id := range mentioned {
-			if err := follow(ctx, tx, r.ID, id, now); err != nil {
-				return err
-			}
-			if !seen[id] {
-				seen[id] = true
-				msgs = append(msgs, notify.Message{UserID: id, Event: notify.EventMention, RequestID: r.ID,
-					Title: fmt.Sprintf("%s mentioned you on %s", v.Name, r.Reference), Body: body, Link: "/requests/" + r.Reference})
-			}
+			told[id] = true
 		}
-		for _, id := range readers {
-			if !seen[id] {
-				seen[id] = true
-				msgs = append(msgs, notify.Message{UserID: id, Event: notify.EventComment, RequestID: r.ID,
-					Title: fmt.Sprintf("New %s on %s from %s", kind, r.Reference, v.Name), Body: body, Link: "/requests/" + r.Reference})
+		var rest []int64
+		for _, id := range followers {
+			if !told[id] {
+				rest = append(rest, id)
 			}
 		}
-		if len(msgs) == 0 {
-			return nil
-		}
-		return notify.Queue(ctx, tx, now, msgs...)
+		return Tell(ctx, tx, now, r, actor, rest, News{Event: notify.EventComment,
+			Title: "New " + kind + " on %[1]s from %[2]s", Detail: body, DetailLevel: level, MinLevel: level})
 	})
 }
 
-// readersClause limits users (alias u) to those who may read a request's comments: everyone with full
-// access, or with internal access for an internal note.
-func readersClause(q *bun.SelectQuery, r *Request, internal bool) *bun.SelectQuery {
-	return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-		q = q.Where("EXISTS (SELECT 1 FROM user_roles AS ur WHERE ur.user_id = u.id AND ur.role IN (?, ?))",
-			identity.RoleCentralTeam, identity.RoleDevelopmentTeam)
-		if r.Accepted && r.NSIGID != 0 {
-			q = q.WhereOr(`EXISTS (SELECT 1 FROM user_nsigs AS un JOIN user_roles AS ur ON ur.user_id = un.user_id AND ur.role = ?
-				WHERE un.user_id = u.id AND un.nsig_id = ?)`, identity.RoleNSIGMember, r.NSIGID)
-		}
-		if !internal {
-			q = q.WhereOr("u.organisation_id = ?", r.OrganisationID).
-				WhereOr(`EXISTS (SELECT 1 FROM user_roles AS ur JOIN organisations AS uo ON uo.id = u.organisation_id
-					WHERE ur.user_id = u.id AND ur.role = ? AND uo.region_id = ?)`, identity.RoleFunctionalAccountManager, r.RegionID)
-		}
-		return q
-	})
-}
-
-func mentionedReaders(ctx context.Context, tx bun.IDB, r *Request, emails []string, internal bool) ([]int64, error) {
+func mentionedReaders(ctx context.Context, tx bun.IDB, r *Request, emails []string, level Access) ([]int64, error) {
 	if len(emails) == 0 {
 		return nil, nil
 	}
 	var ids []int64
 	q := tx.NewSelect().TableExpr("users AS u").Column("u.id").Where("u.status = 'active'").Where("lower(u.email) IN (?)", bun.List(emails))
-	if err := readersClause(q, r, internal).Order("u.id").Scan(ctx, &ids); err != nil {
+	if err := readers(q, r, level).Order("u.id").Scan(ctx, &ids); err != nil {
 		return nil, fmt.Errorf("find mentioned users: %w", err)
 	}
 	return ids, nil
 }
 
-func followersWhoMayRead(ctx context.Context, tx bun.IDB, r *Request, internal bool) ([]int64, error) {
+// followersWhoMayRead lists the active followers of r with at least level of access to it.
+func followersWhoMayRead(ctx context.Context, tx bun.IDB, r *Request, level Access) ([]int64, error) {
 	var ids []int64
 	q := tx.NewSelect().TableExpr("users AS u").Column("u.id").
 		Join("JOIN request_followers AS f ON f.user_id = u.id AND f.request_id = ?", r.ID).Where("u.status = 'active'")
-	if err := readersClause(q, r, internal).Order("u.id").Scan(ctx, &ids); err != nil {
+	if err := readers(q, r, level).Order("u.id").Scan(ctx, &ids); err != nil {
 		return nil, fmt.Errorf("find followers of %s: %w", r.Reference, err)
 	}
 	return ids, nil

@@ -23,7 +23,12 @@ type Event struct {
 	Summary     string    `bun:"summary"`
 	Detail      string    `bun:"detail"`
 	Internal    bool      `bun:"internal"`
+
+	ActorOrg PersonOrg `bun:"embed:actor_"`
 }
+
+// Actor is who made the event happen.
+func (e *Event) Actor() Person { return e.ActorOrg.Person(e.ActorUserID, e.ActorName) }
 
 func addEvent(ctx context.Context, tx bun.IDB, e Event) error {
 	if _, err := tx.NewInsert().Model(&e).Exec(ctx); err != nil {
@@ -43,8 +48,11 @@ type Comment struct {
 	Internal   bool      `bun:"internal"`
 	CreatedAt  time.Time `bun:"created_at"`
 	AuthorName string    `bun:"author_name,scanonly"`
-	AuthorOrg  string    `bun:"author_org,scanonly"`
+	AuthorOrg  PersonOrg `bun:"embed:author_"`
 }
+
+// Author is who wrote the comment.
+func (c *Comment) Author() Person { return c.AuthorOrg.Person(c.AuthorID, c.AuthorName) }
 
 // Entry is one item of the timeline as the request page shows it: an event or a comment.
 type Entry struct {
@@ -62,18 +70,20 @@ func Timeline(ctx context.Context, db bun.IDB, requestID int64, access Access) (
 	}
 	internal := access >= AccessInternal
 	var events []Event
-	q := db.NewSelect().Model(&events).Where("request_id = ?", requestID)
+	q := db.NewSelect().Model(&events).ColumnExpr("ev.*").
+		ColumnExpr(personColumns("au", "actor")).
+		Join("LEFT JOIN users AS au ON au.id = ev.actor_user_id").
+		Where("ev.request_id = ?", requestID)
 	if !internal {
-		q = q.Where("NOT internal")
+		q = q.Where("NOT ev.internal")
 	}
-	if err := q.Order("occurred_at", "id").Scan(ctx); err != nil {
+	if err := q.Order("ev.occurred_at", "ev.id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("read timeline of request %d: %w", requestID, err)
 	}
 	var comments []Comment
 	cq := db.NewSelect().Model(&comments).
-		ColumnExpr("c.*").ColumnExpr("u.name AS author_name, o.name AS author_org").
+		ColumnExpr("c.*").ColumnExpr("u.name AS author_name").ColumnExpr(personColumns("u", "author")).
 		Join("JOIN users AS u ON u.id = c.author_id").
-		Join("JOIN organisations AS o ON o.id = u.organisation_id").
 		Where("c.request_id = ?", requestID)
 	if !internal {
 		cq = cq.Where("NOT c.internal")

@@ -300,6 +300,9 @@ func Requests(ctx context.Context, db *bun.DB, now time.Time) (int, error) {
 			if s.review != 0 {
 				in.ReviewOn = stepAt.AddDate(0, 0, s.review)
 			}
+			if s.action == "classify_enhancement" {
+				in.Summary = request.SuggestSummary(d.proposal)
+			}
 			out, err := request.Apply(ctx, db, env, actor, System, r.Reference, s.action, in)
 			if err != nil {
 				return made, fmt.Errorf("seed %s %s: %w", r.Reference, s.action, err)

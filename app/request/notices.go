@@ -1,0 +1,150 @@
+package request
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/notify"
+)
+
+// News is something to tell people about a request. It is written once and worded for each recipient
+// by Tell, from what that recipient may see of the request (the access rule) and of the people in it
+// (the rule on names).
+type News struct {
+	Event string
+	// Title is one line; "%[1]s" in it is the request's reference and "%[2]s" the person who acted,
+	// named as the recipient may see them.
+	Title string
+	// Detail is the text that needs DetailLevel to read: a question, an answer, a reason, a comment.
+	// Recipients with less access are told the News without it.
+	Detail      string
+	DetailLevel Access
+	// MinLevel: recipients with less access to the request are not told at all. Never below
+	// AccessSummary: a person who may not know of a request hears nothing about it.
+	MinLevel Access
+	// Link is the path the message links to; the request's page when empty.
+	Link string
+	// EmailLink, when set, makes the email's own link for a recipient (a one-time link).
+	EmailLink func(ctx context.Context, userID int64, link string) (string, error)
+}
+
+// Lock reads the request with the reference and locks it until the transaction ends, for changes made
+// outside this package (a move between releases).
+func Lock(ctx context.Context, tx bun.Tx, reference string) (*Request, error) {
+	return lockByReference(ctx, tx, reference)
+}
+
+// Followers lists the active followers of r, in order of id.
+func Followers(ctx context.Context, tx bun.IDB, r *Request) ([]int64, error) {
+	return followersWhoMayRead(ctx, tx, r, AccessNone)
+}
+
+// Person is the viewer as a Person, for messages about what they do.
+func (v Viewer) Person() Person { return v.person() }
+
+// recipient is a user to be told about a request, with their access to it.
+type recipient struct {
+	ID             int64  `bun:"id"`
+	OrganisationID int64  `bun:"organisation_id"`
+	RegionID       int16  `bun:"region_id"`
+	FAM            bool   `bun:"fam"`
+	Level          Access `bun:"level"`
+}
+
+// viewer is the recipient as the rule on names sees them.
+func (rc recipient) viewer() Viewer {
+	v := Viewer{UserID: rc.ID, OrganisationID: rc.OrganisationID, RegionID: rc.RegionID}
+	if rc.FAM {
+		v.Roles = []string{identity.RoleFunctionalAccountManager}
+	}
+	return v
+}
+
+// recipientsWithAccess reads the active users among ids, in order of id, each with their access to r.
+func recipientsWithAccess(ctx context.Context, tx bun.IDB, r *Request, ids []int64) ([]recipient, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	level, args := ReaderLevel(r)
+	var out []recipient
+	err := tx.NewSelect().TableExpr("users AS u").
+		ColumnExpr("u.id, u.organisation_id, COALESCE(o.region_id, 0) AS region_id").
+		ColumnExpr("EXISTS (SELECT 1 FROM user_roles AS fr WHERE fr.user_id = u.id AND fr.role = ?) AS fam", identity.RoleFunctionalAccountManager).
+		ColumnExpr("("+level+") AS level", args...).
+		Join("LEFT JOIN organisations AS o ON o.id = u.organisation_id").
+		Where("u.id IN (?)", bun.List(ids)).Where("u.status = 'active'").
+		Order("u.id").Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("read recipients of %s: %w", r.Reference, err)
+	}
+	return out, nil
+}
+
+// tell queues the News about r for each of ids, in the caller's transaction, worded for what each
+// recipient may see; actor is who acted (never told of their own action).
+func Tell(ctx context.Context, tx bun.IDB, now time.Time, r *Request, actor Person, ids []int64, n News) error {
+	msgs, err := compose(ctx, tx, r, actor, ids, n)
+	if err != nil || len(msgs) == 0 {
+		return err
+	}
+	return notify.Queue(ctx, tx, now, msgs...)
+}
+
+// compose is Tell's messages, not yet queued.
+func compose(ctx context.Context, tx bun.IDB, r *Request, actor Person, ids []int64, n News) ([]notify.Message, error) {
+	n.MinLevel = max(n.MinLevel, AccessSummary)
+	if n.Detail != "" && n.DetailLevel == AccessNone {
+		n.DetailLevel = AccessFull
+	}
+	if n.Link == "" {
+		n.Link = "/requests/" + r.Reference
+	}
+	var wanted []int64
+	for _, id := range ids {
+		if id != actor.UserID {
+			wanted = append(wanted, id)
+		}
+	}
+	rs, err := recipientsWithAccess(ctx, tx, r, wanted)
+	if err != nil {
+		return nil, err
+	}
+	// What anyone must be able to see to read the message at all: the summary of an accepted request,
+	// the whole of one that is not (yet) accepted.
+	base := AccessSummary
+	if !r.Accepted {
+		base = AccessFull
+	}
+	msgs := make([]notify.Message, 0, len(rs))
+	for _, rc := range rs {
+		if rc.Level < n.MinLevel || rc.Level < base {
+			continue
+		}
+		needs := base
+		body := r.Title
+		if n.Detail != "" && rc.Level >= n.DetailLevel {
+			body += "\n\n" + strings.TrimSpace(n.Detail)
+			needs = max(needs, n.DetailLevel)
+		}
+		who := rc.viewer().NameFor(rc.Level, actor)
+		if strings.Contains(n.Title, "%[2]s") && rc.viewer().SeesNameOf(rc.Level, actor) && actor.UserID != 0 {
+			needs = max(needs, min(rc.Level, AccessInternal))
+		}
+		m := notify.Message{
+			UserID: rc.ID, Event: n.Event, RequestID: r.ID, Title: fmt.Sprintf(n.Title, r.Reference, who),
+			Body: body, Link: n.Link, Access: int(needs),
+		}
+		if n.EmailLink != nil {
+			if m.EmailLink, err = n.EmailLink(ctx, rc.ID, n.Link); err != nil {
+				return nil, fmt.Errorf("email link for user %d to %s: %w", rc.ID, r.Reference, err)
+			}
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}
