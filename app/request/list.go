@@ -28,6 +28,7 @@ type Filter struct {
 	Query         string    // full-text search over title and text
 	Sort          string    // "newest" (default), "oldest", "due", "reference", "title", "support"
 	Limit, Offset int
+	Drill         // the requests behind a dashboard's figure (drill.go)
 }
 
 // Sorts are the orders a list can take, for the sort control.
@@ -143,7 +144,7 @@ func (f Filter) where(q *bun.SelectQuery, v Viewer) *bun.SelectQuery {
 		cond, args := v.matches("websearch_to_tsquery", query)
 		q = q.Where("("+cond+" OR r.reference = upper(?))", append(args, query)...)
 	}
-	return q
+	return f.drillWhere(q, v)
 }
 
 // matches is the full-text condition for a search: the summary document of any request, or the whole
