@@ -30,6 +30,7 @@ type requestFilterForm struct {
 	FromDay, FromMonth, FromYear string
 	ToDay, ToMonth, ToYear       string
 	Sort                         string
+	Drill                        drillForm // a dashboard figure's conditions (requests_drill.go)
 }
 
 // slaOptions are the choices of the acknowledgement filter; their values are request.Filter's SLA.
@@ -39,6 +40,10 @@ var slaOptions = []Option{
 	{Value: "due_today", Label: "Not acknowledged: due today"},
 	{Value: "due", Label: "Not acknowledged: due later"},
 	{Value: "acknowledged", Label: "Acknowledged"},
+	{Value: request.SLAOnTime, Label: "Acknowledged on time"},
+	{Value: request.SLALate, Label: "Acknowledged late"},
+	{Value: request.SLAMeasured, Label: "Acknowledged, or not and overdue"},
+	{Value: request.SLAReplyOverdue, Label: "Information requested: answer overdue"},
 }
 
 func readRequestFilter(c *fiber.Ctx) requestFilterForm {
@@ -48,9 +53,10 @@ func readRequestFilter(c *fiber.Ctx) requestFilterForm {
 		Organisation: q("organisation"), SLA: q("sla"), Sort: q("sort"),
 		FromDay: q("from-day"), FromMonth: q("from-month"), FromYear: q("from-year"),
 		ToDay: q("to-day"), ToMonth: q("to-month"), ToYear: q("to-year"),
+		Drill: readDrill(c),
 	}
 	// Choices that are not on offer are dropped, so that the controls and the links agree with the list.
-	if !knownStatus(ff.Status) {
+	if !knownStatus(ff.Status) && !hasOption(statusGroups, ff.Status) {
 		ff.Status = ""
 	}
 	if !hasOption(kindOptions(), ff.Kind) {
@@ -63,7 +69,7 @@ func readRequestFilter(c *fiber.Ctx) requestFilterForm {
 		ff.Sort = ""
 	}
 	for _, id := range []*string{&ff.NSIG, &ff.Region, &ff.Organisation} {
-		if n, err := strconv.ParseInt(*id, 10, 64); err != nil || n <= 0 {
+		if n, err := strconv.ParseInt(*id, 10, 64); (err != nil || n <= 0) && !(id == &ff.NSIG && *id == nsigNone) {
 			*id = ""
 		}
 	}
@@ -83,6 +89,7 @@ func (ff requestFilterForm) values() url.Values {
 			q.Set(k, v)
 		}
 	}
+	ff.Drill.values(q)
 	return q
 }
 
@@ -95,10 +102,10 @@ func (a *App) requestFilter(ff requestFilterForm) (request.Filter, forms.Errors)
 	if f.Sort == "" && f.Query != "" {
 		f.Sort = "relevance"
 	}
-	if ff.Status != "" {
-		f.Statuses = []request.Status{request.Status(ff.Status)}
-	}
+	f.Statuses = statusesOf(ff.Status)
+	f.Drill, _ = ff.Drill.filter()
 	f.NSIGID, _ = strconv.ParseInt(ff.NSIG, 10, 64)
+	f.NoNSIG = ff.NSIG == nsigNone
 	region, _ := strconv.ParseInt(ff.Region, 10, 16)
 	f.RegionID = int16(region)
 	f.OrganisationID, _ = strconv.ParseInt(ff.Organisation, 10, 64)
@@ -179,7 +186,9 @@ type requestsIndexPage struct {
 	SLAOptions          []Option
 	SortOptions         []Option
 	Pagination          Pagination
+	DrillTags           []drillTag // the drill-down filters applied, in words
 	CSVHref, XLSXHref   string
+	PDFHref             string
 	ExportLimit         string // "10,000"
 	OverExportLimit     bool   // more requests match than an export holds
 }
@@ -191,6 +200,10 @@ func (a *App) requestsIndex(c *fiber.Ctx) error {
 	f, errs := a.requestFilter(ff)
 	p := &requestsIndexPage{Page: a.page(c, "Requests"), Filter: ff, ExportLimit: thousands(exportLimit)}
 	if err := a.requestFilterOptions(ctx, p); err != nil {
+		return err
+	}
+	var err error
+	if p.DrillTags, err = a.drillTags(ctx, ff); err != nil {
 		return err
 	}
 	if errs.Any() {
@@ -209,13 +222,14 @@ func (a *App) requestsIndex(c *fiber.Ctx) error {
 	q := ff.values()
 	p.Pagination = paginate("/requests", q, pageNo, requestsPerPage, total)
 	p.CSVHref, p.XLSXHref = withQuery("/requests/export.csv", q), withQuery("/requests/export.xlsx", q)
+	p.PDFHref = withQuery("/requests/export.pdf", q)
 	return a.render(c, fiber.StatusOK, "requests/index", p)
 }
 
 // requestFilterOptions fills the filter's choices, the ones held in the database included.
 func (a *App) requestFilterOptions(ctx context.Context, p *requestsIndexPage) error {
 	p.KindOptions = kindOptions()
-	p.StatusOptions = []Option{{Value: "", Label: "Any status"}}
+	p.StatusOptions = append([]Option{{Value: "", Label: "Any status"}}, statusGroups...)
 	for _, s := range request.Statuses {
 		p.StatusOptions = append(p.StatusOptions, Option{Value: string(s.Status), Label: s.Label})
 	}
@@ -230,6 +244,7 @@ func (a *App) requestFilterOptions(ctx context.Context, p *requestsIndexPage) er
 	if p.NSIGOptions, err = a.nsigOptions(ctx); err != nil {
 		return err
 	}
+	p.NSIGOptions = append(p.NSIGOptions, Option{Value: nsigNone, Label: "No NSIG"})
 	regions, err := organisation.Regions(ctx, a.db)
 	if err != nil {
 		return err
