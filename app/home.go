@@ -1,6 +1,8 @@
 package app
 
 import (
+	"fmt"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/nhs-esr/portal/app/identity"
@@ -83,6 +85,30 @@ var roleLinks = map[string][]NavItem{
 	},
 }
 
+// dashboardLabel names the dashboard each role's card links to.
+var dashboardLabel = map[string]string{
+	identity.RoleRequester:                "See your organisation's dashboard",
+	identity.RoleNSIGMember:               "See your organisation's dashboard",
+	identity.RoleFunctionalAccountManager: "See your region's dashboard",
+	identity.RoleCentralTeam:              "See the national dashboard",
+	identity.RoleDevelopmentTeam:          "See the national dashboard",
+}
+
+// dashboardFor is the dashboard a role's card links to.
+func dashboardFor(u *identity.User, role string) string {
+	switch role {
+	case identity.RoleCentralTeam, identity.RoleDevelopmentTeam:
+		return "/dashboard"
+	case identity.RoleFunctionalAccountManager:
+		if u.RegionID != 0 {
+			return fmt.Sprintf("/dashboard/regions/%d", u.RegionID)
+		}
+	case identity.RoleRequester, identity.RoleNSIGMember:
+		return fmt.Sprintf("/dashboard/organisations/%d", u.OrganisationID)
+	}
+	return ""
+}
+
 func (a *App) home(c *fiber.Ctx) error {
 	u := visitOf(c).user
 	p := &homePage{Page: a.page(c, "Home")}
@@ -91,6 +117,9 @@ func (a *App) home(c *fiber.Ctx) error {
 			continue
 		}
 		card := roleCard{Role: r.Name, Title: r.Title, Can: roleAbilities[r.Name], Links: roleLinks[r.Name]}
+		if href := dashboardFor(u, r.Name); href != "" {
+			card.Links = append(card.Links, NavItem{Label: dashboardLabel[r.Name], Href: href})
+		}
 		p.Cards = append(p.Cards, card)
 	}
 	return a.render(c, fiber.StatusOK, "home/index", p)

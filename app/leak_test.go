@@ -504,7 +504,7 @@ func plantLeakWorld(t *testing.T) *leakWorld {
 		}
 		return out
 	}
-	var userIDs, mailIDs, scheduleIDs, appointmentIDs, attachmentIDs []int64
+	var userIDs, mailIDs, scheduleIDs, appointmentIDs, attachmentIDs, orgIDs []int64
 	for _, q := range []struct {
 		sql  string
 		dest *[]int64
@@ -514,6 +514,7 @@ func plantLeakWorld(t *testing.T) *leakWorld {
 		{"SELECT id FROM schedule_publications ORDER BY id", &scheduleIDs},
 		{"SELECT id FROM nsig_appointments ORDER BY id", &appointmentIDs},
 		{"SELECT id FROM attachments ORDER BY id", &attachmentIDs},
+		{"SELECT DISTINCT organisation_id FROM requests ORDER BY 1", &orgIDs},
 	} {
 		if err := p.db.DB.NewRaw(q.sql).Scan(ctx, q.dest); err != nil {
 			t.Fatal(err)
@@ -540,22 +541,23 @@ func plantLeakWorld(t *testing.T) *leakWorld {
 		sections = append(sections, s.Key)
 	}
 	w.params = map[string][]string{
-		"ref":         refs,
-		"draft":       {w.draftID},
-		"releases":    {"1"},
-		"schedules":   strs(scheduleIDs...),
-		"nsigs":       strs(w.nsigIDs...),
-		"projects":    {"1"},
-		"users":       strs(userIDs...),
-		"mail":        strs(mailIDs...),
-		"token":       append(tokens, "not-a-token"),
-		"v":           {"1"},
-		"section":     sections,
-		"attachment":  strs(attachmentIDs...),
-		"name":        actions,
-		"region":      {fmt.Sprint(w.region)},
-		"appointment": strs(appointmentIDs...),
-		"meeting":     {fmt.Sprint(m.ID)},
+		"ref":          refs,
+		"draft":        {w.draftID},
+		"releases":     {"1"},
+		"schedules":    strs(scheduleIDs...),
+		"nsigs":        strs(w.nsigIDs...),
+		"projects":     {"1"},
+		"users":        strs(userIDs...),
+		"mail":         strs(mailIDs...),
+		"token":        append(tokens, "not-a-token"),
+		"v":            {"1"},
+		"section":      sections,
+		"attachment":   strs(attachmentIDs...),
+		"name":         actions,
+		"region":       {fmt.Sprint(w.region)},
+		"appointment":  strs(appointmentIDs...),
+		"meeting":      {fmt.Sprint(m.ID)},
+		"organisation": strs(orgIDs...),
 	}
 	return w
 }

@@ -49,10 +49,11 @@ func (a *App) nsigFromParam(c *fiber.Ctx, v request.Viewer) (*nsig.NSIG, error) 
 	return nsig.Get(c.UserContext(), a.db, v, id)
 }
 
-// statusCount is one line of the dashboard's open requests by status.
+// statusCount is one line of the dashboard's open requests by status, with the filter that lists them.
 type statusCount struct {
 	Status request.StatusInfo
 	Count  int
+	Filter request.Filter
 }
 
 type nsigShowPage struct {
@@ -60,6 +61,7 @@ type nsigShowPage struct {
 	N         *nsig.NSIG
 	Details   []SummaryRow
 	Seats     []nsig.Seat
+	Dash      *nsig.Dashboard
 	ByStatus  []statusCount
 	Open      int
 	Gaps      []nsig.RegionGap
@@ -95,12 +97,13 @@ func (a *App) nsigShow(c *fiber.Ctx) error {
 	if p.Seats, err = nsig.SeatsOf(ctx, a.db, n.ID); err != nil {
 		return err
 	}
-	d, err := nsig.DashboardOf(ctx, a.db, v, n.ID)
+	d, err := nsig.DashboardOf(ctx, a.db, v, n.ID, request.Day(a.calendar.Date(a.now())))
 	if err != nil {
 		return err
 	}
+	p.Dash = d
 	for _, s := range d.ByStatus {
-		p.ByStatus = append(p.ByStatus, statusCount{Status: s.Status.Info(), Count: s.Count})
+		p.ByStatus = append(p.ByStatus, statusCount{Status: s.Status.Info(), Count: s.Count, Filter: s.Filter})
 		p.Open += s.Count
 	}
 	p.Gaps = d.Gaps

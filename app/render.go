@@ -266,6 +266,7 @@ func walkBranch(b *parse.BranchNode, fn func(*parse.CommandNode)) {
 //	formatDate .At                "21 November 2026" in Europe/London; "" for the zero time
 //	formatDateTime .At            "21 November 2026 at 3:04pm" in Europe/London; "" for the zero time
 //	option "v" "Label" ["Hint"]   an Option; options (option …) (option …) makes an []Option
+//	requestsLink .Filter          the requests list filtered by a request.Filter (a dashboard figure's link)
 //	summaryRow "Key" "Value" ["/change/href" ["change label"]]
 //	                              a SummaryRow; summaryRows (summaryRow …) … makes a []SummaryRow
 func templateFuncs(assets *Assets, london *time.Location) template.FuncMap {
@@ -309,7 +310,8 @@ func templateFuncs(assets *Assets, london *time.Location) template.FuncMap {
 			}
 			return row, nil
 		},
-		"summaryRows": func(rows ...SummaryRow) []SummaryRow { return rows },
+		"summaryRows":  func(rows ...SummaryRow) []SummaryRow { return rows },
+		"requestsLink": requestsLink,
 	}
 }
 

@@ -33,6 +33,9 @@ func navFor(u *identity.User, path string) []NavItem {
 	if u.HasRole(identity.RoleCentralTeam) {
 		items = append(items, NavItem{Label: "Triage", Href: "/triage"})
 	}
+	if href := myDashboard(u); href != "" {
+		items = append(items, NavItem{Label: "Dashboard", Href: href})
+	}
 	items = append(items, NavItem{Label: "Roles and competences", Href: "/supplementary-roles"})
 	if u.HasRole(identity.RoleDevelopmentTeam) {
 		items = append(items, NavItem{Label: "Assessments", Href: "/assessments"})

@@ -67,7 +67,20 @@ func (a *App) routeTable() []route {
 		{"GET", "/requests", signedIn, a.requestsIndex},
 		{"GET", "/requests/export.csv", signedIn, a.requestsExportCSV},
 		{"GET", "/requests/export.xlsx", signedIn, a.requestsExportXLSX},
+		{"GET", "/requests/export.pdf", signedIn, a.requestsExportPDF},
 		{"GET", "/triage", roles(central), a.triageIndex},
+		// Dashboards: the national one for the national teams, a region's for its functional account
+		// manager, an organisation's for its requesters; every figure counts only what the viewer may see
+		// and links to the requests it counts. Each downloads as a PDF and an Excel workbook.
+		{"GET", "/dashboard", roles(central, devTeam), a.dashboardShow},
+		{"GET", "/dashboard/report.pdf", roles(central, devTeam), a.dashboardPDF},
+		{"GET", "/dashboard/report.xlsx", roles(central, devTeam), a.dashboardXLSX},
+		{"GET", "/dashboard/regions/:region", roles(fam, central, devTeam), a.dashboardShow},
+		{"GET", "/dashboard/regions/:region/report.pdf", roles(fam, central, devTeam), a.dashboardPDF},
+		{"GET", "/dashboard/regions/:region/report.xlsx", roles(fam, central, devTeam), a.dashboardXLSX},
+		{"GET", "/dashboard/organisations/:organisation", roles(requester, nsigMember, fam, central, devTeam), a.dashboardShow},
+		{"GET", "/dashboard/organisations/:organisation/report.pdf", roles(requester, nsigMember, fam, central, devTeam), a.dashboardPDF},
+		{"GET", "/dashboard/organisations/:organisation/report.xlsx", roles(requester, nsigMember, fam, central, devTeam), a.dashboardXLSX},
 		// Raising an enhancement request: a start page, question pages kept in a draft, check your
 		// answers, then the confirmation. Fixed paths, so before /requests/:ref.
 		{"GET", "/requests/new", roles(requester, nsigMember), a.requestNew},
@@ -174,6 +187,8 @@ func (a *App) routeTable() []route {
 		{"GET", "/nsigs/:id/edit", roles(central, admin), a.nsigEdit},
 		{"POST", "/nsigs/:id", roles(central, admin), a.nsigUpdate},
 		{"GET", "/nsigs/:id/queue", roles(nsigMember, central, admin), a.nsigQueue},
+		{"GET", "/nsigs/:id/report.pdf", roles(nsigMember, central, admin), a.nsigReportPDF},
+		{"GET", "/nsigs/:id/report.xlsx", roles(nsigMember, central, admin), a.nsigReportXLSX},
 		{"GET", "/nsigs/:id/seats/:region", roles(central, admin), a.seatShow},
 		{"GET", "/nsigs/:id/seats/:region/appoint", roles(central, admin), a.appointNew},
 		{"POST", "/nsigs/:id/seats/:region/appoint", roles(central, admin), a.appointCreate},

@@ -300,7 +300,7 @@ func TestReviewQueueAndRegionalViews(t *testing.T) {
 	if waiting, err := nsig.Waiting(ctx, w.db, w.viewer("wales")); err != nil || len(waiting) != 0 {
 		t.Fatalf("still waiting %+v, %v", waiting, err)
 	}
-	d, err := nsig.DashboardOf(ctx, w.db, w.viewer("central"), w.nsigs[selfService])
+	d, err := nsig.DashboardOf(ctx, w.db, w.viewer("central"), w.nsigs[selfService], w.now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -313,54 +313,76 @@ func Waiting(ctx context.Context, db bun.IDB, v request.Viewer) ([]QueueItem, er
 	return out, nil
 }
 
-// StatusCount is how many of an NSIG's open requests are in one status.
+// StatusCount is how many of an NSIG's open requests are in one status, with the filter that lists them.
 type StatusCount struct {
 	Status request.Status `bun:"status"`
 	Count  int            `bun:"count"`
+	Filter request.Filter `bun:"-"`
 }
 
 // Dashboard is an NSIG's overview: its open requests by status, and the regions that have not given
-// their view of them.
+// their view of them. Every count is of the requests the viewer may see (request.Matching), with the
+// filter that lists exactly them.
 type Dashboard struct {
+	Open     request.Filter // the NSIG's open requests: accepted and not yet decided
+	OpenN    int
 	ByStatus []StatusCount
-	Gaps     []RegionGap // regions with requests waiting for their view, most waiting first
+	// Gaps are the regions with requests waiting for their view, most waiting first, of the requests
+	// the viewer may see with internal notes (regional views are the NSIG's and the national teams').
+	Gaps         []RegionGap
+	SeesCoverage bool // the viewer may see regional views of the NSIG's requests
 }
 
 // RegionGap is a region with open requests waiting for its view, and whether its seat is filled.
 type RegionGap struct {
-	RegionName string `bun:"region_name"`
-	Waiting    int    `bun:"waiting"`
-	Vacant     bool   `bun:"vacant"`
+	RegionID   int16          `bun:"region_id"`
+	RegionName string         `bun:"region_name"`
+	Waiting    int            `bun:"waiting"`
+	Vacant     bool           `bun:"vacant"`
+	Filter     request.Filter `bun:"-"`
 }
 
-// DashboardOf returns an NSIG's overview.
-func DashboardOf(ctx context.Context, db bun.IDB, v request.Viewer, nsigID int64) (*Dashboard, error) {
+// Count is how many requests are waiting for the region's view (for the figure partial).
+func (g RegionGap) Count() int { return g.Waiting }
+
+// DashboardOf returns an NSIG's overview as the viewer may see it on today (a London date).
+func DashboardOf(ctx context.Context, db bun.IDB, v request.Viewer, nsigID int64, today time.Time) (*Dashboard, error) {
 	if !CanSee(v, nsigID) {
 		return nil, fmt.Errorf("dashboard of NSIG %d: %w", nsigID, problem.ErrNotFound)
 	}
-	d := new(Dashboard)
+	d := &Dashboard{Open: request.Filter{Kind: request.KindEnhancement, NSIGID: nsigID, Statuses: OpenStatuses(), Today: today}}
 	var counts []StatusCount
-	if err := db.NewSelect().TableExpr("requests AS r").ColumnExpr("r.status, count(*) AS count").
-		Where("r.nsig_id = ? AND r.accepted AND r.status IN (?)", nsigID, bun.List(openStatuses)).
-		Group("r.status").Scan(ctx, &counts); err != nil {
+	if err := request.Matching(db.NewSelect().TableExpr("requests AS r"), v, d.Open).ColumnExpr("r.status, count(*) AS count").
+		GroupExpr("r.status").Scan(ctx, &counts); err != nil {
 		return nil, fmt.Errorf("count requests of NSIG %d: %w", nsigID, err)
 	}
 	for _, s := range openStatuses {
 		for _, c := range counts {
 			if c.Status == s {
+				c.Filter = d.Open
+				c.Filter.Statuses = []request.Status{s}
 				d.ByStatus = append(d.ByStatus, c)
+				d.OpenN += c.Count
 			}
 		}
 	}
-	if err := db.NewRaw(`SELECT rg.name AS region_name, count(r.id) AS waiting,
-			NOT EXISTS (SELECT 1 FROM nsig_appointments AS ap WHERE ap.nsig_id = ? AND ap.region_id = rg.id
-				AND ap.position = 'member' AND ap.ended_at IS NULL) AS vacant
-		FROM regions AS rg
-		JOIN requests AS r ON r.nsig_id = ? AND r.accepted AND r.status IN (?)
-		WHERE NOT EXISTS (SELECT 1 FROM regional_views AS rv WHERE rv.request_id = r.id AND rv.nsig_id = r.nsig_id AND rv.region_id = rg.id)
-		GROUP BY rg.id, rg.name, rg.sort_order
-		ORDER BY waiting DESC, rg.sort_order`, nsigID, nsigID, bun.List(openStatuses)).Scan(ctx, &d.Gaps); err != nil {
+	d.SeesCoverage = v.Has(identity.RoleCentralTeam) || v.Has(identity.RoleDevelopmentTeam) || slices.Contains(v.NSIGIDs, nsigID)
+	if !d.SeesCoverage {
+		return d, nil
+	}
+	q := v.Where(request.Matching(db.NewSelect().TableExpr("requests AS r"), v, d.Open), request.AccessInternal).
+		ColumnExpr("rg.id AS region_id, rg.name AS region_name, count(r.id) AS waiting").
+		ColumnExpr(`NOT EXISTS (SELECT 1 FROM nsig_appointments AS ap WHERE ap.nsig_id = ? AND ap.region_id = rg.id
+			AND ap.position = 'member' AND ap.ended_at IS NULL) AS vacant`, nsigID).
+		Join("CROSS JOIN regions AS rg").
+		Where("NOT EXISTS (SELECT 1 FROM regional_views AS rv WHERE rv.request_id = r.id AND rv.nsig_id = r.nsig_id AND rv.region_id = rg.id)").
+		GroupExpr("rg.id, rg.name, rg.sort_order").OrderExpr("waiting DESC, rg.sort_order")
+	if err := q.Scan(ctx, &d.Gaps); err != nil {
 		return nil, fmt.Errorf("find coverage gaps of NSIG %d: %w", nsigID, err)
+	}
+	for i := range d.Gaps {
+		d.Gaps[i].Filter = d.Open
+		d.Gaps[i].Filter.ViewRegion, d.Gaps[i].Filter.View = d.Gaps[i].RegionID, request.ViewWaiting
 	}
 	return d, nil
 }
