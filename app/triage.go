@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/nhs-esr/portal/app/dashboard"
 	"github.com/nhs-esr/portal/app/request"
 	"github.com/nhs-esr/portal/app/workday"
 )
@@ -27,6 +28,9 @@ type triageIndexPage struct {
 	Truncated    bool // the queue is longer than the page shows
 	AssignedToMe bool
 	Assigned     []string // the filter's checked values: "me" or none
+	// RepliesOverdue are the questions to requesters not answered by their dates, as a figure that
+	// links to them.
+	RepliesOverdue dashboard.Figure
 }
 
 // AckQueue is a queue of requests waiting for the central team, with where each one's clock stands and
@@ -98,6 +102,12 @@ func (a *App) triageIndex(c *fiber.Ctx) error {
 	if p.AckQueue, err = a.ackQueue(ctx, "triage", request.KindEnhancement, rows); err != nil {
 		return err
 	}
+	overdue := request.Filter{Kind: request.KindEnhancement, SLA: request.SLAReplyOverdue, Today: a.calendar.Date(a.now()), Limit: 1}
+	if _, p.RepliesOverdue.Count, err = request.List(ctx, a.db, v, overdue); err != nil {
+		return err
+	}
+	overdue.Limit = 0
+	p.RepliesOverdue.Filter = overdue
 	return a.render(c, fiber.StatusOK, "triage/index", p)
 }
 
@@ -107,7 +117,14 @@ func (a *App) triageIndex(c *fiber.Ctx) error {
 func (a *App) triageClock(r *request.Request, now time.Time) (text, colour, state string) {
 	switch {
 	case r.Status == request.StatusInformationRequested && !r.InfoDueOn.IsZero():
-		return "Reply due " + a.calendar.Date(r.InfoDueOn).Format("2 January 2006"), "yellow", ""
+		due := request.Day(r.InfoDueOn)
+		if due.Before(request.Day(a.calendar.Date(now))) {
+			if late, err := a.calendar.WorkingDaysBetween(due, now); err == nil && late > 0 {
+				return "Answer overdue by " + workingDays(late), "red", ""
+			}
+			return "Answer overdue", "red", ""
+		}
+		return "Reply due " + due.Format("2 January 2006"), "yellow", ""
 	case !r.AcknowledgedAt.IsZero():
 		return "Acknowledged", "green", ""
 	}

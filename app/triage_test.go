@@ -128,3 +128,36 @@ func TestTriageQueue(t *testing.T) {
 		t.Errorf("another triager's queue, assigned to them: %v", refs)
 	}
 }
+
+// TestTriageQueueShowsAnswersOverdue: a question the requester has not answered by its date is marked
+// overdue on the queue, and the queue counts such questions with a link to exactly them.
+func TestTriageQueueShowsAnswersOverdue(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	// The test clock says Friday 20 November 2026.
+	u := testUserAt(t, p, "req@thameside.nhs.uk", "Theo Thameside", "ZLN01", identity.RoleRequester)
+	centralUser := p.users[identity.RoleCentralTeam]
+	late := raiseTestRequestAt(t, p, u, request.NewEnhancement{Title: "Asked a month ago"}, londonTime(2026, 10, 19, 10))
+	applyTestTransition(t, p, centralUser, late.Reference, "request_information", londonTime(2026, 10, 20, 10), request.Input{Text: "Which forms?"})
+	soon := raiseTestRequestAt(t, p, u, request.NewEnhancement{Title: "Asked this week"}, londonTime(2026, 11, 16, 10))
+	applyTestTransition(t, p, centralUser, soon.Reference, "request_information", londonTime(2026, 11, 17, 10), request.Input{Text: "Which staff?"})
+
+	res := p.as(centralUser).get("/triage")
+	mustStatus(t, res, 200, "triage")
+	_, rows := triageRows(res.body)
+	// Asked on Tuesday 20 October: due Tuesday 3 November, 13 working days before Friday 20 November.
+	if !strings.Contains(rows[late.Reference], `nhsuk-tag--red">Answer overdue by 13 working days<`) {
+		t.Errorf("the unanswered question is not marked overdue:\n%s", rows[late.Reference])
+	}
+	if !strings.Contains(rows[soon.Reference], `nhsuk-tag--yellow">Reply due 1 December 2026<`) {
+		t.Errorf("the question asked this week is not due:\n%s", rows[soon.Reference])
+	}
+	m := regexp.MustCompile(`id="triage-replies-overdue"><a class="portal-figure" href="([^"]+)" data-count="1">1</a> question to a requester has not been answered`).FindStringSubmatch(res.body)
+	if m == nil {
+		t.Fatalf("the queue does not count the answer overdue:\n%s", excerpt(res.body))
+	}
+	list := p.as(centralUser).get(strings.ReplaceAll(m[1], "&amp;", "&"))
+	if refs := listedRefs(list.body); !slices.Equal(refs, []string{late.Reference}) {
+		t.Errorf("the overdue answers' list shows %v, want %s", refs, late.Reference)
+	}
+}
