@@ -18,6 +18,7 @@ import (
 
 	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/notify"
 	"github.com/nhs-esr/portal/app/nsig"
 	"github.com/nhs-esr/portal/app/organisation"
 	"github.com/nhs-esr/portal/app/request"
@@ -490,6 +491,43 @@ func plantLeakWorld(t *testing.T) *leakWorld {
 	}
 	if _, err := nsig.Publish(ctx, p.db.DB, viewer(central), audit.Actor{Name: central}, tick(), n, m.ID); err != nil {
 		t.Fatal(err)
+	}
+
+	// Alerts, summaries and reports the portal sends by itself: a request left waiting to be
+	// acknowledged, a question left unanswered, an assessment left waiting, on the days after; the
+	// central team's summary of new requests; each region's monthly report.
+	raise("raiser", "ra", "Qzalerttitle left waiting", "qzalertproblem today", "Its proposal")
+	plant("Qzalerttitle", "the title of a request the central team is alerted about", "ra", notAccepted...)
+	raise("raiser", "rb", "Qzreplytitle with a question", "qzreplyproblem today", "Its proposal")
+	plant("Qzreplytitle", "the title of a request whose raiser is alerted about an answer", "rb", notAccepted...)
+	apply(central, "rb", "request_information", request.Input{Text: "qzalertquestion: which forms?"})
+	plant("qzalertquestion", "a question whose answer falls due", "rb", notAccepted...)
+	if err := notify.SavePreferences(ctx, p.db.DB, audit.Actor{Name: central}, tick(), w.users[central].ID, false,
+		[]notify.Preference{{Event: notify.EventNewRequestsDaily, InApp: true, Email: true}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"2026-11-21", "2026-11-26", "2026-11-30", "2026-12-02", "2026-12-07", "2026-12-08"} {
+		day, err := time.Parse(time.DateOnly, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := request.Env{Now: day.Add(8 * time.Hour), Calendar: p.app.calendar}
+		if _, err := request.RunAlerts(ctx, p.db.DB, env, day, request.AlertPolicy{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := request.SendNewRequestsSummary(ctx, p.db.DB, env, day); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.app.sendRegionReports(ctx, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	if err := p.db.DB.NewRaw(`SELECT DISTINCT kind FROM request_alerts ORDER BY kind`).Scan(ctx, &kinds); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(kinds, ",") != "ack_due_tomorrow,ack_overdue,assessment_waiting,reply_due_soon,reply_overdue" {
+		t.Fatalf("the alerts planted are %v", kinds)
 	}
 
 	// A published Development Schedule.

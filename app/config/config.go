@@ -29,6 +29,9 @@ type Config struct {
 	LogFormat       string        // PORTAL_LOG_FORMAT: text or json
 	AutoMigrate     bool          // PORTAL_AUTO_MIGRATE: serve applies pending migrations at start
 	TrustedProxies  []string      // PORTAL_TRUSTED_PROXIES: comma-separated addresses whose X-Forwarded-For is believed
+	// AssessmentAlertDays (PORTAL_ASSESSMENT_ALERT_DAYS): the development team is alerted about a request
+	// that has waited more than this many working days for its impact assessment.
+	AssessmentAlertDays int
 }
 
 // Getenv reads one variable; os.Getenv in production, a map in tests.
@@ -65,6 +68,9 @@ func Load(getenv Getenv) (*Config, error) {
 	}
 	if c.AutoMigrate, err = strconv.ParseBool(or(getenv("PORTAL_AUTO_MIGRATE"), "true")); err != nil {
 		errs = append(errs, fmt.Errorf("PORTAL_AUTO_MIGRATE must be true or false"))
+	}
+	if c.AssessmentAlertDays, err = strconv.Atoi(or(getenv("PORTAL_ASSESSMENT_ALERT_DAYS"), "10")); err != nil || c.AssessmentAlertDays < 1 || c.AssessmentAlertDays > 250 {
+		errs = append(errs, fmt.Errorf("PORTAL_ASSESSMENT_ALERT_DAYS must be a whole number of working days from 1 to 250"))
 	}
 	for _, p := range strings.Split(getenv("PORTAL_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {

@@ -51,8 +51,9 @@ type Group struct {
 
 // AckMonth is the acknowledgement clock of the requests received in one month.
 type AckMonth struct {
-	Month                           time.Time // its first day
-	OnTime, Late, Overdue, Measured Figure    // Measured: acknowledged, or not and already overdue
+	Month time.Time // its first day
+	// Overdue: still waiting to be acknowledged after the due date; Measured: acknowledged, or overdue.
+	OnTime, Late, Overdue, Measured Figure
 }
 
 // Percent is the share of the measured requests acknowledged on time, rounded; -1 when none.
@@ -128,7 +129,7 @@ type Dashboard struct {
 	Today  time.Time
 
 	AckMonths  []AckMonth // the twelve months up to the period's end
-	OverdueNow Figure     // not acknowledged and past the due date today
+	OverdueNow Figure     // waiting to be acknowledged and past the due date today
 
 	Stages  []StageRow
 	Slowest int // the index in Stages of the stage where most working days were spent; -1 when none
@@ -253,8 +254,8 @@ func (b *builder) acknowledgements(ctx context.Context) error {
 		ColumnExpr("date_trunc('month', r.received_at AT TIME ZONE 'Europe/London')::date AS month").
 		ColumnExpr("count(*) FILTER (WHERE r.acknowledged_at IS NOT NULL AND (r.acknowledged_at AT TIME ZONE 'Europe/London')::date <= r.ack_due_on) AS on_time").
 		ColumnExpr("count(*) FILTER (WHERE r.acknowledged_at IS NOT NULL AND (r.acknowledged_at AT TIME ZONE 'Europe/London')::date > r.ack_due_on) AS late").
-		ColumnExpr("count(*) FILTER (WHERE r.acknowledged_at IS NULL AND r.ack_due_on < ?::date) AS overdue", day(b.d.Today)).
-		ColumnExpr("count(*) FILTER (WHERE r.acknowledged_at IS NOT NULL OR r.ack_due_on < ?::date) AS measured", day(b.d.Today)).
+		ColumnExpr("count(*) FILTER (WHERE r.acknowledged_at IS NULL AND r.status = ? AND r.ack_due_on < ?::date) AS overdue", request.StatusSubmitted, day(b.d.Today)).
+		ColumnExpr("count(*) FILTER (WHERE r.acknowledged_at IS NOT NULL OR (r.status = ? AND r.ack_due_on < ?::date)) AS measured", request.StatusSubmitted, day(b.d.Today)).
 		GroupExpr("1").Scan(ctx, &rows); err != nil {
 		return fmt.Errorf("acknowledgements by month: %w", err)
 	}
@@ -264,6 +265,8 @@ func (b *builder) acknowledgements(ctx context.Context) error {
 		with := func(sla string, n int) Figure { g := mf; g.SLA = sla; return Figure{Count: n, Filter: g} }
 		am := AckMonth{Month: m, OnTime: with(request.SLAOnTime, 0), Late: with(request.SLALate, 0),
 			Overdue: with("overdue", 0), Measured: with(request.SLAMeasured, 0)}
+		// Overdue: still waiting for it; a request withdrawn before it was acknowledged waits no more.
+		am.Overdue.Filter.Statuses = []request.Status{request.StatusSubmitted}
 		for _, r := range rows {
 			if r.Month.Year() == m.Year() && r.Month.Month() == m.Month() {
 				am.OnTime.Count, am.Late.Count, am.Overdue.Count, am.Measured.Count = r.OnTime, r.Late, r.Overdue, r.Measured
@@ -272,7 +275,7 @@ func (b *builder) acknowledgements(ctx context.Context) error {
 		b.d.AckMonths = append(b.d.AckMonths, am)
 	}
 	f = b.base()
-	f.SLA = "overdue"
+	f.SLA, f.Statuses = "overdue", []request.Status{request.StatusSubmitted}
 	var err error
 	if b.d.OverdueNow, err = b.count(ctx, f); err != nil {
 		return fmt.Errorf("overdue now: %w", err)

@@ -41,6 +41,14 @@ const (
 	EventNSIGSeat             = "nsig_seat"
 	EventRegionalView         = "regional_view"
 	EventNSIGAgenda           = "nsig_agenda"
+	// Alerts to role holders, sent by the portal itself.
+	EventRaised            = "raised"
+	EventNewRequestsDaily  = "new_requests_daily"
+	EventAckDue            = "acknowledgement_due"
+	EventReplyDue          = "reply_due"
+	EventAssessmentWaiting = "assessment_waiting"
+	EventReviewDue         = "review_due"
+	EventRegionReport      = "region_report"
 )
 
 // EventInfo describes an event on the notification settings page.
@@ -51,7 +59,7 @@ type EventInfo struct {
 }
 
 // optIn are the events nobody hears about until they ask to.
-var optIn = map[string]bool{EventSchedulePublished: true}
+var optIn = map[string]bool{EventSchedulePublished: true, EventNewRequestsDaily: true}
 
 // OptIn reports whether nobody hears about the event until they ask to.
 func (e EventInfo) OptIn() bool { return optIn[e.Key] }
@@ -75,6 +83,13 @@ var Events = []EventInfo{
 	{EventNSIGSeat, "You join or leave an NSIG seat", "You have been appointed as a region's member or deputy on an NSIG, or your term has ended."},
 	{EventNSIGAgenda, "NSIG meetings and agendas", "An agenda is published, an agenda item you asked for is accepted or not, or a meeting gives you an action."},
 	{EventRegionalView, "A region gives its view", "An NSIG region has said whether it supports a request you are triaging or follow."},
+	{EventRaised, "A request is raised", "For the central team: a new request has been raised and is waiting to be acknowledged."},
+	{EventNewRequestsDaily, "A daily summary of new requests", "For the central team: one message each morning listing the requests raised the day before. You hear about this only if you ask to; turn off ‘A request is raised’ if you want the summary instead."},
+	{EventAckDue, "An acknowledgement is due or overdue", "For the central team: a request's acknowledgement is due on the next working day, or has gone past its due date."},
+	{EventReplyDue, "An answer to the central team is due", "A question the central team asked about your organisation's request is due for an answer in 2 working days, or has gone past its date."},
+	{EventAssessmentWaiting, "An impact assessment is waiting", "For the development team: a request has waited longer than it should for its impact assessment."},
+	{EventReviewDue, "A deferred request comes back soon", "For the central team: a deferred request's review date is 5 working days away."},
+	{EventRegionReport, "Your region's monthly report", "For functional account managers: on the first of each month, your region's dashboard for the month before, with its PDF and Excel downloads."},
 }
 
 // Event returns the event with key, and whether there is one.

@@ -60,7 +60,8 @@ const (
 )
 
 // More acknowledgement clocks of Filter.SLA, for the dashboards: acknowledged by the due date or after
-// it, and "measured" (acknowledged, or not and already overdue: the requests whose clock has run out).
+// it, and "measured" (acknowledged, or still waiting for it and already overdue: the requests whose
+// clock has run out; one withdrawn before it was acknowledged is not measured).
 // ReplyOverdue is a question to the requester not answered by its date.
 const (
 	SLAOnTime       = "on_time"
@@ -84,7 +85,7 @@ func (f Filter) drillWhere(q *bun.SelectQuery, v Viewer) *bun.SelectQuery {
 	case SLALate:
 		q = q.Where("r.acknowledged_at IS NOT NULL AND (r.acknowledged_at AT TIME ZONE 'Europe/London')::date > r.ack_due_on")
 	case SLAMeasured:
-		q = q.Where("(r.acknowledged_at IS NOT NULL OR r.ack_due_on < ?::date)", today)
+		q = q.Where("(r.acknowledged_at IS NOT NULL OR (r.status = ? AND r.ack_due_on < ?::date))", StatusSubmitted, today)
 	case SLAReplyOverdue:
 		q = q.Where("r.status = ? AND r.info_due_on < ?::date", StatusInformationRequested, today)
 	}

@@ -434,6 +434,9 @@ func raiseListed(ctx context.Context, db *bun.DB, cal *workday.Calendar, v Viewe
 		}); err != nil {
 			return err
 		}
+		if err := tellRaised(ctx, tx, now, r, v); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, now, audit.Event{
 			Actor: actor, Action: "request.raised", EntityType: "request", EntityID: r.Reference, After: auditAfter,
 		})

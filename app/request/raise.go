@@ -93,6 +93,9 @@ func RaiseEnhancement(ctx context.Context, db *bun.DB, cal *workday.Calendar, v 
 		}); err != nil {
 			return err
 		}
+		if err := tellRaised(ctx, tx, now, r, v); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, now, audit.Event{
 			Actor: actor, Action: "request.raised", EntityType: "request", EntityID: r.Reference,
 			After: map[string]any{"status": r.Status, "urgency": e.Urgency},
