@@ -1,7 +1,13 @@
 DROP TABLE request_alerts;
 DROP INDEX requests_not_taken_forward_idx;
 DROP INDEX request_decisions_decided_idx;
-DROP INDEX request_events_moves_idx;
-DROP FUNCTION request_stage_times(bigint, date);
+DROP INDEX enhancement_requests_dashboard_idx;
+DROP INDEX requests_dashboard_idx;
+DROP TRIGGER request_events_stage_times_delete ON request_events;
+DROP TRIGGER request_events_stage_times_update ON request_events;
+DROP TRIGGER request_events_stage_times_insert ON request_events;
+DROP FUNCTION request_events_stage_times();
+DROP FUNCTION refresh_request_stage_times(bigint[]);
+DROP TABLE request_stage_times;
 DROP FUNCTION working_days_between(date, date);
 DROP TABLE calendar_days;

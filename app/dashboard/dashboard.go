@@ -178,6 +178,12 @@ var reasonOrder = func() []string {
 func Build(ctx context.Context, db *bun.DB, v request.Viewer, scope Scope, period Period, today time.Time) (*Dashboard, error) {
 	d := &Dashboard{Scope: scope, Period: period, Today: today, Slowest: -1}
 	err := db.RunInTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(ctx context.Context, tx bun.Tx) error {
+		// The dashboard's queries each read tens of thousands of index entries that are in memory: compiling
+		// them (JIT) costs more than it saves, index lookups cost about as much as reading in order, and
+		// parallel workers would take the cores the other pages are served on.
+		if _, err := tx.ExecContext(ctx, "SET LOCAL jit = off; SET LOCAL random_page_cost = 1.1; SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
+			return err
+		}
 		b := builder{tx: tx, v: v, d: d, london: london()}
 		for _, step := range []func(context.Context) error{
 			b.acknowledgements, b.pipeline, b.stageTimes, b.backlog, b.demand, b.decisions, b.releases, b.moves, b.coverage,
@@ -318,13 +324,12 @@ func (b *builder) stageTimes(ctx context.Context) error {
 	for _, s := range b.d.Stages {
 		stages = append(stages, string(s.Stage))
 	}
-	// The requests that moved in the period, from the index of moves; then each one's times.
+	// Each request's time in each stage it first entered in the period (request.TimeInStage).
 	per := b.v.Where(b.requests(b.base()), request.AccessFull).
-		ColumnExpr("st.stage, st.working_days").
-		Join("CROSS JOIN LATERAL request_stage_times(r.id, ?::date) AS st", day(b.d.Today)).
-		Where("r.id IN (SELECT ev.request_id FROM request_events AS ev WHERE ev.to_status <> '' AND ev.occurred_at >= ? AND ev.occurred_at < ?)", from, to).
-		Where("st.first_entered >= ? AND st.first_entered < ?", from, to).
-		Where("st.stage IN (?)", bun.List(stages))
+		ColumnExpr("st.stage, "+request.StageDays+" AS working_days", day(b.d.Today)).
+		Join("JOIN request_stage_times AS st ON st.request_id = r.id").
+		Where("st.stage IN (?)", bun.List(stages)).
+		Where("st.first_entered >= ? AND st.first_entered < ?", from, to)
 	var rows []struct {
 		Stage   request.Status `bun:"stage"`
 		N       int            `bun:"n"`
@@ -372,112 +377,109 @@ func (b *builder) stageTimes(ctx context.Context) error {
 func (b *builder) backlog(ctx context.Context) error {
 	f := b.base()
 	f.Statuses = request.OpenStatuses()
+	// One count per organisation, functional area and NSIG, added up here into each breakdown: one pass
+	// over the open requests instead of one a breakdown.
 	var rows []struct {
-		Set            int    `bun:"set"`
-		RegionID       int16  `bun:"region_id"`
-		RegionName     string `bun:"region_name"`
-		RegionOrder    int    `bun:"region_order"`
 		OrganisationID int64  `bun:"organisation_id"`
-		Organisation   string `bun:"organisation_name"`
 		Area           string `bun:"functional_area"`
-		AreaOrder      int    `bun:"area_order"`
 		NSIGID         int64  `bun:"nsig_id"`
-		NSIG           string `bun:"nsig_name"`
 		N              int    `bun:"n"`
 	}
-	err := b.requests(f).
-		ColumnExpr("GROUPING(o.region_id, r.organisation_id, e.functional_area, r.nsig_id) AS set").
-		ColumnExpr("COALESCE(o.region_id, 0) AS region_id, COALESCE(min(rg.name), '') AS region_name, COALESCE(min(rg.sort_order), 0) AS region_order").
-		ColumnExpr("COALESCE(r.organisation_id, 0) AS organisation_id, COALESCE(min(o.name), '') AS organisation_name").
-		ColumnExpr("COALESCE(e.functional_area, '') AS functional_area, COALESCE(min(fa.sort_order), 0) AS area_order").
-		ColumnExpr("COALESCE(r.nsig_id, 0) AS nsig_id, COALESCE(min(n.name), '') AS nsig_name").
-		ColumnExpr("count(*) AS n").
-		Join("JOIN organisations AS o ON o.id = r.organisation_id").
-		Join("JOIN regions AS rg ON rg.id = o.region_id").
+	if err := b.requests(f).
+		ColumnExpr("r.organisation_id, e.functional_area, COALESCE(r.nsig_id, 0) AS nsig_id, count(*) AS n").
 		Join("JOIN enhancement_requests AS e ON e.request_id = r.id").
-		Join("JOIN functional_areas AS fa ON fa.name = e.functional_area").
-		Join("LEFT JOIN nsigs AS n ON n.id = r.nsig_id").
-		GroupExpr("GROUPING SETS ((), (o.region_id), (r.organisation_id), (e.functional_area), (r.nsig_id))").
-		Scan(ctx, &rows)
-	if err != nil {
-		return fmt.Errorf("open requests by region, organisation, area and NSIG: %w", err)
+		GroupExpr("r.organisation_id, e.functional_area, r.nsig_id").
+		Scan(ctx, &rows); err != nil {
+		return fmt.Errorf("open requests by organisation, area and NSIG: %w", err)
 	}
-	// GROUPING's bits, left to right: region, organisation, area, NSIG; a set's own column is 0.
-	const (
-		all      = 0b1111
-		byRegion = 0b0111
-		byOrg    = 0b1011
-		byArea   = 0b1101
-		byNSIG   = 0b1110
-	)
-	b.d.Open = Figure{Filter: f}
-	var regions, orgs, areas, nsigs []Group
-	type ordered struct {
-		g     Group
-		order int
+	var orgs []orgRow
+	if err := b.tx.NewSelect().TableExpr("organisations AS o").ColumnExpr("o.id, o.name, o.region_id, rg.name AS region_name, rg.sort_order").
+		Join("JOIN regions AS rg ON rg.id = o.region_id").Scan(ctx, &orgs); err != nil {
+		return fmt.Errorf("organisations: %w", err)
 	}
-	var regionOrder, areaOrder []ordered
+	var areas []string
+	if err := b.tx.NewSelect().Table("functional_areas").Column("name").Order("sort_order").Scan(ctx, &areas); err != nil {
+		return fmt.Errorf("functional areas: %w", err)
+	}
+	var nsigNames []struct {
+		ID   int64  `bun:"id"`
+		Name string `bun:"name"`
+	}
+	if err := b.tx.NewSelect().Table("nsigs").Column("id", "name").Order("name").Scan(ctx, &nsigNames); err != nil {
+		return fmt.Errorf("NSIGs: %w", err)
+	}
+	byOrg, byRegion, byArea, byNSIG := map[int64]int{}, map[int16]int{}, map[string]int{}, map[int64]int{}
+	regionOf := map[int64]int16{}
+	for _, o := range orgs {
+		regionOf[o.ID] = o.RegionID
+	}
+	total := 0
 	for _, r := range rows {
+		total += r.N
+		byOrg[r.OrganisationID] += r.N
+		byRegion[regionOf[r.OrganisationID]] += r.N
+		byArea[r.Area] += r.N
+		byNSIG[r.NSIGID] += r.N
+	}
+	b.d.Open = Figure{Count: total, Filter: f}
+	group := func(label string, n int, set func(*request.Filter)) Group {
 		g := f
-		switch r.Set {
-		case all:
-			b.d.Open.Count = r.N
-		case byRegion:
-			g.RegionID = r.RegionID
-			regionOrder = append(regionOrder, ordered{Group{r.RegionName, Figure{r.N, g}}, r.RegionOrder})
-		case byOrg:
-			g.OrganisationID = r.OrganisationID
-			orgs = append(orgs, Group{r.Organisation, Figure{r.N, g}})
-		case byArea:
-			g.FunctionalArea = r.Area
-			areaOrder = append(areaOrder, ordered{Group{r.Area, Figure{r.N, g}}, r.AreaOrder})
-		case byNSIG:
-			label := r.NSIG
-			if r.NSIGID == 0 {
-				g.NoNSIG, label = true, "No NSIG"
-			} else {
-				g.NSIGID = r.NSIGID
+		set(&g)
+		return Group{label, Figure{n, g}}
+	}
+	s := b.d.Scope
+	if s.National() {
+		seen := map[int16]bool{}
+		slices.SortFunc(orgs, func(a, b orgRow) int { return cmp.Compare(a.Order, b.Order) })
+		for _, o := range orgs {
+			if n := byRegion[o.RegionID]; n > 0 && !seen[o.RegionID] {
+				seen[o.RegionID] = true
+				id := o.RegionID
+				b.d.ByRegion = append(b.d.ByRegion, group(o.RegionName, n, func(g *request.Filter) { g.RegionID = id }))
 			}
-			nsigs = append(nsigs, Group{label, Figure{r.N, g}})
 		}
 	}
-	byOrder := func(a, b ordered) int { return cmp.Compare(a.order, b.order) }
-	slices.SortFunc(regionOrder, byOrder)
-	slices.SortFunc(areaOrder, byOrder)
-	for _, o := range regionOrder {
-		regions = append(regions, o.g)
-	}
-	for _, o := range areaOrder {
-		areas = append(areas, o.g)
-	}
-	slices.SortFunc(orgs, func(a, b Group) int {
-		return cmp.Or(cmp.Compare(b.Figure.Count, a.Figure.Count), cmp.Compare(a.Label, b.Label))
-	})
-	if len(orgs) > TopOrganisations {
-		orgs = orgs[:TopOrganisations]
-	}
-	slices.SortFunc(nsigs, func(a, b Group) int {
-		return cmp.Or(cmp.Compare(boolInt(a.Figure.Filter.NoNSIG), boolInt(b.Figure.Filter.NoNSIG)), cmp.Compare(a.Label, b.Label))
-	})
-	s := b.d.Scope
-	if s.RegionID == 0 && s.OrganisationID == 0 {
-		b.d.ByRegion = regions
-	}
 	if s.OrganisationID == 0 {
-		b.d.ByOrganisation = orgs
+		for _, o := range orgs {
+			if n := byOrg[o.ID]; n > 0 {
+				id := o.ID
+				b.d.ByOrganisation = append(b.d.ByOrganisation, group(o.Name, n, func(g *request.Filter) { g.OrganisationID = id }))
+			}
+		}
+		slices.SortFunc(b.d.ByOrganisation, func(a, b Group) int {
+			return cmp.Or(cmp.Compare(b.Figure.Count, a.Figure.Count), cmp.Compare(a.Label, b.Label))
+		})
+		if len(b.d.ByOrganisation) > TopOrganisations {
+			b.d.ByOrganisation = b.d.ByOrganisation[:TopOrganisations]
+		}
 	}
-	b.d.ByArea = areas
+	for _, a := range areas {
+		if n := byArea[a]; n > 0 {
+			area := a
+			b.d.ByArea = append(b.d.ByArea, group(a, n, func(g *request.Filter) { g.FunctionalArea = area }))
+		}
+	}
 	if s.NSIGID == 0 {
-		b.d.ByNSIG = nsigs
+		for _, n := range nsigNames {
+			if c := byNSIG[n.ID]; c > 0 {
+				id := n.ID
+				b.d.ByNSIG = append(b.d.ByNSIG, group(n.Name, c, func(g *request.Filter) { g.NSIGID = id }))
+			}
+		}
+		if c := byNSIG[0]; c > 0 {
+			b.d.ByNSIG = append(b.d.ByNSIG, group("No NSIG", c, func(g *request.Filter) { g.NoNSIG = true }))
+		}
 	}
 	return nil
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+// orgRow is an organisation with its region, for the breakdowns.
+type orgRow struct {
+	ID         int64  `bun:"id"`
+	Name       string `bun:"name"`
+	RegionID   int16  `bun:"region_id"`
+	RegionName string `bun:"region_name"`
+	Order      int    `bun:"sort_order"`
 }
 
 // Buckets of demand: supporting organisations, and the regions they are in.
@@ -498,23 +500,38 @@ func (k bucket) holds(n int) bool { return n >= k.r.Min && (k.r.Max < 0 || n <= 
 func (b *builder) demand(ctx context.Context) error {
 	f := b.base()
 	f.Statuses = request.AwaitingDecision()
+	// The requests awaiting a decision are those of the pipeline's stages that await one.
+	b.d.Awaiting = Figure{Filter: f}
+	for _, s := range b.d.Stages {
+		if slices.Contains(f.Statuses, s.Stage) {
+			b.d.Awaiting.Count += s.Open.Count
+		}
+	}
+	// The supported ones, by how many organisations support them and in how many regions; the rest
+	// have no support.
 	var rows []struct {
 		Supporters int `bun:"supporters"`
 		Regions    int `bun:"regions"`
 		N          int `bun:"n"`
 	}
-	inner := b.requests(f).
-		ColumnExpr("(SELECT count(*) FROM request_supports AS s WHERE s.request_id = r.id) AS supporters").
-		ColumnExpr(`(SELECT count(DISTINCT so.region_id) FROM request_supports AS s
-			JOIN organisations AS so ON so.id = s.organisation_id WHERE s.request_id = r.id) AS regions`)
-	if err := b.tx.NewSelect().TableExpr("(?) AS x", inner).ColumnExpr("supporters, regions, count(*) AS n").
+	supported := b.tx.NewSelect().TableExpr("request_supports AS s").
+		ColumnExpr("count(*) AS supporters, count(DISTINCT so.region_id) AS regions").
+		Join("JOIN organisations AS so ON so.id = s.organisation_id").
+		Where("s.request_id IN (?)", b.requests(f).Column("r.id")).
+		GroupExpr("s.request_id")
+	if err := b.tx.NewSelect().TableExpr("(?) AS x", supported).ColumnExpr("supporters, regions, count(*) AS n").
 		GroupExpr("supporters, regions").Scan(ctx, &rows); err != nil {
 		return fmt.Errorf("demand for requests awaiting a decision: %w", err)
 	}
-	b.d.Awaiting = Figure{Filter: f}
+	unsupported := b.d.Awaiting.Count
 	for _, r := range rows {
-		b.d.Awaiting.Count += r.N
+		unsupported -= r.N
 	}
+	rows = append(rows, struct {
+		Supporters int `bun:"supporters"`
+		Regions    int `bun:"regions"`
+		N          int `bun:"n"`
+	}{0, 0, unsupported})
 	groups := func(buckets []bucket, of func(int, int) int, set func(*request.Filter, request.Range)) []Group {
 		var out []Group
 		for _, k := range buckets {

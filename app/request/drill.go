@@ -95,26 +95,14 @@ func (f Filter) drillWhere(q *bun.SelectQuery, v Viewer) *bun.SelectQuery {
 	}
 	if d.Stage != "" {
 		q = v.Where(q, AccessFull)
-		cond := "st.stage = ?"
+		cond := "st.request_id = r.id AND st.stage = ?"
 		args := []any{string(d.Stage)}
-		if !d.StageFrom.IsZero() {
-			cond += " AND st.first_entered >= ?"
-			args = append(args, d.StageFrom)
-		}
-		if !d.StageTo.IsZero() {
-			cond += " AND st.first_entered < ?"
-			args = append(args, d.StageTo)
-		}
+		cond, args = window(cond, args, "st.first_entered", d.StageFrom, d.StageTo)
 		if d.StageMinDays > 0 {
-			cond += " AND st.working_days >= ?"
-			args = append(args, d.StageMinDays)
+			cond += " AND " + stageDays + " >= ?"
+			args = append(args, today, d.StageMinDays)
 		}
-		// The requests that moved into the stage in the window come from the index of moves first.
-		if !d.StageFrom.IsZero() && !d.StageTo.IsZero() {
-			q = q.Where("r.id IN (SELECT ev.request_id FROM request_events AS ev WHERE ev.to_status = ? AND ev.occurred_at >= ? AND ev.occurred_at < ?)",
-				string(d.Stage), d.StageFrom, d.StageTo)
-		}
-		q = q.Where("EXISTS (SELECT 1 FROM request_stage_times(r.id, ?::date) AS st WHERE "+cond+")", append([]any{today}, args...)...)
+		q = q.Where("EXISTS (SELECT 1 FROM request_stage_times AS st WHERE "+cond+")", args...)
 	}
 	switch d.Decision {
 	case DecisionApproved, DecisionDeferred, DecisionNotApproved:
@@ -208,6 +196,14 @@ func Stages() []Status {
 	return out
 }
 
+// stageDays is a request's working days in a stage (request_stage_times, alias st) on a day given as
+// its one argument (a London date, YYYY-MM-DD).
+const stageDays = "(st.closed_days + COALESCE((SELECT cd.seq FROM calendar_days AS cd WHERE cd.day = ?::date) - st.open_since_seq, 0))"
+
+// StageDays is stageDays for other packages: the working days in the stage of request_stage_times
+// (alias st) on the day given as its one argument.
+const StageDays = stageDays
+
 // StageTime is how long a request has spent in one stage.
 type StageTime struct {
 	Stage        Status    `bun:"stage"`
@@ -216,7 +212,8 @@ type StageTime struct {
 }
 
 // TimeInStage is the one definition of time in stage, which the dashboards and the list's stage filter
-// share (the SQL function request_stage_times). A request enters a stage at the timeline event that
+// share: it is worked out in SQL from the timeline (refresh_request_stage_times, run by triggers on
+// request_events whenever a request's timeline changes) into request_stage_times. A request enters a stage at the timeline event that
 // moves it there (raising puts it in Submitted) and leaves it at the next event that moves it anywhere.
 // Each spell lasts the working days from the day it entered (day 0, as for the acknowledgement clock) to
 // the day it left, or to today while it is still there; a request in a stage more than once (back in
@@ -225,8 +222,9 @@ type StageTime struct {
 // stage the request has been in, in the order it first entered them.
 func TimeInStage(ctx context.Context, db bun.IDB, requestID int64, today time.Time) ([]StageTime, error) {
 	var out []StageTime
-	if err := db.NewRaw(`SELECT stage, first_entered, working_days FROM request_stage_times(?, ?::date) ORDER BY first_entered, stage`,
-		requestID, today.Format("2006-01-02")).Scan(ctx, &out); err != nil {
+	if err := db.NewRaw(`SELECT st.stage, st.first_entered, `+stageDays+` AS working_days
+		FROM request_stage_times AS st WHERE st.request_id = ? ORDER BY st.first_entered, st.stage`,
+		today.Format("2006-01-02"), requestID).Scan(ctx, &out); err != nil {
 		return nil, fmt.Errorf("time in stage of request %d: %w", requestID, err)
 	}
 	return out, nil

@@ -186,6 +186,15 @@ func TestTimeInStageFromTheTimeline(t *testing.T) {
 		t.Errorf("impact assessment first entered %s", got[1].FirstEntered)
 	}
 
+	// A change to the timeline changes the times: withdrawn a day later, it was in triage a day longer.
+	if _, err := w.db.NewRaw(`UPDATE request_events SET occurred_at = occurred_at + interval '1 day' WHERE request_id = ? AND to_status = ?`,
+		withdrawn.ID, request.StatusWithdrawn).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := request.TimeInStage(ctx, w.db, withdrawn.ID, day("2026-11-30")); err != nil || len(got) != 4 || got[1].WorkingDays != 4 || got[3].WorkingDays != 4 {
+		t.Errorf("after moving the withdrawal a day later: %+v, %v", got, err)
+	}
+
 	// The list's stage filter asks the same definition, over what each viewer may see in full.
 	london := w.cal.Location()
 	f := request.Filter{Kind: request.KindEnhancement, Today: day("2027-01-20"), Drill: request.Drill{
