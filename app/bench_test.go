@@ -56,7 +56,7 @@ const (
 // benchNow is the benchmarks' clock: the synthetic requests were received in the two years before.
 var benchNow = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 
-// BenchmarkPortal measures the requests list and the request page of the real portal, over HTTP with
+// BenchmarkPortal measures the requests list, the request page and the national dashboard of the real portal, over HTTP with
 // keep-alive, beside a bare fiber handler that runs one comparable pgx query and renders a small
 // template; and saving a section of the business justification beside a bare handler that parses
 // the same form, inserts one row and redirects. The two servers take turns in rounds, so that both
@@ -71,6 +71,15 @@ func BenchmarkPortal(b *testing.B) {
 	})
 	b.Run("RequestPage", func(b *testing.B) {
 		e.paired(b, e.portalURL+"/requests/"+e.typical, e.bareURL+"/requests/"+e.typical, e.typical)
+	})
+	// The national dashboard for this quarter: every figure, chart and table, beside a bare handler that
+	// counts the requests by status in one query. It must render in under 300 ms (portal_p50_ms).
+	b.Run("NationalDashboard", func(b *testing.B) {
+		e.paired(b, e.portalURL+"/dashboard", e.bareURL+"/dashboard", "National dashboard")
+	})
+	// The same page opened by one person at a time: how long it takes to render.
+	b.Run("NationalDashboardOneAtATime", func(b *testing.B) {
+		e.oneAtATime(b, e.portalURL+"/dashboard", "National dashboard")
 	})
 	b.Run("JustificationSave", e.justificationSaves)
 	b.Run("RequestPageStatements", func(b *testing.B) {
@@ -365,6 +374,26 @@ func (e *benchPortal) alternate(b *testing.B, portal, bare func(lat []time.Durat
 	b.ReportMetric(0, "ns/op")
 }
 
+// oneAtATime opens url b.N times, one request after another, and reports the latency's p50 and p99.
+func (e *benchPortal) oneAtATime(b *testing.B, url, want string) {
+	if body := e.mustGet(b, url); !strings.Contains(body, want) {
+		b.Fatalf("GET %s does not show %s", url, want)
+	}
+	lat := make([]time.Duration, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		start := time.Now()
+		if _, err := e.get(url, io.Discard); err != nil {
+			b.Fatal(err)
+		}
+		lat[i] = time.Since(start)
+	}
+	b.StopTimer()
+	b.ReportMetric(benchPercentile(lat, 0.50), "p50_ms")
+	b.ReportMetric(benchPercentile(lat, 0.99), "p99_ms")
+	b.ReportMetric(0, "ns/op")
+}
+
 // burst sends len(lat) requests for url from benchWorkers clients and returns how long they took.
 func (e *benchPortal) burst(url string, lat []time.Duration) (time.Duration, error) {
 	return burstOf(lat, func(int) error { _, err := e.get(url, io.Discard); return err })
@@ -474,6 +503,10 @@ var (
 <body><main><h1>Requests</h1><table><thead><tr><th>Reference</th><th>Title</th><th>Raised by</th><th>Status</th><th>Received</th></tr></thead><tbody>
 {{range .}}<tr><td><a href="/requests/{{.Reference}}">{{.Reference}}</a></td><td>{{.Title}}</td><td>{{.Organisation}}</td><td>{{.Status}}</td><td>{{.Received.Format "2 January 2006"}}</td></tr>
 {{end}}</tbody></table></main></body></html>`))
+	bareDashboard = template.Must(template.New("dashboard").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>National dashboard</title></head>
+<body><main><h1>National dashboard</h1><table><thead><tr><th>Status</th><th>Requests</th></tr></thead><tbody>
+{{range .}}<tr><td>{{.Status}}</td><td><a href="/requests?status={{.Status}}">{{.N}}</a></td></tr>
+{{end}}</tbody></table></main></body></html>`))
 	bareShow = template.Must(template.New("show").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{.Reference}}: {{.Title}}</title></head>
 <body><main><h1>{{.Title}}</h1><dl><dt>Reference</dt><dd>{{.Reference}}</dd><dt>Raised by</dt><dd>{{.Organisation}}</dd>
 <dt>Status</dt><dd>{{.Status}}</dd><dt>Received</dt><dd>{{.Received.Format "2 January 2006"}}</dd></dl></main></body></html>`))
@@ -520,6 +553,32 @@ func newBareServer(pool *pgxpool.Pool) *fiber.App {
 			return err
 		}
 		return render(c, bareShow, r)
+	})
+	app.Get("/dashboard", func(c *fiber.Ctx) error {
+		rows, err := pool.Query(c.UserContext(), `SELECT status, count(*) FROM requests WHERE kind = $1 GROUP BY status ORDER BY status`, request.KindEnhancement)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var counts []struct {
+			Status string
+			N      int
+		}
+		for rows.Next() {
+			var s string
+			var n int
+			if err := rows.Scan(&s, &n); err != nil {
+				return err
+			}
+			counts = append(counts, struct {
+				Status string
+				N      int
+			}{s, n})
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return render(c, bareDashboard, counts)
 	})
 	// The justification section form: parse the same urlencoded form, one INSERT, a redirect.
 	app.Post("/requests/:ref/justification/:section", func(c *fiber.Ctx) error {

@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -252,14 +253,20 @@ func (b *builder) acknowledgements(ctx context.Context) error {
 	first := last.AddDate(0, 1-ackMonths, 0)
 	f := b.base()
 	f.RaisedFrom, f.RaisedTo = b.instant(first), b.instant(last.AddDate(0, 1, 0))
+	// Each request's month, by where its receipt falls among the months' first instants.
+	var bounds []string
+	var args []any
+	for m := first; !m.After(last); m = m.AddDate(0, 1, 0) {
+		bounds, args = append(bounds, "?"), append(args, b.instant(m))
+	}
 	var rows []struct {
-		Month                           time.Time `bun:"month"`
+		Month                           int `bun:"month"`
 		OnTime, Late, Overdue, Measured int
 	}
 	if err := b.requests(f).
-		ColumnExpr("date_trunc('month', r.received_at AT TIME ZONE 'Europe/London')::date AS month").
-		ColumnExpr("count(*) FILTER (WHERE r.acknowledged_at IS NOT NULL AND (r.acknowledged_at AT TIME ZONE 'Europe/London')::date <= r.ack_due_on) AS on_time").
-		ColumnExpr("count(*) FILTER (WHERE r.acknowledged_at IS NOT NULL AND (r.acknowledged_at AT TIME ZONE 'Europe/London')::date > r.ack_due_on) AS late").
+		ColumnExpr("width_bucket(r.received_at, ARRAY["+strings.Join(bounds, ", ")+"]::timestamptz[]) AS month", args...).
+		ColumnExpr("count(*) FILTER (WHERE "+request.AckOnTime+") AS on_time").
+		ColumnExpr("count(*) FILTER (WHERE "+request.AckLate+") AS late").
 		ColumnExpr("count(*) FILTER (WHERE r.acknowledged_at IS NULL AND r.status = ? AND r.ack_due_on < ?::date) AS overdue", request.StatusSubmitted, day(b.d.Today)).
 		ColumnExpr("count(*) FILTER (WHERE r.acknowledged_at IS NOT NULL OR (r.status = ? AND r.ack_due_on < ?::date)) AS measured", request.StatusSubmitted, day(b.d.Today)).
 		GroupExpr("1").Scan(ctx, &rows); err != nil {
@@ -274,7 +281,7 @@ func (b *builder) acknowledgements(ctx context.Context) error {
 		// Overdue: still waiting for it; a request withdrawn before it was acknowledged waits no more.
 		am.Overdue.Filter.Statuses = []request.Status{request.StatusSubmitted}
 		for _, r := range rows {
-			if r.Month.Year() == m.Year() && r.Month.Month() == m.Month() {
+			if r.Month == len(b.d.AckMonths)+1 {
 				am.OnTime.Count, am.Late.Count, am.Overdue.Count, am.Measured.Count = r.OnTime, r.Late, r.Overdue, r.Measured
 			}
 		}

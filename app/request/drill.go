@@ -70,6 +70,13 @@ const (
 	SLAReplyOverdue = "reply_overdue"
 )
 
+// AckOnTime and AckLate are the conditions on a request (alias r) of having been acknowledged by the
+// end of its due date in London, or after it.
+const (
+	AckOnTime = "r.acknowledged_at < (r.ack_due_on + 1)::timestamp AT TIME ZONE 'Europe/London'"
+	AckLate   = "r.acknowledged_at >= (r.ack_due_on + 1)::timestamp AT TIME ZONE 'Europe/London'"
+)
+
 // Matching narrows q, a query on requests (alias r), to the requests the viewer may see that match f:
 // the requests List lists. Dashboards count with it so that each figure and its list always agree.
 func Matching(q *bun.SelectQuery, v Viewer, f Filter) *bun.SelectQuery {
@@ -81,9 +88,9 @@ func (f Filter) drillWhere(q *bun.SelectQuery, v Viewer) *bun.SelectQuery {
 	today := f.Today.Format("2006-01-02")
 	switch f.SLA {
 	case SLAOnTime:
-		q = q.Where("r.acknowledged_at IS NOT NULL AND (r.acknowledged_at AT TIME ZONE 'Europe/London')::date <= r.ack_due_on")
+		q = q.Where(AckOnTime)
 	case SLALate:
-		q = q.Where("r.acknowledged_at IS NOT NULL AND (r.acknowledged_at AT TIME ZONE 'Europe/London')::date > r.ack_due_on")
+		q = q.Where(AckLate)
 	case SLAMeasured:
 		q = q.Where("(r.acknowledged_at IS NOT NULL OR (r.status = ? AND r.ack_due_on < ?::date))", StatusSubmitted, today)
 	case SLAReplyOverdue:
