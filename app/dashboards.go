@@ -346,7 +346,7 @@ func dashSections(d *dashboard.Dashboard) []dashSection {
 			bar.Label = fmt.Sprintf("%s: %d%% of %d %s acknowledged on time", name, pct, m.Measured.Count, plural(m.Measured.Count, "request", "requests"))
 			pctCell = dashCell{Text: strconv.Itoa(pct) + "%", Value: float64(pct)}
 		} else {
-			bar.Text, bar.Label = "none", name+": no request has reached its acknowledgement date"
+			bar.Text, bar.Label = "none", name+": none, as no request has reached its acknowledgement date"
 		}
 		cats = append(cats, chart.Category{Label: m.Month.Format("Jan"), Bars: []chart.Bar{bar}})
 		t.Rows = append(t.Rows, []dashCell{
@@ -533,7 +533,7 @@ func releaseSection(d *dashboard.Dashboard) dashSection {
 				bars = append(bars, chart.Bar{Value: rl.CapacityDays, Text: days(rl.CapacityDays), Label: fmt.Sprintf("%s: capacity %s days", title, days(rl.CapacityDays))})
 			} else {
 				row = append(row, dashCell{Text: "Not set"})
-				bars = append(bars, chart.Bar{Text: "not set", Label: title + ": no capacity set"})
+				bars = append(bars, chart.Bar{Text: "not set", Label: title + ": capacity not set"})
 			}
 			cats = append(cats, chart.Category{Label: fmt.Sprintf("Release %d", rl.Number), Bars: bars})
 		} else {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // Bar is one bar: its value, the text written at its end, where it links and how it reads aloud.
@@ -116,6 +117,14 @@ const (
 	plotH      = 180.0
 )
 
+// named is the bar with its visible text in its accessible name, as WCAG 2.5.3 (label in name) asks.
+func named(b Bar) Bar {
+	if b.Text != "" && !strings.Contains(b.Label, b.Text) {
+		b.Label = b.Text + ": " + b.Label
+	}
+	return b
+}
+
 // fills gives each series its fill and the patterns they need.
 func (c Chart) fills() ([]string, []Pattern) {
 	n := max(len(c.Series), 1)
@@ -218,7 +227,7 @@ func Horizontal(c Chart) Laid {
 		for i, b := range cat.Bars {
 			w := plotW * math.Min(b.Value, end) / end
 			by := y + float64(i)*(barH+barGap)
-			lb := LaidBar{Bar: b, X: plotX, Y: by, W: math.Max(w, 0), H: barH, TextX: plotX + w + 6, TextY: by + barH/2 + fontSize*0.35,
+			lb := LaidBar{Bar: named(b), X: plotX, Y: by, W: math.Max(w, 0), H: barH, TextX: plotX + w + 6, TextY: by + barH/2 + fontSize*0.35,
 				TextAnchor: "start", Fill: fills[i%len(fills)]}
 			if b.Value > 0 && w < 1.5 {
 				lb.W = 1.5 // a small value still shows as a sliver
@@ -258,7 +267,7 @@ func Vertical(c Chart) Laid {
 		x0 := cx - bw*float64(len(cat.Bars))/2
 		for k, b := range cat.Bars {
 			h := plotH * math.Min(b.Value, end) / end
-			lb := LaidBar{Bar: b, X: x0 + bw*float64(k), Y: plotTop + plotH - h, W: bw - 2, H: h,
+			lb := LaidBar{Bar: named(b), X: x0 + bw*float64(k), Y: plotTop + plotH - h, W: bw - 2, H: h,
 				TextX: x0 + bw*float64(k) + (bw-2)/2, TextY: plotTop + plotH - h - 5, TextAnchor: "middle", Fill: fills[k%len(fills)]}
 			if b.Value > 0 && h < 1.5 {
 				lb.H, lb.Y = 1.5, plotTop+plotH-1.5
