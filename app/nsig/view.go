@@ -345,11 +345,22 @@ type RegionGap struct {
 // Count is how many requests are waiting for the region's view (for the figure partial).
 func (g RegionGap) Count() int { return g.Waiting }
 
-// DashboardOf returns an NSIG's overview as the viewer may see it on today (a London date).
-func DashboardOf(ctx context.Context, db bun.IDB, v request.Viewer, nsigID int64, today time.Time) (*Dashboard, error) {
+// DashboardOf returns an NSIG's overview as the viewer may see it on today (a London date), its counts
+// read in one read-only REPEATABLE READ transaction so that they add up.
+func DashboardOf(ctx context.Context, db *bun.DB, v request.Viewer, nsigID int64, today time.Time) (*Dashboard, error) {
 	if !CanSee(v, nsigID) {
 		return nil, fmt.Errorf("dashboard of NSIG %d: %w", nsigID, problem.ErrNotFound)
 	}
+	var d *Dashboard
+	err := db.RunInTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		d, err = dashboardOf(ctx, tx, v, nsigID, today)
+		return err
+	})
+	return d, err
+}
+
+func dashboardOf(ctx context.Context, db bun.Tx, v request.Viewer, nsigID int64, today time.Time) (*Dashboard, error) {
 	d := &Dashboard{Open: request.Filter{Kind: request.KindEnhancement, NSIGID: nsigID, Statuses: OpenStatuses(), Today: today}}
 	var counts []StatusCount
 	if err := request.Matching(db.NewSelect().TableExpr("requests AS r"), v, d.Open).ColumnExpr("r.status, count(*) AS count").
