@@ -28,6 +28,10 @@ func Open(ctx context.Context, url string) (*bun.DB, error) {
 	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
 		cfg.RuntimeParams["application_name"] = "portal"
 	}
+	// bun writes every value into the statement's text, so nearly every statement is a text the server
+	// has not seen. pgx's default prepares each new text and keeps it (a second round trip, and a cache
+	// that only churns); this mode sends each one as it is, in one round trip.
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 	sqldb := stdlib.OpenDB(*cfg)
 	sqldb.SetMaxOpenConns(20)
 	sqldb.SetMaxIdleConns(10)

@@ -2,7 +2,9 @@ package request
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +30,46 @@ type Filter struct {
 	Query         string    // full-text search over title and text
 	Sort          string    // "newest" (default), "oldest", "due", "reference", "title", "support"
 	Limit, Offset int
+	// NoCount skips counting the matches (an export needs only the rows).
+	NoCount bool
+}
+
+// Count is how many requests match a list's filter: exact up to CountCap, and beyond it the planner's
+// estimate, so that a list of 100,000 requests never waits on counting them all.
+type Count struct {
+	N     int
+	Exact bool
+}
+
+// CountCap is how many matching requests a list counts exactly.
+const CountCap = 1000
+
+// Words is the count as a page says it: "1,234", or "about 98,000" for an estimate (two significant
+// figures, never below the cap it passed).
+func (c Count) Words() string {
+	if c.Exact {
+		return withCommas(c.N)
+	}
+	n := c.N
+	for unit := 1; ; unit *= 10 {
+		if n < 100*unit {
+			n = (n + unit/2) / unit * unit
+			break
+		}
+	}
+	return "about " + withCommas(max(n, CountCap))
+}
+
+// One reports whether the count is exactly one.
+func (c Count) One() bool { return c.Exact && c.N == 1 }
+
+// withCommas writes n with a comma every three digits: 10000 → "10,000".
+func withCommas(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // Sorts are the orders a list can take, for the sort control.
@@ -49,9 +91,10 @@ type Row struct {
 	Rank           float64 `bun:"rank,scanonly"`
 }
 
-// List returns the requests the viewer may see that match f, and how many match in all. It is one
-// query for the page and one for the count, whatever the page size.
-func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, int, error) {
+// List returns the requests the viewer may see that match f, and how many match in all (exactly up to
+// CountCap, about how many beyond). It is one statement for the page and one for the count (two when
+// the count passes the cap), whatever the page size.
+func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, error) {
 	if f.Limit <= 0 || f.Limit > 10000 {
 		f.Limit = 25
 	}
@@ -86,15 +129,42 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, int, erro
 		q = q.Order("r.received_at DESC", "r.id DESC")
 	}
 	if err := q.Limit(int64(f.Limit)).Offset(int64(f.Offset)).Scan(ctx); err != nil {
-		return nil, 0, fmt.Errorf("list requests: %w", err)
+		return nil, Count{}, fmt.Errorf("list requests: %w", err)
 	}
-	// The count reads requests alone, without the joins the page needs for names: on a large table
-	// those joins cost far more than the page itself.
-	n, err := f.where(v.visible(db.NewSelect().TableExpr("requests AS r")), v).Count(ctx)
+	if f.NoCount {
+		return rows, Count{N: len(rows), Exact: true}, nil
+	}
+	n, err := countMatches(ctx, db, v, f)
 	if err != nil {
-		return nil, 0, fmt.Errorf("count requests: %w", err)
+		return nil, Count{}, err
 	}
-	return rows, int(n), nil
+	return rows, n, nil
+}
+
+// countMatches counts the requests matching f, reading requests alone (without the joins the page needs
+// for names) and stopping after CountCap + 1; past the cap it asks the planner for its estimate.
+func countMatches(ctx context.Context, db bun.IDB, v Viewer, f Filter) (Count, error) {
+	matches := f.where(v.visible(db.NewSelect().TableExpr("requests AS r").ColumnExpr("1")), v)
+	var n int
+	if err := db.NewSelect().TableExpr("(?) AS m", matches.Limit(CountCap+1)).ColumnExpr("count(*)").Scan(ctx, &n); err != nil {
+		return Count{}, fmt.Errorf("count requests: %w", err)
+	}
+	if n <= CountCap {
+		return Count{N: n, Exact: true}, nil
+	}
+	var plan string
+	if err := db.NewRaw("EXPLAIN (FORMAT JSON) ?", f.where(v.visible(db.NewSelect().TableExpr("requests AS r").ColumnExpr("1")), v)).Scan(ctx, &plan); err != nil {
+		return Count{}, fmt.Errorf("estimate requests: %w", err)
+	}
+	var explained []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	if err := json.Unmarshal([]byte(plan), &explained); err != nil || len(explained) == 0 {
+		return Count{}, fmt.Errorf("read the estimate of requests: %v", err)
+	}
+	return Count{N: max(n, int(explained[0].Plan.Rows)), Exact: false}, nil
 }
 
 // where applies the filter's conditions, which name only requests (alias r) and subqueries, so that

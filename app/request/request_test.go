@@ -582,8 +582,8 @@ func TestSimilarAndSearch(t *testing.T) {
 		t.Errorf("similar: %+v", got)
 	}
 	rows, n, err := request.List(ctx, w.db, w.v["raiser"], request.Filter{Kind: request.KindEnhancement, Query: "payslip", Sort: "relevance"})
-	if err != nil || n != 1 || rows[0].Title != "Welsh language payslip labels" {
-		t.Errorf("search: %d rows, %v", n, err)
+	if err != nil || n != (request.Count{N: 1, Exact: true}) || rows[0].Title != "Welsh language payslip labels" {
+		t.Errorf("search: %+v rows, %v", n, err)
 	}
 	// Another organisation sees neither until triage accepts them.
 	if got, err := request.FindSimilar(ctx, w.db, w.v["other_org"], request.KindEnhancement, "competence expiry reminder", 0, 5); err != nil || len(got) != 0 {
@@ -613,5 +613,35 @@ func TestDueDatesInSummerTime(t *testing.T) {
 	}
 	if due != "2026-10-19" {
 		t.Errorf("reply due stored as %s, want 2026-10-19", due)
+	}
+}
+
+// TestListCountsExactlyUpToTheCapThenEstimates: a list counts its matches exactly while there are at
+// most request.CountCap of them, and past that gives the planner's estimate, said as "about".
+func TestListCountsExactlyUpToTheCapThenEstimates(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	if err := seed.Synthetic(ctx, w.db, w.now, request.CountCap+200, 7, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.db.ExecContext(ctx, "ANALYZE requests"); err != nil {
+		t.Fatal(err)
+	}
+	_, all, err := request.List(ctx, w.db, w.v["central"], request.Filter{Limit: 25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Exact || all.N < request.CountCap+1 || all.N > 2*(request.CountCap+200) || !strings.HasPrefix(all.Words(), "about ") {
+		t.Errorf("%d requests counted as %+v (%s), want an estimate near %d", request.CountCap+200, all, all.Words(), request.CountCap+200)
+	}
+	w.raise("Exactly counted")
+	_, one, err := request.List(ctx, w.db, w.v["raiser"], request.Filter{Query: "exactly counted"})
+	if err != nil || one != (request.Count{N: 1, Exact: true}) || one.Words() != "1" || !one.One() {
+		t.Errorf("one match counted as %+v (%s), %v", one, one.Words(), err)
+	}
+	for n, want := range map[int]string{1234: "about 1,200", 98765: "about 99,000", 100000: "about 100,000", 1001: "about 1,000"} {
+		if got := (request.Count{N: n}).Words(); got != want {
+			t.Errorf("Count{%d}.Words() = %q, want %q", n, got, want)
+		}
 	}
 }
