@@ -24,7 +24,7 @@ type triageIndexPage struct {
 	Page
 	AckQueue
 	Total        request.Count // requests in the queue (before "assigned to me")
-	Truncated    bool // the queue is longer than the page shows
+	Truncated    bool          // the queue is longer than the page shows
 	AssignedToMe bool
 	Assigned     []string // the filter's checked values: "me" or none
 }
