@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -643,5 +644,34 @@ func TestListCountsExactlyUpToTheCapThenEstimates(t *testing.T) {
 		if got := (request.Count{N: n}).Words(); got != want {
 			t.Errorf("Count{%d}.Words() = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestSimilarRequestsAreRankedByHowAlikeTheyAre: the most similar title comes first, then titles that
+// share more of its words, whatever order the requests were raised in.
+func TestSimilarRequestsAreRankedByHowAlikeTheyAre(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	titles := []string{
+		"Payroll calendar dates for bank holidays",             // shares one word
+		"Remind managers about upcoming DBS renewals",          // close
+		"DBS checks for bank staff",                            // shares a word
+		"Remind managers about DBS renewal dates",              // the same
+		"Managers want a reminder before a DBS renewal is due", // shares several words
+	}
+	for _, title := range titles {
+		w.raise(title)
+	}
+	got, err := request.FindSimilar(ctx, w.db, w.v["central"], request.KindEnhancement, "Remind managers about DBS renewal dates", 0, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, s := range got {
+		order = append(order, s.Title)
+	}
+	want := []string{titles[3], titles[1], titles[4]}
+	if !slices.Equal(order, want) {
+		t.Errorf("similar requests in the order\n%s\nwant first\n%s", strings.Join(order, "\n"), strings.Join(want, "\n"))
 	}
 }
