@@ -98,7 +98,11 @@ func TakeCheckpoint(ctx context.Context, db *bun.DB, key []byte, now time.Time, 
 		if err != nil {
 			return err
 		}
-		if n := len(forged); n > 0 {
+		switch n := len(forged); {
+		case n == 1:
+			out.Problems = append(out.Problems, fmt.Sprintf("audit checkpoint #%d is not signed with this portal's audit key (key id %s): run portal audit verify",
+				forged[0].ID, KeyID(key)))
+		case n > 1:
 			out.Problems = append(out.Problems, fmt.Sprintf("%d audit checkpoints (#%d to #%d) are not signed with this portal's audit key (key id %s): run portal audit verify",
 				n, forged[n-1].ID, forged[0].ID, KeyID(key)))
 		}

@@ -214,7 +214,7 @@ func TestCheckFindsForgedCheckpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Problems) == 0 || !strings.Contains(s.Problems[0], "2 audit checkpoints") {
+	if len(s.Problems) == 0 || !strings.Contains(s.Problems[0], "2 audit checkpoints (#") {
 		t.Errorf("problems = %q; want the two forged checkpoints named", s.Problems)
 	}
 }

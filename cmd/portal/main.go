@@ -528,8 +528,12 @@ func printReport(out io.Writer, rep *audit.Report, keySource string) {
 		fmt.Fprintln(out)
 	}
 	for _, c := range rep.Forged {
-		fmt.Fprintf(out, "Audit checkpoint #%d FORGED: taken %s, said to seal %d rows, but its signature is not this portal's audit key's (key id %s, it names %s)\n",
-			c.ID, when(c), c.RowCount, rep.KeyID, c.KeyID)
+		key := "it names key id " + c.KeyID + ", this portal's is " + rep.KeyID
+		if c.KeyID == rep.KeyID {
+			key = "key id " + rep.KeyID
+		}
+		fmt.Fprintf(out, "Audit checkpoint #%d FORGED: taken %s, said to seal %d rows, but its signature does not match this portal's audit key (%s)\n",
+			c.ID, when(c), c.RowCount, key)
 	}
 	if rep.Unchecked {
 		fmt.Fprintf(out, "Audit checkpoints NOT CHECKED: %d checkpoints, but no audit key to check them with (%s)\n", rep.Checkpoints, keySource)
