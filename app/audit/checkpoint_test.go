@@ -297,7 +297,11 @@ func TestRuntimeRoleCannotCutTheTrail(t *testing.T) {
 		t.Errorf("exposure of the runtime role = %q, %v; want none", exp, err)
 	}
 	exp, err := Exposure(ctx, d.Owner(t))
-	if err != nil || len(exp) != 2 || !strings.Contains(exp[0], "owns audit_checkpoints") || !strings.Contains(exp[1], "owns audit_events") {
+	ownerExposed := len(exp) == 2 && strings.Contains(exp[0], "owns audit_checkpoints") && strings.Contains(exp[1], "owns audit_events")
+	if os.Getenv("DATABASE_URL") != "" && len(exp) == 1 && strings.Contains(exp[0], "superuser") {
+		ownerExposed = true // DATABASE_URL's role owns the tables, and is a superuser
+	}
+	if err != nil || !ownerExposed {
 		t.Errorf("exposure of the owner = %q, %v; want both tables named", exp, err)
 	}
 	exp, err = Exposure(ctx, d.Superuser(t))

@@ -433,7 +433,7 @@ func withRole(dsn, role string) (string, error) {
 		}
 		q := u.Query()
 		q.Set("options", strings.TrimSpace(q.Get("options")+" "+opt))
-		u.RawQuery = q.Encode()
+		u.RawQuery = libpqQuery(q)
 		return u.String(), nil
 	}
 	cfg, err := pgx.ParseConfig(dsn)
@@ -441,6 +441,12 @@ func withRole(dsn, role string) (string, error) {
 		return "", fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	return dsn + " options='" + strings.TrimSpace(cfg.RuntimeParams["options"]+" "+opt) + "'", nil
+}
+
+// libpqQuery encodes a URL's query as PostgreSQL's URIs read it: a space as %20, because a "+" is a
+// plus sign to them, not the space url.Values.Encode means by it (it writes a plus sign as %2B).
+func libpqQuery(q url.Values) string {
+	return strings.ReplaceAll(q.Encode(), "+", "%20")
 }
 
 // withDatabase returns the connection string dsn (a postgres:// URL or key=value settings) naming the
@@ -451,7 +457,7 @@ func withDatabase(dsn, name string) string {
 		if err == nil {
 			q := u.Query()
 			q.Del("dbname") // it would override the path
-			u.RawQuery = q.Encode()
+			u.RawQuery = libpqQuery(q)
 			u.Path = "/" + name
 			u.RawPath = ""
 			return u.String()
