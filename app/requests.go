@@ -472,9 +472,7 @@ func (a *App) requestActionApply(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, r.Reference+": "+r.Status.Label()); err != nil {
-		return err
-	}
+	a.flash(c, r.Reference+": "+r.Status.Label())
 	return c.Redirect("/requests/"+url.PathEscape(r.Reference), fiber.StatusSeeOther)
 }
 
@@ -581,9 +579,7 @@ func (a *App) requestDone(c *fiber.Ctx, err error, fill func(p *requestShowPage)
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, flash); err != nil {
-		return err
-	}
+	a.flash(c, flash)
 	return c.Redirect("/requests/"+url.PathEscape(strings.ToUpper(c.Params("ref")))+anchor, fiber.StatusSeeOther)
 }
 
