@@ -53,16 +53,16 @@ func (a *App) retryForm(c *fiber.Ctx) *RetryForm {
 		return nil
 	}
 	r := &RetryForm{Action: c.OriginalURL()}
-	c.Request().PostArgs().VisitAll(func(k, val []byte) {
+	for k, val := range c.Request().PostArgs().All() {
 		name, value := string(k), string(val)
 		if strings.Contains(strings.ToLower(name), "password") {
-			return
+			continue
 		}
 		r.Fields = append(r.Fields, RetryField{Name: name, Value: value})
 		if typed(name) && strings.TrimSpace(value) != "" {
 			r.Shown = append(r.Shown, SummaryRow{Key: fieldLabel(name), Value: value})
 		}
-	})
+	}
 	return r
 }
 

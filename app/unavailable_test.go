@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/nhs-esr/portal/app/database/dbtest"
 	"github.com/nhs-esr/portal/app/identity"
 )
@@ -252,4 +255,92 @@ func parseRetryForm(t *testing.T, body string) (string, url.Values) {
 		fields.Add(html.UnescapeString(f[1]), html.UnescapeString(f[2]))
 	}
 	return html.UnescapeString(m[1]), fields
+}
+
+// TestRetryFormOnlyForTheBrowserThatSentIt: a form that fails for want of the database comes back as a
+// try-again form only with the form token of the browser that sent it, never with a password, and never
+// for a file upload or a page view.
+func TestRetryFormOnlyForTheBrowserThatSentIt(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	// A route whose database is always away.
+	p.app.fiber.All("/test/database-away", func(*fiber.Ctx) error {
+		return fmt.Errorf("save: %w", &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"})
+	})
+	token, err := identity.StartSession(t.Context(), p.db.DB, p.users[identity.RoleRequester].ID, p.clock.Now(), identity.Client{IP: "192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(method, contentType, body, csrfCookie string) response {
+		t.Helper()
+		req := httptest.NewRequest(method, "/test/database-away?step=2", strings.NewReader(body))
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		if csrfCookie == "" {
+			req.AddCookie(&http.Cookie{Name: p.app.sessionCookieName(), Value: token})
+		} else {
+			req.AddCookie(&http.Cookie{Name: p.app.csrfCookieName(), Value: csrfCookie})
+		}
+		res, err := p.app.Handler().Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 503 || res.Header.Get("Retry-After") == "" {
+			t.Fatalf("%s %s: status %d, Retry-After %q; want 503 with Retry-After", method, contentType, res.StatusCode, res.Header.Get("Retry-After"))
+		}
+		return response{status: res.StatusCode, body: string(raw)}
+	}
+	form := url.Values{
+		"_csrf": {p.app.csrfToken("session:" + token)}, "version": {"7"}, "reason_text": {"Typed <carefully>\nover two lines"},
+		"new_password": {"never shown again"}, "choice": {"a", "b"},
+	}
+	res := send("POST", "application/x-www-form-urlencoded", form.Encode(), "")
+	action, fields := parseRetryForm(t, res.body)
+	if action != "/test/database-away?step=2" {
+		t.Errorf("the retry form posts to %q", action)
+	}
+	if fields.Get("_csrf") != form.Get("_csrf") || fields.Get("version") != "7" || fields.Get("reason_text") != form.Get("reason_text") ||
+		strings.Join(fields["choice"], ",") != "a,b" {
+		t.Errorf("the retry form carries %v, want the form as sent", fields)
+	}
+	if strings.Contains(res.body, "never shown again") || fields.Has("new_password") {
+		t.Error("a password was sent back")
+	}
+	if !strings.Contains(res.body, `<dt class="nhsuk-summary-list__key">Reason text</dt>`) || strings.Contains(res.body, `<dt class="nhsuk-summary-list__key">Version</dt>`) {
+		t.Errorf("what was typed is not shown, or what the page set is:\n%s", excerpt(res.body))
+	}
+	if !strings.Contains(res.body, `href="#try-again"`) || !strings.Contains(res.body, "Try again in a moment") {
+		t.Errorf("no error summary leading to the try-again button:\n%s", excerpt(res.body))
+	}
+
+	// Before sign-in, the token is bound to the form-token cookie.
+	anon := url.Values{"_csrf": {p.app.csrfToken("anonymous:cookie-value")}, "email": {"jo@example.nhs.uk"}}
+	if res := send("POST", "application/x-www-form-urlencoded", anon.Encode(), "cookie-value"); !strings.Contains(res.body, `id="try-again"`) {
+		t.Error("no retry form for a browser before sign-in")
+	}
+
+	for what, res := range map[string]response{
+		"a form token of another session": send("POST", "application/x-www-form-urlencoded", url.Values{"_csrf": {p.app.csrfToken("session:someone else")}, "body": {"forged"}}.Encode(), ""),
+		"no form token":                   send("POST", "application/x-www-form-urlencoded", "body=forged", ""),
+		"a file upload":                   send("POST", "multipart/form-data; boundary=x", "--x--\r\n", ""),
+		"a page view":                     send("GET", "", "", ""),
+	} {
+		if strings.Contains(res.body, `id="try-again"`) || strings.Contains(res.body, "forged") {
+			t.Errorf("%s: the 503 page offers to send it again:\n%s", what, excerpt(res.body))
+		}
+		if !strings.Contains(res.body, "Sorry, the service is unavailable") {
+			t.Errorf("%s: not the service unavailable page", what)
+		}
+	}
+}
+
+func TestFieldLabel(t *testing.T) {
+	for name, want := range map[string]string{"body": "Body", "business_case": "Business case", "benefits[0].hours": "Benefits 0 hours", "_": "_"} {
+		if got := fieldLabel(name); got != want {
+			t.Errorf("fieldLabel(%q) = %q, want %q", name, got, want)
+		}
+	}
 }
