@@ -414,22 +414,26 @@ func (s *Sender) markSent(ctx context.Context, e *OutboxEmail) error {
 	return nil
 }
 
-// failed records why an attempt failed and when to try again, and hands the row back.
+// failed records why an attempt failed and when to try again, and hands the row back, unless another
+// sender has taken it since.
 func (s *Sender) failed(ctx context.Context, e *OutboxEmail, cause error) error {
 	ctx, cancel := outcomeContext(ctx)
 	defer cancel()
 	next := s.now().UTC().Add(retryDelay(e.Attempts))
 	_, err := s.db.NewUpdate().Model((*OutboxEmail)(nil)).
 		Set("claimed_until = NULL, claim_token = NULL, last_error = ?, next_attempt_at = ?", s.errorText(cause), next).
-		Where("id = ? AND sent_at IS NULL", e.ID).Exec(ctx)
+		Where("id = ? AND sent_at IS NULL AND claim_token = ?", e.ID, e.ClaimToken).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("record failure of email %d: %w", e.ID, err)
 	}
 	return nil
 }
 
-// release hands claimed rows back untried.
+// release hands claimed rows back untried, unless another sender has taken them since.
 func (s *Sender) release(ctx context.Context, es []OutboxEmail) error {
+	if len(es) == 0 {
+		return nil
+	}
 	ids := make([]int64, len(es))
 	for i, e := range es {
 		ids[i] = e.ID
@@ -438,7 +442,7 @@ func (s *Sender) release(ctx context.Context, es []OutboxEmail) error {
 	defer cancel()
 	_, err := s.db.NewUpdate().Model((*OutboxEmail)(nil)).
 		Set("claimed_until = NULL, claim_token = NULL, attempts = attempts - 1").
-		Where("id IN (?) AND sent_at IS NULL", bun.List(ids)).Exec(ctx)
+		Where("id IN (?) AND sent_at IS NULL AND claim_token = ?", bun.List(ids), es[0].ClaimToken).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("release %d emails: %w", len(ids), err)
 	}
