@@ -188,3 +188,61 @@ func getOnce(addr, path string) (int, error) {
 	_, err = io.Copy(io.Discard, res.Body)
 	return res.StatusCode, err
 }
+
+// TestShutdownEndsWhileRequestsKeepComing: a client that ignores /readyz and keeps sending does not
+// hold the drain open past its limit, and is told to close every connection meanwhile.
+func TestShutdownEndsWhileRequestsKeepComing(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	p.app.drain.quiet, p.app.drain.max = time.Hour, 500*time.Millisecond // only the limit can end this drain
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- p.app.ServeListener(ctx, ln) }()
+
+	var during, kept atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				return // the listener has closed
+			}
+			after := p.app.drain.draining.Load() // the server is draining before this request is sent
+			fmt.Fprintf(conn, "GET /sign-in HTTP/1.1\r\nHost: portal.test\r\n\r\n")
+			res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err == nil {
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if after {
+					during.Add(1)
+					if !res.Close {
+						kept.Add(1)
+					}
+				}
+			}
+			conn.Close()
+		}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	began := time.Now()
+	stop()
+	if err := <-served; err != nil {
+		t.Errorf("ServeListener: %v", err)
+	}
+	took := time.Since(began)
+	<-done
+	if took < p.app.drain.max || took > p.app.drain.max+2*time.Second {
+		t.Errorf("the drain under constant requests took %s, want about %s", took, p.app.drain.max)
+	}
+	if during.Load() == 0 || kept.Load() != 0 {
+		t.Errorf("%d responses during the drain, %d of them without Connection: close", during.Load(), kept.Load())
+	}
+	t.Logf("drain ended at its limit after %s; %d responses meanwhile, all closing their connections", took.Round(time.Millisecond), during.Load())
+}
