@@ -14,8 +14,8 @@ import (
 // the portal first drains: /readyz answers 503 at once, so that a load balancer stops sending it new
 // requests, and every response closes its connection, so that every client that sends another
 // request learns to open a new connection elsewhere. The listener stays open while requests keep
-// coming (at most drainMax), and closes once none but health checks has arrived for drainQuiet, or at
-// once when no client holds a connection.
+// coming (at most drainMax), and closes once none but health checks has arrived for drainQuiet (a
+// quarter of that when no client holds a connection open).
 // Then requests still in flight finish, their responses closing their connections too, and idle
 // connections are closed; all within shutdownTimeout of the signal.
 const (
@@ -74,23 +74,19 @@ func (a *App) shutdown() error {
 	return nil
 }
 
-// awaitQuiet returns once no request but health checks has arrived for drain.quiet, once no connection
-// has been open for two looks in a row (nobody is left to tell), or drain.max after began.
+// awaitQuiet returns once no request but health checks has arrived for drain.quiet, or for a quarter
+// of that with no connection open (nobody is left to tell), or drain.max after began.
 func (a *App) awaitQuiet(began time.Time) {
 	tick := time.NewTicker(min(a.drain.quiet/10, 50*time.Millisecond))
 	defer tick.Stop()
-	unconnected := 0
 	for now := range tick.C {
 		last := time.Unix(0, a.drain.lastRequest.Load())
 		if last.Before(began) {
 			last = began
 		}
-		if a.fiber.Server().GetOpenConnectionsCount() == 0 {
-			unconnected++
-		} else {
-			unconnected = 0
-		}
-		if now.Sub(last) >= a.drain.quiet || now.Sub(began) >= a.drain.max || unconnected >= 2 {
+		quiet := now.Sub(last)
+		if quiet >= a.drain.quiet || now.Sub(began) >= a.drain.max ||
+			(quiet >= a.drain.quiet/4 && a.fiber.Server().GetOpenConnectionsCount() == 0) {
 			return
 		}
 	}
