@@ -218,9 +218,7 @@ func (a *App) justificationEndorse(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, "Your endorsement has been recorded"); err != nil {
-		return err
-	}
+	a.flash(c, "Your endorsement has been recorded")
 	return c.Redirect(justificationPath(er.Reference)+"#endorsements", fiber.StatusSeeOther)
 }
 
@@ -495,9 +493,7 @@ func (a *App) justificationSectionSave(c *fiber.Ctx) error {
 	if cleared {
 		msg += ". The justification had been submitted: check your answers and submit it again."
 	}
-	if err := a.flash(c, msg); err != nil {
-		return err
-	}
+	a.flash(c, msg)
 	next := justificationPath(er.Reference)
 	if p.Return || saved.Completed() == len(request.JustificationSections) {
 		next += "/check"
@@ -706,9 +702,7 @@ func (a *App) justificationSubmit(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	if err := a.flash(c, "The business justification has been submitted"); err != nil {
-		return err
-	}
+	a.flash(c, "The business justification has been submitted")
 	return c.Redirect(justificationPath(er.Reference), fiber.StatusSeeOther)
 }
 

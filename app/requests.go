@@ -496,9 +496,7 @@ func (a *App) requestActionApply(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, r.Reference+": "+r.Status.Label()); err != nil {
-		return err
-	}
+	a.flash(c, r.Reference+": "+r.Status.Label())
 	return c.Redirect("/requests/"+url.PathEscape(r.Reference), fiber.StatusSeeOther)
 }
 
@@ -605,9 +603,7 @@ func (a *App) requestDone(c *fiber.Ctx, err error, fill func(p *requestShowPage)
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, flash); err != nil {
-		return err
-	}
+	a.flash(c, flash)
 	return c.Redirect("/requests/"+url.PathEscape(strings.ToUpper(c.Params("ref")))+anchor, fiber.StatusSeeOther)
 }
 
@@ -696,8 +692,6 @@ func (a *App) requestSummaryUpdate(c *fiber.Ctx) error {
 		}
 		return a.invalid(c, "requests/summary", &p.Page, errs, p)
 	}
-	if err := a.flash(c, r.Reference+": the summary other organisations read is saved"); err != nil {
-		return err
-	}
+	a.flash(c, r.Reference+": the summary other organisations read is saved")
 	return c.Redirect("/requests/"+url.PathEscape(r.Reference), fiber.StatusSeeOther)
 }

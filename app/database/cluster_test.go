@@ -502,23 +502,81 @@ func TestClusterStopsWhenPortalDies(t *testing.T) {
 	if _, err := fmt.Sscanf(line, "ready %d", &pid); err != nil {
 		t.Fatalf("helper said %q", line)
 	}
+	pgdata := filepath.Join(dir, "pgdata")
+	pf, ok, err := readPIDFile(pgdata)
+	if err != nil || !ok || pf.pid != pid {
+		t.Fatalf("postmaster.pid: %+v, %v, %v; want pid %d", pf, ok, err, pid)
+	}
+	children := childrenOf(t, pid)
+	if len(children) == 0 {
+		t.Fatal("the server has no child processes to check")
+	}
+	killed := time.Now()
 	if err := portal.Process.Kill(); err != nil {
 		t.Fatalf("kill helper: %v", err)
 	}
 	_ = portal.Wait() // killed
 
-	pgdata := filepath.Join(dir, "pgdata")
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := killed.Add(10 * time.Second)
 	for serverRunsFor(pid, pgdata) {
 		if time.Now().After(deadline) {
 			t.Fatalf("postgres (pid %d) still runs 10s after the portal died", pid)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
+	}
+	gone := time.Since(killed)
+	// Nothing of the server is left: none of its processes, nothing attached to its shared memory.
+	for _, child := range children {
+		if b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(child), "cmdline")); err == nil && strings.HasPrefix(string(b), "postgres") {
+			t.Errorf("server process %d (%s) outlived the portal", child, strings.ReplaceAll(string(b), "\x00", " "))
+		}
+	}
+	if n, err := shmAttached(pf.shmKey, pf.shmID); err != nil || n != 0 {
+		t.Errorf("%d processes still attached to the server's shared memory (%v)", n, err)
 	}
 	// A fast shutdown removes postmaster.pid: nothing for the next start to clean up.
 	if _, err := os.Stat(filepath.Join(pgdata, "postmaster.pid")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("postmaster.pid after the portal died: %v, want it removed by a clean shutdown", err)
 	}
+
+	// The next start finds a cleanly stopped cluster: no crash recovery, no leftovers to remove.
+	began := time.Now()
+	c := startTestCluster(t, dir)
+	restart := time.Since(began)
+	if c.Initialised() || c.cmd == nil {
+		t.Errorf("restart: initialised %v, started a server %v; want a server started on the existing cluster", c.Initialised(), c.cmd != nil)
+	}
+	if restart > 2*time.Second {
+		t.Errorf("the next start took %s, want under 2 s", restart)
+	}
+	t.Logf("server and its %d processes gone %s after the portal was killed; the next start took %s",
+		len(children), gone.Round(time.Millisecond), restart.Round(time.Millisecond))
+}
+
+// childrenOf lists the processes whose parent is pid.
+func childrenOf(t *testing.T, pid int) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kids []int
+	for _, e := range entries {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces, so read after its closing parenthesis.
+		fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+			kids = append(kids, n)
+		}
+	}
+	return kids
 }
 
 // TestClusterGivesEarlierClustersTheRuntimeRole starts a cluster made before the portal served as a

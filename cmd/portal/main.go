@@ -251,7 +251,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	sender := notify.NewSender(db, smtpCfg, cfg.BaseURL.String(), log, time.Now)
 	sendCtx, stopSending := context.WithCancel(ctx)
 	sending := make(chan struct{})
-	go func() { defer close(sending); sender.Run(sendCtx, 10*time.Second) }()
+	go func() { defer close(sending); sender.Run(sendCtx, notify.PollEvery) }()
 	err = a.Serve(ctx)
 	stopSending()
 	<-sending

@@ -466,3 +466,90 @@ func withDatabase(dsn, name string) string {
 	// In key=value form, a later setting overrides an earlier one.
 	return dsn + " dbname='" + name + "'"
 }
+
+// Server is a PostgreSQL server of one test's own, for tests that stop and start it. It runs a private
+// cluster even when DATABASE_URL is set, so it needs PostgreSQL's server binaries.
+type Server struct {
+	dir     string
+	cluster *database.Cluster // nil while stopped
+	url     string            // the application role's URL, the same across restarts
+}
+
+// NewServer starts a private cluster for the calling test alone and returns it with a migrated
+// database on it, connected as the application role. The cluster is stopped and removed when the test
+// ends. Without server binaries the test is skipped when DATABASE_URL names a server, and fails
+// otherwise.
+func NewServer(t testing.TB) (*Server, *TestDB) {
+	t.Helper()
+	base, err := os.MkdirTemp("", "portal-dbtest-")
+	if err != nil {
+		t.Fatalf("dbtest: make cluster directory: %v", err)
+	}
+	s := &Server{dir: base}
+	t.Cleanup(func() {
+		if s.cluster != nil {
+			if err := s.cluster.Stop(); err != nil {
+				t.Errorf("dbtest: stop the test's cluster: %v", err)
+			}
+		}
+		if err := os.RemoveAll(base); err != nil {
+			t.Errorf("dbtest: remove the test's cluster: %v", err)
+		}
+	})
+	if err := os.Chmod(base, 0o755); err != nil { // the postgres user must reach it when tests run as root
+		t.Fatalf("dbtest: make cluster directory: %v", err)
+	}
+	if err := s.Start(t.Context()); err != nil {
+		if errors.Is(err, database.ErrNoServerBinaries) && os.Getenv("DATABASE_URL") != "" {
+			t.Skipf("dbtest: this test stops and starts a server of its own: %v", err)
+		}
+		t.Fatalf("dbtest: %v", err)
+	}
+	url := s.url
+	db, err := database.Open(t.Context(), url)
+	if err != nil {
+		t.Fatalf("dbtest: connect to the test's cluster: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("dbtest: close the test's database: %v", err)
+		}
+	})
+	migrator, err := database.NewMigrator(db, migrations.FS)
+	if err == nil {
+		_, err = migrator.Up(t.Context())
+	}
+	if err != nil {
+		t.Fatalf("dbtest: migrate the test's database: %v", err)
+	}
+	return s, &TestDB{DB: db, Name: "portal", URL: url, superURL: s.cluster.SuperuserURL("portal")}
+}
+
+// Stop shuts the server down (PostgreSQL's fast shutdown: open connections are ended).
+func (s *Server) Stop() error {
+	if s.cluster == nil {
+		return nil
+	}
+	err := s.cluster.Stop()
+	s.cluster = nil
+	return err
+}
+
+// Start starts the server again on the same directory and socket, so connection URLs made before
+// still reach it.
+func (s *Server) Start(ctx context.Context) error {
+	if s.cluster != nil {
+		return nil
+	}
+	c, err := database.StartCluster(ctx, database.ClusterOptions{
+		Dir: filepath.Join(s.dir, "postgres"), Fsync: false, Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		return err
+	}
+	if s.url != "" && c.URL() != s.url {
+		return errors.Join(fmt.Errorf("the restarted server is reached at %s, not %s", c.URL(), s.url), c.Stop())
+	}
+	s.cluster, s.url = c, c.URL()
+	return nil
+}
