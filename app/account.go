@@ -43,8 +43,7 @@ func (a *App) passwordUpdate(c *fiber.Ctx) error {
 		return err
 	}
 	a.setCookie(c, a.sessionCookieName(), token)
-	if err := identity.SetFlash(c.UserContext(), a.db, token, "Your password has been changed. You have been signed out everywhere else."); err != nil {
-		return err
-	}
+	visitOf(c).token = token // the message below is for the new session
+	a.flash(c, "Your password has been changed. You have been signed out everywhere else.")
 	return c.Redirect("/", fiber.StatusSeeOther)
 }

@@ -293,14 +293,10 @@ func (a *App) assessmentUpdate(c *fiber.Ctx) error {
 	}
 	ref := url.PathEscape(p.R.Reference)
 	if in.Complete {
-		if err := a.flash(c, "Impact assessment completed: the central team can now decide"); err != nil {
-			return err
-		}
+		a.flash(c, "Impact assessment completed: the central team can now decide")
 		return c.Redirect("/requests/"+ref, fiber.StatusSeeOther)
 	}
-	if err := a.flash(c, "Impact assessment saved as a draft"); err != nil {
-		return err
-	}
+	a.flash(c, "Impact assessment saved as a draft")
 	return c.Redirect("/requests/"+ref+"/assessment", fiber.StatusSeeOther)
 }
 
@@ -357,9 +353,7 @@ func (a *App) assessmentAssign(c *fiber.Ctx) error {
 		p.AssignForm.AssessorID = f.AssessorID
 		return a.invalid(c, "assessments/show", &p.Page, errs, p)
 	}
-	if err := a.flash(c, "Assessor saved"); err != nil {
-		return err
-	}
+	a.flash(c, "Assessor saved")
 	path := "/requests/" + url.PathEscape(strings.ToUpper(c.Params("ref")))
 	if f.Back != "request" {
 		path += "/assessment"

@@ -92,9 +92,7 @@ func (a *App) meetingCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, "Meeting scheduled. Members can now ask for agenda items"); err != nil {
-		return err
-	}
+	a.flash(c, "Meeting scheduled. Members can now ask for agenda items")
 	return c.Redirect(fmt.Sprintf("/nsigs/%d/meetings/%d", n.ID, mt.ID), fiber.StatusSeeOther)
 }
 
@@ -254,9 +252,7 @@ func (a *App) meetingDone(c *fiber.Ctx, err error, fill func(p *meetingPage), fl
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, flash); err != nil {
-		return err
-	}
+	a.flash(c, flash)
 	return c.Redirect(fmt.Sprintf("/nsigs/%s/meetings/%s%s", url.PathEscape(c.Params("id")), url.PathEscape(c.Params("meeting")), anchor), fiber.StatusSeeOther)
 }
 
@@ -305,9 +301,7 @@ func (a *App) itemCreate(c *fiber.Ctx) error {
 	if nsig.CanRun(v, n) {
 		msg = "Agenda item added. Accept it to put it on the agenda"
 	}
-	if err := a.flash(c, msg); err != nil {
-		return err
-	}
+	a.flash(c, msg)
 	return c.Redirect(fmt.Sprintf("/nsigs/%d/meetings/%d#requested", n.ID, m.ID), fiber.StatusSeeOther)
 }
 

@@ -23,13 +23,23 @@ import (
 type visit struct {
 	token     string // session token from the cookie; "" when not signed in
 	user      *identity.User
-	flash     string
+	flash     string // the success message left by the previous request (see flash.go)
+	anon      string // before sign-in: the random form-token cookie
 	csrf      string // the token forms must send back
 	hadCookie bool   // a session cookie came with the request (it may have expired)
 	unread    int    // unread notifications, for the header
 }
 
 const visitKey = "visit"
+
+// binding is what form tokens and success messages are bound to: the session, or before sign-in the
+// random form-token cookie.
+func (v *visit) binding() string {
+	if v.token != "" {
+		return "session:" + v.token
+	}
+	return "anonymous:" + v.anon
+}
 
 func (a *App) sessionCookieName() string {
 	if a.cfg.Secure() {
@@ -98,7 +108,7 @@ func (a *App) loadVisit(c *fiber.Ctx) (*visit, error) {
 	v := &visit{token: c.Cookies(a.sessionCookieName())}
 	v.hadCookie = v.token != ""
 	if v.token != "" {
-		s, u, err := identity.Lookup(c.UserContext(), a.db, v.token, a.now(), a.sessionPolicy())
+		_, u, err := identity.Lookup(c.UserContext(), a.db, v.token, a.now(), a.sessionPolicy())
 		switch {
 		case errors.Is(err, identity.ErrNoSession):
 			v.token = ""
@@ -106,26 +116,25 @@ func (a *App) loadVisit(c *fiber.Ctx) (*visit, error) {
 		case err != nil:
 			return nil, err
 		default:
-			v.user, v.flash = u, s.Flash
+			v.user = u
 			if v.unread, err = notify.Unread(c.UserContext(), a.db, u.ID); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if v.user != nil {
-		v.csrf = a.csrfToken("session:" + v.token)
-	} else {
-		anon := c.Cookies(a.csrfCookieName())
-		if anon == "" {
+	if v.user == nil {
+		v.anon = c.Cookies(a.csrfCookieName())
+		if v.anon == "" {
 			b := make([]byte, 32)
 			if _, err := rand.Read(b); err != nil {
 				return nil, fmt.Errorf("csrf cookie: %w", err)
 			}
-			anon = base64.RawURLEncoding.EncodeToString(b)
-			a.setCookie(c, a.csrfCookieName(), anon)
+			v.anon = base64.RawURLEncoding.EncodeToString(b)
+			a.setCookie(c, a.csrfCookieName(), v.anon)
 		}
-		v.csrf = a.csrfToken("anonymous:" + anon)
 	}
+	v.csrf = a.csrfToken(v.binding())
+	a.takeFlash(c, v)
 	c.Locals(visitKey, v)
 	return v, nil
 }
@@ -210,15 +219,6 @@ func requestID(c *fiber.Ctx) string {
 		return id
 	}
 	return c.GetRespHeader(fiber.HeaderXRequestID)
-}
-
-// flash leaves a success message for the next page this browser shows.
-func (a *App) flash(c *fiber.Ctx, message string) error {
-	v := visitOf(c)
-	if v.token == "" {
-		return nil
-	}
-	return identity.SetFlash(c.UserContext(), a.db, v.token, message)
 }
 
 // logPath is a request path as the logs may show it: the token of a one-time link is a secret.

@@ -212,9 +212,7 @@ func (a *App) nsigCreate(c *fiber.Ctx) error {
 		return err
 	}
 	a.choices.forget()
-	if err := a.flash(c, n.Name+" NSIG added: now fill its seats"); err != nil {
-		return err
-	}
+	a.flash(c, n.Name+" NSIG added: now fill its seats")
 	return c.Redirect(fmt.Sprintf("/nsigs/%d", n.ID), fiber.StatusSeeOther)
 }
 
@@ -272,9 +270,7 @@ func (a *App) nsigUpdate(c *fiber.Ctx) error {
 		return err
 	}
 	a.choices.forget()
-	if err := a.flash(c, "Changes to "+saved.Name+" saved"); err != nil {
-		return err
-	}
+	a.flash(c, "Changes to "+saved.Name+" saved")
 	return c.Redirect(fmt.Sprintf("/nsigs/%d", n.ID), fiber.StatusSeeOther)
 }
 
@@ -422,9 +418,7 @@ func (a *App) appointCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, fmt.Sprintf("%s appointed as %s %s", ap.UserName, s.RegionName, strings.ToLower(ap.Position.Label()))); err != nil {
-		return err
-	}
+	a.flash(c, fmt.Sprintf("%s appointed as %s %s", ap.UserName, s.RegionName, strings.ToLower(ap.Position.Label())))
 	return c.Redirect(fmt.Sprintf("/nsigs/%d/seats/%d", n.ID, s.RegionID), fiber.StatusSeeOther)
 }
 
@@ -493,9 +487,7 @@ func (a *App) endTermCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, fmt.Sprintf("%s's term as %s %s has ended", ap.UserName, ap.RegionName, strings.ToLower(ap.Position.Label()))); err != nil {
-		return err
-	}
+	a.flash(c, fmt.Sprintf("%s's term as %s %s has ended", ap.UserName, ap.RegionName, strings.ToLower(ap.Position.Label())))
 	return c.Redirect(fmt.Sprintf("/nsigs/%d/seats/%d", n.ID, ap.RegionID), fiber.StatusSeeOther)
 }
 

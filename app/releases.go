@@ -245,9 +245,7 @@ func (a *App) releaseCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, r.Title()+" added"); err != nil {
-		return err
-	}
+	a.flash(c, r.Title()+" added")
 	return c.Redirect(fmt.Sprintf("/releases/%d", r.ID), fiber.StatusSeeOther)
 }
 
@@ -294,9 +292,7 @@ func (a *App) releaseUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, "Changes to "+saved.Title()+" saved"); err != nil {
-		return err
-	}
+	a.flash(c, "Changes to "+saved.Title()+" saved")
 	return c.Redirect(fmt.Sprintf("/releases/%d", r.ID), fiber.StatusSeeOther)
 }
 
@@ -318,9 +314,7 @@ func (a *App) releaseRelease(c *fiber.Ctx) error {
 		return err
 	}
 	msg := fmt.Sprintf("Release %d is live: %d %s delivered", r.Number, len(delivered), plural(len(delivered), "change", "changes"))
-	if err := a.flash(c, msg); err != nil {
-		return err
-	}
+	a.flash(c, msg)
 	return c.Redirect(fmt.Sprintf("/releases/%d", r.ID), fiber.StatusSeeOther)
 }
 
@@ -453,8 +447,6 @@ func (a *App) requestMove(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, fmt.Sprintf("%s moved to Release %d", m.Reference, m.ToNumber)); err != nil {
-		return err
-	}
+	a.flash(c, fmt.Sprintf("%s moved to Release %d", m.Reference, m.ToNumber))
 	return c.Redirect("/requests/"+url.PathEscape(m.Reference), fiber.StatusSeeOther)
 }

@@ -55,6 +55,7 @@ type ErrorPage struct {
 	Status  int
 	Heading string
 	Message string
+	Retry   *RetryForm // a form that could not be saved because the database was unavailable
 }
 
 // NewErrorPage returns the error page for an HTTP status with the portal's standard heading and message;
@@ -77,6 +78,9 @@ func NewErrorPage(p Page, status int) ErrorPage {
 	case http.StatusTooManyRequests:
 		e.Heading = "Too many attempts"
 		e.Message = "Wait a few minutes, then try again."
+	case http.StatusServiceUnavailable:
+		e.Heading = "Sorry, the service is unavailable"
+		e.Message = "You will be able to use the portal again in a moment. Nothing you have saved before is lost."
 	default:
 		e.Heading = "Sorry, there is a problem with the service"
 		e.Message = "Try again later. If it happens again, contact the ESR central team and give them the request ID below."

@@ -462,9 +462,7 @@ func (a *App) requestActionApply(c *fiber.Ctx) error {
 		case err != nil:
 			return err
 		default:
-			if err := a.flash(c, r.Reference+": "+r.Status.Label()); err != nil {
-				return err
-			}
+			a.flash(c, r.Reference+": "+r.Status.Label())
 			return c.Redirect("/requests/"+url.PathEscape(r.Reference), fiber.StatusSeeOther)
 		}
 	}
@@ -536,7 +534,7 @@ func (a *App) requestFollow(c *fiber.Ctx) error {
 		return err
 	}
 	on := c.FormValue("follow") == "1"
-	if err := request.SetFollowing(c.UserContext(), a.db, v, a.now(), c.Params("ref"), on); err != nil {
+	if err := request.SetFollowing(c.UserContext(), a.db, v, a.actor(c), a.now(), c.Params("ref"), on); err != nil {
 		return err
 	}
 	msg := "You will be told about changes to this request"
@@ -578,9 +576,7 @@ func (a *App) requestDone(c *fiber.Ctx, err error, fill func(p *requestShowPage)
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, flash); err != nil {
-		return err
-	}
+	a.flash(c, flash)
 	return c.Redirect("/requests/"+url.PathEscape(strings.ToUpper(c.Params("ref")))+anchor, fiber.StatusSeeOther)
 }
 
@@ -669,8 +665,6 @@ func (a *App) requestSummaryUpdate(c *fiber.Ctx) error {
 		}
 		return a.invalid(c, "requests/summary", &p.Page, errs, p)
 	}
-	if err := a.flash(c, r.Reference+": the summary other organisations read is saved"); err != nil {
-		return err
-	}
+	a.flash(c, r.Reference+": the summary other organisations read is saved")
 	return c.Redirect("/requests/"+url.PathEscape(r.Reference), fiber.StatusSeeOther)
 }

@@ -244,9 +244,7 @@ func (a *App) schedulePublish(c *fiber.Ctx) error {
 	if published.Version > 1 {
 		msg = fmt.Sprintf("Version %d of the Development Schedule for %s is published", published.Version, q.Label())
 	}
-	if err := a.flash(c, msg); err != nil {
-		return err
-	}
+	a.flash(c, msg)
 	return c.Redirect(fmt.Sprintf("/schedules/%d", published.ID), fiber.StatusSeeOther)
 }
 
@@ -409,9 +407,7 @@ func (a *App) schedulePublic(c *fiber.Ctx) error {
 	if !public {
 		msg = fmt.Sprintf("Version %d of the schedule for %s is no longer public", pub.Version, pub.QuarterValue().Label())
 	}
-	if err := a.flash(c, msg); err != nil {
-		return err
-	}
+	a.flash(c, msg)
 	return c.Redirect(fmt.Sprintf("/schedules/%d", pub.ID), fiber.StatusSeeOther)
 }
 

@@ -58,6 +58,7 @@ type App struct {
 	assets   *Assets
 	fiber    *fiber.App
 	routes   []route
+	drain    *drainState
 }
 
 // New builds the application: it parses every template (a broken one is an error) and registers the
@@ -79,6 +80,7 @@ func New(d Deps) (*App, error) {
 		calendar: d.Calendar,
 		validate: forms.NewValidator(),
 		choices:  &choices{ttl: d.ChoicesTTL},
+		drain:    newDrainState(),
 	}
 	if a.choices.ttl <= 0 {
 		a.choices.ttl = choicesTTL
@@ -112,6 +114,9 @@ func New(d Deps) (*App, error) {
 		TrustedProxies:          d.Config.TrustedProxies,
 		ProxyHeader:             proxyHeader(d.Config.TrustedProxies),
 	})
+	// Responses written while the server shuts down close their connections (see shutdown.go).
+	a.fiber.Server().CloseOnShutdown = true
+	a.fiber.Use(a.closeWhenDraining)
 	a.fiber.Use(recover.New())
 	a.fiber.Use(requestid.New())
 	a.fiber.Use(a.accessLog)
@@ -149,8 +154,8 @@ func hstsMaxAge(c *config.Config) int {
 // Handler is the fiber application, for tests that call it directly.
 func (a *App) Handler() *fiber.App { return a.fiber }
 
-// Serve listens on the configured address until ctx is cancelled, then lets in-flight requests finish
-// (up to 30 seconds) before it returns.
+// Serve listens on the configured address until ctx is cancelled, then drains and shuts down (see
+// shutdown.go) before it returns, within ten seconds.
 func (a *App) Serve(ctx context.Context) error {
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
@@ -163,6 +168,7 @@ func (a *App) Serve(ctx context.Context) error {
 func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	go a.sweepSessions(ctx)
 	go a.returnDueForReview(ctx)
+	go a.sealAuditTrail(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- a.fiber.Listener(ln) }()
 	a.log.Info("portal listening", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL.String())
@@ -171,13 +177,7 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	a.log.Info("shutting down: finishing in-flight requests")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := a.fiber.ShutdownWithContext(shutdownCtx); err != nil {
-		return fmt.Errorf("shut down: %w", err)
-	}
-	return nil
+	return a.shutdown()
 }
 
 // sweepSessions removes expired sessions every ten minutes until ctx ends.

@@ -273,9 +273,7 @@ func (a *App) userUpdate(c *fiber.Ctx) error {
 		return err
 	}
 	a.choices.forget() // the triagers may have changed
-	if err := a.flash(c, "Changes to "+strings.TrimSpace(f.Name)+" saved"); err != nil {
-		return err
-	}
+	a.flash(c, "Changes to "+strings.TrimSpace(f.Name)+" saved")
 	return c.Redirect(fmt.Sprintf("/admin/users/%d", u.ID), fiber.StatusSeeOther)
 }
 
@@ -292,9 +290,7 @@ func (a *App) userSetStatus(c *fiber.Ctx, status, done string) error {
 		return err
 	}
 	a.choices.forget() // the triagers may have changed
-	if err := a.flash(c, u.Name+" "+done); err != nil {
-		return err
-	}
+	a.flash(c, u.Name+" "+done)
 	return c.Redirect(fmt.Sprintf("/admin/users/%d", u.ID), fiber.StatusSeeOther)
 }
 

@@ -42,7 +42,6 @@ type Session struct {
 	LastSeenAt time.Time `bun:"last_seen_at"`
 	IP         string    `bun:"ip"`
 	UserAgent  string    `bun:"user_agent"`
-	Flash      string    `bun:"flash"`
 }
 
 // touchEvery is how stale last_seen_at may get before a request writes it again; it bounds the
@@ -85,8 +84,7 @@ func createSession(ctx context.Context, db bun.IDB, userID int64, now time.Time,
 }
 
 // Lookup returns the live session for token and its user. An expired session is removed; a session
-// whose user is disabled does not count. A flash message waiting in the session is returned once and
-// cleared.
+// whose user is disabled does not count.
 func Lookup(ctx context.Context, db bun.IDB, token string, now time.Time, p SessionPolicy) (*Session, *User, error) {
 	if token == "" {
 		return nil, nil, ErrNoSession
@@ -112,25 +110,12 @@ func Lookup(ctx context.Context, db bun.IDB, token string, now time.Time, p Sess
 	if !u.Active() {
 		return nil, nil, ErrNoSession
 	}
-	if s.Flash != "" || now.Sub(s.LastSeenAt) >= touchEvery {
-		q := db.NewUpdate().Model(s).WherePK().Set("flash = ''")
-		if now.Sub(s.LastSeenAt) >= touchEvery {
-			q = q.Set("last_seen_at = ?", now)
-		}
-		if _, err := q.Exec(ctx); err != nil {
+	if now.Sub(s.LastSeenAt) >= touchEvery {
+		if _, err := db.NewUpdate().Model(s).WherePK().Set("last_seen_at = ?", now).Exec(ctx); err != nil {
 			return nil, nil, fmt.Errorf("touch session: %w", err)
 		}
 	}
 	return s, u, nil
-}
-
-// SetFlash leaves a message for the next page the session's browser shows.
-func SetFlash(ctx context.Context, db bun.IDB, token, message string) error {
-	if _, err := db.NewUpdate().Table("sessions").Set("flash = ?", message).
-		Where("token_hash = ?", hashToken(token)).Exec(ctx); err != nil {
-		return fmt.Errorf("set flash: %w", err)
-	}
-	return nil
 }
 
 // SignOut ends the session for token, audited.
