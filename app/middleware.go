@@ -15,7 +15,6 @@ import (
 
 	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/identity"
-	"github.com/nhs-esr/portal/app/notify"
 	"github.com/nhs-esr/portal/app/problem"
 )
 
@@ -116,10 +115,7 @@ func (a *App) loadVisit(c *fiber.Ctx) (*visit, error) {
 		case err != nil:
 			return nil, err
 		default:
-			v.user = u
-			if v.unread, err = notify.Unread(c.UserContext(), a.db, u.ID); err != nil {
-				return nil, err
-			}
+			v.user, v.unread = u, u.Unread
 		}
 	}
 	if v.user == nil {
