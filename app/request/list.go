@@ -138,7 +138,7 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, er
 	page = page.OrderExpr(inner).Limit(int64(f.Limit)).Offset(int64(f.Offset))
 	var rows []Row
 	q := selectRequests(db, &rows).ModelTableExpr("(?) AS r", page).
-		ColumnExpr(rank+" AS rank").
+		ColumnExpr(rank + " AS rank").
 		ColumnExpr("COALESCE(e.functional_area, '') AS functional_area, COALESCE(e.urgency, '') AS urgency, COALESCE(e.sr_number, '') AS sr_number").
 		Join("LEFT JOIN enhancement_requests AS e ON e.request_id = r.id").
 		OrderExpr(order)
