@@ -40,7 +40,7 @@ const choicesTTL = 30 * time.Second
 // get returns the lists, reading them again when they are older than the TTL or were forgotten.
 func (ch *choices) get(ctx context.Context, a *App) (*choiceLists, error) {
 	ch.mu.Lock()
-	if ch.data != nil && a.now().Sub(ch.at) < ch.ttl {
+	if ch.data != nil && time.Since(ch.at) < ch.ttl {
 		d := ch.data
 		ch.mu.Unlock()
 		return d, nil
@@ -49,13 +49,13 @@ func (ch *choices) get(ctx context.Context, a *App) (*choiceLists, error) {
 	ch.loadMu.Lock()
 	defer ch.loadMu.Unlock()
 	ch.mu.Lock()
-	if ch.data != nil && a.now().Sub(ch.at) < ch.ttl { // another request read them meanwhile
+	if ch.data != nil && time.Since(ch.at) < ch.ttl { // another request read them meanwhile
 		d := ch.data
 		ch.mu.Unlock()
 		return d, nil
 	}
 	ch.mu.Unlock()
-	at := a.now()
+	at := time.Now()
 	d, err := readChoices(ctx, a)
 	if err != nil {
 		return nil, err
