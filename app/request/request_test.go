@@ -30,6 +30,7 @@ func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
 type world struct {
 	t   *testing.T
 	db  *bun.DB
+	tdb *dbtest.TestDB
 	cal *workday.Calendar
 	now time.Time
 	v   map[string]request.Viewer
@@ -61,7 +62,7 @@ func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	w := &world{t: t, db: d.DB, cal: workday.New(), now: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), v: map[string]request.Viewer{}}
+	w := &world{t: t, db: d.DB, tdb: d, cal: workday.New(), now: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), v: map[string]request.Viewer{}}
 	if err := seed.Organisations(ctx, d.DB, w.now); err != nil {
 		t.Fatal(err)
 	}
@@ -625,7 +626,8 @@ func TestListCountsExactlyUpToTheCapThenEstimates(t *testing.T) {
 	if err := seed.Synthetic(ctx, w.db, w.now, request.CountCap+200, 7, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.db.ExecContext(ctx, "ANALYZE requests"); err != nil {
+	// As autovacuum would; only the table's owner may.
+	if _, err := w.tdb.Owner(t).ExecContext(ctx, "ANALYZE requests"); err != nil {
 		t.Fatal(err)
 	}
 	_, all, err := request.List(ctx, w.db, w.v["central"], request.Filter{Limit: 25})
