@@ -34,7 +34,7 @@ type Deps struct {
 	Migrator *database.Migrator
 	// Now is the clock; nil means time.Now. Tests move it to expire sessions.
 	Now func() time.Time
-	// Throttle limits failed sign-ins; the zero value means identity.DefaultThrottle.
+	// Throttle limits password guesses; the zero value means identity.DefaultThrottle.
 	Throttle identity.Throttle
 	// Calendar is the working-day calendar; nil means the England and Wales one.
 	Calendar *workday.Calendar
