@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -184,12 +185,57 @@ func (a *App) redirectToSignIn(c *fiber.Ctx, v *visit) error {
 	return c.Redirect(target, fiber.StatusSeeOther)
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext returns next when a browser would read it as a path on the portal's own origin, and "/"
+// otherwise. Browsers remove tabs and newlines anywhere in a URL and control characters and spaces at
+// its ends, read a backslash as a slash, and some servers and proxies decode percent-escapes once
+// more; so next is checked as it is and as each decoding of it reads, and must start with one slash
+// followed by something other than a slash in every form. What is returned is next re-encoded from
+// its parsed path and query, so that what the browser follows is what was checked.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
+	const home = "/"
+	if next == "" || len(next) > 2048 {
+		return home
 	}
-	return next
+	for form, i := next, 0; ; i++ {
+		if !localPath(form) {
+			return home
+		}
+		decoded, err := url.PathUnescape(form)
+		if err != nil || decoded == form {
+			break
+		}
+		if i == 3 { // still changing after three decodings: nobody links like that
+			return home
+		}
+		form = decoded
+	}
+	u, err := url.Parse(browserClean(next))
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !localPath(u.EscapedPath()) {
+		return home
+	}
+	out := (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery, Fragment: u.Fragment}).String()
+	if !localPath(out) {
+		return home
+	}
+	return out
+}
+
+// browserClean is s as a browser's URL parser first sees it: leading and trailing C0 controls and
+// spaces removed, every tab and newline removed, backslashes read as slashes.
+func browserClean(s string) string {
+	s = strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
+	s = strings.NewReplacer("\t", "", "\n", "", "\r", "", `\`, "/").Replace(s)
+	return s
+}
+
+// localPath reports whether s holds no control characters (nor invalid UTF-8) and, read as a browser
+// reads it, is an absolute path without an authority: "/" and then anything but a second slash.
+func localPath(s string) bool {
+	if strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f || r == utf8.RuneError }) {
+		return false
+	}
+	s = browserClean(s)
+	return strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//")
 }
 
 // actor is who is making this request, for the audit trail.
