@@ -57,6 +57,18 @@ BENCHTIME ?= 3s
 bench: assets
 	$(GO) test -run '^$$' -bench . -benchtime=$(BENCHTIME) -timeout 60m ./app/ ./app/request/ ./app/schedule/pdf/
 
+# Fuzzing: each target in turn for FUZZTIME (10 minutes each, about 40 in all): form decoding, the
+# requests list's filter, comment and @mention rendering, and the post-sign-in redirect. Their seed
+# corpora are in app/testdata/fuzz, which `make test` runs as ordinary tests; an input that fails is
+# written there too, and fails the run. Not part of `make test`.
+FUZZTIME ?= 10m
+FUZZ_TARGETS := FuzzFormDecoding FuzzRequestFilter FuzzCommentRendering FuzzSafeNext
+fuzz: assets
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $$t for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./app/; \
+	done
+
 # govulncheck against a vulnerability database built locally from the golang.org/x/vulndb module (the
 # public database's OSV files, served by the module proxy) with its own cmd/indexdb. It reports only
 # vulnerabilities the portal's code (tests included) can reach, and fails on any. Needs downloads the

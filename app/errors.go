@@ -39,6 +39,11 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 	if errors.Is(err, errCSRF) {
 		page.Title, page.Heading, page.Message = "Your form could not be sent", "Your form could not be sent", errCSRF.Message
 	}
+	for _, known := range []*fiber.Error{errUnreadable, errNotAForm} {
+		if errors.Is(err, known) {
+			page.Message = known.Message
+		}
+	}
 	if status >= 500 {
 		a.log.Error("request failed", "err", err, "method", c.Method(), "path", logPath(c.Path()), "request_id", requestID(c))
 	} else if status != fiber.StatusNotFound {

@@ -18,6 +18,7 @@ import (
 	"github.com/nhs-esr/portal/app/identity"
 	"github.com/nhs-esr/portal/app/notify"
 	"github.com/nhs-esr/portal/app/problem"
+	"github.com/nhs-esr/portal/forms"
 )
 
 // visit is what the guard learns about the browser behind a request.
@@ -69,8 +70,13 @@ func (a *App) guard(r route) fiber.Handler {
 				return c.Redirect("/account/password", fiber.StatusSeeOther)
 			}
 		}
-		if !safeMethod(c.Method()) && !a.csrfValid(c, v) {
-			return errCSRF
+		if !safeMethod(c.Method()) {
+			if !a.csrfValid(c, v) {
+				return errCSRF
+			}
+			if err := cleanForm(c); err != nil {
+				return err
+			}
 		}
 		return r.handler(c)
 	}
@@ -248,7 +254,7 @@ func (a *App) actor(c *fiber.Ctx) audit.Actor {
 }
 
 func (a *App) client(c *fiber.Ctx) identity.Client {
-	return identity.Client{IP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent)}
+	return identity.Client{IP: c.IP(), UserAgent: forms.Clean(c.Get(fiber.HeaderUserAgent))}
 }
 
 func requestID(c *fiber.Ctx) string {

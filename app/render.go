@@ -62,6 +62,9 @@ type ErrorPage struct {
 func NewErrorPage(p Page, status int) ErrorPage {
 	e := ErrorPage{Page: p, Status: status}
 	switch status {
+	case http.StatusBadRequest, http.StatusUnsupportedMediaType:
+		e.Heading = "The portal could not read what you sent"
+		e.Message = "Go back, reload the page and try again. If it happens again, contact the ESR central team."
 	case http.StatusForbidden:
 		e.Heading = "You do not have permission to see this page"
 		e.Message = "Your roles in the portal do not allow this. If you think they should, ask your organisation's portal administrator."

@@ -116,6 +116,7 @@ func New(d Deps) (*App, error) {
 		PermissionPolicy:          "camera=(), microphone=(), geolocation=(), payment=()",
 		CrossOriginEmbedderPolicy: "require-corp",
 	}))
+	a.fiber.Use(a.refuseUnreadableURL)
 	a.fiber.Use(compress.New(compress.Config{Level: compress.LevelDefault}))
 	a.routes = a.routeTable()
 	for _, r := range a.routes {
