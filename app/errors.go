@@ -28,6 +28,10 @@ func statusFor(err error) int {
 // handleError is the one place errors become pages: 404, 403, 409 and 422 name what went wrong in
 // words; anything else is logged with its request id and shown as a 500 without details.
 func (a *App) handleError(c *fiber.Ctx, err error) error {
+	// The HTTP server calls this directly for a request it could not read (413, 431, 400): no
+	// middleware has run, so the request id and the security headers are set here too.
+	a.ensureRequestID(c)
+	a.setSecurityHeaders(c)
 	status := statusFor(err)
 	if c.Locals(visitKey) == nil && !strings.HasPrefix(c.Path(), "/public/") && !strings.HasPrefix(c.Path(), "/assets/") {
 		// An unknown URL never reached the guard: read the session so the page still shows who is signed in.

@@ -246,7 +246,7 @@ func localPath(s string) bool {
 
 // actor is who is making this request, for the audit trail.
 func (a *App) actor(c *fiber.Ctx) audit.Actor {
-	act := audit.Actor{Name: "anonymous", IP: c.IP(), RequestID: requestID(c)}
+	act := audit.Actor{Name: "anonymous", IP: a.clientIP(c), RequestID: requestID(c)}
 	if u := visitOf(c).user; u != nil {
 		act.UserID, act.Name, act.OrganisationID = u.ID, u.Name, u.OrganisationID
 	}
@@ -254,11 +254,11 @@ func (a *App) actor(c *fiber.Ctx) audit.Actor {
 }
 
 func (a *App) client(c *fiber.Ctx) identity.Client {
-	return identity.Client{IP: c.IP(), UserAgent: forms.Clean(c.Get(fiber.HeaderUserAgent))}
+	return identity.Client{IP: a.clientIP(c), UserAgent: forms.Clean(c.Get(fiber.HeaderUserAgent))}
 }
 
 func requestID(c *fiber.Ctx) string {
-	if id, ok := c.Locals("requestid").(string); ok {
+	if id, ok := c.Locals(requestIDKey).(string); ok {
 		return id
 	}
 	return c.GetRespHeader(fiber.HeaderXRequestID)
@@ -292,7 +292,7 @@ func (a *App) accessLog(c *fiber.Ctx) error {
 	}
 	attrs := []any{
 		"method", c.Method(), "path", logPath(c.Path()), "status", status,
-		"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", requestID(c), "ip", c.IP(),
+		"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", requestID(c), "ip", a.clientIP(c),
 	}
 	if u := visitOf(c).user; u != nil {
 		attrs = append(attrs, "user_id", u.ID)
