@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math/big"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/alexedwards/argon2id"
@@ -21,9 +22,10 @@ var hashParams = &argon2id.Params{Memory: 64 * 1024, Iterations: 1, Parallelism:
 const dummyHash = "$argon2id$v=19$m=65536,t=1,p=2$tedKTPTxVwJy/lRNxdzPag$qasJK7s2SAqnG1TyZ/7Ce3vC32NPTo+i+hR8gn8gZ2M"
 
 // hashSlots bounds how many argon2id computations run at once in this process: each holds 64 MiB
-// while it runs, so a burst of sign-ins queues here rather than growing memory without limit. Two
-// keep both cores busy. It is process state because memory is.
-var hashSlots = make(chan struct{}, 2)
+// while it runs, so a burst of sign-ins queues here rather than growing memory without limit. Each
+// computation runs on two lanes (two cores), so one slot for every two cores keeps them all busy. It
+// is process state because memory is.
+var hashSlots = make(chan struct{}, max(1, runtime.NumCPU()/int(hashParams.Parallelism)))
 
 // passwordChecks counts the passwords checked against a hash, for tests that measure the throttle.
 var passwordChecks atomic.Int64
