@@ -135,10 +135,16 @@ func (a *attempt) succeeded(ctx context.Context, tx bun.IDB) error {
 		string(a.kind), a.subject, a.address).Exec(ctx); err != nil {
 		return fmt.Errorf("clear %s attempts: %w", a.kind, err)
 	}
-	if _, err := tx.NewRaw(`UPDATE auth_attempts SET attempts = greatest(attempts - 1, 0)
-		WHERE kind = ? AND ((subject = '' AND address = ? AND window_start = ?) OR (subject = ? AND address = '' AND window_start = ?))`,
-		string(a.kind), a.address, a.addressStart, a.subject, a.subjectStart).Exec(ctx); err != nil {
-		return fmt.Errorf("uncount %s attempt: %w", a.kind, err)
+	// One row at a time, in the order claim locks them, so that the two never wait on each other.
+	for _, row := range []struct {
+		subject, address string
+		start            time.Time
+	}{{"", a.address, a.addressStart}, {a.subject, "", a.subjectStart}} {
+		if _, err := tx.NewRaw(`UPDATE auth_attempts SET attempts = greatest(attempts - 1, 0)
+			WHERE kind = ? AND subject = ? AND address = ? AND window_start = ?`,
+			string(a.kind), row.subject, row.address, row.start).Exec(ctx); err != nil {
+			return fmt.Errorf("uncount %s attempt: %w", a.kind, err)
+		}
 	}
 	return nil
 }
