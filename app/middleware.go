@@ -219,7 +219,9 @@ func safeNext(next string) string {
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !localPath(u.EscapedPath()) {
 		return home
 	}
-	out := (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery, Fragment: u.Fragment}).String()
+	// A space left raw in the query would be cut off at the end by a browser: escape it as it would.
+	query := strings.ReplaceAll(u.RawQuery, " ", "%20")
+	out := (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: query, Fragment: u.Fragment}).String()
 	if !localPath(out) {
 		return home
 	}

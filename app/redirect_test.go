@@ -25,6 +25,8 @@ func TestSafeNextKeepsRedirectsOnThePortal(t *testing.T) {
 		"/requests/ENH%2D2026%2D0001":          "/requests/ENH%2D2026%2D0001",
 		"/lists/roles?q=caf%C3%A9":             "/lists/roles?q=caf%C3%A9",
 		"/a b":                                 "/a%20b",
+		"/requests?q=a b":                      "/requests?q=a%20b",
+		"/? #":                                 "/?%20",
 		"/.//evil.example":                     "/.//evil.example", // a path: /./ then /evil.example on the portal
 		"/requests/" + strings.Repeat("a", 40): "/requests/" + strings.Repeat("a", 40),
 	}
