@@ -198,8 +198,8 @@ func (a *App) redirectToSignIn(c *fiber.Ctx, v *visit) error {
 // followed by something other than a slash in every form. What is returned is next re-encoded from
 // its parsed path and query, so that what the browser follows is what was checked.
 func safeNext(next string) string {
-	const home = "/"
-	if next == "" || len(next) > 2048 {
+	const home, maxNext = "/", 2048
+	if next == "" || len(next) > maxNext {
 		return home
 	}
 	for form, i := next, 0; ; i++ {
@@ -222,7 +222,7 @@ func safeNext(next string) string {
 	// A space left raw in the query would be cut off at the end by a browser: escape it as it would.
 	query := strings.ReplaceAll(u.RawQuery, " ", "%20")
 	out := (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: query, Fragment: u.Fragment}).String()
-	if !localPath(out) {
+	if len(out) > maxNext || !localPath(out) {
 		return home
 	}
 	return out
