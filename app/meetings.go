@@ -415,6 +415,11 @@ func (a *App) itemMinutes(c *fiber.Ctx) error {
 			}
 		}
 	}
+	if errs := a.validate.Check(&f); errs.Any() {
+		// Each item's fields are named for the item on the meeting page.
+		rule := &request.RuleError{Field: fmt.Sprintf("%s-%d", errs[0].Field, itemID), Message: errs[0].Message}
+		return a.meetingDone(c, rule, fill, "", "")
+	}
 	err = nsig.RecordMinutes(c.UserContext(), a.db, v, a.actor(c), a.now(), n, m.ID, itemID, nsig.MinutesInput{Minutes: f.Minutes, Outcome: f.Outcome})
 	return a.meetingDone(c, err, fill, "Minutes saved", fmt.Sprintf("#item-%d", itemID))
 }
