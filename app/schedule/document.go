@@ -94,6 +94,9 @@ type Document struct {
 	Delivered      []Change        `json:"delivered"`
 	Moves          []Move          `json:"moves"`
 	HowToRaise     []string        `json:"how_to_raise"` // paragraphs
+	// Gaps are what the history cannot tell about the publication date, one sentence each; the tables
+	// say NotRecorded where they would otherwise show a value.
+	Gaps []string `json:"gaps,omitempty"`
 }
 
 // Release is a release in the coming period and the changes allocated to it.
