@@ -165,7 +165,7 @@ type PublishInput struct {
 	Quarter         Quarter
 	PublicationDate time.Time
 	ChangeNote      string
-	Based           int // the quarter's latest version when the preview was shown: 0 for none
+	Based           int  // the quarter's latest version when the preview was shown: 0 for none
 	Public          bool // the new version becomes the one shown to people who are not signed in
 }
 
