@@ -158,6 +158,12 @@ func sampleDocument(items int) *schedule.Document {
 			MovedOn: doc.Since.AddDate(0, 0, 3+(i*5)%85), Reason: reasons[i%len(reasons)],
 		})
 	}
+	if items > 0 {
+		doc.Gaps = []string{
+			"Release 69 existed on 21 November 2026, but its name, target date and status then are not recorded.",
+			"Whether ENH-2025-0042 was allocated to a release on 21 November 2026, and to which, is not recorded.",
+		}
+	}
 	return doc
 }
 

@@ -26,10 +26,10 @@ const (
 	marginL  = 15.0
 	marginR  = 15.0
 	contentW = pageW - marginL - marginR
-	bodyTop  = 26.0         // where content starts below the running header
-	bodyEnd  = pageH - 20.0 // content never goes below this line; the footer sits under it
-	cellPad  = 1.4          // left and right padding inside a table cell (gofpdf's cell margin)
-	family   = "go"         // the embedded Go fonts
+	bodyTop  = 26.0             // where content starts below the running header
+	bodyEnd  = pageH - 20.0     // content never goes below this line; the footer sits under it
+	cellPad  = 1.4              // left and right padding inside a table cell (gofpdf's cell margin)
+	family   = "LiberationSans" // the embedded Liberation Sans
 	creator  = "ESR Enhancement & NSIG Governance Portal"
 	longDate = "2 January 2006"
 	tblDate  = "2 Jan 2006"
@@ -56,6 +56,7 @@ const (
 	titleDelivered      = "Changes delivered since the previous schedule"
 	titleMoves          = "Changes moved between releases"
 	titleHowToRaise     = "How to raise an enhancement"
+	titleGaps           = "What this schedule cannot say"
 )
 
 // Render writes doc as a PDF to w.
@@ -71,6 +72,7 @@ func Render(w io.Writer, doc *schedule.Document) error {
 	r.delivered()
 	r.moves()
 	r.howToRaise()
+	r.gaps()
 	r.fillContents()
 	r.footers()
 	if err := r.f.Error(); err != nil {
@@ -98,6 +100,7 @@ type renderer struct {
 	toc       []tocEntry
 	tocFirst  int // the first contents page
 	tocPages  int
+	flowing   bool // a section has started: the next one follows on the same page when there is room
 	available func(rune) bool
 }
 
@@ -380,6 +383,9 @@ func (r *renderer) tocItems() []tocEntry {
 		tocEntry{number: "4", title: titleMoves},
 		tocEntry{number: "5", title: titleHowToRaise},
 	)
+	if len(r.doc.Gaps) > 0 {
+		items = append(items, tocEntry{number: "6", title: titleGaps})
+	}
 	for i := range items {
 		items[i].link = r.f.AddLink()
 	}
@@ -554,17 +560,32 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// section starts a numbered section on a new page and records where it is for the contents.
+// sectionRoom is the room a section needs at the foot of a page to start there: its heading, its opening
+// sentence and a table's header row with a row or two under it. A short section follows the one before on
+// the same page; a longer one starts a new page rather than leave its heading alone at the foot.
+const sectionRoom = 62.0
+
+// section starts a numbered section, on the same page as the section before when there is room, and
+// records where it is for the contents.
 func (r *renderer) section(index int, number, title string) {
 	f := r.f
-	f.AddPage()
-	r.font("B", 20, nhsBlue)
-	f.SetXY(marginL, bodyTop)
+	if r.flowing && f.GetY()+10+sectionRoom <= bodyEnd {
+		f.SetY(f.GetY() + 8)
+		r.draw(ruleGrey)
+		f.SetLineWidth(0.3)
+		f.Line(marginL, f.GetY()-4, marginL+contentW, f.GetY()-4)
+	} else {
+		f.AddPage()
+		f.SetXY(marginL, bodyTop)
+	}
+	r.flowing = true
+	r.font("B", 18, nhsBlue)
+	f.SetX(marginL)
 	y := f.GetY()
 	f.Bookmark(number+"  "+title, 0, y)
 	r.anchor(index, y)
 	f.CellFormat(contentW, 10, r.clean(number+"   "+title), "", 1, "L", false, 0, "")
-	f.SetY(f.GetY() + 2)
+	f.SetY(f.GetY() + 1.5)
 }
 
 // anchor records the current page as the target of contents entry index.
@@ -629,14 +650,13 @@ func (r *renderer) releases() {
 	if len(doc.Releases) == 0 {
 		r.paragraph("No releases are planned for the coming period.", "", 10, textColour, 4)
 	}
-	cols := []column{
-		{title: "Reference", width: 25, bold: true},
-		{title: "Title", width: 54},
-		{title: "Functional area", width: 25},
-		{title: "NSIG", width: 25},
-		{title: "Requesting organisation", width: 28},
-		{title: "Status", width: 23},
+	cols := releaseColumns()
+	// One set of widths for every release's table, worked out from all their rows.
+	var all []row
+	for _, rel := range doc.Releases {
+		all = append(all, releaseRows(rel)...)
 	}
+	cols = r.fitColumns(cols, all)
 	for i, rel := range doc.Releases {
 		// Keep the heading with its table header and first row, or with its "no changes" sentence.
 		if len(rel.Changes) == 0 {
@@ -666,19 +686,34 @@ func (r *renderer) releases() {
 			r.paragraph("No changes are allocated to this release yet.", "I", 10, textColour, 4)
 			continue
 		}
-		rows := make([]row, len(rel.Changes))
-		for k, c := range rel.Changes {
-			rows[k] = row{
-				{text: c.Reference},
-				{text: c.Title},
-				{text: c.FunctionalArea},
-				{text: c.NSIG},
-				{text: c.Organisation, sub: c.Region},
-				{text: c.Status},
-			}
-		}
-		r.table(cols, rows, heading)
+		r.table(cols, releaseRows(rel), heading)
 	}
+}
+
+func releaseColumns() []column {
+	return []column{
+		{title: "Reference", bold: true, nowrap: true},
+		{title: "Title"},
+		{title: "Functional area"},
+		{title: "NSIG"},
+		{title: "Requesting organisation"},
+		{title: "Status"},
+	}
+}
+
+func releaseRows(rel schedule.Release) []row {
+	rows := make([]row, len(rel.Changes))
+	for k, c := range rel.Changes {
+		rows[k] = row{
+			{text: c.Reference},
+			{text: c.Title},
+			{text: c.FunctionalArea},
+			{text: c.NSIG},
+			{text: c.Organisation, sub: c.Region},
+			{text: c.Status},
+		}
+	}
+	return rows
 }
 
 func (r *renderer) justifications() {
@@ -691,20 +726,20 @@ func (r *renderer) justifications() {
 		intro = "Every business justification raised between " + r.date(doc.JustificationsFrom, longDate) +
 			" and " + r.date(doc.PublicationDate, longDate)
 	}
-	intro += ", with the central team's decision and its rationale, or the justification's current status while no decision has been made."
+	intro += ", with the central team's latest decision by then and its rationale, or where the request stood on that date while no decision had been made."
 	r.paragraph(intro, "", 10, textColour, 4)
 	if len(doc.Justifications) == 0 {
 		r.paragraph("No business justifications were raised in this period.", "I", 10, textColour, 4)
 		return
 	}
 	cols := []column{
-		{title: "Reference", width: 25, bold: true},
-		{title: "Title", width: 35},
-		{title: "Organisation", width: 29},
-		{title: "Raised on", width: 19},
-		{title: "Outcome", width: 21},
-		{title: "Decided on", width: 19},
-		{title: "Rationale", width: 32},
+		{title: "Reference", bold: true, nowrap: true},
+		{title: "Title"},
+		{title: "Organisation"},
+		{title: "Raised on", nowrap: true},
+		{title: "Outcome"},
+		{title: "Decided on", nowrap: true},
+		{title: "Rationale"},
 	}
 	rows := make([]row, len(doc.Justifications))
 	for k, j := range doc.Justifications {
@@ -737,11 +772,11 @@ func (r *renderer) delivered() {
 		return
 	}
 	cols := []column{
-		{title: "Reference", width: 25, bold: true},
-		{title: "Title", width: 72},
-		{title: "Release", width: 16},
-		{title: "Delivered on", width: 21},
-		{title: "Requesting organisation", width: 46},
+		{title: "Reference", bold: true, nowrap: true},
+		{title: "Title"},
+		{title: "Release", nowrap: true},
+		{title: "Delivered on", nowrap: true},
+		{title: "Requesting organisation"},
 	}
 	rows := make([]row, len(doc.Delivered))
 	for k, c := range doc.Delivered {
@@ -772,12 +807,12 @@ func (r *renderer) moves() {
 		return
 	}
 	cols := []column{
-		{title: "Reference", width: 25, bold: true},
-		{title: "Title", width: 46},
-		{title: "From", width: 13},
-		{title: "To", width: 13},
-		{title: "Moved on", width: 20},
-		{title: "Reason", width: 63},
+		{title: "Reference", bold: true, nowrap: true},
+		{title: "Title"},
+		{title: "From", nowrap: true},
+		{title: "To", nowrap: true},
+		{title: "Moved on", nowrap: true},
+		{title: "Reason"},
 	}
 	rows := make([]row, len(doc.Moves))
 	for k, m := range doc.Moves {
@@ -806,5 +841,19 @@ func (r *renderer) howToRaise() {
 	}
 	if paras == 0 {
 		r.paragraph("Contact the ESR central team to raise an enhancement.", "", 10.5, textColour, 3.5)
+	}
+}
+
+// gaps lists what the history could not tell about the publication date, when there is anything.
+func (r *renderer) gaps() {
+	if len(r.doc.Gaps) == 0 {
+		return
+	}
+	r.section(r.tocIndex("6"), "6", titleGaps)
+	r.paragraph("Every fact in this schedule is as it stood at the end of "+r.date(r.doc.PublicationDate, longDate)+
+		". The portal's history does not tell the following for that day, so the tables say \"Not recorded\" rather than give a later value.",
+		"", 10, textColour, 3)
+	for _, g := range r.doc.Gaps {
+		r.paragraph("•  "+g, "", 10, textColour, 1.5)
 	}
 }
