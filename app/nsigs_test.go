@@ -35,6 +35,8 @@ func (p *testPortal) seat(u *identity.User, nsigName string, region int16) {
 	if _, err := nsig.Appoint(ctx, p.db.DB, cv, audit.Actor{UserID: central.ID, Name: central.Name}, now, p.nsigID(nsigName), region, nsig.AppointInput{
 		Position: nsig.Member, Email: u.Email, NominatingSIG: "Regional ESR SIG", NominatedOn: now.AddDate(0, -1, 0),
 		HowChosen: nsig.ChosenConsensus, TermStart: now.AddDate(0, 0, -1), TermEnd: now.AddDate(2, 0, 0),
+		// Test people come from one organisation whatever the seat's region.
+		ConfirmOtherRegion: true, OtherRegionReason: "Seated from the test organisation",
 	}); err != nil {
 		p.t.Fatal(err)
 	}
@@ -84,8 +86,27 @@ func TestAppointAndEndTermThroughForms(t *testing.T) {
 		t.Fatalf("the form says %s", excerpt(res.body))
 	}
 	form.Set("term_end-year", "2028")
+	// Jo's organisation is not in London: the appointment needs confirming, with why.
+	res = c.post(fmt.Sprintf("/nsigs/%d/seats/2/appoint", id), form)
+	mustStatus(t, res, 422, "someone from another region")
+	for _, want := range []string{"They are from another region", "is from Fenland Valley NHS Foundation Trust, in East of England", "confirm_other_region", `value="London ESR SIG"`} {
+		if !strings.Contains(res.body, want) {
+			t.Errorf("the out-of-region warning lacks %q: %s", want, excerpt(res.body))
+		}
+	}
+	form.Set("confirm_other_region", "yes")
+	res = c.post(fmt.Sprintf("/nsigs/%d/seats/2/appoint", id), form)
+	mustStatus(t, res, 422, "confirmed without a reason")
+	if !strings.Contains(res.body, "Enter why someone from") {
+		t.Errorf("no reason asked for: %s", excerpt(res.body))
+	}
+	form.Set("other_region_reason", "Covers London's payroll shared service")
 	res = c.post(fmt.Sprintf("/nsigs/%d/seats/2/appoint", id), form)
 	mustStatus(t, res, 303, "the appointment")
+	res = c.get("/nsigs/membership")
+	if !strings.Contains(res.body, "Seats held by someone from another region (1)") || !strings.Contains(res.body, "Covers London&#39;s payroll shared service") {
+		t.Errorf("the membership page does not list the seat held from another region: %s", excerpt(res.body))
+	}
 	u, err := identity.Get(context.Background(), p.db.DB, person.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -28,6 +28,10 @@ type Appointment struct {
 	TermEndYear      string `form:"term_end-year"`
 	ConfirmOtherNSIG string `form:"confirm_other_nsig" validate:"omitempty,oneof=yes" errors:"oneof=Confirm the appointment"`
 	OtherNSIGReason  string `form:"other_nsig_reason" label:"why" validate:"max=2000" errors:"max=The reason must be 2000 characters or fewer"`
+	// ConfirmOtherRegion and OtherRegionReason appear once the portal has warned that the person's
+	// organisation is in another region than the seat's.
+	ConfirmOtherRegion string `form:"confirm_other_region" validate:"omitempty,oneof=yes" errors:"oneof=Confirm the appointment"`
+	OtherRegionReason  string `form:"other_region_reason" label:"why" validate:"max=2000" errors:"max=The reason must be 2000 characters or fewer"`
 }
 
 // EndTerm is the central team's form to end a member's or deputy's term.
