@@ -82,12 +82,12 @@ type Appointment struct {
 	TermEnd         time.Time `bun:"term_end,type:date"`
 	OtherNSIGReason string    `bun:"other_nsig_reason"`
 	// Why someone from an organisation in another region holds the seat.
-	OtherRegionReason string `bun:"other_region_reason"`
-	AppointedBy     int64     `bun:"appointed_by"`
-	AppointedAt     time.Time `bun:"appointed_at"`
-	EndedAt         time.Time `bun:"ended_at,nullzero"`
-	EndedBy         int64     `bun:"ended_by,nullzero"`
-	EndReason       string    `bun:"end_reason"`
+	OtherRegionReason string    `bun:"other_region_reason"`
+	AppointedBy       int64     `bun:"appointed_by"`
+	AppointedAt       time.Time `bun:"appointed_at"`
+	EndedAt           time.Time `bun:"ended_at,nullzero"`
+	EndedBy           int64     `bun:"ended_by,nullzero"`
+	EndReason         string    `bun:"end_reason"`
 
 	// Read with the appointment.
 	UserName         string `bun:"user_name,scanonly"`
@@ -236,8 +236,8 @@ type Gaps struct {
 	NoDeputy     []Seat
 	Ending       []Appointment
 	OutOfRegion  []Appointment // held by someone whose organisation is in another region
-	Seats        int // seats looked at: 8 for each active NSIG
-	EndingWithin int // days
+	Seats        int           // seats looked at: 8 for each active NSIG
+	EndingWithin int           // days
 }
 
 // Membership returns the gaps in every active NSIG's seats as of today.
