@@ -72,6 +72,7 @@ type nsigShowPage struct {
 	OpenActions []nsig.Action
 	CanSchedule bool
 	Projects    []nsig.Project // linked projects handed to the NSIG: its responsibilities
+	Handovers   []handoverRow  // hand-overs some region has still to act on
 }
 
 // nsigShow is an NSIG's dashboard: its open requests by status, coverage gaps and seats.
@@ -123,7 +124,63 @@ func (a *App) nsigShow(c *fiber.Ctx) error {
 	if p.Projects, err = nsig.ProjectsOf(ctx, a.db, n.ID); err != nil {
 		return err
 	}
+	handovers, err := nsig.PendingHandovers(ctx, a.db, n.ID)
+	if err != nil {
+		return err
+	}
+	for _, h := range handovers {
+		row := handoverRow{Handover: h}
+		for _, r := range h.Regions {
+			may := false
+			if !r.Done() {
+				if may, err = nsig.CanMarkExtended(ctx, a.db, v, n.ID, r.RegionID); err != nil {
+					return err
+				}
+			}
+			row.Regions = append(row.Regions, handoverRegion{RegionExtension: r, CanMark: may})
+		}
+		p.Handovers = append(p.Handovers, row)
+	}
 	return a.render(c, fiber.StatusOK, "nsigs/show", p)
+}
+
+// handoverRow is a hand-over waiting on regions, as the dashboard shows it.
+type handoverRow struct {
+	nsig.Handover
+	Regions []handoverRegion
+}
+
+type handoverRegion struct {
+	nsig.RegionExtension
+	CanMark bool // the viewer may mark it done
+}
+
+// handoverRegionDone marks that a region's SIG has extended its membership to cover a project handed to
+// the NSIG.
+func (a *App) handoverRegionDone(c *fiber.Ctx) error {
+	v, err := a.viewer(c)
+	if err != nil {
+		return err
+	}
+	n, err := a.nsigFromParam(c, v)
+	if err != nil {
+		return err
+	}
+	projectID, err := strconv.ParseInt(c.Params("project"), 10, 64)
+	if err != nil || projectID <= 0 {
+		return fmt.Errorf("project %q: %w", c.Params("project"), problem.ErrNotFound)
+	}
+	region, err := strconv.ParseInt(c.Params("region"), 10, 16)
+	if err != nil || region <= 0 {
+		return fmt.Errorf("region %q: %w", c.Params("region"), problem.ErrNotFound)
+	}
+	if err := nsig.MarkExtended(c.UserContext(), a.db, v, a.actor(c), a.now(), n.ID, projectID, int16(region)); err != nil {
+		return err
+	}
+	if err := a.flash(c, "Marked done: the regional SIG has extended its membership to cover the project's area"); err != nil {
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/nsigs/%d#handovers", n.ID), fiber.StatusSeeOther)
 }
 
 func orText(s, none string) string {

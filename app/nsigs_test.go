@@ -260,3 +260,49 @@ func TestNSIGMemberRoleCannotBeTakenFromASeatHolder(t *testing.T) {
 	form.Set("name", "Seated Member-Jones")
 	mustStatus(t, admin.post(fmt.Sprintf("/admin/users/%d", seated.ID), form), 303, "renaming a seat holder")
 }
+
+// TestHandoverOnTheDashboard: a project handed to an NSIG waits on its dashboard, region by region; a
+// region's member marks their own region done (and only theirs), and the central team any.
+func TestHandoverOnTheDashboard(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	ctx := context.Background()
+	member := p.createUser("wales.member@test.nhs.uk", "Wales Member", identity.RoleRequester)
+	p.seat(member, "Self Service and Portal", 8)
+	id := p.nsigID("Self Service and Portal")
+	central := p.users[central]
+	cv, err := request.ViewerFor(ctx, p.db.DB, central)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := audit.Actor{UserID: central.ID, Name: central.Name}
+	proj, err := nsig.SaveProject(ctx, p.db.DB, cv, actor, p.clock.Now(), 0, 0, nsig.ProjectInput{Name: "ESR app refresh", FunctionalArea: "Self Service", Status: nsig.ProjectInProgress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nsig.HandOver(ctx, p.db.DB, cv, actor, p.clock.Now(), proj.ID, proj.Version, nsig.HandoverInput{NSIGID: id, On: p.clock.Now(), Note: "The app's screens"}); err != nil {
+		t.Fatal(err)
+	}
+	m := p.as(member)
+	res := m.get(fmt.Sprintf("/nsigs/%d", id))
+	mustStatus(t, res, 200, "the dashboard")
+	if !strings.Contains(res.body, "Hand-overs waiting for regional SIGs") || !strings.Contains(res.body, "ESR app refresh") ||
+		!strings.Contains(res.body, "8 of 8 regions to go") || !strings.Contains(res.body, "Mark Wales done") || strings.Contains(res.body, "Mark London done") {
+		t.Fatalf("the member's dashboard: %s", excerpt(res.body))
+	}
+	mustStatus(t, m.post(fmt.Sprintf("/nsigs/%d/handovers/%d/regions/2", id, proj.ID), nil), 403, "another region's part")
+	mustStatus(t, m.post(fmt.Sprintf("/nsigs/%d/handovers/%d/regions/8", id, proj.ID), nil), 303, "their own region")
+	mustStatus(t, m.post(fmt.Sprintf("/nsigs/%d/handovers/%d/regions/8", id, proj.ID), nil), 409, "twice")
+	mustStatus(t, m.post(fmt.Sprintf("/nsigs/%d/handovers/%d/regions/x", id, proj.ID), nil), 404, "no such region")
+	res = m.get(fmt.Sprintf("/nsigs/%d", id))
+	if !strings.Contains(res.body, "7 of 8 regions to go") || !strings.Contains(res.body, "by Wales Member") {
+		t.Errorf("after marking Wales: %s", excerpt(res.body))
+	}
+	c := p.as(central)
+	for region := 1; region <= 7; region++ {
+		mustStatus(t, c.post(fmt.Sprintf("/nsigs/%d/handovers/%d/regions/%d", id, proj.ID, region), nil), 303, "the central team")
+	}
+	if res := c.get(fmt.Sprintf("/nsigs/%d", id)); strings.Contains(res.body, "Hand-overs waiting") {
+		t.Error("every region done, the hand-over still waits on the dashboard")
+	}
+}

@@ -171,6 +171,9 @@ func (a *App) routeTable() []route {
 		{"GET", "/nsigs/membership", roles(central, admin), a.nsigMembership},
 		{"GET", "/nsigs/waiting", roles(nsigMember), a.nsigWaiting},
 		{"GET", "/nsigs/:id", roles(nsigMember, central, admin), a.nsigShow},
+		// A region's seat holder (or the central team) marks that its regional SIG has extended its
+		// membership to cover a project handed to the NSIG.
+		{"POST", "/nsigs/:id/handovers/:project/regions/:region", roles(nsigMember, central), a.handoverRegionDone},
 		{"GET", "/nsigs/:id/edit", roles(central, admin), a.nsigEdit},
 		{"POST", "/nsigs/:id", roles(central, admin), a.nsigUpdate},
 		{"GET", "/nsigs/:id/queue", roles(nsigMember, central, admin), a.nsigQueue},

@@ -41,6 +41,8 @@ const (
 	EventNSIGSeat             = "nsig_seat"
 	EventRegionalView         = "regional_view"
 	EventNSIGAgenda           = "nsig_agenda"
+	EventProjectHandover      = "project_handover"
+	EventRegionalUpdate       = "regional_update"
 )
 
 // EventInfo describes an event on the notification settings page.
@@ -75,6 +77,8 @@ var Events = []EventInfo{
 	{EventSchedulePublished, "A Development Schedule is published", "The central team has published the quarterly Development Schedule, or a corrected version of it. It is sent to every NSIG seat holder and to the people who raised, support or follow a request it names."},
 	{EventNSIGSeat, "You join or leave an NSIG seat", "You have been appointed as a region's member or deputy on an NSIG, or your term has ended."},
 	{EventNSIGAgenda, "NSIG meetings and agendas", "An agenda is published, an agenda item you asked for is accepted or not, or a meeting gives you an action."},
+	{EventProjectHandover, "A linked project is handed to an NSIG", "A national project has moved into business as usual with an NSIG you sit on, or in your region: the regional SIGs extend their membership to cover it."},
+	{EventRegionalUpdate, "A regional SIG update is sent", "The central team has sent your region's SIG an update on NSIG outcomes, decisions and coming releases."},
 	{EventRegionalView, "A region gives its view", "An NSIG region has said whether it supports a request you are triaging or follow."},
 }
 

@@ -509,3 +509,99 @@ func TestTermsEndOnTheirEndDate(t *testing.T) {
 		t.Errorf("%d audited term ends by the system, want 1", n)
 	}
 }
+
+// TestHandoverIsToldAndTrackedByRegion: handing a project to an NSIG tells its seat holders and every
+// region's functional account manager, and waits on the NSIG's dashboard until each region's seat holder
+// (or the central team) marks that its regional SIG has extended its membership.
+func TestHandoverIsToldAndTrackedByRegion(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	cv := w.viewer("central")
+	hr, payrollID := w.nsigs["HR and Recruitment"], w.nsigs[payroll]
+	for _, a := range []struct {
+		nsig   string
+		region int16
+		who    string
+	}{{"HR and Recruitment", wales, "wales"}, {"HR and Recruitment", london, "london"}, {payroll, wales, "deputy"}} {
+		if _, err := w.appoint(a.nsig, a.region, a.who, nsig.Member, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	org, err := organisation.GetByODS(ctx, w.db, "ZLN01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fam, err := identity.Create(ctx, w.db, audit.Actor{Name: "test"}, w.now, identity.NewUser{Email: "fam@test.nhs.uk", Name: "Test fam",
+		OrganisationID: org.ID, Roles: []string{identity.RoleFunctionalAccountManager}, Password: "correct horse battery staple"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := nsig.SaveProject(ctx, w.db, cv, w.actor("central"), w.now, 0, 0, nsig.ProjectInput{
+		Name: "Digital staff passport", FunctionalArea: "Core HR", Status: nsig.ProjectInProgress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nsig.HandOver(ctx, w.db, cv, w.actor("central"), w.now, p.ID, p.Version, nsig.HandoverInput{NSIGID: hr, On: w.now, Note: "Passport changes"}); err != nil {
+		t.Fatal(err)
+	}
+	for who, want := range map[int64]int{w.users["wales"].ID: 1, w.users["london"].ID: 1, fam.ID: 1, w.users["deputy"].ID: 0, w.users["raiser"].ID: 0} {
+		if n := w.count(`SELECT count(*) FROM notifications WHERE user_id = ? AND event = ? AND title = 'Digital staff passport is handed to the HR and Recruitment NSIG'
+			AND body LIKE '%extend its membership to cover Core HR%'`, who, notify.EventProjectHandover); n != want {
+			t.Errorf("user %d told %d times, want %d", who, n, want)
+		}
+	}
+	pending := func() []nsig.Handover {
+		t.Helper()
+		hs, err := nsig.PendingHandovers(ctx, w.db, hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hs
+	}
+	if hs := pending(); len(hs) != 1 || hs[0].Pending != nsig.Seats || len(hs[0].Regions) != nsig.Seats {
+		t.Fatalf("pending hand-overs %+v, want one waiting on all %d regions", hs, nsig.Seats)
+	}
+	if hs, err := nsig.PendingHandovers(ctx, w.db, payrollID); err != nil || len(hs) != 0 {
+		t.Errorf("another NSIG's dashboard shows %+v, %v", hs, err)
+	}
+	if err := nsig.MarkExtended(ctx, w.db, w.viewer("wales"), w.actor("wales"), w.now, hr, p.ID, wales); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		who    string
+		nsigID int64
+		region int16
+		want   error
+	}{
+		{"wales", hr, london, problem.ErrForbidden},        // another region's part
+		{"deputy", hr, wales, problem.ErrForbidden},        // a seat on another NSIG
+		{"raiser", hr, london, problem.ErrForbidden},       // no seat at all
+		{"wales", hr, wales, problem.ErrConflict},          // done already
+		{"central", payrollID, wales, problem.ErrNotFound}, // not that NSIG's project
+	} {
+		if err := nsig.MarkExtended(ctx, w.db, w.viewer(tc.who), w.actor(tc.who), w.now, tc.nsigID, p.ID, tc.region); !errors.Is(err, tc.want) {
+			t.Errorf("%s marking region %d: %v, want %v", tc.who, tc.region, err, tc.want)
+		}
+	}
+	hs := pending()
+	if len(hs) != 1 || hs[0].Pending != nsig.Seats-1 {
+		t.Fatalf("after Wales: %+v", hs)
+	}
+	for _, r := range hs[0].Regions {
+		if r.RegionID == wales && (!r.Done() || r.DoneBy != "Test wales") {
+			t.Errorf("Wales shows %+v", r)
+		}
+		if !r.Done() {
+			if err := nsig.MarkExtended(ctx, w.db, cv, w.actor("central"), w.now, hr, p.ID, r.RegionID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if hs := pending(); len(hs) != 0 {
+		t.Errorf("every region done, still pending: %+v", hs)
+	}
+	if n := w.count(`SELECT count(*) FROM audit_events WHERE action = 'project.region_extended' AND entity_id = ?`, fmt.Sprint(p.ID)); n != nsig.Seats {
+		t.Errorf("%d audit events, want %d", n, nsig.Seats)
+	}
+}
