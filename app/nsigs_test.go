@@ -306,3 +306,32 @@ func TestHandoverOnTheDashboard(t *testing.T) {
 		t.Error("every region done, the hand-over still waits on the dashboard")
 	}
 }
+
+// TestScheduleAJointSession: the central team schedules a meeting held by two NSIGs; a member of the
+// second reaches it through their own NSIG, and a member of neither does not.
+func TestScheduleAJointSession(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	payrollID, selfID := p.nsigID("Payroll and Pensions"), p.nsigID("Self Service and Portal")
+	member := p.createUser("wales.member@test.nhs.uk", "Wales Member", identity.RoleRequester)
+	p.seat(member, "Self Service and Portal", 8)
+	c := p.as(p.users[central])
+	res := c.get(fmt.Sprintf("/nsigs/%d/meetings/new", payrollID))
+	mustStatus(t, res, 200, "the meeting form")
+	if !strings.Contains(res.body, "A joint session with other NSIGs?") || !strings.Contains(res.body, fmt.Sprintf(`value="%d"`, selfID)) {
+		t.Fatalf("the form offers no joint session: %s", excerpt(res.body))
+	}
+	form := url.Values{"date-day": {"3"}, "date-month": {"12"}, "date-year": {"2026"}, "time": {"2pm"}, "duration": {"90"},
+		"teams_link": {"https://teams.microsoft.com/l/meetup-join/joint"}, "purpose": {"member_items"}, "with": {fmt.Sprint(selfID)}}
+	res = c.post(fmt.Sprintf("/nsigs/%d/meetings", payrollID), form)
+	mustStatus(t, res, 303, "scheduling a joint session")
+	meeting := strings.TrimPrefix(res.header.Get("Location"), fmt.Sprintf("/nsigs/%d", payrollID))
+	res = p.as(member).get(fmt.Sprintf("/nsigs/%d%s", selfID, meeting))
+	mustStatus(t, res, 200, "the joint meeting through the member's own NSIG")
+	if !strings.Contains(res.body, "Joint meeting on") || !strings.Contains(res.body, "Held jointly by") || !strings.Contains(res.body, "Request an agenda item") {
+		t.Errorf("the joint meeting page: %s", excerpt(res.body))
+	}
+	mustStatus(t, p.as(member).get(fmt.Sprintf("/nsigs/%d%s", payrollID, meeting)), 404, "through an NSIG they do not sit on")
+	form.Set("with", "not-a-number")
+	mustStatus(t, c.post(fmt.Sprintf("/nsigs/%d/meetings", payrollID), form), 422, "a joint NSIG that is not a number")
+}

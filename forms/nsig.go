@@ -55,6 +55,8 @@ type Meeting struct {
 	Duration  string `form:"duration" validate:"required,oneof=30 60 90 120 180" errors:"required=Select how long the meeting lasts;oneof=Select how long the meeting lasts"`
 	TeamsLink string `form:"teams_link" label:"the Teams link" validate:"required,max=2000" errors:"required=Enter the Microsoft Teams meeting link;max=The link must be 2000 characters or fewer"`
 	Purpose   string `form:"purpose" validate:"required,oneof=member_items central_update" errors:"required=Select what the meeting is for;oneof=Select what the meeting is for"`
+	// With are the other NSIGs holding a joint session, by id.
+	With []string `form:"with" validate:"max=10,dive,numeric" errors:"max=Select at most 10 other NSIGs;numeric=Select NSIGs from the list"`
 }
 
 // AgendaItem is a member's or the central team's request for an item at an NSIG meeting.

@@ -364,10 +364,10 @@ func TestMeetingFromAgendaToOutcome(t *testing.T) {
 
 	// After it starts: attendance, minutes with an outcome on the request's timeline, an action.
 	later := start.Add(30 * time.Minute)
-	if err := nsig.RecordAttendance(ctx, w.db, w.viewer("central"), w.actor("central"), later, n, m.ID, map[int16]nsig.Position{wales: nsig.Deputy, london: nsig.Member}); !isRule(err, "region-2") {
+	if err := nsig.RecordAttendance(ctx, w.db, w.viewer("central"), w.actor("central"), later, n, m.ID, map[nsig.SeatKey]nsig.Position{{NSIGID: n.ID, RegionID: wales}: nsig.Deputy, {NSIGID: n.ID, RegionID: london}: nsig.Member}); !isRule(err, fmt.Sprintf("seat-%d-2", n.ID)) {
 		t.Fatalf("attendance for a vacant seat: %v", err)
 	}
-	if err := nsig.RecordAttendance(ctx, w.db, w.viewer("central"), w.actor("central"), later, n, m.ID, map[int16]nsig.Position{wales: nsig.Deputy}); err != nil {
+	if err := nsig.RecordAttendance(ctx, w.db, w.viewer("central"), w.actor("central"), later, n, m.ID, map[nsig.SeatKey]nsig.Position{{NSIGID: n.ID, RegionID: wales}: nsig.Deputy}); err != nil {
 		t.Fatal(err)
 	}
 	att, err := nsig.Attendance(ctx, w.db, m.ID)
@@ -603,5 +603,109 @@ func TestHandoverIsToldAndTrackedByRegion(t *testing.T) {
 	}
 	if n := w.count(`SELECT count(*) FROM audit_events WHERE action = 'project.region_extended' AND entity_id = ?`, fmt.Sprint(p.ID)); n != nsig.Seats {
 		t.Errorf("%d audit events, want %d", n, nsig.Seats)
+	}
+}
+
+// TestJointSession: a meeting held by two NSIGs. Members of either ask for agenda items through their
+// own NSIG; the agenda goes to every seat holder of both, each once; attendance is per NSIG and region;
+// the actions are open on both dashboards and either NSIG's page reaches the meeting; a third NSIG does
+// not.
+func TestJointSession(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	for _, a := range []struct {
+		nsig   string
+		region int16
+		who    string
+		pos    nsig.Position
+		why    string
+	}{
+		{selfService, wales, "wales", nsig.Member, ""},
+		{payroll, london, "london", nsig.Member, ""},
+		{payroll, wales, "deputy", nsig.Member, ""},
+		{selfService, wales, "deputy", nsig.Deputy, "Covers both areas for Wales"}, // on both NSIGs: told once
+	} {
+		if _, err := w.appoint(a.nsig, a.region, a.who, a.pos, a.why); err != nil {
+			t.Fatalf("%s: %v", a.who, err)
+		}
+	}
+	cv := w.viewer("central")
+	ss, err := nsig.Get(ctx, w.db, cv, w.nsigs[selfService])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp, err := nsig.Get(ctx, w.db, cv, w.nsigs[payroll])
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr := w.nsigs["HR and Recruitment"]
+	start := w.now.Add(7 * 24 * time.Hour)
+	if _, err := nsig.Schedule(ctx, w.db, cv, w.actor("central"), w.now, ss.ID, nsig.MeetingInput{StartsAt: start, DurationMinutes: 60,
+		TeamsLink: "https://teams.microsoft.com/l/meetup-join/2", Purpose: nsig.PurposeMemberItems, With: []int64{999999}}); !isRule(err, "with") {
+		t.Fatalf("a joint session with no such NSIG: %v", err)
+	}
+	m, err := nsig.Schedule(ctx, w.db, cv, w.actor("central"), w.now, ss.ID, nsig.MeetingInput{StartsAt: start, DurationMinutes: 60,
+		TeamsLink: "https://teams.microsoft.com/l/meetup-join/2", Purpose: nsig.PurposeMemberItems, With: []int64{pp.ID, ss.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{ss.ID, pp.ID} {
+		got, err := nsig.GetMeeting(ctx, w.db, id, m.ID)
+		if err != nil {
+			t.Fatalf("NSIG %d cannot reach the joint meeting: %v", id, err)
+		}
+		if !got.Joint() || got.Holders() != "Payroll and Pensions and Self Service and Portal" {
+			t.Errorf("the meeting is held by %v", got.NSIGNames)
+		}
+	}
+	if _, err := nsig.GetMeeting(ctx, w.db, hr, m.ID); !errors.Is(err, problem.ErrNotFound) {
+		t.Errorf("a third NSIG reaches the meeting: %v", err)
+	}
+	// A Payroll member asks for an item through Payroll; the central team accepts it through Self Service.
+	it, err := nsig.RequestItem(ctx, w.db, w.viewer("london"), w.actor("london"), w.now, pp, m.ID, nsig.ItemInput{Title: "Pay and self service"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nsig.DecideItem(ctx, w.db, cv, w.actor("central"), w.now, ss, m.ID, it.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	told, err := nsig.Publish(ctx, w.db, cv, w.actor("central"), w.now, ss, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if told != 3 {
+		t.Errorf("the agenda went to %d people, want 3 (the deputy on both NSIGs once)", told)
+	}
+	for who, link := range map[string]string{"wales": fmt.Sprintf("/nsigs/%d/meetings/%d", ss.ID, m.ID), "london": fmt.Sprintf("/nsigs/%d/meetings/%d", pp.ID, m.ID)} {
+		if n := w.count(`SELECT count(*) FROM notifications WHERE user_id = ? AND event = ? AND link = ? AND title LIKE 'Agenda published: joint meeting of the Payroll and Pensions and Self Service and Portal NSIGs%'`,
+			w.users[who].ID, notify.EventNSIGAgenda, link); n != 1 {
+			t.Errorf("%s has %d agenda notifications linking to %s", who, n, link)
+		}
+	}
+	later := start.Add(30 * time.Minute)
+	att := map[nsig.SeatKey]nsig.Position{{NSIGID: ss.ID, RegionID: wales}: nsig.Member, {NSIGID: pp.ID, RegionID: london}: nsig.Member, {NSIGID: pp.ID, RegionID: wales}: nsig.Member}
+	if err := nsig.RecordAttendance(ctx, w.db, cv, w.actor("central"), later, pp, m.ID, att); err != nil {
+		t.Fatal(err)
+	}
+	got, err := nsig.Attendance(ctx, w.db, m.ID)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("attendance %+v, %v", got, err)
+	}
+	a, err := nsig.AddAction(ctx, w.db, cv, w.actor("central"), later, ss, m.ID, nsig.ActionInput{Description: "Draft the joint paper", OwnerID: w.users["london"].ID, DueOn: later.AddDate(0, 0, 14)})
+	if err != nil {
+		t.Fatalf("an action for a Payroll member from the joint meeting: %v", err)
+	}
+	for _, id := range []int64{ss.ID, pp.ID} {
+		open, err := nsig.OpenActions(ctx, w.db, id)
+		if err != nil || len(open) != 1 || open[0].ID != a.ID {
+			t.Errorf("NSIG %d's open actions %+v, %v", id, open, err)
+		}
+	}
+	if n := w.count(`SELECT count(*) FROM notifications WHERE user_id = ? AND link = ?`, w.users["london"].ID, fmt.Sprintf("/nsigs/%d/meetings/%d", pp.ID, m.ID)); n != 2 {
+		t.Errorf("the action's owner is not linked to the meeting through their own NSIG (%d)", n)
+	}
+	if err := nsig.SetActionDone(ctx, w.db, w.viewer("london"), w.actor("london"), later, pp, m.ID, a.ID, true); err != nil {
+		t.Errorf("the owner marking it done through their NSIG: %v", err)
 	}
 }

@@ -465,13 +465,13 @@ func Meetings(ctx context.Context, db *bun.DB, now time.Time) error {
 			continue
 		}
 		after := starts.Add(2 * time.Hour)
-		attended := map[int16]nsig.Position{}
+		attended := map[nsig.SeatKey]nsig.Position{}
 		for _, s := range seats {
 			switch {
 			case s.Member != nil && s.RegionID%3 != 0:
-				attended[s.RegionID] = nsig.Member
+				attended[nsig.SeatKey{NSIGID: s.NSIGID, RegionID: s.RegionID}] = nsig.Member
 			case s.Deputy != nil:
-				attended[s.RegionID] = nsig.Deputy // standing in for the member
+				attended[nsig.SeatKey{NSIGID: s.NSIGID, RegionID: s.RegionID}] = nsig.Deputy // standing in for the member
 			}
 		}
 		if err := nsig.RecordAttendance(ctx, db, cv, cActor, after, n, m.ID, attended); err != nil {
