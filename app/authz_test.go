@@ -143,6 +143,11 @@ var authzTable = map[string][]string{
 	"POST /nsigs/:id/meetings/:meeting/actions":              {nsigMember, central},
 	"POST /nsigs/:id/meetings/:meeting/actions/:action/done": {nsigMember, central},
 
+	"GET /regions":                      {nsigMember, fam, central, admin},
+	"GET /regions/:region/update":       {nsigMember, fam, central, admin},
+	"GET /regions/:region/update/pdf":   {nsigMember, fam, central, admin},
+	"POST /regions/:region/update/send": {central},
+
 	"GET /projects":               {central, admin},
 	"GET /projects/new":           {central, admin},
 	"POST /projects":              {central, admin},

@@ -196,6 +196,13 @@ func (a *App) routeTable() []route {
 		{"POST", "/nsigs/:id/meetings/:meeting/attendance", roles(nsigMember, central), a.meetingAttendance},
 		{"POST", "/nsigs/:id/meetings/:meeting/actions", roles(nsigMember, central), a.actionCreate},
 		{"POST", "/nsigs/:id/meetings/:meeting/actions/:action/done", roles(nsigMember, central), a.actionDone},
+		// Regional SIG updates: what the NSIGs did for a region over a period, read by the region's seat
+		// holders and FAM (record-level) and the national teams; the central team sends it by email.
+		{"GET", "/regions", roles(nsigMember, fam, central, admin), a.regionsIndex},
+		{"GET", "/regions/:region/update", roles(nsigMember, fam, central, admin), a.regionUpdate},
+		{"GET", "/regions/:region/update/pdf", roles(nsigMember, fam, central, admin), a.regionUpdatePDF},
+		{"POST", "/regions/:region/update/send", roles(central), a.regionUpdateSend},
+
 		// Linked projects, handed to an NSIG when they move into business as usual.
 		{"GET", "/projects", roles(central, admin), a.projectsIndex},
 		{"GET", "/projects/new", roles(central, admin), a.projectNew},

@@ -101,3 +101,13 @@ type Handover struct {
 	Note    string `form:"note" label:"the hand-over note" validate:"required,max=2000" errors:"required=Enter a hand-over note: what the NSIG takes on;max=The note must be 2000 characters or fewer"`
 	Version int    `form:"version"`
 }
+
+// RegionalUpdate is the period a regional SIG update covers; the handler parses the dates.
+type RegionalUpdate struct {
+	FromDay   string `form:"from-day" query:"from-day"`
+	FromMonth string `form:"from-month" query:"from-month"`
+	FromYear  string `form:"from-year" query:"from-year"`
+	ToDay     string `form:"to-day" query:"to-day"`
+	ToMonth   string `form:"to-month" query:"to-month"`
+	ToYear    string `form:"to-year" query:"to-year"`
+}

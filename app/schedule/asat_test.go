@@ -44,7 +44,6 @@ type hRelease struct {
 	created   time.Time
 	released  time.Time // zero while not live
 	history   []hReleaseState
-	createdTo time.Time // the last time its history is written for
 }
 
 type hReleaseState struct {

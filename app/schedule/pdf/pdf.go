@@ -101,6 +101,7 @@ type renderer struct {
 	tocFirst  int // the first contents page
 	tocPages  int
 	flowing   bool // a section has started: the next one follows on the same page when there is room
+	report    bool // a report (RenderReport): no cover, so the first page has the running header and footer too
 	available func(rune) bool
 }
 
@@ -166,7 +167,7 @@ func (r *renderer) reenter(page int) {
 
 // header draws the running header on every page but the cover.
 func (r *renderer) header() {
-	if r.f.PageNo() == 1 {
+	if r.f.PageNo() == 1 && !r.report {
 		return
 	}
 	r.font("B", 8.5, nhsBlue)
@@ -193,10 +194,17 @@ func (r *renderer) versionedReference() string {
 func (r *renderer) footers() {
 	total := r.f.PageCount()
 	published := "Published " + r.date(r.doc.PublicationDate, longDate)
+	if r.report {
+		published = "As at " + r.date(r.doc.PublicationDate, longDate)
+	}
 	if r.doc.Draft {
 		published = "DRAFT: not published"
 	}
-	for n := 2; n <= total; n++ {
+	first := 2
+	if r.report {
+		first = 1
+	}
+	for n := first; n <= total; n++ {
 		r.reenter(n)
 		r.draw(ruleGrey)
 		r.f.SetLineWidth(0.3)
