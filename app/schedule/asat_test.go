@@ -39,11 +39,11 @@ type hEvent struct {
 }
 
 type hRelease struct {
-	id        int64
-	number    int
-	created   time.Time
-	released  time.Time // zero while not live
-	history   []hReleaseState
+	id       int64
+	number   int
+	created  time.Time
+	released time.Time // zero while not live
+	history  []hReleaseState
 }
 
 type hReleaseState struct {
