@@ -70,11 +70,11 @@ func Build(ctx context.Context, db bun.IDB, o Options) (*Document, error) {
 		PublicationDate: pub, Version: max(o.Version, 1), ChangeNote: o.ChangeNote, Author: Author,
 		JustificationsFrom: JustificationsFrom(pub), HowToRaise: HowToRaise,
 	}
-	since, err := previousPublication(ctx, db, o.Quarter, pub)
+	since, found, err := previousPublication(ctx, db, o.Quarter, pub)
 	if err != nil {
 		return nil, err
 	}
-	doc.Since = since
+	doc.Since, doc.SinceSchedule = since, found
 	steps := []struct {
 		what string
 		fn   func(context.Context, bun.IDB, *Document) error
@@ -105,20 +105,20 @@ func BuildSnapshot(ctx context.Context, db *bun.DB, o Options) (*Document, error
 }
 
 // previousPublication is the publication date of the latest schedule published for an earlier quarter
-// before pub; without one, three months before pub.
-func previousPublication(ctx context.Context, db bun.IDB, q Quarter, pub time.Time) (time.Time, error) {
+// before pub, and true; without one, three months before pub, and false.
+func previousPublication(ctx context.Context, db bun.IDB, q Quarter, pub time.Time) (time.Time, bool, error) {
 	var prev []time.Time
 	err := db.NewRaw(`SELECT max(publication_date) FROM schedule_publications WHERE quarter < ? AND publication_date < ? HAVING count(*) > 0`,
 		q.String(), pub).Scan(ctx, &prev)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("previous development schedule: %w", err)
+		return time.Time{}, false, fmt.Errorf("previous development schedule: %w", err)
 	}
 	if len(prev) > 0 && !prev[0].IsZero() {
-		return day(prev[0]), nil
+		return day(prev[0]), true, nil
 	}
 	y, m, d := pub.Date()
 	first := time.Date(y, m-3, 1, 0, 0, 0, 0, time.UTC)
-	return time.Date(first.Year(), first.Month(), min(d, first.AddDate(0, 1, -1).Day()), 0, 0, 0, 0, time.UTC), nil
+	return time.Date(first.Year(), first.Month(), min(d, first.AddDate(0, 1, -1).Day()), 0, 0, 0, 0, time.UTC), false, nil
 }
 
 // london is the calendar a schedule's dates are read in.

@@ -258,8 +258,8 @@ func TestReleasesDeliveriesAndMoves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !doc.Since.Equal(date(t, "2026-09-01")) {
-		t.Errorf("since %s, want the previous schedule's 2026-09-01", doc.Since.Format(time.DateOnly))
+	if !doc.Since.Equal(date(t, "2026-09-01")) || !doc.SinceSchedule {
+		t.Errorf("since %s (a schedule's date: %v), want the previous schedule's 2026-09-01", doc.Since.Format(time.DateOnly), doc.SinceSchedule)
 	}
 	gotReleases := references(doc.Releases, func(r schedule.Release) string { return r.Label() })
 	if want := []string{"R72", "R73", "R74"}; !slices.Equal(gotReleases, want) {
@@ -303,7 +303,7 @@ func TestWithoutAPreviousScheduleDeliveriesCountFromThreeMonthsBefore(t *testing
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := date(t, "2026-08-30"); !doc.Since.Equal(want) {
+	if want := date(t, "2026-08-30"); !doc.Since.Equal(want) || doc.SinceSchedule {
 		t.Errorf("since %s, want %s", doc.Since.Format(time.DateOnly), want.Format(time.DateOnly))
 	}
 	if doc.Items() != 0 || len(doc.Releases) != 0 || len(doc.HowToRaise) == 0 {

@@ -88,6 +88,9 @@ type Document struct {
 	// Changes delivered and moved after this date (the previous schedule's publication date) and on or
 	// before the publication date.
 	Since time.Time `json:"since"`
+	// SinceSchedule: Since is the previous schedule's publication date (otherwise three months before
+	// this one, as no earlier schedule was published).
+	SinceSchedule bool `json:"since_schedule,omitempty"`
 
 	Releases       []Release       `json:"releases"`
 	Justifications []Justification `json:"justifications"`

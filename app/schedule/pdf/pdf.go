@@ -576,8 +576,14 @@ const sectionRoom = 62.0
 // section starts a numbered section, on the same page as the section before when there is room, and
 // records where it is for the contents.
 func (r *renderer) section(index int, number, title string) {
+	r.sectionNeeding(index, number, title, sectionRoom)
+}
+
+// sectionNeeding starts a section that needs room millimetres under its heading to start on this page:
+// a section of text alone asks for all of its height, so that a short one is never split.
+func (r *renderer) sectionNeeding(index int, number, title string, room float64) {
 	f := r.f
-	if r.flowing && f.GetY()+10+sectionRoom <= bodyEnd {
+	if r.flowing && f.GetY()+10+room <= bodyEnd {
 		f.SetY(f.GetY() + 8)
 		r.draw(ruleGrey)
 		f.SetLineWidth(0.3)
@@ -626,6 +632,18 @@ func (r *renderer) paragraph(text, style string, size float64, colour rgb, after
 		f.CellFormat(contentW, lh, line, "", 1, "L", false, 0, "")
 	}
 	f.SetY(f.GetY() + after)
+}
+
+// textHeight is how tall paragraphs are in the regular font at size, with after millimetres below
+// each, at most a page (a longer text goes where there is room and breaks between lines).
+func (r *renderer) textHeight(paras []string, size, after float64) float64 {
+	lh := size * 0.3528 * 1.45
+	r.f.SetFont(family, "", size)
+	h := 0.0
+	for _, p := range paras {
+		h += float64(len(r.split(p, contentW)))*lh + after
+	}
+	return min(h, bodyEnd-bodyTop-20)
 }
 
 func (r *renderer) newPage() {
@@ -766,13 +784,17 @@ func (r *renderer) justifications() {
 
 func (r *renderer) delivered() {
 	doc := r.doc
+	since := ", when the previous schedule was published"
+	if !doc.SinceSchedule {
+		since = " (three months before this schedule: no earlier schedule had been published)"
+	}
 	r.section(r.tocIndex("3"), "3", titleDelivered)
 	var intro string
 	if doc.Since.IsZero() {
 		intro = "The changes delivered in ESR releases up to " + r.date(doc.PublicationDate, longDate) + "."
 	} else {
 		intro = "The changes delivered in ESR releases after " + r.date(doc.Since, longDate) +
-			", when the previous schedule was published, and up to " + r.date(doc.PublicationDate, longDate) + "."
+			since + ", and up to " + r.date(doc.PublicationDate, longDate) + "."
 	}
 	r.paragraph(intro, "", 10, textColour, 4)
 	if len(doc.Delivered) == 0 {
@@ -838,7 +860,7 @@ func (r *renderer) moves() {
 
 func (r *renderer) howToRaise() {
 	doc := r.doc
-	r.section(r.tocIndex("5"), "5", titleHowToRaise)
+	r.sectionNeeding(r.tocIndex("5"), "5", titleHowToRaise, r.textHeight(doc.HowToRaise, 10.5, 3.5))
 	paras := 0
 	for _, p := range doc.HowToRaise {
 		if strings.TrimSpace(p) == "" {
@@ -857,11 +879,18 @@ func (r *renderer) gaps() {
 	if len(r.doc.Gaps) == 0 {
 		return
 	}
-	r.section(r.tocIndex("6"), "6", titleGaps)
-	r.paragraph("Every fact in this schedule is as it stood at the end of "+r.date(r.doc.PublicationDate, longDate)+
-		". The portal's history does not tell the following for that day, so the tables say \"Not recorded\" rather than give a later value.",
-		"", 10, textColour, 3)
+	intro := "Every fact in this schedule is as it stood at the end of " + r.date(r.doc.PublicationDate, longDate) +
+		". The portal's history does not tell the following for that day, so the tables say \"Not recorded\" rather than give a later value."
+	paras := []string{intro}
 	for _, g := range r.doc.Gaps {
-		r.paragraph("•  "+g, "", 10, textColour, 1.5)
+		paras = append(paras, "•  "+g)
+	}
+	r.sectionNeeding(r.tocIndex("6"), "6", titleGaps, r.textHeight(paras, 10, 3))
+	for i, p := range paras {
+		after := 1.5
+		if i == 0 {
+			after = 3
+		}
+		r.paragraph(p, "", 10, textColour, after)
 	}
 }
