@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,10 +56,12 @@ type justificationPage struct {
 	UpdatedBy    string // who changed it last, and when
 	Endorsements []endorsementView
 	CanEndorse   bool
-	SIGNeeded    bool // the endorser speaks for a regional SIG
-	EndorseForm  forms.Endorsement
-	Attachments  []attachmentView
-	CanUpload    bool
+	// EndorseRegions are the regions the viewer may endorse on behalf of, led by a "Select a region"
+	// choice when there are several.
+	EndorseRegions []Option
+	EndorseForm    forms.Endorsement
+	Attachments    []attachmentView
+	CanUpload      bool
 }
 
 func (a *App) justificationPage(c *fiber.Ctx, er *request.EnhancementRequest, v request.Viewer) (*justificationPage, error) {
@@ -100,18 +103,23 @@ func (a *App) justificationPage(c *fiber.Ctx, er *request.EnhancementRequest, v 
 	}
 	endorsed := false
 	for _, e := range endorsements {
-		ev := endorsementView{Who: e.UserName + ", " + e.OrganisationName, When: e.CreatedAt.In(london).Format("2 January 2006"), Comment: e.Comment}
-		if e.Endorser == request.EndorserFAM {
-			ev.As = "Functional account manager, " + e.RegionName
-		} else {
-			ev.As = "On behalf of " + e.SIGName
+		who := v.NameFor(v.AccessTo(r), e.By())
+		if v.SeesNameOf(v.AccessTo(r), e.By()) {
+			who += ", " + e.OrganisationName
 		}
-		p.Endorsements = append(p.Endorsements, ev)
+		p.Endorsements = append(p.Endorsements, endorsementView{Who: who, As: e.On(),
+			When: e.CreatedAt.In(london).Format("2 January 2006"), Comment: e.Comment})
 		endorsed = endorsed || e.UserID == v.UserID
 	}
-	kind := request.EndorserKind(v, r)
-	p.CanEndorse = kind != "" && !endorsed && j.Submitted() && request.Endorsable(r)
-	p.SIGNeeded = kind == request.EndorserRegionalSIG
+	regions, err := request.EndorsingRegions(ctx, a.db, v, r)
+	if err != nil {
+		return nil, err
+	}
+	p.EndorseRegions = endorseOptions(regions)
+	p.CanEndorse = len(regions) > 0 && !endorsed && j.Submitted() && request.Endorsable(r)
+	if len(regions) == 1 {
+		p.EndorseForm.Region = p.EndorseRegions[0].Value
+	}
 	files, err := request.Attachments(ctx, a.db, er.ID)
 	if err != nil {
 		return nil, err
@@ -162,6 +170,19 @@ func (a *App) justificationInvalid(c *fiber.Ctx, er *request.EnhancementRequest,
 	return a.invalid(c, "justification/index", &p.Page, errs, p)
 }
 
+// endorseOptions are the choices of the endorsement form's region: "Select a region" first when there
+// is more than one.
+func endorseOptions(regions []request.EndorsingRegion) []Option {
+	var opts []Option
+	if len(regions) > 1 {
+		opts = append(opts, Option{Value: "", Label: "Select a region"})
+	}
+	for _, rg := range regions {
+		opts = append(opts, Option{Value: strconv.Itoa(int(rg.ID)), Label: rg.Name})
+	}
+	return opts
+}
+
 func (a *App) justificationEndorse(c *fiber.Ctx) error {
 	er, v, err := a.requestInFull(c)
 	if err != nil {
@@ -171,15 +192,23 @@ func (a *App) justificationEndorse(c *fiber.Ctx) error {
 	if err := c.BodyParser(&f); err != nil {
 		return fiber.ErrBadRequest
 	}
-	kind := request.EndorserKind(v, &er.Request)
-	if kind == "" {
+	// Nobody from the raising organisation, and only a region's FAM or NSIG seat holders, may endorse.
+	regions, err := request.EndorsingRegions(c.UserContext(), a.db, v, &er.Request)
+	if err != nil {
+		return err
+	}
+	if len(regions) == 0 {
 		return fmt.Errorf("endorse %s: %w", er.Reference, problem.ErrForbidden)
 	}
+	allowed := make([]string, 0, len(regions))
+	for _, rg := range regions {
+		allowed = append(allowed, strconv.Itoa(int(rg.ID)))
+	}
 	fill := func(p *justificationPage) { p.EndorseForm, p.CanEndorse = f, true }
-	if errs := f.Check(a.validate, kind == request.EndorserRegionalSIG); errs.Any() {
+	if errs := f.Check(a.validate, allowed, request.NotYourRegion); errs.Any() {
 		return a.justificationInvalid(c, er, v, errs, fill)
 	}
-	err = request.Endorse(c.UserContext(), a.db, v, a.actor(c), a.now(), er.Reference, request.EndorsementInput{Comment: f.Comment, SIGName: f.SIGName})
+	err = request.Endorse(c.UserContext(), a.db, v, a.actor(c), a.now(), er.Reference, request.EndorsementInput{Comment: f.Comment, RegionID: f.RegionID()})
 	var rule *request.RuleError
 	if errors.As(err, &rule) {
 		var errs forms.Errors

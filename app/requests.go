@@ -563,7 +563,7 @@ func (a *App) requestFollow(c *fiber.Ctx) error {
 		return err
 	}
 	on := c.FormValue("follow") == "1"
-	if err := request.SetFollowing(c.UserContext(), a.db, v, a.now(), c.Params("ref"), on); err != nil {
+	if err := request.SetFollowing(c.UserContext(), a.db, v, a.actor(c), a.now(), c.Params("ref"), on); err != nil {
 		return err
 	}
 	msg := "You will be told about changes to this request"

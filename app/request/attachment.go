@@ -193,18 +193,11 @@ type Attachment struct {
 	UploadedBy   int64     `bun:"uploaded_by"`
 	CreatedAt    time.Time `bun:"created_at"`
 	UploaderName string    `bun:"uploader_name,scanonly"`
-
-	UploaderOrgID    int64  `bun:"uploader_org_id,scanonly"`
-	UploaderOrgName  string `bun:"uploader_org_name,scanonly"`
-	UploaderRegionID int16  `bun:"uploader_region_id,scanonly"`
-	UploaderNational bool   `bun:"uploader_national,scanonly"`
+	UploaderOrg  PersonOrg `bun:"embed:uploader_"`
 }
 
 // Uploader is who added the document.
-func (a *Attachment) Uploader() Person {
-	return Person{UserID: a.UploadedBy, Name: a.UploaderName, OrganisationID: a.UploaderOrgID, OrganisationName: a.UploaderOrgName,
-		RegionID: a.UploaderRegionID, National: a.UploaderNational}
-}
+func (a *Attachment) Uploader() Person { return a.UploaderOrg.Person(a.UploadedBy, a.UploaderName) }
 
 // AttachmentFile is a supporting document with its content, for download.
 type AttachmentFile struct {

@@ -55,6 +55,20 @@ func (v Viewer) SeesNameOf(access Access, p Person) bool {
 	return false
 }
 
+// PersonOrg is what the rule on names needs to know of a person besides their name, read with
+// personColumns into a struct embedded with that prefix (bun:"embed:actor_").
+type PersonOrg struct {
+	OrgID    int64  `bun:"org_id,scanonly"`
+	OrgName  string `bun:"org_name,scanonly"`
+	RegionID int16  `bun:"region_id,scanonly"`
+	National bool   `bun:"national,scanonly"`
+}
+
+// Person is the person with this organisation, id and name.
+func (o PersonOrg) Person(id int64, name string) Person {
+	return Person{UserID: id, Name: name, OrganisationID: o.OrgID, OrganisationName: o.OrgName, RegionID: o.RegionID, National: o.National}
+}
+
 // personColumns reads a Person's fields for the user joined as alias, with the column names prefixed
 // by prefix (e.g. "actor"): prefix_org_id, prefix_org_name, prefix_region_id and prefix_national.
 func personColumns(alias, prefix string) string {

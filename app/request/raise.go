@@ -93,9 +93,16 @@ func RaiseEnhancement(ctx context.Context, db *bun.DB, cal *workday.Calendar, v 
 		}); err != nil {
 			return err
 		}
+		fromDraft, err := deleteRaisedDraft(ctx, tx, v.UserID, in.SubmissionToken)
+		if err != nil {
+			return err
+		}
+		after := map[string]any{"status": r.Status, "urgency": e.Urgency}
+		if fromDraft {
+			after["draft_id"] = in.SubmissionToken // raising deletes the draft
+		}
 		return audit.Record(ctx, tx, now, audit.Event{
-			Actor: actor, Action: "request.raised", EntityType: "request", EntityID: r.Reference,
-			After: map[string]any{"status": r.Status, "urgency": e.Urgency},
+			Actor: actor, Action: "request.raised", EntityType: "request", EntityID: r.Reference, After: after,
 		})
 	})
 	if database.IsUniqueViolation(err, "requests_submission_token_key") {

@@ -24,17 +24,11 @@ type Event struct {
 	Detail      string    `bun:"detail"`
 	Internal    bool      `bun:"internal"`
 
-	ActorOrgID    int64  `bun:"actor_org_id,scanonly"`
-	ActorOrgName  string `bun:"actor_org_name,scanonly"`
-	ActorRegionID int16  `bun:"actor_region_id,scanonly"`
-	ActorNational bool   `bun:"actor_national,scanonly"`
+	ActorOrg PersonOrg `bun:"embed:actor_"`
 }
 
 // Actor is who made the event happen.
-func (e *Event) Actor() Person {
-	return Person{UserID: e.ActorUserID, Name: e.ActorName, OrganisationID: e.ActorOrgID, OrganisationName: e.ActorOrgName,
-		RegionID: e.ActorRegionID, National: e.ActorNational}
-}
+func (e *Event) Actor() Person { return e.ActorOrg.Person(e.ActorUserID, e.ActorName) }
 
 func addEvent(ctx context.Context, tx bun.IDB, e Event) error {
 	if _, err := tx.NewInsert().Model(&e).Exec(ctx); err != nil {
@@ -47,24 +41,18 @@ func addEvent(ctx context.Context, tx bun.IDB, e Event) error {
 type Comment struct {
 	bun.BaseModel `bun:"table:request_comments,alias:c"`
 
-	ID             int64     `bun:"id,pk,autoincrement"`
-	RequestID      int64     `bun:"request_id"`
-	AuthorID       int64     `bun:"author_id"`
-	Body           string    `bun:"body"`
-	Internal       bool      `bun:"internal"`
-	CreatedAt      time.Time `bun:"created_at"`
-	AuthorName     string    `bun:"author_name,scanonly"`
-	AuthorOrgID    int64     `bun:"author_org_id,scanonly"`
-	AuthorOrg      string    `bun:"author_org_name,scanonly"`
-	AuthorRegionID int16     `bun:"author_region_id,scanonly"`
-	AuthorNational bool      `bun:"author_national,scanonly"`
+	ID         int64     `bun:"id,pk,autoincrement"`
+	RequestID  int64     `bun:"request_id"`
+	AuthorID   int64     `bun:"author_id"`
+	Body       string    `bun:"body"`
+	Internal   bool      `bun:"internal"`
+	CreatedAt  time.Time `bun:"created_at"`
+	AuthorName string    `bun:"author_name,scanonly"`
+	AuthorOrg  PersonOrg `bun:"embed:author_"`
 }
 
 // Author is who wrote the comment.
-func (c *Comment) Author() Person {
-	return Person{UserID: c.AuthorID, Name: c.AuthorName, OrganisationID: c.AuthorOrgID, OrganisationName: c.AuthorOrg,
-		RegionID: c.AuthorRegionID, National: c.AuthorNational}
-}
+func (c *Comment) Author() Person { return c.AuthorOrg.Person(c.AuthorID, c.AuthorName) }
 
 // Entry is one item of the timeline as the request page shows it: an event or a comment.
 type Entry struct {
