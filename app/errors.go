@@ -33,6 +33,10 @@ func statusFor(err error) int {
 // back ready to be sent again (see unavailable.go); anything else is logged with its request id and
 // shown as a 500 without details.
 func (a *App) handleError(c *fiber.Ctx, err error) error {
+	// The HTTP server calls this directly for a request it could not read (413, 431, 400): no
+	// middleware has run, so the request id and the security headers are set here too.
+	a.ensureRequestID(c)
+	a.setSecurityHeaders(c)
 	status := statusFor(err)
 	unavailable := status == fiber.StatusServiceUnavailable
 	if c.Locals(visitKey) == nil && !unavailable && !strings.HasPrefix(c.Path(), "/public/") && !strings.HasPrefix(c.Path(), "/assets/") {
@@ -44,6 +48,11 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 	page := NewErrorPage(a.page(c, ""), status)
 	if errors.Is(err, errCSRF) {
 		page.Title, page.Heading, page.Message = "Your form could not be sent", "Your form could not be sent", errCSRF.Message
+	}
+	for _, known := range []*fiber.Error{errUnreadable, errNotAForm} {
+		if errors.Is(err, known) {
+			page.Message = known.Message
+		}
 	}
 	if unavailable {
 		c.Set(fiber.HeaderRetryAfter, retryAfterSeconds)

@@ -21,7 +21,7 @@ func TestSuccessMessageNeedsNoDatabaseWrite(t *testing.T) {
 	path := "/requests/" + r.Reference
 	raiser := p.as(raiserUser)
 
-	if _, err := p.db.DB.Exec(`
+	if _, err := p.db.Owner(t).Exec(` -- only the owner may add a trigger
 		CREATE FUNCTION refuse_session_writes() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN RAISE EXCEPTION 'the sessions table is read-only in this test'; END $$;
 		CREATE TRIGGER sessions_read_only BEFORE INSERT OR UPDATE OR DELETE ON sessions
@@ -66,7 +66,7 @@ func TestSuccessMessageNeedsNoDatabaseWrite(t *testing.T) {
 		t.Error("the success message was shown twice")
 	}
 
-	if _, err := p.db.DB.Exec("DROP TRIGGER sessions_read_only ON sessions"); err != nil {
+	if _, err := p.db.Owner(t).Exec("DROP TRIGGER sessions_read_only ON sessions"); err != nil {
 		t.Fatal(err)
 	}
 	shows := func(b *browser, value string) bool {

@@ -63,6 +63,15 @@ type ErrorPage struct {
 func NewErrorPage(p Page, status int) ErrorPage {
 	e := ErrorPage{Page: p, Status: status}
 	switch status {
+	case http.StatusBadRequest, http.StatusUnsupportedMediaType:
+		e.Heading = "The portal could not read what you sent"
+		e.Message = "Go back, reload the page and try again. If it happens again, contact the ESR central team."
+	case http.StatusRequestEntityTooLarge:
+		e.Heading = "What you sent is too large"
+		e.Message = "A supporting document can be up to 5 MB. Go back and choose a smaller file, or shorten what you typed."
+	case http.StatusRequestHeaderFieldsTooLarge:
+		e.Heading = "The portal could not read your request"
+		e.Message = "Your browser sent more than the portal accepts, usually because of old cookies. Clear this site's cookies, then try again."
 	case http.StatusForbidden:
 		e.Heading = "You do not have permission to see this page"
 		e.Message = "Your roles in the portal do not allow this. If you think they should, ask your organisation's portal administrator."

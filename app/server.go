@@ -8,13 +8,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
-	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/uptrace/bun"
 
 	"github.com/nhs-esr/portal/app/config"
@@ -34,7 +33,7 @@ type Deps struct {
 	Migrator *database.Migrator
 	// Now is the clock; nil means time.Now. Tests move it to expire sessions.
 	Now func() time.Time
-	// Throttle limits failed sign-ins; the zero value means identity.DefaultThrottle.
+	// Throttle limits password guesses; the zero value means identity.DefaultThrottle.
 	Throttle identity.Throttle
 	// Calendar is the working-day calendar; nil means the England and Wales one.
 	Calendar *workday.Calendar
@@ -101,6 +100,8 @@ func New(d Deps) (*App, error) {
 	if a.views, err = NewRenderer(views.FS, a.assets); err != nil {
 		return nil, err
 	}
+	// X-Forwarded-* is believed only from PORTAL_TRUSTED_PROXIES (none by default), and clientIP reads
+	// the client's address.
 	a.fiber = fiber.New(fiber.Config{
 		Immutable:               true,
 		AppName:                 "ESR Enhancement Portal",
@@ -110,25 +111,16 @@ func New(d Deps) (*App, error) {
 		WriteTimeout:            60 * time.Second,
 		IdleTimeout:             90 * time.Second,
 		BodyLimit:               6 << 20, // a supporting document of up to 5 MiB, with its form
-		EnableTrustedProxyCheck: len(d.Config.TrustedProxies) > 0,
-		TrustedProxies:          d.Config.TrustedProxies,
-		ProxyHeader:             proxyHeader(d.Config.TrustedProxies),
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          proxyList(d.Config.TrustedProxies),
 	})
 	// Responses written while the server shuts down close their connections (see shutdown.go).
 	a.fiber.Server().CloseOnShutdown = true
 	a.fiber.Use(a.closeWhenDraining)
 	a.fiber.Use(recover.New())
-	a.fiber.Use(requestid.New())
+	a.fiber.Use(a.frontDoor)
 	a.fiber.Use(a.accessLog)
-	a.fiber.Use(helmet.New(helmet.Config{
-		ContentSecurityPolicy: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-			"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'",
-		XFrameOptions:             "DENY",
-		ReferrerPolicy:            "same-origin",
-		HSTSMaxAge:                hstsMaxAge(d.Config),
-		PermissionPolicy:          "camera=(), microphone=(), geolocation=(), payment=()",
-		CrossOriginEmbedderPolicy: "require-corp",
-	}))
+	a.fiber.Use(a.refuseUnreadableURL)
 	a.fiber.Use(compress.New(compress.Config{Level: compress.LevelDefault}))
 	a.routes = a.routeTable()
 	for _, r := range a.routes {
@@ -137,18 +129,12 @@ func New(d Deps) (*App, error) {
 	return a, nil
 }
 
-func proxyHeader(trusted []string) string {
-	if len(trusted) > 0 {
-		return fiber.HeaderXForwardedFor
+func proxyList(prefixes []netip.Prefix) []string {
+	out := make([]string, 0, len(prefixes))
+	for _, p := range prefixes {
+		out = append(out, p.String())
 	}
-	return ""
-}
-
-func hstsMaxAge(c *config.Config) int {
-	if c.Secure() {
-		return 63072000 // two years
-	}
-	return 0
+	return out
 }
 
 // Handler is the fiber application, for tests that call it directly.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,19 +19,19 @@ import (
 
 // Config is every setting the portal reads, with its default.
 type Config struct {
-	DatabaseURL     string        // DATABASE_URL: empty runs a private PostgreSQL cluster under DataDir
-	MigrateURL      string        // DATABASE_MIGRATE_URL: the owner role that migrates DATABASE_URL's database; empty: DATABASE_URL's role
-	Addr            string        // PORTAL_ADDR
-	DataDir         string        // PORTAL_DATA_DIR
-	BaseURL         *url.URL      // PORTAL_BASE_URL: how users reach the portal, used in links and to decide secure cookies
-	SessionSecret   []byte        // PORTAL_SESSION_SECRET (hex, ≥ 32 bytes) or the file DataDir/session-secret
-	AuditKey        []byte        // PORTAL_AUDIT_KEY (hex, ≥ 32 bytes) or the file DataDir/audit-key: signs audit checkpoints
-	SessionIdle     time.Duration // PORTAL_SESSION_IDLE_TIMEOUT
-	SessionAbsolute time.Duration // PORTAL_SESSION_ABSOLUTE_TIMEOUT
-	LogLevel        slog.Level    // PORTAL_LOG_LEVEL: debug, info, warn, error
-	LogFormat       string        // PORTAL_LOG_FORMAT: text or json
-	AutoMigrate     bool          // PORTAL_AUTO_MIGRATE: serve applies pending migrations at start
-	TrustedProxies  []string      // PORTAL_TRUSTED_PROXIES: comma-separated addresses whose X-Forwarded-For is believed
+	DatabaseURL     string         // DATABASE_URL: empty runs a private PostgreSQL cluster under DataDir
+	MigrateURL      string         // DATABASE_MIGRATE_URL: the owner role that migrates DATABASE_URL's database; empty: DATABASE_URL's role
+	Addr            string         // PORTAL_ADDR
+	DataDir         string         // PORTAL_DATA_DIR
+	BaseURL         *url.URL       // PORTAL_BASE_URL: how users reach the portal, used in links and to decide secure cookies
+	SessionSecret   []byte         // PORTAL_SESSION_SECRET (hex, ≥ 32 bytes) or the file DataDir/session-secret
+	AuditKey        []byte         // PORTAL_AUDIT_KEY (hex, ≥ 32 bytes) or the file DataDir/audit-key: signs audit checkpoints
+	SessionIdle     time.Duration  // PORTAL_SESSION_IDLE_TIMEOUT
+	SessionAbsolute time.Duration  // PORTAL_SESSION_ABSOLUTE_TIMEOUT
+	LogLevel        slog.Level     // PORTAL_LOG_LEVEL: debug, info, warn, error
+	LogFormat       string         // PORTAL_LOG_FORMAT: text or json
+	AutoMigrate     bool           // PORTAL_AUTO_MIGRATE: serve applies pending migrations at start
+	TrustedProxies  []netip.Prefix // PORTAL_TRUSTED_PROXIES: comma-separated addresses or CIDR ranges whose X-Forwarded-* and X-Request-ID are believed
 }
 
 // Getenv reads one variable; os.Getenv in production, a map in tests.
@@ -73,9 +74,19 @@ func Load(getenv Getenv) (*Config, error) {
 		errs = append(errs, fmt.Errorf("PORTAL_AUTO_MIGRATE must be true or false"))
 	}
 	for _, p := range strings.Split(getenv("PORTAL_TRUSTED_PROXIES"), ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			c.TrustedProxies = append(c.TrustedProxies, p)
+		if p = strings.TrimSpace(p); p == "" {
+			continue
 		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				errs = append(errs, fmt.Errorf("PORTAL_TRUSTED_PROXIES: %q is neither an IP address nor a CIDR range such as 10.0.0.0/8", p))
+				continue
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}
 	for _, secret := range []struct {
 		name string

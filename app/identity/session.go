@@ -167,7 +167,7 @@ func CountSessions(ctx context.Context, db bun.IDB, userID int64, now time.Time,
 	return int(n), nil
 }
 
-// Sweep removes sessions past their timeouts and sign-in failures older than a day. Every instance
+// Sweep removes sessions past their timeouts and attempt counters older than a day. Every instance
 // may run it; the deletes are idempotent.
 func Sweep(ctx context.Context, db bun.IDB, now time.Time, p SessionPolicy) (int, error) {
 	res, err := db.NewDelete().Table("sessions").
@@ -176,8 +176,8 @@ func Sweep(ctx context.Context, db bun.IDB, now time.Time, p SessionPolicy) (int
 		return 0, fmt.Errorf("sweep sessions: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	if _, err := db.NewDelete().Table("sign_in_failures").Where("attempted_at < ?", now.Add(-24*time.Hour)).Exec(ctx); err != nil {
-		return 0, fmt.Errorf("sweep sign-in failures: %w", err)
+	if err := sweepAttempts(ctx, db, now); err != nil {
+		return 0, err
 	}
 	return int(n), nil
 }

@@ -186,7 +186,7 @@ func Create(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time, i
 	if err := checkRoles(in.Roles); err != nil {
 		return nil, err
 	}
-	hash, err := HashPassword(in.Password)
+	hash, err := HashPassword(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +342,7 @@ func ResetPassword(ctx context.Context, db *bun.DB, actor audit.Actor, now time.
 	if err != nil {
 		return "", err
 	}
-	hash, err := HashPassword(password)
+	hash, err := HashPassword(ctx, password)
 	if err != nil {
 		return "", err
 	}
@@ -378,19 +378,40 @@ var ErrWrongPassword = errors.New("current password is wrong")
 
 // ChangePassword sets a user's own new password after checking the current one, ends all of the
 // user's sessions and starts a new one for the browser that made the change, whose token it returns.
-func ChangePassword(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time, userID int64, current, next string, client Client) (string, error) {
+// The check of the current password is throttled as a sign-in is (it guesses at the same secret) and
+// a wrong or refused one is audited; it returns ErrWrongPassword or ErrThrottled.
+func ChangePassword(ctx context.Context, db *bun.DB, th Throttle, actor audit.Actor, now time.Time, userID int64, current, next string, client Client) (string, error) {
 	u, err := Get(ctx, db, userID)
 	if err != nil {
 		return "", err
 	}
-	ok, err := checkPassword(current, u.PasswordHash)
+	failed := func(reason string, cause error) (string, error) {
+		err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+			return audit.Record(ctx, tx, now, audit.Event{
+				Actor: actor, Action: "user.password_check_failed", EntityType: "user", EntityID: fmt.Sprint(userID),
+				After: map[string]any{"reason": reason},
+			})
+		})
+		if err != nil {
+			return "", fmt.Errorf("audit password check of user %d: %w", userID, err)
+		}
+		return "", cause
+	}
+	att, err := th.claim(ctx, db, now, AttemptPassword, strings.ToLower(u.Email), client.IP)
+	if errors.Is(err, ErrThrottled) {
+		return failed("throttled", ErrThrottled)
+	}
+	if err != nil {
+		return "", err
+	}
+	ok, err := checkPassword(ctx, current, u.PasswordHash)
 	if err != nil {
 		return "", err
 	}
 	if !ok {
-		return "", ErrWrongPassword
+		return failed("wrong password", ErrWrongPassword)
 	}
-	hash, err := HashPassword(next)
+	hash, err := HashPassword(ctx, next)
 	if err != nil {
 		return "", err
 	}
@@ -408,6 +429,9 @@ func ChangePassword(ctx context.Context, db *bun.DB, actor audit.Actor, now time
 			return err
 		}
 		if token, err = createSession(ctx, tx, userID, now, client); err != nil {
+			return err
+		}
+		if err := att.succeeded(ctx, tx); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, audit.Event{

@@ -515,14 +515,20 @@ func NewServer(t testing.TB) (*Server, *TestDB) {
 			t.Errorf("dbtest: close the test's database: %v", err)
 		}
 	})
-	migrator, err := database.NewMigrator(db, migrations.FS)
+	// The schema is the owner's, as in production: migrate as the owner, serve as the runtime role.
+	owner, err := database.Open(t.Context(), s.cluster.OwnerURL())
+	if err != nil {
+		t.Fatalf("dbtest: connect to the test's cluster as its owner: %v", err)
+	}
+	defer owner.Close()
+	migrator, err := database.NewMigrator(owner, migrations.FS)
 	if err == nil {
 		_, err = migrator.Up(t.Context())
 	}
 	if err != nil {
 		t.Fatalf("dbtest: migrate the test's database: %v", err)
 	}
-	return s, &TestDB{DB: db, Name: "portal", URL: url, superURL: s.cluster.SuperuserURL("portal")}
+	return s, &TestDB{DB: db, Name: "portal", URL: url, OwnerURL: s.cluster.OwnerURL(), superURL: s.cluster.SuperuserURL("portal")}
 }
 
 // Stop shuts the server down (PostgreSQL's fast shutdown: open connections are ended).
