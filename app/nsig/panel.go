@@ -16,7 +16,7 @@ import (
 type Panel struct {
 	Coverage *Coverage
 	MySeat   *Appointment // the viewer's current seat on the request's NSIG; nil for none
-	Next     *Meeting     // the NSIG's next meeting that has not ended; nil for none
+	Next     *Meeting     // the next meeting the NSIG holds (alone or jointly) that has not ended; nil for none
 }
 
 // panelRow is one region of the grid with what the panel needs of it.
@@ -56,7 +56,7 @@ LEFT JOIN users AS ru ON ru.id = rv.recorded_by
 LEFT JOIN LATERAL (SELECT ap.position FROM nsig_appointments AS ap
 	WHERE ap.nsig_id = ?0 AND ap.region_id = rg.id AND ap.user_id = ?2 AND ap.ended_at IS NULL ORDER BY ap.position LIMIT 1) AS mine ON true
 LEFT JOIN LATERAL (SELECT mt.id, mt.starts_at, mt.duration_minutes FROM nsig_meetings AS mt
-	WHERE mt.nsig_id = ?0 AND mt.starts_at + make_interval(mins => mt.duration_minutes) > ?3 ORDER BY mt.starts_at LIMIT 1) AS nm ON true
+	WHERE mt.id IN (SELECT meeting_id FROM meeting_nsigs WHERE nsig_id = ?0) AND mt.starts_at + make_interval(mins => mt.duration_minutes) > ?3 ORDER BY mt.starts_at LIMIT 1) AS nm ON true
 ORDER BY rg.sort_order`
 
 // PanelOf returns the NSIG panel of a request for the viewer, or nil when the request has no NSIG. It
