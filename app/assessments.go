@@ -393,6 +393,11 @@ func (a *App) decisionRows(ctx context.Context, requestID int64) ([]SummaryRow, 
 	if err != nil || !ok {
 		return nil, err
 	}
+	return decisionSummary(d), nil
+}
+
+// decisionSummary is a decision as summary rows.
+func decisionSummary(d request.Decision) []SummaryRow {
 	rows := []SummaryRow{
 		{Key: "Outcome", Value: d.OutcomeLabel()},
 		{Key: "Rationale", Value: d.Rationale},
@@ -401,7 +406,7 @@ func (a *App) decisionRows(ctx context.Context, requestID int64) ([]SummaryRow, 
 	if d.Outcome == "deferred" && !d.ReviewOn.IsZero() {
 		rows = append(rows, SummaryRow{Key: "Review date", Value: d.ReviewOn.Format("Monday 2 January 2006")})
 	}
-	return rows, nil
+	return rows
 }
 
 // assessmentsIndexPage is the development team's queue: requests in impact assessment assigned to the

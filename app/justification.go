@@ -719,8 +719,13 @@ func (a *App) workOverview(ctx context.Context, er *request.EnhancementRequest) 
 	if err != nil {
 		return nil, err
 	}
+	return workOverviewOf(er, w), nil
+}
+
+// workOverviewOf is the task list of where the work stands, or nil before it starts.
+func workOverviewOf(er *request.EnhancementRequest, w *request.WorkSummary) *workOverview {
 	if er.Status != request.StatusRequirementsJustification && !w.Started() {
-		return nil, nil
+		return nil
 	}
 	req := TaskItem{Name: "Requirement definition", Href: requirementPath(er.Reference), Status: TaskIncomplete, Hint: "Not written yet"}
 	if w.RequirementVersion > 0 {
@@ -747,5 +752,5 @@ func (a *App) workOverview(ctx context.Context, er *request.EnhancementRequest) 
 	if w.Attachments > 0 {
 		just.Hint += fmt.Sprintf("; %d supporting %s", w.Attachments, plural(w.Attachments, "document", "documents"))
 	}
-	return &workOverview{Items: []TaskItem{req, just}}, nil
+	return &workOverview{Items: []TaskItem{req, just}}
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/identity"
-	"github.com/nhs-esr/portal/app/notify"
 	"github.com/nhs-esr/portal/app/problem"
 	"github.com/nhs-esr/portal/forms"
 )
@@ -123,10 +122,7 @@ func (a *App) loadVisit(c *fiber.Ctx) (*visit, error) {
 		case err != nil:
 			return nil, err
 		default:
-			v.user = u
-			if v.unread, err = notify.Unread(c.UserContext(), a.db, u.ID); err != nil {
-				return nil, err
-			}
+			v.user, v.unread = u, u.Unread
 		}
 	}
 	if v.user == nil {

@@ -266,6 +266,7 @@ func (a *App) nsigCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	a.choices.forget()
 	a.flash(c, n.Name+" NSIG added: now fill its seats")
 	return c.Redirect(fmt.Sprintf("/nsigs/%d", n.ID), fiber.StatusSeeOther)
 }
@@ -323,6 +324,7 @@ func (a *App) nsigUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	a.choices.forget()
 	a.flash(c, "Changes to "+saved.Name+" saved")
 	return c.Redirect(fmt.Sprintf("/nsigs/%d", n.ID), fiber.StatusSeeOther)
 }
@@ -677,14 +679,12 @@ func (a *App) regionalPanelFor(ctx context.Context, v request.Viewer, er *reques
 	if er.NSIGID == 0 || !internal {
 		return nil, nil
 	}
-	cov, err := nsig.CoverageOf(ctx, a.db, &er.Request)
+	panel, err := nsig.PanelOf(ctx, a.db, v, &er.Request, a.now())
 	if err != nil {
 		return nil, err
 	}
-	p := &regionalPanel{Coverage: cov}
-	if p.MySeat, err = nsig.SeatFor(ctx, a.db, v, er.NSIGID); err != nil {
-		return nil, err
-	}
+	cov := panel.Coverage
+	p := &regionalPanel{Coverage: cov, MySeat: panel.MySeat}
 	p.CanGive = p.MySeat != nil && nsig.Reviewable(&er.Request)
 	for _, r := range cov.Rows {
 		row := coverageRow{CoverageRow: r, Mine: p.MySeat != nil && p.MySeat.RegionID == r.RegionID}
@@ -700,11 +700,7 @@ func (a *App) regionalPanelFor(ctx context.Context, v request.Viewer, er *reques
 		p.Options = append(p.Options, Option{Value: string(o.Opinion), Label: o.Label})
 	}
 	if p.MySeat != nil || v.Has(identity.RoleCentralTeam) {
-		next, err := nsig.NextMeeting(ctx, a.db, er.NSIGID, a.now())
-		if err != nil {
-			return nil, err
-		}
-		if next != nil && !next.Started(a.now()) {
+		if next := panel.Next; next != nil && !next.Started(a.now()) {
 			p.AgendaHref = fmt.Sprintf("/nsigs/%d/meetings/%d/items/new?request=%s", er.NSIGID, next.ID, url.QueryEscape(er.Reference))
 		}
 	}

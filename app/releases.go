@@ -352,6 +352,21 @@ func (a *App) requestReleaseOf(ctx context.Context, v request.Viewer, r *request
 	return out, true, nil
 }
 
+// pageRelease is the release of a request as its page shows it, from what request.GetPage read.
+func pageRelease(v request.Viewer, er *request.EnhancementRequest, rl *request.PageRelease) *requestRelease {
+	if rl == nil {
+		return nil
+	}
+	moves := make([]release.AllocationMove, 0, len(rl.Moves))
+	for _, m := range rl.Moves {
+		moves = append(moves, release.AllocationMove{RequestID: er.ID, Reference: er.Reference, Title: er.Title,
+			FromNumber: m.FromNumber, ToNumber: m.ToNumber, Reason: m.Reason, MovedBy: m.MovedBy, MovedAt: m.MovedAt})
+	}
+	return &requestRelease{ID: rl.ID, Title: release.Title(rl.Number, rl.Name), Delivered: er.Status == request.StatusDelivered,
+		Released: release.Status(rl.Status) == release.StatusReleased, Date: rl.TargetDate.Format("2 January 2006"), Moves: moveItems(moves),
+		CanMove: er.Status == request.StatusAllocated && release.CanManage(v)}
+}
+
 type requestMovePage struct {
 	Page
 	R              *request.EnhancementRequest

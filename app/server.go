@@ -37,6 +37,9 @@ type Deps struct {
 	Throttle identity.Throttle
 	// Calendar is the working-day calendar; nil means the England and Wales one.
 	Calendar *workday.Calendar
+	// ChoicesTTL is how long the reference lists that filters and forms offer are kept in memory; zero
+	// means choicesTTL.
+	ChoicesTTL time.Duration
 }
 
 // App is the portal's web application.
@@ -49,6 +52,7 @@ type App struct {
 	throttle identity.Throttle
 	calendar *workday.Calendar
 	validate *forms.Validator
+	choices  *choices
 	views    *Renderer
 	assets   *Assets
 	fiber    *fiber.App
@@ -74,7 +78,11 @@ func New(d Deps) (*App, error) {
 		throttle: d.Throttle,
 		calendar: d.Calendar,
 		validate: forms.NewValidator(),
+		choices:  &choices{ttl: d.ChoicesTTL},
 		drain:    newDrainState(),
+	}
+	if a.choices.ttl <= 0 {
+		a.choices.ttl = choicesTTL
 	}
 	if a.calendar == nil {
 		a.calendar = workday.New()

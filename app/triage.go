@@ -23,8 +23,8 @@ const onTimeWindow = 90 * 24 * time.Hour
 type triageIndexPage struct {
 	Page
 	AckQueue
-	Total        int  // requests in the queue (before "assigned to me")
-	Truncated    bool // the queue is longer than the page shows
+	Total        request.Count // requests in the queue (before "assigned to me")
+	Truncated    bool          // the queue is longer than the page shows
 	AssignedToMe bool
 	Assigned     []string // the filter's checked values: "me" or none
 }
@@ -91,7 +91,7 @@ func (a *App) triageIndex(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := &triageIndexPage{Page: a.page(c, "Triage"), Total: total, Truncated: total > len(rows), AssignedToMe: c.Query("assigned") == "me"}
+	p := &triageIndexPage{Page: a.page(c, "Triage"), Total: total, Truncated: total.N > len(rows), AssignedToMe: c.Query("assigned") == "me"}
 	if p.AssignedToMe {
 		p.Assigned = []string{"me"}
 	}

@@ -31,6 +31,10 @@ func Open(ctx context.Context, url string) (*bun.DB, error) {
 	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
 		cfg.RuntimeParams["application_name"] = "portal"
 	}
+	// bun writes every value into the statement's text, so nearly every statement is a text the server
+	// has not seen. pgx's default prepares each new text and keeps it (a second round trip, and a cache
+	// that only churns); this mode sends each one as it is, in one round trip.
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 	// A server that does not answer must not hold a request for the operating system's TCP timeout
 	// (minutes): a connection attempt gives up after connectTimeout unless the URL's connect_timeout
 	// says otherwise. Pooled connections are checked before reuse (pgx pings one idle for more than a

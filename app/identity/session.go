@@ -89,24 +89,34 @@ func Lookup(ctx context.Context, db bun.IDB, token string, now time.Time, p Sess
 	if token == "" {
 		return nil, nil, ErrNoSession
 	}
-	s := new(Session)
-	err := db.NewSelect().Model(s).Where("token_hash = ?", hashToken(token)).Scan(ctx)
+	var row struct {
+		User       `bun:",extend"`
+		STokenHash []byte    `bun:"s_token_hash"`
+		SCreatedAt time.Time `bun:"s_created_at"`
+		SLastSeen  time.Time `bun:"s_last_seen_at"`
+		SIP        string    `bun:"s_ip"`
+		SUserAgent string    `bun:"s_user_agent"`
+	}
+	// One statement: who is visiting is needed by every page.
+	err := selectUsers(db, &row).
+		ColumnExpr("s.token_hash AS s_token_hash, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.ip AS s_ip, s.user_agent AS s_user_agent").
+		ColumnExpr("(SELECT count(*) FROM notifications AS nt WHERE nt.user_id = u.id AND nt.in_app AND nt.read_at IS NULL) AS unread").
+		Join("JOIN sessions AS s ON s.user_id = u.id").
+		Where("s.token_hash = ?", hashToken(token)).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, ErrNoSession
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("look up session: %w", err)
 	}
+	s := &Session{TokenHash: row.STokenHash, UserID: row.ID, CreatedAt: row.SCreatedAt, LastSeenAt: row.SLastSeen, IP: row.SIP, UserAgent: row.SUserAgent}
 	if now.Sub(s.LastSeenAt) > p.Idle || now.Sub(s.CreatedAt) > p.Absolute {
 		if _, err := db.NewDelete().Model(s).WherePK().Exec(ctx); err != nil {
 			return nil, nil, fmt.Errorf("remove expired session: %w", err)
 		}
 		return nil, nil, ErrNoSession
 	}
-	u, err := Get(ctx, db, s.UserID)
-	if err != nil {
-		return nil, nil, err
-	}
+	u := &row.User
 	if !u.Active() {
 		return nil, nil, ErrNoSession
 	}

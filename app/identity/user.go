@@ -48,6 +48,12 @@ type User struct {
 	RegionID         int16    `bun:"region_id,scanonly"`
 	RegionName       string   `bun:"region_name,scanonly"`
 	Roles            []string `bun:"roles,array,scanonly"`
+	// NSIGIDs are the NSIGs whose requests the user reviews as an NSIG member; NSIGsRead says they were
+	// read with the user (by every query that reads users in full).
+	NSIGIDs   []int64 `bun:"nsig_ids,array,scanonly"`
+	NSIGsRead bool    `bun:"nsigs_read,scanonly"`
+	// Unread is how many notifications the user has not read, read with their session for the header.
+	Unread int `bun:"unread,scanonly"`
 }
 
 // HasRole reports whether the user holds role.
@@ -80,6 +86,7 @@ func selectUsers(db bun.IDB, dest any) *bun.SelectQuery {
 		ColumnExpr("o.name AS organisation_name, o.ods_code AS organisation_ods").
 		ColumnExpr("r.id AS region_id, r.name AS region_name").
 		ColumnExpr("ARRAY(SELECT ur.role FROM user_roles AS ur JOIN roles AS rl ON rl.name = ur.role WHERE ur.user_id = u.id ORDER BY rl.sort_order) AS roles").
+		ColumnExpr("ARRAY(SELECT un.nsig_id FROM user_nsigs AS un WHERE un.user_id = u.id ORDER BY un.nsig_id) AS nsig_ids, true AS nsigs_read").
 		Join("JOIN organisations AS o ON o.id = u.organisation_id").
 		Join("JOIN regions AS r ON r.id = o.region_id")
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/database"
@@ -169,6 +170,12 @@ func indexSummary(ctx context.Context, tx bun.IDB, cond string, args ...any) err
 		return fmt.Errorf("index request summaries for search: %w", err)
 	}
 	return nil
+}
+
+// IndexSummaries rebuilds the summary search documents of the requests with ids, after they were
+// written other than through this package (synthetic data for benchmarks).
+func IndexSummaries(ctx context.Context, tx bun.IDB, ids []int64) error {
+	return indexSummary(ctx, tx, "r.id = ANY (?)", pgdialect.Array(ids))
 }
 
 // IndexOrganisation rebuilds the summary search documents of an organisation's requests, after its

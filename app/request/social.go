@@ -186,11 +186,11 @@ func followersWhoMayRead(ctx context.Context, tx bun.IDB, r *Request, level Acce
 
 // Supporter is an organisation that supports a request.
 type Supporter struct {
-	OrganisationID   int64     `bun:"organisation_id"`
-	OrganisationName string    `bun:"organisation_name"`
-	RegionName       string    `bun:"region_name"`
-	Note             string    `bun:"note"`
-	CreatedAt        time.Time `bun:"created_at"`
+	OrganisationID   int64     `bun:"organisation_id" json:"organisation_id"`
+	OrganisationName string    `bun:"organisation_name" json:"organisation_name"`
+	RegionName       string    `bun:"region_name" json:"region_name"`
+	Note             string    `bun:"note" json:"note"`
+	CreatedAt        time.Time `bun:"created_at" json:"created_at"`
 }
 
 // Supporters lists the organisations that support a request, by name. It names organisations, never
