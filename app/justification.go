@@ -259,14 +259,16 @@ type justificationChoices struct {
 
 func (a *App) justificationChoices(ctx context.Context) (justificationChoices, error) {
 	var ch justificationChoices
-	if err := a.db.NewSelect().Table("nsigs").Column("name").Where("status = 'active'").Order("name").Scan(ctx, &ch.NSIGs); err != nil {
-		return ch, fmt.Errorf("list NSIGs: %w", err)
-	}
-	areas, err := request.FunctionalAreas(ctx, a.db)
+	lists, err := a.choices.get(ctx, a)
 	if err != nil {
 		return ch, err
 	}
-	ch.Areas = areas
+	for _, n := range lists.NSIGs {
+		if n.Status == "active" {
+			ch.NSIGs = append(ch.NSIGs, n.Name)
+		}
+	}
+	ch.Areas = lists.Areas
 	ch.NSIGOptions = []Option{{Value: "", Label: "Select the lead NSIG"}}
 	for _, n := range ch.NSIGs {
 		ch.NSIGOptions = append(ch.NSIGOptions, Option{Value: n, Label: n})
