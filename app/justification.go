@@ -713,17 +713,6 @@ type workOverview struct {
 	Items []TaskItem
 }
 
-// workOverview says where the requirement definition and justification stand, for the request page,
-// in one query. There is none before the requester takes the request forward, unless something was
-// written.
-func (a *App) workOverview(ctx context.Context, er *request.EnhancementRequest) (*workOverview, error) {
-	w, err := request.GetWorkSummary(ctx, a.db, er.ID)
-	if err != nil {
-		return nil, err
-	}
-	return workOverviewOf(er, w), nil
-}
-
 // workOverviewOf is the task list of where the work stands, or nil before it starts.
 func workOverviewOf(er *request.EnhancementRequest, w *request.WorkSummary) *workOverview {
 	if er.Status != request.StatusRequirementsJustification && !w.Started() {
