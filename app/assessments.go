@@ -387,15 +387,6 @@ func (a *App) assessmentPanelFor(ctx context.Context, v request.Viewer, er *requ
 	return p, nil
 }
 
-// decisionRows is the latest decision on a request, for the request page's "Decision" section.
-func (a *App) decisionRows(ctx context.Context, requestID int64) ([]SummaryRow, error) {
-	d, ok, err := request.LatestDecision(ctx, a.db, requestID)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return decisionSummary(d), nil
-}
-
 // decisionSummary is a decision as summary rows.
 func decisionSummary(d request.Decision) []SummaryRow {
 	rows := []SummaryRow{

@@ -259,14 +259,16 @@ type justificationChoices struct {
 
 func (a *App) justificationChoices(ctx context.Context) (justificationChoices, error) {
 	var ch justificationChoices
-	if err := a.db.NewSelect().Table("nsigs").Column("name").Where("status = 'active'").Order("name").Scan(ctx, &ch.NSIGs); err != nil {
-		return ch, fmt.Errorf("list NSIGs: %w", err)
-	}
-	areas, err := request.FunctionalAreas(ctx, a.db)
+	lists, err := a.choices.get(ctx, a)
 	if err != nil {
 		return ch, err
 	}
-	ch.Areas = areas
+	for _, n := range lists.NSIGs {
+		if n.Status == "active" {
+			ch.NSIGs = append(ch.NSIGs, n.Name)
+		}
+	}
+	ch.Areas = lists.Areas
 	ch.NSIGOptions = []Option{{Value: "", Label: "Select the lead NSIG"}}
 	for _, n := range ch.NSIGs {
 		ch.NSIGOptions = append(ch.NSIGOptions, Option{Value: n, Label: n})
@@ -709,17 +711,6 @@ func (a *App) justificationSubmit(c *fiber.Ctx) error {
 // workOverview is the request page's view of the requirement definition and business justification.
 type workOverview struct {
 	Items []TaskItem
-}
-
-// workOverview says where the requirement definition and justification stand, for the request page,
-// in one query. There is none before the requester takes the request forward, unless something was
-// written.
-func (a *App) workOverview(ctx context.Context, er *request.EnhancementRequest) (*workOverview, error) {
-	w, err := request.GetWorkSummary(ctx, a.db, er.ID)
-	if err != nil {
-		return nil, err
-	}
-	return workOverviewOf(er, w), nil
 }
 
 // workOverviewOf is the task list of where the work stands, or nil before it starts.

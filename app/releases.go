@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -327,29 +326,6 @@ type requestRelease struct {
 	Released  bool   // it has gone live
 	Moves     []moveItem
 	CanMove   bool
-}
-
-// requestReleaseOf returns the release an allocated or delivered request is in, and false for a
-// request in no release.
-func (a *App) requestReleaseOf(ctx context.Context, v request.Viewer, r *request.Request) (*requestRelease, bool, error) {
-	if r.Status != request.StatusAllocated && r.Status != request.StatusDelivered {
-		return nil, false, nil
-	}
-	al, err := release.AllocationOf(ctx, a.db, r.ID)
-	if errors.Is(err, problem.ErrNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	moves, err := release.RequestMoves(ctx, a.db, r.ID)
-	if err != nil {
-		return nil, false, err
-	}
-	out := &requestRelease{ID: al.ReleaseID, Title: al.Title(), Delivered: r.Status == request.StatusDelivered,
-		Released: al.Status == release.StatusReleased, Date: al.TargetDate.Format("2 January 2006"), Moves: moveItems(moves),
-		CanMove: r.Status == request.StatusAllocated && release.CanManage(v)}
-	return out, true, nil
 }
 
 // pageRelease is the release of a request as its page shows it, from what request.GetPage read.
