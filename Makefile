@@ -5,13 +5,24 @@ NHSUK := node_modules/nhsuk-frontend/dist/nhsuk
 VENDOR := public/vendor/nhsuk
 BIN := bin/portal
 
-.PHONY: run test bench assets build vet staticcheck fmt-check clean
+# go.mod's toolchain line names the Go release the portal is built and tested with; `auto` lets the go
+# command fetch it from the module proxy when the installed Go is older (a Go installed with
+# GOTOOLCHAIN=local would otherwise ignore the line). `make GOTOOLCHAIN=local …` keeps the installed one.
+export GOTOOLCHAIN := auto
+
+.PHONY: run test bench fuzz vulncheck assets build vet staticcheck fmt-check tidy-check clean
 
 run: build
 	$(BIN) seed --demo
 	$(BIN) serve
 
-build: assets
+# The binary is rebuilt only when a file it is made from has changed, so that `make run` starts at once
+# when nothing has (a `go build` that finds nothing to do still takes about a second).
+GO_INPUTS := $(shell find cmd app forms views migrations public -type f -not -name '*_test.go' -not -path '*/testdata/*') go.mod go.sum
+
+build: $(BIN)
+
+$(BIN): $(VENDOR)/.stamp $(GO_INPUTS)
 	$(GO) build -o $(BIN) ./cmd/portal
 
 # The NHS design system comes from npm; only the files the portal serves are copied into public/vendor
@@ -37,7 +48,12 @@ vet: assets
 staticcheck: assets
 	$(GO) tool staticcheck ./...
 
-test: assets fmt-check vet staticcheck
+# go.mod and go.sum must be what `go mod tidy` makes of the code: every requirement the code imports is
+# direct, nothing unused is left.
+tidy-check:
+	$(GO) mod tidy -diff
+
+test: assets fmt-check tidy-check vet staticcheck
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # Benchmarks on a database of synthetic requests, built once per package (100,000 of them, about a
@@ -46,6 +62,32 @@ test: assets fmt-check vet staticcheck
 BENCHTIME ?= 3s
 bench: assets
 	$(GO) test -run '^$$' -bench . -benchtime=$(BENCHTIME) -timeout 60m ./app/ ./app/request/ ./app/schedule/pdf/
+
+# Fuzzing: each target in turn for FUZZTIME (10 minutes each, about 40 in all): form decoding, the
+# requests list's filter, comment and @mention rendering, and the post-sign-in redirect. Their seed
+# corpora are in app/testdata/fuzz, which `make test` runs as ordinary tests; an input that fails is
+# written there too, and fails the run. Not part of `make test`.
+FUZZTIME ?= 10m
+FUZZ_TARGETS := FuzzFormDecoding FuzzRequestFilter FuzzCommentRendering FuzzSafeNext
+fuzz: assets
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $$t for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./app/; \
+	done
+
+# govulncheck against a vulnerability database built locally from the golang.org/x/vulndb module (the
+# public database's OSV files, served by the module proxy) with its own cmd/indexdb. It reports only
+# vulnerabilities the portal's code (tests included) can reach, and fails on any. Needs downloads the
+# first time, so it is not part of `make test`.
+VULN_VERSION ?= v1.9.0
+VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
+VULNDB := bin/vulndb
+vulncheck: assets
+	GOBIN=$(abspath bin) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(VULN_VERSION)
+	GOBIN=$(abspath bin) $(GO) install golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION)
+	osv=$$($(GO) mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+		test -d "$$osv/data/osv" && rm -rf $(VULNDB) && bin/indexdb -vulns "$$osv/data/osv" -out $(VULNDB)
+	bin/govulncheck -test -db file://$(abspath $(VULNDB)) ./...
 
 clean:
 	rm -rf bin $(VENDOR)

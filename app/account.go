@@ -33,18 +33,23 @@ func (a *App) passwordUpdate(c *fiber.Ctx) error {
 	if errs.Any() {
 		return a.invalid(c, "account/password", &p.Page, errs, p)
 	}
-	token, err := identity.ChangePassword(c.UserContext(), a.db, a.actor(c), a.now(), u.ID, f.Current, f.New, a.client(c))
-	if errors.Is(err, identity.ErrWrongPassword) {
+	token, err := identity.ChangePassword(c.UserContext(), a.db, a.throttle, a.actor(c), a.now(), u.ID, f.Current, f.New, a.client(c))
+	switch {
+	case errors.Is(err, identity.ErrWrongPassword):
 		var errs forms.Errors
 		errs.Add("current_password", "Your current password is not correct")
 		return a.invalid(c, "account/password", &p.Page, errs, p)
+	case errors.Is(err, identity.ErrThrottled):
+		var errs forms.Errors
+		errs.Add("current_password", "There have been too many attempts with your current password. Wait 15 minutes, then try again")
+		p.Errors = errs
+		return a.render(c, fiber.StatusTooManyRequests, "account/password", p)
 	}
 	if err != nil {
 		return err
 	}
 	a.setCookie(c, a.sessionCookieName(), token)
-	if err := identity.SetFlash(c.UserContext(), a.db, token, "Your password has been changed. You have been signed out everywhere else."); err != nil {
-		return err
-	}
+	visitOf(c).token = token // the message below is for the new session
+	a.flash(c, "Your password has been changed. You have been signed out everywhere else.")
 	return c.Redirect("/", fiber.StatusSeeOther)
 }

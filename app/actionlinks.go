@@ -34,7 +34,7 @@ type linkRefusedPage struct {
 // linkFollow uses a one-time link from an email: the user it was made for, signed in, is sent on to
 // its page; anyone else, or a used or expired link, gets a page saying so.
 func (a *App) linkFollow(c *fiber.Ctx) error {
-	path, err := actionlink.Use(c.UserContext(), a.db, c.Params("token"), visitOf(c).user.ID, a.now())
+	path, err := actionlink.Use(c.UserContext(), a.db, a.actor(c), c.Params("token"), visitOf(c).user.ID, a.now())
 	var refused *actionlink.RefusedError
 	if errors.As(err, &refused) {
 		p := &linkRefusedPage{Page: a.page(c, "This link has expired or has already been used"), Reference: refused.Reference}

@@ -293,14 +293,10 @@ func (a *App) assessmentUpdate(c *fiber.Ctx) error {
 	}
 	ref := url.PathEscape(p.R.Reference)
 	if in.Complete {
-		if err := a.flash(c, "Impact assessment completed: the central team can now decide"); err != nil {
-			return err
-		}
+		a.flash(c, "Impact assessment completed: the central team can now decide")
 		return c.Redirect("/requests/"+ref, fiber.StatusSeeOther)
 	}
-	if err := a.flash(c, "Impact assessment saved as a draft"); err != nil {
-		return err
-	}
+	a.flash(c, "Impact assessment saved as a draft")
 	return c.Redirect("/requests/"+ref+"/assessment", fiber.StatusSeeOther)
 }
 
@@ -357,9 +353,7 @@ func (a *App) assessmentAssign(c *fiber.Ctx) error {
 		p.AssignForm.AssessorID = f.AssessorID
 		return a.invalid(c, "assessments/show", &p.Page, errs, p)
 	}
-	if err := a.flash(c, "Assessor saved"); err != nil {
-		return err
-	}
+	a.flash(c, "Assessor saved")
 	path := "/requests/" + url.PathEscape(strings.ToUpper(c.Params("ref")))
 	if f.Back != "request" {
 		path += "/assessment"
@@ -393,12 +387,8 @@ func (a *App) assessmentPanelFor(ctx context.Context, v request.Viewer, er *requ
 	return p, nil
 }
 
-// decisionRows is the latest decision on a request, for the request page's "Decision" section.
-func (a *App) decisionRows(ctx context.Context, requestID int64) ([]SummaryRow, error) {
-	d, ok, err := request.LatestDecision(ctx, a.db, requestID)
-	if err != nil || !ok {
-		return nil, err
-	}
+// decisionSummary is a decision as summary rows.
+func decisionSummary(d request.Decision) []SummaryRow {
 	rows := []SummaryRow{
 		{Key: "Outcome", Value: d.OutcomeLabel()},
 		{Key: "Rationale", Value: d.Rationale},
@@ -407,7 +397,7 @@ func (a *App) decisionRows(ctx context.Context, requestID int64) ([]SummaryRow, 
 	if d.Outcome == "deferred" && !d.ReviewOn.IsZero() {
 		rows = append(rows, SummaryRow{Key: "Review date", Value: d.ReviewOn.Format("Monday 2 January 2006")})
 	}
-	return rows, nil
+	return rows
 }
 
 // assessmentsIndexPage is the development team's queue: requests in impact assessment assigned to the

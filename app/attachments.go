@@ -47,9 +47,7 @@ func (a *App) attachmentCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, "‘"+added.Filename+"’ has been added"); err != nil {
-		return err
-	}
+	a.flash(c, "‘"+added.Filename+"’ has been added")
 	return c.Redirect(justificationPath(er.Reference)+"#attachments", fiber.StatusSeeOther)
 }
 

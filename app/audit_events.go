@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"encoding/hex"
 	"net/url"
 	"strconv"
 	"time"
@@ -100,4 +102,46 @@ func (a *App) auditIndex(c *fiber.Ctx) error {
 	}
 	p.Pagination = paginate("/admin/audit", q, pageNo, auditPerPage, total)
 	return a.render(c, fiber.StatusOK, "audit/index", p)
+}
+
+// checkpointEvery is how often each instance looks whether the audit trail's head is due a checkpoint;
+// whichever gets there first in each audit.CheckpointInterval takes it.
+const checkpointEvery = time.Minute
+
+// sealAuditTrail checkpoints the head of the audit trail, signed with the audit key, at once and then
+// at least every audit.CheckpointInterval until ctx ends.
+func (a *App) sealAuditTrail(ctx context.Context) {
+	if len(a.cfg.AuditKey) < 32 {
+		a.log.Error("no audit key: the audit trail's head is not checkpointed, so rows removed from its end would go unnoticed")
+		return
+	}
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		a.checkpointAudit(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// checkpointAudit takes one checkpoint when one is due, and logs it, so that the log outside the
+// database holds a copy of every seal.
+func (a *App) checkpointAudit(ctx context.Context) {
+	s, err := audit.TakeCheckpoint(ctx, a.db, a.cfg.AuditKey, a.now(), audit.CheckpointInterval)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Error("audit checkpoint", "err", err)
+		}
+		return
+	}
+	for _, p := range s.Problems {
+		a.log.Error("audit trail", "problem", p)
+	}
+	if c := s.Checkpoint; c != nil {
+		a.log.Info("audit checkpoint", "id", c.ID, "rows", c.RowCount, "last_id", c.LastID,
+			"head_hash", hex.EncodeToString(c.HeadHash), "key_id", c.KeyID, "mac", hex.EncodeToString(c.MAC))
+	}
 }

@@ -137,7 +137,7 @@ func TestBrowserDashboardsDrillDownAndDownloads(t *testing.T) {
 	}
 	text := pdfText(t, tb.download(pdfLink[0]))
 	total := listTotalText.FindStringSubmatch(tb.text("#requests-total"))
-	for _, want := range []string{"Requests", "Status Any open status", "Type Enhancement requests", total[1] + " requests", "Page 1 of", "Generated"} {
+	for _, want := range []string{"Requests", "Status: Any open status", "Type: Enhancement requests", total[1] + " requests", "Page 1 of", "Generated"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the list's PDF lacks %q:\n%s", want, text[:min(len(text), 800)])
 		}

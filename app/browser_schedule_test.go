@@ -45,11 +45,15 @@ func TestBrowserPublishDevelopmentSchedule(t *testing.T) {
 	central.submit(`main form button[type="submit"]`)
 	central.wantStatus(200, "the preview")
 	central.wantText("main", "Preview: not published yet", "Development Schedule for "+quarter, allocated, "1. Releases in the coming period",
-		"5. How to raise an enhancement")
+		"5. How to raise an enhancement", "told that it is published", "Make this version the public one")
 	central.submit(`main form[action="/schedules"] button[type="submit"]`)
 	central.wantStatus(200, "the published schedule")
-	central.wantText(".nhsuk-notification-banner", "The Development Schedule for "+quarter+" is published")
+	// "Make this version the public one" is ticked at first.
+	central.wantText(".nhsuk-notification-banner", "The Development Schedule for "+quarter+" is published", "It is the version the public sees")
 	central.wantText("main", "SHA-256 checksum of the PDF", "Download the PDF", allocated)
+	central.submit(`main form[action$="/public"] button[type="submit"]`)
+	central.wantStatus(200, "after taking it down")
+	central.wantText(".nhsuk-notification-banner", "is no longer public")
 	central.submit(`main form[action$="/public"] button[type="submit"]`)
 	central.wantStatus(200, "after making it public")
 	central.wantText(".nhsuk-notification-banner", "is public")

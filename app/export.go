@@ -43,7 +43,7 @@ func (a *App) exportLines(c *fiber.Ctx) ([]exportLine, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	f.Limit = exportLimit
+	f.Limit, f.NoCount = exportLimit, true
 	rows, _, err := request.List(ctx, a.db, v, f)
 	if err != nil {
 		return nil, false, err

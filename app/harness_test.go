@@ -52,8 +52,13 @@ const testPassword = "correct horse battery staple"
 
 func newTestPortal(t *testing.T) *testPortal {
 	t.Helper()
+	return newTestPortalOn(t, dbtest.New(t))
+}
+
+// newTestPortalOn is newTestPortal on a database the test made itself.
+func newTestPortalOn(t *testing.T, tdb *dbtest.TestDB) *testPortal {
+	t.Helper()
 	ctx := context.Background()
-	tdb := dbtest.New(t)
 	cfg, err := config.Load(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)

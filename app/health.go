@@ -12,8 +12,12 @@ func (a *App) healthz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok"})
 }
 
-// readyz answers 200 when the database is reachable and every migration is applied, 503 otherwise.
+// readyz answers 200 when the database is reachable and every migration is applied, 503 otherwise,
+// and 503 from the moment the portal is asked to stop.
 func (a *App) readyz(c *fiber.Ctx) error {
+	if a.drain.draining.Load() {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "shutting_down": true})
+	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
 	if err := a.db.PingContext(ctx); err != nil {

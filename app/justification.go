@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,10 +56,12 @@ type justificationPage struct {
 	UpdatedBy    string // who changed it last, and when
 	Endorsements []endorsementView
 	CanEndorse   bool
-	SIGNeeded    bool // the endorser speaks for a regional SIG
-	EndorseForm  forms.Endorsement
-	Attachments  []attachmentView
-	CanUpload    bool
+	// EndorseRegions are the regions the viewer may endorse on behalf of, led by a "Select a region"
+	// choice when there are several.
+	EndorseRegions []Option
+	EndorseForm    forms.Endorsement
+	Attachments    []attachmentView
+	CanUpload      bool
 }
 
 func (a *App) justificationPage(c *fiber.Ctx, er *request.EnhancementRequest, v request.Viewer) (*justificationPage, error) {
@@ -100,18 +103,23 @@ func (a *App) justificationPage(c *fiber.Ctx, er *request.EnhancementRequest, v 
 	}
 	endorsed := false
 	for _, e := range endorsements {
-		ev := endorsementView{Who: e.UserName + ", " + e.OrganisationName, When: e.CreatedAt.In(london).Format("2 January 2006"), Comment: e.Comment}
-		if e.Endorser == request.EndorserFAM {
-			ev.As = "Functional account manager, " + e.RegionName
-		} else {
-			ev.As = "On behalf of " + e.SIGName
+		who := v.NameFor(v.AccessTo(r), e.By())
+		if v.SeesNameOf(v.AccessTo(r), e.By()) {
+			who += ", " + e.OrganisationName
 		}
-		p.Endorsements = append(p.Endorsements, ev)
+		p.Endorsements = append(p.Endorsements, endorsementView{Who: who, As: e.On(),
+			When: e.CreatedAt.In(london).Format("2 January 2006"), Comment: e.Comment})
 		endorsed = endorsed || e.UserID == v.UserID
 	}
-	kind := request.EndorserKind(v, r)
-	p.CanEndorse = kind != "" && !endorsed && j.Submitted() && request.Endorsable(r)
-	p.SIGNeeded = kind == request.EndorserRegionalSIG
+	regions, err := request.EndorsingRegions(ctx, a.db, v, r)
+	if err != nil {
+		return nil, err
+	}
+	p.EndorseRegions = endorseOptions(regions)
+	p.CanEndorse = len(regions) > 0 && !endorsed && j.Submitted() && request.Endorsable(r)
+	if len(regions) == 1 {
+		p.EndorseForm.Region = p.EndorseRegions[0].Value
+	}
 	files, err := request.Attachments(ctx, a.db, er.ID)
 	if err != nil {
 		return nil, err
@@ -162,6 +170,19 @@ func (a *App) justificationInvalid(c *fiber.Ctx, er *request.EnhancementRequest,
 	return a.invalid(c, "justification/index", &p.Page, errs, p)
 }
 
+// endorseOptions are the choices of the endorsement form's region: "Select a region" first when there
+// is more than one.
+func endorseOptions(regions []request.EndorsingRegion) []Option {
+	var opts []Option
+	if len(regions) > 1 {
+		opts = append(opts, Option{Value: "", Label: "Select a region"})
+	}
+	for _, rg := range regions {
+		opts = append(opts, Option{Value: strconv.Itoa(int(rg.ID)), Label: rg.Name})
+	}
+	return opts
+}
+
 func (a *App) justificationEndorse(c *fiber.Ctx) error {
 	er, v, err := a.requestInFull(c)
 	if err != nil {
@@ -171,15 +192,23 @@ func (a *App) justificationEndorse(c *fiber.Ctx) error {
 	if err := c.BodyParser(&f); err != nil {
 		return fiber.ErrBadRequest
 	}
-	kind := request.EndorserKind(v, &er.Request)
-	if kind == "" {
+	// Nobody from the raising organisation, and only a region's FAM or NSIG seat holders, may endorse.
+	regions, err := request.EndorsingRegions(c.UserContext(), a.db, v, &er.Request)
+	if err != nil {
+		return err
+	}
+	if len(regions) == 0 {
 		return fmt.Errorf("endorse %s: %w", er.Reference, problem.ErrForbidden)
 	}
+	allowed := make([]string, 0, len(regions))
+	for _, rg := range regions {
+		allowed = append(allowed, strconv.Itoa(int(rg.ID)))
+	}
 	fill := func(p *justificationPage) { p.EndorseForm, p.CanEndorse = f, true }
-	if errs := f.Check(a.validate, kind == request.EndorserRegionalSIG); errs.Any() {
+	if errs := f.Check(a.validate, allowed, request.NotYourRegion); errs.Any() {
 		return a.justificationInvalid(c, er, v, errs, fill)
 	}
-	err = request.Endorse(c.UserContext(), a.db, v, a.actor(c), a.now(), er.Reference, request.EndorsementInput{Comment: f.Comment, SIGName: f.SIGName})
+	err = request.Endorse(c.UserContext(), a.db, v, a.actor(c), a.now(), er.Reference, request.EndorsementInput{Comment: f.Comment, RegionID: f.RegionID()})
 	var rule *request.RuleError
 	if errors.As(err, &rule) {
 		var errs forms.Errors
@@ -189,9 +218,7 @@ func (a *App) justificationEndorse(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, "Your endorsement has been recorded"); err != nil {
-		return err
-	}
+	a.flash(c, "Your endorsement has been recorded")
 	return c.Redirect(justificationPath(er.Reference)+"#endorsements", fiber.StatusSeeOther)
 }
 
@@ -232,14 +259,16 @@ type justificationChoices struct {
 
 func (a *App) justificationChoices(ctx context.Context) (justificationChoices, error) {
 	var ch justificationChoices
-	if err := a.db.NewSelect().Table("nsigs").Column("name").Where("status = 'active'").Order("name").Scan(ctx, &ch.NSIGs); err != nil {
-		return ch, fmt.Errorf("list NSIGs: %w", err)
-	}
-	areas, err := request.FunctionalAreas(ctx, a.db)
+	lists, err := a.choices.get(ctx, a)
 	if err != nil {
 		return ch, err
 	}
-	ch.Areas = areas
+	for _, n := range lists.NSIGs {
+		if n.Status == "active" {
+			ch.NSIGs = append(ch.NSIGs, n.Name)
+		}
+	}
+	ch.Areas = lists.Areas
 	ch.NSIGOptions = []Option{{Value: "", Label: "Select the lead NSIG"}}
 	for _, n := range ch.NSIGs {
 		ch.NSIGOptions = append(ch.NSIGOptions, Option{Value: n, Label: n})
@@ -466,9 +495,7 @@ func (a *App) justificationSectionSave(c *fiber.Ctx) error {
 	if cleared {
 		msg += ". The justification had been submitted: check your answers and submit it again."
 	}
-	if err := a.flash(c, msg); err != nil {
-		return err
-	}
+	a.flash(c, msg)
 	next := justificationPath(er.Reference)
 	if p.Return || saved.Completed() == len(request.JustificationSections) {
 		next += "/check"
@@ -677,9 +704,7 @@ func (a *App) justificationSubmit(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	if err := a.flash(c, "The business justification has been submitted"); err != nil {
-		return err
-	}
+	a.flash(c, "The business justification has been submitted")
 	return c.Redirect(justificationPath(er.Reference), fiber.StatusSeeOther)
 }
 
@@ -688,16 +713,10 @@ type workOverview struct {
 	Items []TaskItem
 }
 
-// workOverview says where the requirement definition and justification stand, for the request page,
-// in one query. There is none before the requester takes the request forward, unless something was
-// written.
-func (a *App) workOverview(ctx context.Context, er *request.EnhancementRequest) (*workOverview, error) {
-	w, err := request.GetWorkSummary(ctx, a.db, er.ID)
-	if err != nil {
-		return nil, err
-	}
+// workOverviewOf is the task list of where the work stands, or nil before it starts.
+func workOverviewOf(er *request.EnhancementRequest, w *request.WorkSummary) *workOverview {
 	if er.Status != request.StatusRequirementsJustification && !w.Started() {
-		return nil, nil
+		return nil
 	}
 	req := TaskItem{Name: "Requirement definition", Href: requirementPath(er.Reference), Status: TaskIncomplete, Hint: "Not written yet"}
 	if w.RequirementVersion > 0 {
@@ -724,5 +743,5 @@ func (a *App) workOverview(ctx context.Context, er *request.EnhancementRequest) 
 	if w.Attachments > 0 {
 		just.Hint += fmt.Sprintf("; %d supporting %s", w.Attachments, plural(w.Attachments, "document", "documents"))
 	}
-	return &workOverview{Items: []TaskItem{req, just}}, nil
+	return &workOverview{Items: []TaskItem{req, just}}
 }

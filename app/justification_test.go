@@ -1,9 +1,15 @@
 package app
 
 import (
+	"html"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/nhs-esr/portal/app/audit"
+	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/nsig"
+	"github.com/nhs-esr/portal/app/request"
 )
 
 // justificationAnswers are valid answers to every section, as the forms send them.
@@ -147,40 +153,122 @@ func withValue(v url.Values, key, value string) url.Values {
 	return out
 }
 
+// appointTo gives u a current seat on an NSIG for a region, as the central team, and returns it.
+func appointTo(t *testing.T, p *testPortal, u *identity.User, nsigName string, region int16, pos nsig.Position) *nsig.Appointment {
+	t.Helper()
+	ctx := t.Context()
+	central := p.users[identity.RoleCentralTeam]
+	cv, err := request.ViewerFor(ctx, p.db.DB, central)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := p.clock.Now()
+	ap, err := nsig.Appoint(ctx, p.db.DB, cv, audit.Actor{UserID: central.ID, Name: central.Name}, now, p.nsigID(nsigName), region, nsig.AppointInput{
+		Position: pos, Email: u.Email, NominatingSIG: "Regional ESR SIG", NominatedOn: now.AddDate(0, -1, 0),
+		HowChosen: nsig.ChosenConsensus, TermStart: now.AddDate(0, 0, -1), TermEnd: now.AddDate(2, 0, 0),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ap
+}
+
+// TestJustificationEndorsements: a region's FAM endorses as FAM, and a holder of a region's NSIG seat for
+// its regional SIG, chosen from a select of the regions they may speak for. Each refusal is tested: a
+// missing or foreign region and a missing comment (422, with what was typed kept), someone without a
+// seat, a former seat holder, anyone from the raising organisation even with a seat, a second
+// endorsement for the same regional SIG, and those who may not see the request or use the route.
 func TestJustificationEndorsements(t *testing.T) {
 	t.Parallel()
 	p := newTestPortal(t)
 	who := newRJPeople(t, p)
 	r := rjRequest(t, p, who.raiser, "Endorse the expiry reminders")
 	base := "/requests/" + r.Reference + "/justification"
-	raiser, fam, nsig := p.as(who.raiser), p.as(who.famLondon), p.as(who.nsig)
+	raiser, fam, member := p.as(who.raiser), p.as(who.famLondon), p.as(who.nsig)
+	const ssp, london, wales = "Self Service and Portal", "2", "8"
 
 	if strings.Contains(fam.get(base).body, "/justification/endorse") {
 		t.Error("the FAM may endorse before the justification is submitted")
 	}
-	mustStatus(t, fam.post(base+"/endorse", url.Values{"comment": {"Too early"}}), 422, "endorsing before submission")
+	mustStatus(t, fam.post(base+"/endorse", url.Values{"region": {london}, "comment": {"Too early"}}), 422, "endorsing before submission")
 	for _, s := range []string{"about", "requirement", "strategic-fit", "benefits", "delivery", "sign-off"} {
 		mustStatus(t, saveSection(t, raiser, base, s, justificationAnswers()[s]), 303, s)
 	}
 	mustStatus(t, raiser.post(base+"/submit", url.Values{"version": {formVersion(t, raiser.get(base+"/check").body)}}), 303, "submit")
 
+	// The FAM speaks for London only: the select offers it alone, chosen.
 	res := fam.get(base)
-	mustContain(t, res.body, "FAM's page", "Endorse the business justification")
-	res = fam.post(base+"/endorse", url.Values{"comment": {""}})
+	mustContain(t, res.body, "FAM's page", "Endorse the business justification", `<select class="nhsuk-select" id="region" name="region"`,
+		`<option value="2" selected>London</option>`)
+	if strings.Contains(res.body, ">Wales</option>") {
+		t.Error("the FAM of London is offered Wales")
+	}
+	res = fam.post(base+"/endorse", url.Values{"region": {london}, "comment": {""}})
 	mustStatus(t, res, 422, "endorsement without a comment")
-	mustContain(t, res.body, "422", `href="#comment"`, "Enter your comment")
-	mustStatus(t, fam.post(base+"/endorse", url.Values{"comment": {"Every London trust needs this."}}), 303, "the FAM endorses")
+	mustContain(t, res.body, "422", `href="#comment"`, "Enter your comment", `<option value="2" selected>London</option>`)
+	for _, region := range []string{wales, "0", "99", "-2", "2; DROP TABLE regions", "London", "２"} {
+		res = fam.post(base+"/endorse", url.Values{"region": {region}, "comment": {"Every London trust needs this."}})
+		mustStatus(t, res, 422, "the FAM endorses for region "+region)
+		mustContain(t, res.body, "422 "+region, `href="#region"`, html.EscapeString(request.NotYourRegion), "Every London trust needs this.")
+	}
+	mustStatus(t, fam.post(base+"/endorse", url.Values{"region": {london}, "comment": {"Every London trust needs this."}}), 303, "the FAM endorses")
+	mustStatus(t, fam.post(base+"/endorse", url.Values{"region": {london}, "comment": {"Again"}}), 422, "the FAM endorses twice")
 
-	// An NSIG member endorses for a regional SIG, which they must name.
-	res = nsig.post(base+"/endorse", url.Values{"comment": {"Wales supports it"}})
-	mustStatus(t, res, 422, "an NSIG member's endorsement without the SIG")
-	mustContain(t, res.body, "422", `href="#sig_name"`, "Wales supports it")
-	mustStatus(t, nsig.post(base+"/endorse", url.Values{"comment": {"Wales supports it"}, "sig_name": {"Wales ESR SIG"}}), 303, "the NSIG member endorses")
+	// An NSIG member without a seat speaks for no region.
+	if strings.Contains(member.get(base).body, "/justification/endorse") {
+		t.Error("an NSIG member without a seat is offered the endorsement form")
+	}
+	mustStatus(t, member.post(base+"/endorse", url.Values{"region": {wales}, "comment": {"Wales supports it"}}), 403, "an NSIG member without a seat endorses")
+
+	// With the Wales member's seat they endorse for the Wales regional SIG, and no other.
+	appointTo(t, p, who.nsig, ssp, 8, nsig.Member)
+	mustContain(t, member.get(base).body, "member's page", `<option value="8" selected>Wales</option>`)
+	res = member.post(base+"/endorse", url.Values{"comment": {"Wales supports it"}})
+	mustStatus(t, res, 422, "an endorsement without the region")
+	mustContain(t, res.body, "422", `href="#region"`, "Select the region whose SIG you are endorsing it for", "Wales supports it")
+	res = member.post(base+"/endorse", url.Values{"region": {london}, "comment": {"Wales supports it"}})
+	mustStatus(t, res, 422, "the Wales member endorses for London")
+	mustContain(t, res.body, "422", html.EscapeString(request.NotYourRegion), "Wales supports it")
+	mustStatus(t, member.post(base+"/endorse", url.Values{"region": {wales}, "comment": {"Wales supports it"}}), 303, "the Wales member endorses")
+
+	// The Wales deputy finds the Wales regional SIG has endorsed it already.
+	deputy := userIn(t, p, "wales.deputy@trust.nhs.uk", "ZWA02", identity.RoleRequester)
+	appointTo(t, p, deputy, ssp, 8, nsig.Deputy)
+	res = p.as(deputy).post(base+"/endorse", url.Values{"region": {wales}, "comment": {"Me too"}})
+	mustStatus(t, res, 422, "the Wales deputy endorses after the member")
+	mustContain(t, res.body, "422", "has already endorsed it for the Wales regional SIG", "Me too")
+
+	// Someone from the raising organisation may not endorse its justification, even holding a seat.
+	colleague := userIn(t, p, "seated.colleague@trust.nhs.uk", "ZLN01", identity.RoleRequester)
+	appointTo(t, p, colleague, ssp, 2, nsig.Member)
+	c := p.as(colleague)
+	if body := c.get(base).body; !strings.Contains(body, "Endorsements") || strings.Contains(body, "/justification/endorse") {
+		t.Error("a seat holder from the raising organisation is offered the endorsement form")
+	}
+	mustStatus(t, c.post(base+"/endorse", url.Values{"region": {london}, "comment": {"Our own"}}), 403, "a seat holder from the raising organisation endorses")
+
+	// A former seat holder speaks for the region no longer.
+	former := userIn(t, p, "former.member@trust.nhs.uk", "ZSW01", identity.RoleRequester)
+	ap := appointTo(t, p, former, ssp, 7, nsig.Member)
+	central := p.users[identity.RoleCentralTeam]
+	cv, err := request.ViewerFor(t.Context(), p.db.DB, central)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nsig.EndTerm(t.Context(), p.db.DB, cv, audit.Actor{UserID: central.ID, Name: central.Name}, p.clock.Now(), ap.ID, nsig.EndInput{Reason: "Moved on"}); err != nil {
+		t.Fatal(err)
+	}
+	mustStatus(t, p.as(former).post(base+"/endorse", url.Values{"region": {"7"}, "comment": {"Once"}}), 403, "a former seat holder endorses")
 
 	res = raiser.get(base)
-	mustContain(t, res.body, "endorsements", "Every London trust needs this.", "Functional account manager, London", "On behalf of Wales ESR SIG", "Wales supports it")
-	mustContain(t, raiser.get("/requests/"+r.Reference).body, "timeline", "endorsed the business justification on behalf of Wales ESR SIG", "2 endorsements")
-	mustStatus(t, p.as(who.famElsewhere).post(base+"/endorse", url.Values{"comment": {"Yes"}}), 404, "the FAM of another region endorses")
+	mustContain(t, res.body, "endorsements", "Every London trust needs this.", "Functional account manager, London", "On behalf of the Wales regional SIG", "Wales supports it")
+	mustContain(t, raiser.get("/requests/"+r.Reference).body, "timeline", "The business justification was endorsed on behalf of the Wales regional SIG", "2 endorsements")
+	mustStatus(t, raiser.post(base+"/endorse", url.Values{"region": {london}, "comment": {"Ours"}}), 403, "the raiser endorses")
+	mustStatus(t, p.as(who.famElsewhere).post(base+"/endorse", url.Values{"region": {"4"}, "comment": {"Yes"}}), 404, "the FAM of another region endorses")
+	mustStatus(t, p.as(who.developer).post(base+"/endorse", url.Values{"region": {london}, "comment": {"Yes"}}), 403, "the development team endorses")
+	if n := p.eventCount("justification.endorsed"); n != 2 {
+		t.Errorf("%d justification.endorsed audit events, want 2", n)
+	}
 }
 
 func TestAttachmentUploadAndDownload(t *testing.T) {

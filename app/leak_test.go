@@ -444,11 +444,11 @@ func plantLeakWorld(t *testing.T) *leakWorld {
 	plant("qzroleduties", "a role request's duties", "r6", notAccepted...)
 
 	// A draft, the raiser's alone.
-	id, err := request.NewDraft(ctx, p.db.DB, w.users["raiser"].ID, request.KindEnhancement, tick())
+	id, err := request.NewDraft(ctx, p.db.DB, audit.Actor{Name: "raiser"}, w.users["raiser"].ID, request.KindEnhancement, tick())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := request.SaveDraft(ctx, p.db.DB, w.users["raiser"].ID, id, request.EnhancementDraft{Title: "Qzdrafttitle not yet sent"}, tick()); err != nil {
+	if err := request.SaveDraft(ctx, p.db.DB, audit.Actor{Name: "raiser"}, w.users["raiser"].ID, id, request.EnhancementDraft{Title: "Qzdrafttitle not yet sent"}, tick()); err != nil {
 		t.Fatal(err)
 	}
 	w.draftID = id

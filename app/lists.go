@@ -169,7 +169,7 @@ type listQueuePage struct {
 	Kind      string
 	Heading   string
 	Lede      string
-	Total     int
+	Total     request.Count
 	Truncated bool
 	Tabs      []NavItem
 }
@@ -197,7 +197,7 @@ func (a *App) listQueue(c *fiber.Ctx, kind, heading, lede string) error {
 	if err != nil {
 		return err
 	}
-	p := &listQueuePage{Page: a.page(c, heading), Kind: kind, Heading: heading, Lede: lede, Total: total, Truncated: total > len(rows)}
+	p := &listQueuePage{Page: a.page(c, heading), Kind: kind, Heading: heading, Lede: lede, Total: total, Truncated: total.N > len(rows)}
 	for _, href := range []struct{ label, href string }{
 		{"Supplementary role requests", "/supplementary-roles/queue"}, {"National competency requests", "/competences/queue"},
 	} {

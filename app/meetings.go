@@ -26,14 +26,25 @@ type meetingFormPage struct {
 	Form            forms.Meeting
 	DurationOptions []Option
 	PurposeOptions  []Option
+	WithOptions     []Option // the other active NSIGs, for a joint session
 }
 
-func (a *App) meetingFormPage(c *fiber.Ctx, n *nsig.NSIG, f forms.Meeting) *meetingFormPage {
-	return &meetingFormPage{Page: a.page(c, "Schedule a "+n.Name+" meeting"), N: n, Form: f, DurationOptions: meetingDurations,
+func (a *App) meetingFormPage(c *fiber.Ctx, v request.Viewer, n *nsig.NSIG, f forms.Meeting) (*meetingFormPage, error) {
+	p := &meetingFormPage{Page: a.page(c, "Schedule a "+n.Name+" meeting"), N: n, Form: f, DurationOptions: meetingDurations,
 		PurposeOptions: []Option{
 			{Value: string(nsig.PurposeMemberItems), Label: nsig.PurposeMemberItems.Label(), Hint: "Members have asked for items to discuss"},
 			{Value: string(nsig.PurposeCentralUpdate), Label: nsig.PurposeCentralUpdate.Label(), Hint: "The central team has information to share"},
 		}}
+	all, err := nsig.List(c.UserContext(), a.db, v)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range all {
+		if o.ID != n.ID && o.Status == nsig.StatusActive {
+			p.WithOptions = append(p.WithOptions, Option{Value: strconv.FormatInt(o.ID, 10), Label: o.Name})
+		}
+	}
+	return p, nil
 }
 
 func (a *App) meetingNew(c *fiber.Ctx) error {
@@ -45,7 +56,11 @@ func (a *App) meetingNew(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.render(c, fiber.StatusOK, "meetings/new", a.meetingFormPage(c, n, forms.Meeting{Duration: "60", Time: "14:00"}))
+	p, err := a.meetingFormPage(c, v, n, forms.Meeting{Duration: "60", Time: "14:00"})
+	if err != nil {
+		return err
+	}
+	return a.render(c, fiber.StatusOK, "meetings/new", p)
 }
 
 // parseClock reads a time of day like 14:00, 2pm or 2:30pm.
@@ -72,7 +87,10 @@ func (a *App) meetingCreate(c *fiber.Ctx) error {
 	if err := c.BodyParser(&f); err != nil {
 		return fiber.ErrBadRequest
 	}
-	p := a.meetingFormPage(c, n, f)
+	p, err := a.meetingFormPage(c, v, n, f)
+	if err != nil {
+		return err
+	}
 	errs := a.validate.Check(&f)
 	d := dateField(&errs, "date", "date of the meeting", f.Day, f.Month, f.Year)
 	h, m, ok := parseClock(f.Time)
@@ -84,17 +102,23 @@ func (a *App) meetingCreate(c *fiber.Ctx) error {
 	}
 	minutes, _ := strconv.Atoi(f.Duration)
 	starts := time.Date(d.Year(), d.Month(), d.Day(), h, m, 0, 0, london)
+	var with []int64
+	for _, w := range f.With {
+		id, err := strconv.ParseInt(w, 10, 64)
+		if err != nil {
+			return fiber.ErrBadRequest
+		}
+		with = append(with, id)
+	}
 	mt, err := nsig.Schedule(c.UserContext(), a.db, v, a.actor(c), a.now(), n.ID, nsig.MeetingInput{
-		StartsAt: starts, DurationMinutes: minutes, TeamsLink: f.TeamsLink, Purpose: nsig.Purpose(f.Purpose)})
+		StartsAt: starts, DurationMinutes: minutes, TeamsLink: f.TeamsLink, Purpose: nsig.Purpose(f.Purpose), With: with})
 	if errs, ok := ruleErrors(err); ok {
 		return a.invalid(c, "meetings/new", &p.Page, errs, p)
 	}
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, "Meeting scheduled. Members can now ask for agenda items"); err != nil {
-		return err
-	}
+	a.flash(c, "Meeting scheduled. Members can now ask for agenda items")
 	return c.Redirect(fmt.Sprintf("/nsigs/%d/meetings/%d", n.ID, mt.ID), fiber.StatusSeeOther)
 }
 
@@ -104,8 +128,10 @@ type meetingItem struct {
 	MinutesForm forms.Minutes
 }
 
-// attendanceRow is one region of the attendance form.
+// attendanceRow is one NSIG's region of the attendance form.
 type attendanceRow struct {
+	Field      string // seat-<nsig>-<region>
+	Legend     string // the region, after its NSIG's name at a joint session
 	RegionID   int16
 	RegionName string
 	Options    []Option
@@ -152,6 +178,9 @@ func (a *App) meetingFromParams(c *fiber.Ctx) (request.Viewer, *nsig.NSIG, *nsig
 }
 
 func meetingTitle(m *nsig.Meeting) string {
+	if m.Joint() {
+		return "Joint meeting on " + m.StartsAt.In(london).Format("Monday 2 January 2006")
+	}
 	return "Meeting on " + m.StartsAt.In(london).Format("Monday 2 January 2006")
 }
 
@@ -172,6 +201,9 @@ func (a *App) meetingPageFor(c *fiber.Ctx) (*meetingPage, error) {
 		published = "Published " + m.AgendaPublishedAt.In(london).Format("2 January 2006 at 3:04pm")
 	}
 	p.Details = []SummaryRow{{Key: "When", Value: p.When}, {Key: "Purpose", Value: m.Purpose.Label()}, {Key: "Agenda", Value: published}}
+	if m.Joint() {
+		p.Details = append([]SummaryRow{{Key: "Held jointly by", Value: strings.Join(m.NSIGNames, "\n")}}, p.Details...)
+	}
 	items, err := nsig.Items(ctx, a.db, m.ID)
 	if err != nil {
 		return nil, err
@@ -188,9 +220,13 @@ func (a *App) meetingPageFor(c *fiber.Ctx) (*meetingPage, error) {
 		}
 	}
 	if p.Started {
-		seats, err := nsig.SeatsOf(ctx, a.db, n.ID)
-		if err != nil {
-			return nil, err
+		var seats []nsig.Seat
+		for _, id := range m.NSIGIDs {
+			more, err := nsig.SeatsOf(ctx, a.db, id)
+			if err != nil {
+				return nil, err
+			}
+			seats = append(seats, more...)
 		}
 		att, err := nsig.Attendance(ctx, a.db, m.ID)
 		if err != nil {
@@ -198,9 +234,12 @@ func (a *App) meetingPageFor(c *fiber.Ctx) (*meetingPage, error) {
 		}
 		p.Attended = len(att)
 		for _, s := range seats {
-			row := attendanceRow{RegionID: s.RegionID, RegionName: s.RegionName, Attended: "Nobody"}
+			row := attendanceRow{Field: fmt.Sprintf("seat-%d-%d", s.NSIGID, s.RegionID), Legend: s.RegionName, RegionID: s.RegionID, RegionName: s.RegionName, Attended: "Nobody"}
+			if m.Joint() {
+				row.Legend = s.NSIGName + ": " + s.RegionName
+			}
 			for _, at := range att {
-				if at.RegionID == s.RegionID {
+				if at.NSIGID == s.NSIGID && at.RegionID == s.RegionID {
 					row.Value, row.Attended = string(at.Position), at.Name+" ("+string(at.Position)+")"
 				}
 			}
@@ -217,7 +256,7 @@ func (a *App) meetingPageFor(c *fiber.Ctx) (*meetingPage, error) {
 			return nil, err
 		}
 		if p.CanRun {
-			owners, err := nsig.ActionOwners(ctx, a.db, n.ID)
+			owners, err := nsig.ActionOwners(ctx, a.db, m.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -254,9 +293,7 @@ func (a *App) meetingDone(c *fiber.Ctx, err error, fill func(p *meetingPage), fl
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, flash); err != nil {
-		return err
-	}
+	a.flash(c, flash)
 	return c.Redirect(fmt.Sprintf("/nsigs/%s/meetings/%s%s", url.PathEscape(c.Params("id")), url.PathEscape(c.Params("meeting")), anchor), fiber.StatusSeeOther)
 }
 
@@ -305,9 +342,7 @@ func (a *App) itemCreate(c *fiber.Ctx) error {
 	if nsig.CanRun(v, n) {
 		msg = "Agenda item added. Accept it to put it on the agenda"
 	}
-	if err := a.flash(c, msg); err != nil {
-		return err
-	}
+	a.flash(c, msg)
 	return c.Redirect(fmt.Sprintf("/nsigs/%d/meetings/%d#requested", n.ID, m.ID), fiber.StatusSeeOther)
 }
 
@@ -350,7 +385,7 @@ func (a *App) meetingPublish(c *fiber.Ctx) error {
 }
 
 func (a *App) meetingCalendar(c *fiber.Ctx) error {
-	_, n, m, err := a.meetingFromParams(c)
+	_, _, m, err := a.meetingFromParams(c)
 	if err != nil {
 		return err
 	}
@@ -377,7 +412,7 @@ func (a *App) meetingCalendar(c *fiber.Ctx) error {
 	var buf bytes.Buffer
 	if err := nsig.WriteICS(&buf, nsig.Calendar{
 		UID: fmt.Sprintf("nsig-meeting-%d@%s", m.ID, host), Sequence: m.AgendaSequence, Stamp: stamp, Start: m.StartsAt, End: m.EndsAt(),
-		Summary: n.Name + " NSIG meeting", Description: desc.String(), Location: "Microsoft Teams", URL: m.TeamsLink,
+		Summary: m.Holders() + " NSIG meeting", Description: desc.String(), Location: "Microsoft Teams", URL: m.TeamsLink,
 	}); err != nil {
 		return err
 	}
@@ -391,10 +426,12 @@ func (a *App) meetingAttendance(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	attended := map[int16]nsig.Position{}
-	for region := int16(1); region <= nsig.Seats; region++ {
-		if pos := c.FormValue(fmt.Sprintf("region-%d", region)); pos != "" {
-			attended[region] = nsig.Position(pos)
+	attended := map[nsig.SeatKey]nsig.Position{}
+	for _, id := range m.NSIGIDs {
+		for region := int16(1); region <= nsig.Seats; region++ {
+			if pos := c.FormValue(fmt.Sprintf("seat-%d-%d", id, region)); pos != "" {
+				attended[nsig.SeatKey{NSIGID: id, RegionID: region}] = nsig.Position(pos)
+			}
 		}
 	}
 	err = nsig.RecordAttendance(c.UserContext(), a.db, v, a.actor(c), a.now(), n, m.ID, attended)
@@ -420,6 +457,11 @@ func (a *App) itemMinutes(c *fiber.Ctx) error {
 				p.Agenda[i].MinutesForm = f
 			}
 		}
+	}
+	if errs := a.validate.Check(&f); errs.Any() {
+		// Each item's fields are named for the item on the meeting page.
+		rule := &request.RuleError{Field: fmt.Sprintf("%s-%d", errs[0].Field, itemID), Message: errs[0].Message}
+		return a.meetingDone(c, rule, fill, "", "")
 	}
 	err = nsig.RecordMinutes(c.UserContext(), a.db, v, a.actor(c), a.now(), n, m.ID, itemID, nsig.MinutesInput{Minutes: f.Minutes, Outcome: f.Outcome})
 	return a.meetingDone(c, err, fill, "Minutes saved", fmt.Sprintf("#item-%d", itemID))

@@ -10,26 +10,37 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/identity"
-	"github.com/nhs-esr/portal/app/notify"
 	"github.com/nhs-esr/portal/app/problem"
+	"github.com/nhs-esr/portal/forms"
 )
 
 // visit is what the guard learns about the browser behind a request.
 type visit struct {
 	token     string // session token from the cookie; "" when not signed in
 	user      *identity.User
-	flash     string
+	flash     string // the success message left by the previous request (see flash.go)
+	anon      string // before sign-in: the random form-token cookie
 	csrf      string // the token forms must send back
 	hadCookie bool   // a session cookie came with the request (it may have expired)
 	unread    int    // unread notifications, for the header
 }
 
 const visitKey = "visit"
+
+// binding is what form tokens and success messages are bound to: the session, or before sign-in the
+// random form-token cookie.
+func (v *visit) binding() string {
+	if v.token != "" {
+		return "session:" + v.token
+	}
+	return "anonymous:" + v.anon
+}
 
 func (a *App) sessionCookieName() string {
 	if a.cfg.Secure() {
@@ -68,8 +79,13 @@ func (a *App) guard(r route) fiber.Handler {
 				return c.Redirect("/account/password", fiber.StatusSeeOther)
 			}
 		}
-		if !safeMethod(c.Method()) && !a.csrfValid(c, v) {
-			return errCSRF
+		if !safeMethod(c.Method()) {
+			if !a.csrfValid(c, v) {
+				return errCSRF
+			}
+			if err := cleanForm(c); err != nil {
+				return err
+			}
 		}
 		return r.handler(c)
 	}
@@ -98,7 +114,7 @@ func (a *App) loadVisit(c *fiber.Ctx) (*visit, error) {
 	v := &visit{token: c.Cookies(a.sessionCookieName())}
 	v.hadCookie = v.token != ""
 	if v.token != "" {
-		s, u, err := identity.Lookup(c.UserContext(), a.db, v.token, a.now(), a.sessionPolicy())
+		_, u, err := identity.Lookup(c.UserContext(), a.db, v.token, a.now(), a.sessionPolicy())
 		switch {
 		case errors.Is(err, identity.ErrNoSession):
 			v.token = ""
@@ -106,26 +122,22 @@ func (a *App) loadVisit(c *fiber.Ctx) (*visit, error) {
 		case err != nil:
 			return nil, err
 		default:
-			v.user, v.flash = u, s.Flash
-			if v.unread, err = notify.Unread(c.UserContext(), a.db, u.ID); err != nil {
-				return nil, err
-			}
+			v.user, v.unread = u, u.Unread
 		}
 	}
-	if v.user != nil {
-		v.csrf = a.csrfToken("session:" + v.token)
-	} else {
-		anon := c.Cookies(a.csrfCookieName())
-		if anon == "" {
+	if v.user == nil {
+		v.anon = c.Cookies(a.csrfCookieName())
+		if v.anon == "" {
 			b := make([]byte, 32)
 			if _, err := rand.Read(b); err != nil {
 				return nil, fmt.Errorf("csrf cookie: %w", err)
 			}
-			anon = base64.RawURLEncoding.EncodeToString(b)
-			a.setCookie(c, a.csrfCookieName(), anon)
+			v.anon = base64.RawURLEncoding.EncodeToString(b)
+			a.setCookie(c, a.csrfCookieName(), v.anon)
 		}
-		v.csrf = a.csrfToken("anonymous:" + anon)
 	}
+	v.csrf = a.csrfToken(v.binding())
+	a.takeFlash(c, v)
 	c.Locals(visitKey, v)
 	return v, nil
 }
@@ -184,17 +196,64 @@ func (a *App) redirectToSignIn(c *fiber.Ctx, v *visit) error {
 	return c.Redirect(target, fiber.StatusSeeOther)
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext returns next when a browser would read it as a path on the portal's own origin, and "/"
+// otherwise. Browsers remove tabs and newlines anywhere in a URL and control characters and spaces at
+// its ends, read a backslash as a slash, and some servers and proxies decode percent-escapes once
+// more; so next is checked as it is and as each decoding of it reads, and must start with one slash
+// followed by something other than a slash in every form. What is returned is next re-encoded from
+// its parsed path and query, so that what the browser follows is what was checked.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
+	const home, maxNext = "/", 2048
+	if next == "" || len(next) > maxNext {
+		return home
 	}
-	return next
+	for form, i := next, 0; ; i++ {
+		if !localPath(form) {
+			return home
+		}
+		decoded, err := url.PathUnescape(form)
+		if err != nil || decoded == form {
+			break
+		}
+		if i == 3 { // still changing after three decodings: nobody links like that
+			return home
+		}
+		form = decoded
+	}
+	u, err := url.Parse(browserClean(next))
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !localPath(u.EscapedPath()) {
+		return home
+	}
+	// A space left raw in the query would be cut off at the end by a browser: escape it as it would.
+	query := strings.ReplaceAll(u.RawQuery, " ", "%20")
+	out := (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: query, Fragment: u.Fragment}).String()
+	if len(out) > maxNext || !localPath(out) {
+		return home
+	}
+	return out
+}
+
+// browserClean is s as a browser's URL parser first sees it: leading and trailing C0 controls and
+// spaces removed, every tab and newline removed, backslashes read as slashes.
+func browserClean(s string) string {
+	s = strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
+	s = strings.NewReplacer("\t", "", "\n", "", "\r", "", `\`, "/").Replace(s)
+	return s
+}
+
+// localPath reports whether s holds no control characters (nor invalid UTF-8) and, read as a browser
+// reads it, is an absolute path without an authority: "/" and then anything but a second slash.
+func localPath(s string) bool {
+	if strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f || r == utf8.RuneError }) {
+		return false
+	}
+	s = browserClean(s)
+	return strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//")
 }
 
 // actor is who is making this request, for the audit trail.
 func (a *App) actor(c *fiber.Ctx) audit.Actor {
-	act := audit.Actor{Name: "anonymous", IP: c.IP(), RequestID: requestID(c)}
+	act := audit.Actor{Name: "anonymous", IP: a.clientIP(c), RequestID: requestID(c)}
 	if u := visitOf(c).user; u != nil {
 		act.UserID, act.Name, act.OrganisationID = u.ID, u.Name, u.OrganisationID
 	}
@@ -202,23 +261,14 @@ func (a *App) actor(c *fiber.Ctx) audit.Actor {
 }
 
 func (a *App) client(c *fiber.Ctx) identity.Client {
-	return identity.Client{IP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent)}
+	return identity.Client{IP: a.clientIP(c), UserAgent: forms.Clean(c.Get(fiber.HeaderUserAgent))}
 }
 
 func requestID(c *fiber.Ctx) string {
-	if id, ok := c.Locals("requestid").(string); ok {
+	if id, ok := c.Locals(requestIDKey).(string); ok {
 		return id
 	}
 	return c.GetRespHeader(fiber.HeaderXRequestID)
-}
-
-// flash leaves a success message for the next page this browser shows.
-func (a *App) flash(c *fiber.Ctx, message string) error {
-	v := visitOf(c)
-	if v.token == "" {
-		return nil
-	}
-	return identity.SetFlash(c.UserContext(), a.db, v.token, message)
 }
 
 // logPath is a request path as the logs may show it: the token of a one-time link is a secret.
@@ -240,7 +290,7 @@ func (a *App) accessLog(c *fiber.Ctx) error {
 	}
 	attrs := []any{
 		"method", c.Method(), "path", logPath(c.Path()), "status", status,
-		"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", requestID(c), "ip", c.IP(),
+		"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", requestID(c), "ip", a.clientIP(c),
 	}
 	if u := visitOf(c).user; u != nil {
 		attrs = append(attrs, "user_id", u.ID)

@@ -85,9 +85,7 @@ func (a *App) notificationsReadAll(c *fiber.Ctx) error {
 	if err := notify.MarkAllRead(c.UserContext(), a.db, visitOf(c).user.ID, a.now()); err != nil {
 		return err
 	}
-	if err := a.flash(c, "All your notifications are marked as read"); err != nil {
-		return err
-	}
+	a.flash(c, "All your notifications are marked as read")
 	return c.Redirect("/notifications", fiber.StatusSeeOther)
 }
 
@@ -157,9 +155,7 @@ func (a *App) notificationSettingsUpdate(c *fiber.Ctx) error {
 	if err := notify.SavePreferences(c.UserContext(), a.db, a.actor(c), a.now(), u.ID, f.Emails == forms.EmailsDaily, prefs); err != nil {
 		return err
 	}
-	if err := a.flash(c, "Your notification settings have been saved"); err != nil {
-		return err
-	}
+	a.flash(c, "Your notification settings have been saved")
 	return c.Redirect("/account/notifications", fiber.StatusSeeOther)
 }
 

@@ -74,6 +74,7 @@ type nsigShowPage struct {
 	OpenActions []nsig.Action
 	CanSchedule bool
 	Projects    []nsig.Project // linked projects handed to the NSIG: its responsibilities
+	Handovers   []handoverRow  // hand-overs some region has still to act on
 }
 
 // nsigShow is an NSIG's dashboard: its open requests by status, coverage gaps and seats.
@@ -126,7 +127,61 @@ func (a *App) nsigShow(c *fiber.Ctx) error {
 	if p.Projects, err = nsig.ProjectsOf(ctx, a.db, n.ID); err != nil {
 		return err
 	}
+	handovers, err := nsig.PendingHandovers(ctx, a.db, n.ID)
+	if err != nil {
+		return err
+	}
+	for _, h := range handovers {
+		row := handoverRow{Handover: h}
+		for _, r := range h.Regions {
+			may := false
+			if !r.Done() {
+				if may, err = nsig.CanMarkExtended(ctx, a.db, v, n.ID, r.RegionID); err != nil {
+					return err
+				}
+			}
+			row.Regions = append(row.Regions, handoverRegion{RegionExtension: r, CanMark: may})
+		}
+		p.Handovers = append(p.Handovers, row)
+	}
 	return a.render(c, fiber.StatusOK, "nsigs/show", p)
+}
+
+// handoverRow is a hand-over waiting on regions, as the dashboard shows it.
+type handoverRow struct {
+	nsig.Handover
+	Regions []handoverRegion
+}
+
+type handoverRegion struct {
+	nsig.RegionExtension
+	CanMark bool // the viewer may mark it done
+}
+
+// handoverRegionDone marks that a region's SIG has extended its membership to cover a project handed to
+// the NSIG.
+func (a *App) handoverRegionDone(c *fiber.Ctx) error {
+	v, err := a.viewer(c)
+	if err != nil {
+		return err
+	}
+	n, err := a.nsigFromParam(c, v)
+	if err != nil {
+		return err
+	}
+	projectID, err := strconv.ParseInt(c.Params("project"), 10, 64)
+	if err != nil || projectID <= 0 {
+		return fmt.Errorf("project %q: %w", c.Params("project"), problem.ErrNotFound)
+	}
+	region, err := strconv.ParseInt(c.Params("region"), 10, 16)
+	if err != nil || region <= 0 {
+		return fmt.Errorf("region %q: %w", c.Params("region"), problem.ErrNotFound)
+	}
+	if err := nsig.MarkExtended(c.UserContext(), a.db, v, a.actor(c), a.now(), n.ID, projectID, int16(region)); err != nil {
+		return err
+	}
+	a.flash(c, "Marked done: the regional SIG has extended its membership to cover the project's area")
+	return c.Redirect(fmt.Sprintf("/nsigs/%d#handovers", n.ID), fiber.StatusSeeOther)
 }
 
 func orText(s, none string) string {
@@ -214,9 +269,8 @@ func (a *App) nsigCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, n.Name+" NSIG added: now fill its seats"); err != nil {
-		return err
-	}
+	a.choices.forget()
+	a.flash(c, n.Name+" NSIG added: now fill its seats")
 	return c.Redirect(fmt.Sprintf("/nsigs/%d", n.ID), fiber.StatusSeeOther)
 }
 
@@ -273,9 +327,8 @@ func (a *App) nsigUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, "Changes to "+saved.Name+" saved"); err != nil {
-		return err
-	}
+	a.choices.forget()
+	a.flash(c, "Changes to "+saved.Name+" saved")
 	return c.Redirect(fmt.Sprintf("/nsigs/%d", n.ID), fiber.StatusSeeOther)
 }
 
@@ -346,6 +399,10 @@ type appointPage struct {
 	Warning         *nsig.OtherNSIGWarning // the person sits on another NSIG: confirm with a reason
 	ConfirmOptions  []Option
 	ConfirmValues   []string
+	// RegionWarning: the person's organisation is in another region than the seat's: confirm with a reason.
+	RegionWarning        *nsig.OutOfRegionWarning
+	RegionConfirmOptions []Option
+	RegionConfirmValues  []string
 }
 
 func (a *App) appointPage(c *fiber.Ctx, n *nsig.NSIG, s nsig.Seat, f forms.Appointment) *appointPage {
@@ -353,6 +410,10 @@ func (a *App) appointPage(c *fiber.Ctx, n *nsig.NSIG, s nsig.Seat, f forms.Appoi
 		ConfirmOptions: []Option{{Value: "yes", Label: "I confirm this appointment, knowing they sit on another NSIG"}}}
 	if f.ConfirmOtherNSIG == "yes" {
 		p.ConfirmValues = []string{"yes"}
+	}
+	p.RegionConfirmOptions = []Option{{Value: "yes", Label: "I confirm this appointment, knowing they are from another region"}}
+	if f.ConfirmOtherRegion == "yes" {
+		p.RegionConfirmValues = []string{"yes"}
 	}
 	p.PositionOptions = []Option{
 		{Value: string(nsig.Member), Label: "Member", Hint: "Represents the region at meetings and gives its view of requests"},
@@ -401,32 +462,56 @@ func (a *App) appointCreate(c *fiber.Ctx) error {
 		Position: nsig.Position(f.Position), Email: strings.TrimSpace(f.Email), NominatingSIG: f.NominatingSIG,
 		NominatedOn: nominated, HowChosen: nsig.HowChosen(f.HowChosen), TermStart: start, TermEnd: end,
 		ConfirmOtherNSIG: f.ConfirmOtherNSIG == "yes", OtherNSIGReason: f.OtherNSIGReason,
+		ConfirmOtherRegion: f.ConfirmOtherRegion == "yes", OtherRegionReason: f.OtherRegionReason,
 	})
 	var warning *nsig.OtherNSIGWarning
-	if errors.As(err, &warning) {
-		p.Warning = warning
-		var errs forms.Errors
-		errs.Add("confirm_other_nsig", fmt.Sprintf("%s already sits on %s. Confirm the appointment and say why, or appoint someone else", warning.Name, strings.Join(warning.NSIGs, " and ")))
-		return a.invalid(c, "nsigs/appoint", &p.Page, errs, p)
+	var regionWarning *nsig.OutOfRegionWarning
+	var warned forms.Errors
+	switch {
+	case errors.As(err, &warning):
+		warned.Add("confirm_other_nsig", fmt.Sprintf("%s already sits on %s. Confirm the appointment and say why, or appoint someone else", warning.Name, strings.Join(warning.NSIGs, " and ")))
+	case errors.As(err, &regionWarning):
+		warned.Add("confirm_other_region", fmt.Sprintf("%s is from %s, in %s. Confirm the appointment to the %s seat and say why, or appoint someone else",
+			regionWarning.Name, regionWarning.Organisation, regionWarning.Region, regionWarning.SeatRegion))
 	}
-	if errs, isRule := ruleErrors(err); isRule {
-		// Keep the warning in view while the person still sits on another NSIG.
-		others, oerr := nsig.OtherNSIGs(c.UserContext(), a.db, f.Email, n.ID)
-		if oerr != nil {
-			return oerr
+	errs, isRule := ruleErrors(err)
+	if warned.Any() || isRule {
+		if warned.Any() {
+			errs = warned
 		}
-		if len(others) > 0 {
-			p.Warning = &nsig.OtherNSIGWarning{Name: strings.TrimSpace(f.Email), NSIGs: others}
+		p.Warning, p.RegionWarning = warning, regionWarning
+		// Keep every warning that still applies in view, so both confirmations can be given at once.
+		if err := a.appointWarnings(c, p, n.ID, s, f.Email); err != nil {
+			return err
 		}
 		return a.invalid(c, "nsigs/appoint", &p.Page, errs, p)
 	}
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, fmt.Sprintf("%s appointed as %s %s", ap.UserName, s.RegionName, strings.ToLower(ap.Position.Label()))); err != nil {
+	a.flash(c, fmt.Sprintf("%s appointed as %s %s", ap.UserName, s.RegionName, strings.ToLower(ap.Position.Label())))
+	return c.Redirect(fmt.Sprintf("/nsigs/%d/seats/%d", n.ID, s.RegionID), fiber.StatusSeeOther)
+}
+
+// appointWarnings puts on the appointment page the warnings that apply to the person with the email: that
+// they sit on another NSIG, that their organisation is in another region than the seat's.
+func (a *App) appointWarnings(c *fiber.Ctx, p *appointPage, nsigID int64, s nsig.Seat, email string) error {
+	email = strings.TrimSpace(email)
+	others, err := nsig.OtherNSIGs(c.UserContext(), a.db, email, nsigID)
+	if err != nil {
 		return err
 	}
-	return c.Redirect(fmt.Sprintf("/nsigs/%d/seats/%d", n.ID, s.RegionID), fiber.StatusSeeOther)
+	if len(others) > 0 && p.Warning == nil {
+		p.Warning = &nsig.OtherNSIGWarning{Name: email, NSIGs: others}
+	}
+	org, region, regionName, err := nsig.RegionOf(c.UserContext(), a.db, email)
+	if err != nil {
+		return err
+	}
+	if region != 0 && region != s.RegionID && p.RegionWarning == nil {
+		p.RegionWarning = &nsig.OutOfRegionWarning{Name: email, Organisation: org, Region: regionName, SeatRegion: s.RegionName}
+	}
+	return nil
 }
 
 type endTermPage struct {
@@ -494,9 +579,7 @@ func (a *App) endTermCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, fmt.Sprintf("%s's term as %s %s has ended", ap.UserName, ap.RegionName, strings.ToLower(ap.Position.Label()))); err != nil {
-		return err
-	}
+	a.flash(c, fmt.Sprintf("%s's term as %s %s has ended", ap.UserName, ap.RegionName, strings.ToLower(ap.Position.Label())))
 	return c.Redirect(fmt.Sprintf("/nsigs/%d/seats/%d", n.ID, ap.RegionID), fiber.StatusSeeOther)
 }
 
@@ -599,14 +682,12 @@ func (a *App) regionalPanelFor(ctx context.Context, v request.Viewer, er *reques
 	if er.NSIGID == 0 || !internal {
 		return nil, nil
 	}
-	cov, err := nsig.CoverageOf(ctx, a.db, &er.Request)
+	panel, err := nsig.PanelOf(ctx, a.db, v, &er.Request, a.now())
 	if err != nil {
 		return nil, err
 	}
-	p := &regionalPanel{Coverage: cov}
-	if p.MySeat, err = nsig.SeatFor(ctx, a.db, v, er.NSIGID); err != nil {
-		return nil, err
-	}
+	cov := panel.Coverage
+	p := &regionalPanel{Coverage: cov, MySeat: panel.MySeat}
 	p.CanGive = p.MySeat != nil && nsig.Reviewable(&er.Request)
 	for _, r := range cov.Rows {
 		row := coverageRow{CoverageRow: r, Mine: p.MySeat != nil && p.MySeat.RegionID == r.RegionID}
@@ -622,11 +703,7 @@ func (a *App) regionalPanelFor(ctx context.Context, v request.Viewer, er *reques
 		p.Options = append(p.Options, Option{Value: string(o.Opinion), Label: o.Label})
 	}
 	if p.MySeat != nil || v.Has(identity.RoleCentralTeam) {
-		next, err := nsig.NextMeeting(ctx, a.db, er.NSIGID, a.now())
-		if err != nil {
-			return nil, err
-		}
-		if next != nil && !next.Started(a.now()) {
+		if next := panel.Next; next != nil && !next.Started(a.now()) {
 			p.AgendaHref = fmt.Sprintf("/nsigs/%d/meetings/%d/items/new?request=%s", er.NSIGID, next.ID, url.QueryEscape(er.Reference))
 		}
 	}

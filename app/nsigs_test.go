@@ -35,6 +35,8 @@ func (p *testPortal) seat(u *identity.User, nsigName string, region int16) {
 	if _, err := nsig.Appoint(ctx, p.db.DB, cv, audit.Actor{UserID: central.ID, Name: central.Name}, now, p.nsigID(nsigName), region, nsig.AppointInput{
 		Position: nsig.Member, Email: u.Email, NominatingSIG: "Regional ESR SIG", NominatedOn: now.AddDate(0, -1, 0),
 		HowChosen: nsig.ChosenConsensus, TermStart: now.AddDate(0, 0, -1), TermEnd: now.AddDate(2, 0, 0),
+		// Test people come from one organisation whatever the seat's region.
+		ConfirmOtherRegion: true, OtherRegionReason: "Seated from the test organisation",
 	}); err != nil {
 		p.t.Fatal(err)
 	}
@@ -84,8 +86,27 @@ func TestAppointAndEndTermThroughForms(t *testing.T) {
 		t.Fatalf("the form says %s", excerpt(res.body))
 	}
 	form.Set("term_end-year", "2028")
+	// Jo's organisation is not in London: the appointment needs confirming, with why.
+	res = c.post(fmt.Sprintf("/nsigs/%d/seats/2/appoint", id), form)
+	mustStatus(t, res, 422, "someone from another region")
+	for _, want := range []string{"They are from another region", "is from Fenland Valley NHS Foundation Trust, in East of England", "confirm_other_region", `value="London ESR SIG"`} {
+		if !strings.Contains(res.body, want) {
+			t.Errorf("the out-of-region warning lacks %q: %s", want, excerpt(res.body))
+		}
+	}
+	form.Set("confirm_other_region", "yes")
+	res = c.post(fmt.Sprintf("/nsigs/%d/seats/2/appoint", id), form)
+	mustStatus(t, res, 422, "confirmed without a reason")
+	if !strings.Contains(res.body, "Enter why someone from") {
+		t.Errorf("no reason asked for: %s", excerpt(res.body))
+	}
+	form.Set("other_region_reason", "Covers London's payroll shared service")
 	res = c.post(fmt.Sprintf("/nsigs/%d/seats/2/appoint", id), form)
 	mustStatus(t, res, 303, "the appointment")
+	res = c.get("/nsigs/membership")
+	if !strings.Contains(res.body, "Seats held by someone from another region (1)") || !strings.Contains(res.body, "Covers London&#39;s payroll shared service") {
+		t.Errorf("the membership page does not list the seat held from another region: %s", excerpt(res.body))
+	}
 	u, err := identity.Get(context.Background(), p.db.DB, person.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -238,4 +259,79 @@ func TestNSIGMemberRoleCannotBeTakenFromASeatHolder(t *testing.T) {
 	form.Add("roles", identity.RoleRequester)
 	form.Set("name", "Seated Member-Jones")
 	mustStatus(t, admin.post(fmt.Sprintf("/admin/users/%d", seated.ID), form), 303, "renaming a seat holder")
+}
+
+// TestHandoverOnTheDashboard: a project handed to an NSIG waits on its dashboard, region by region; a
+// region's member marks their own region done (and only theirs), and the central team any.
+func TestHandoverOnTheDashboard(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	ctx := context.Background()
+	member := p.createUser("wales.member@test.nhs.uk", "Wales Member", identity.RoleRequester)
+	p.seat(member, "Self Service and Portal", 8)
+	id := p.nsigID("Self Service and Portal")
+	central := p.users[central]
+	cv, err := request.ViewerFor(ctx, p.db.DB, central)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := audit.Actor{UserID: central.ID, Name: central.Name}
+	proj, err := nsig.SaveProject(ctx, p.db.DB, cv, actor, p.clock.Now(), 0, 0, nsig.ProjectInput{Name: "ESR app refresh", FunctionalArea: "Self Service", Status: nsig.ProjectInProgress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nsig.HandOver(ctx, p.db.DB, cv, actor, p.clock.Now(), proj.ID, proj.Version, nsig.HandoverInput{NSIGID: id, On: p.clock.Now(), Note: "The app's screens"}); err != nil {
+		t.Fatal(err)
+	}
+	m := p.as(member)
+	res := m.get(fmt.Sprintf("/nsigs/%d", id))
+	mustStatus(t, res, 200, "the dashboard")
+	if !strings.Contains(res.body, "Hand-overs waiting for regional SIGs") || !strings.Contains(res.body, "ESR app refresh") ||
+		!strings.Contains(res.body, "8 of 8 regions to go") || !strings.Contains(res.body, "Mark Wales done") || strings.Contains(res.body, "Mark London done") {
+		t.Fatalf("the member's dashboard: %s", excerpt(res.body))
+	}
+	mustStatus(t, m.post(fmt.Sprintf("/nsigs/%d/handovers/%d/regions/2", id, proj.ID), nil), 403, "another region's part")
+	mustStatus(t, m.post(fmt.Sprintf("/nsigs/%d/handovers/%d/regions/8", id, proj.ID), nil), 303, "their own region")
+	mustStatus(t, m.post(fmt.Sprintf("/nsigs/%d/handovers/%d/regions/8", id, proj.ID), nil), 409, "twice")
+	mustStatus(t, m.post(fmt.Sprintf("/nsigs/%d/handovers/%d/regions/x", id, proj.ID), nil), 404, "no such region")
+	res = m.get(fmt.Sprintf("/nsigs/%d", id))
+	if !strings.Contains(res.body, "7 of 8 regions to go") || !strings.Contains(res.body, "by Wales Member") {
+		t.Errorf("after marking Wales: %s", excerpt(res.body))
+	}
+	c := p.as(central)
+	for region := 1; region <= 7; region++ {
+		mustStatus(t, c.post(fmt.Sprintf("/nsigs/%d/handovers/%d/regions/%d", id, proj.ID, region), nil), 303, "the central team")
+	}
+	if res := c.get(fmt.Sprintf("/nsigs/%d", id)); strings.Contains(res.body, "Hand-overs waiting") {
+		t.Error("every region done, the hand-over still waits on the dashboard")
+	}
+}
+
+// TestScheduleAJointSession: the central team schedules a meeting held by two NSIGs; a member of the
+// second reaches it through their own NSIG, and a member of neither does not.
+func TestScheduleAJointSession(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	payrollID, selfID := p.nsigID("Payroll and Pensions"), p.nsigID("Self Service and Portal")
+	member := p.createUser("wales.member@test.nhs.uk", "Wales Member", identity.RoleRequester)
+	p.seat(member, "Self Service and Portal", 8)
+	c := p.as(p.users[central])
+	res := c.get(fmt.Sprintf("/nsigs/%d/meetings/new", payrollID))
+	mustStatus(t, res, 200, "the meeting form")
+	if !strings.Contains(res.body, "A joint session with other NSIGs?") || !strings.Contains(res.body, fmt.Sprintf(`value="%d"`, selfID)) {
+		t.Fatalf("the form offers no joint session: %s", excerpt(res.body))
+	}
+	form := url.Values{"date-day": {"3"}, "date-month": {"12"}, "date-year": {"2026"}, "time": {"2pm"}, "duration": {"90"},
+		"teams_link": {"https://teams.microsoft.com/l/meetup-join/joint"}, "purpose": {"member_items"}, "with": {fmt.Sprint(selfID)}}
+	res = c.post(fmt.Sprintf("/nsigs/%d/meetings", payrollID), form)
+	mustStatus(t, res, 303, "scheduling a joint session")
+	meeting := strings.TrimPrefix(res.header.Get("Location"), fmt.Sprintf("/nsigs/%d", payrollID))
+	res = p.as(member).get(fmt.Sprintf("/nsigs/%d%s", selfID, meeting))
+	mustStatus(t, res, 200, "the joint meeting through the member's own NSIG")
+	if !strings.Contains(res.body, "Joint meeting on") || !strings.Contains(res.body, "Held jointly by") || !strings.Contains(res.body, "Request an agenda item") {
+		t.Errorf("the joint meeting page: %s", excerpt(res.body))
+	}
+	mustStatus(t, p.as(member).get(fmt.Sprintf("/nsigs/%d%s", payrollID, meeting)), 404, "through an NSIG they do not sit on")
+	form.Set("with", "not-a-number")
+	mustStatus(t, c.post(fmt.Sprintf("/nsigs/%d/meetings", payrollID), form), 422, "a joint NSIG that is not a number")
 }

@@ -116,9 +116,7 @@ func (a *App) projectSave(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, saved.Name+" saved"); err != nil {
-		return err
-	}
+	a.flash(c, saved.Name+" saved")
 	return c.Redirect("/projects", fiber.StatusSeeOther)
 }
 
@@ -189,8 +187,6 @@ func (a *App) handoverCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, p.Name+" is now business as usual, looked after by its NSIG"); err != nil {
-		return err
-	}
+	a.flash(c, p.Name+" is now business as usual, looked after by its NSIG")
 	return c.Redirect(fmt.Sprintf("/nsigs/%d#responsibilities", done.NSIGID), fiber.StatusSeeOther)
 }

@@ -83,7 +83,7 @@ func (a *App) raiseDraftGone(c *fiber.Ctx, err error) error {
 // raiseSave keeps a page's answers and goes on: to the next page, or back to check your answers when
 // the answer was changed from there (which sends the user on to any page still unanswered).
 func (a *App) raiseSave(c *fiber.Ctx, d *request.Draft, step string) error {
-	if err := request.SaveDraft(c.UserContext(), a.db, d.UserID, d.ID, d.Data, a.now()); err != nil {
+	if err := request.SaveDraft(c.UserContext(), a.db, a.actor(c), d.UserID, d.ID, d.Data, a.now()); err != nil {
 		return err
 	}
 	next := "check"
@@ -160,7 +160,7 @@ func (a *App) requestNew(c *fiber.Ctx) error {
 
 // draftCreate starts a draft and opens its first page.
 func (a *App) draftCreate(c *fiber.Ctx) error {
-	id, err := request.NewDraft(c.UserContext(), a.db, visitOf(c).user.ID, request.KindEnhancement, a.now())
+	id, err := request.NewDraft(c.UserContext(), a.db, a.actor(c), visitOf(c).user.ID, request.KindEnhancement, a.now())
 	if err != nil {
 		return err
 	}
@@ -424,8 +424,9 @@ func raiseOrNotGiven(s string) string {
 	return s
 }
 
-// draftSubmit raises the request from the draft and deletes the draft. The draft id is the submission
-// token: a second submission, before or after the draft is deleted, finds the request the first raised.
+// draftSubmit raises the request from the draft, which deletes the draft in the same transaction. The
+// draft id is the submission token: a second submission, before or after the draft is deleted, finds
+// the request the first raised.
 func (a *App) draftSubmit(c *fiber.Ctx) error {
 	d, err := a.raiseDraft(c)
 	if err != nil {
@@ -444,9 +445,6 @@ func (a *App) draftSubmit(c *fiber.Ctx) error {
 	}
 	r, err := request.RaiseEnhancement(c.UserContext(), a.db, a.calendar, v, a.actor(c), a.now(), d.Data.NewEnhancement(d.ID))
 	if err != nil {
-		return err
-	}
-	if err := request.DeleteDraft(c.UserContext(), a.db, d.UserID, d.ID); err != nil {
 		return err
 	}
 	return c.Redirect("/requests/"+r.Reference+"/raised", fiber.StatusSeeOther)

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -245,9 +244,7 @@ func (a *App) releaseCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, r.Title()+" added"); err != nil {
-		return err
-	}
+	a.flash(c, r.Title()+" added")
 	return c.Redirect(fmt.Sprintf("/releases/%d", r.ID), fiber.StatusSeeOther)
 }
 
@@ -294,9 +291,7 @@ func (a *App) releaseUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, "Changes to "+saved.Title()+" saved"); err != nil {
-		return err
-	}
+	a.flash(c, "Changes to "+saved.Title()+" saved")
 	return c.Redirect(fmt.Sprintf("/releases/%d", r.ID), fiber.StatusSeeOther)
 }
 
@@ -318,9 +313,7 @@ func (a *App) releaseRelease(c *fiber.Ctx) error {
 		return err
 	}
 	msg := fmt.Sprintf("Release %d is live: %d %s delivered", r.Number, len(delivered), plural(len(delivered), "change", "changes"))
-	if err := a.flash(c, msg); err != nil {
-		return err
-	}
+	a.flash(c, msg)
 	return c.Redirect(fmt.Sprintf("/releases/%d", r.ID), fiber.StatusSeeOther)
 }
 
@@ -335,27 +328,19 @@ type requestRelease struct {
 	CanMove   bool
 }
 
-// requestReleaseOf returns the release an allocated or delivered request is in, and false for a
-// request in no release.
-func (a *App) requestReleaseOf(ctx context.Context, v request.Viewer, r *request.Request) (*requestRelease, bool, error) {
-	if r.Status != request.StatusAllocated && r.Status != request.StatusDelivered {
-		return nil, false, nil
+// pageRelease is the release of a request as its page shows it, from what request.GetPage read.
+func pageRelease(v request.Viewer, er *request.EnhancementRequest, rl *request.PageRelease) *requestRelease {
+	if rl == nil {
+		return nil
 	}
-	al, err := release.AllocationOf(ctx, a.db, r.ID)
-	if errors.Is(err, problem.ErrNotFound) {
-		return nil, false, nil
+	moves := make([]release.AllocationMove, 0, len(rl.Moves))
+	for _, m := range rl.Moves {
+		moves = append(moves, release.AllocationMove{RequestID: er.ID, Reference: er.Reference, Title: er.Title,
+			FromNumber: m.FromNumber, ToNumber: m.ToNumber, Reason: m.Reason, MovedBy: m.MovedBy, MovedAt: m.MovedAt})
 	}
-	if err != nil {
-		return nil, false, err
-	}
-	moves, err := release.RequestMoves(ctx, a.db, r.ID)
-	if err != nil {
-		return nil, false, err
-	}
-	out := &requestRelease{ID: al.ReleaseID, Title: al.Title(), Delivered: r.Status == request.StatusDelivered,
-		Released: al.Status == release.StatusReleased, Date: al.TargetDate.Format("2 January 2006"), Moves: moveItems(moves),
-		CanMove: r.Status == request.StatusAllocated && release.CanManage(v)}
-	return out, true, nil
+	return &requestRelease{ID: rl.ID, Title: release.Title(rl.Number, rl.Name), Delivered: er.Status == request.StatusDelivered,
+		Released: release.Status(rl.Status) == release.StatusReleased, Date: rl.TargetDate.Format("2 January 2006"), Moves: moveItems(moves),
+		CanMove: er.Status == request.StatusAllocated && release.CanManage(v)}
 }
 
 type requestMovePage struct {
@@ -438,8 +423,6 @@ func (a *App) requestMove(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, fmt.Sprintf("%s moved to Release %d", m.Reference, m.ToNumber)); err != nil {
-		return err
-	}
+	a.flash(c, fmt.Sprintf("%s moved to Release %d", m.Reference, m.ToNumber))
 	return c.Redirect("/requests/"+url.PathEscape(m.Reference), fiber.StatusSeeOther)
 }

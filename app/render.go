@@ -55,6 +55,7 @@ type ErrorPage struct {
 	Status  int
 	Heading string
 	Message string
+	Retry   *RetryForm // a form that could not be saved because the database was unavailable
 }
 
 // NewErrorPage returns the error page for an HTTP status with the portal's standard heading and message;
@@ -62,6 +63,15 @@ type ErrorPage struct {
 func NewErrorPage(p Page, status int) ErrorPage {
 	e := ErrorPage{Page: p, Status: status}
 	switch status {
+	case http.StatusBadRequest, http.StatusUnsupportedMediaType:
+		e.Heading = "The portal could not read what you sent"
+		e.Message = "Go back, reload the page and try again. If it happens again, contact the ESR central team."
+	case http.StatusRequestEntityTooLarge:
+		e.Heading = "What you sent is too large"
+		e.Message = "A supporting document can be up to 5 MB. Go back and choose a smaller file, or shorten what you typed."
+	case http.StatusRequestHeaderFieldsTooLarge:
+		e.Heading = "The portal could not read your request"
+		e.Message = "Your browser sent more than the portal accepts, usually because of old cookies. Clear this site's cookies, then try again."
 	case http.StatusForbidden:
 		e.Heading = "You do not have permission to see this page"
 		e.Message = "Your roles in the portal do not allow this. If you think they should, ask your organisation's portal administrator."
@@ -77,6 +87,9 @@ func NewErrorPage(p Page, status int) ErrorPage {
 	case http.StatusTooManyRequests:
 		e.Heading = "Too many attempts"
 		e.Message = "Wait a few minutes, then try again."
+	case http.StatusServiceUnavailable:
+		e.Heading = "Sorry, the service is unavailable"
+		e.Message = "You will be able to use the portal again in a moment. Nothing you have saved before is lost."
 	default:
 		e.Heading = "Sorry, there is a problem with the service"
 		e.Message = "Try again later. If it happens again, contact the ESR central team and give them the request ID below."

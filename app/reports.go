@@ -28,13 +28,16 @@ type reportFile struct {
 	title    string
 	subtitle string
 	slug     string // the file name's middle: "dashboard-london"
-	filters  []pdf.ReportLine
+	filters  []reportLine
 	sections []dashSection
 }
 
+// reportLine is one of a report's particulars: "Period", "1 October 2026 to 31 December 2026".
+type reportLine struct{ Key, Value string }
+
 // whose says whose access a report's figures follow.
-func whose(u *identity.User) pdf.ReportLine {
-	return pdf.ReportLine{Key: "Counts", Value: "Only the requests " + u.Name + " may see, on the day it was generated"}
+func whose(u *identity.User) reportLine {
+	return reportLine{Key: "Counts", Value: "Only the requests " + u.Name + " may see, on the day it was generated"}
 }
 
 // slugOf makes a name safe for a file name: lower case letters, digits and hyphens.
@@ -59,7 +62,7 @@ func (a *App) dashboardReport(c *fiber.Ctx, d *dashboard.Dashboard, p *dashboard
 	from, to := d.Period.From.Format("2 January 2006"), d.Period.To.Format("2 January 2006")
 	return reportFile{
 		title: p.Heading, subtitle: d.Period.Label, slug: slug, sections: dashSections(d),
-		filters: []pdf.ReportLine{
+		filters: []reportLine{
 			{Key: "Period", Value: from + " to " + to},
 			{Key: "Requests", Value: scope + ": enhancement requests"},
 			whose(visitOf(c).user),
@@ -67,26 +70,40 @@ func (a *App) dashboardReport(c *fiber.Ctx, d *dashboard.Dashboard, p *dashboard
 	}
 }
 
-// pdfReport renders a report as a PDF.
+// pdfReport renders a report as a PDF with the pdf package's report (the regional SIG update's look):
+// its particulars, when it was generated among them, then a numbered section a table.
 func (a *App) pdfReport(rf reportFile) ([]byte, error) {
-	rep := &pdf.Report{Title: rf.title, Subtitle: rf.subtitle, Generated: a.now(), Filters: rf.filters}
+	now := a.now()
+	generated := "Generated " + now.In(london).Format("2 January 2006 at 3:04pm")
+	rep := &pdf.Report{Title: rf.title, Subtitle: rf.subtitle, Reference: generated, Date: now,
+		Subject: rf.title + ": figures and tables from the ESR Enhancement Portal", Intro: []string{generated + "."}}
+	for _, l := range rf.filters {
+		rep.Intro = append(rep.Intro, l.Key+": "+l.Value)
+	}
 	for _, s := range rf.sections {
-		ps := pdf.ReportSection{Title: s.Title, Intro: s.Intro}
-		for _, t := range s.Tables() {
-			pt := pdf.ReportTable{Caption: t.Caption, Empty: t.Empty}
+		for i, t := range s.Tables() {
+			ps := pdf.ReportSection{Title: t.Caption, Empty: t.Empty}
+			if i == 0 && s.Intro != "" {
+				ps.Paragraphs = []string{s.Intro}
+			}
+			if ps.Title == "" {
+				ps.Title = s.Title
+			}
+			if ps.Empty == "" {
+				ps.Empty = "None."
+			}
 			for _, col := range t.Columns {
-				pt.Columns = append(pt.Columns, pdf.ReportColumn{Title: col.Title, Width: col.Width})
+				ps.Columns = append(ps.Columns, col.Title)
 			}
 			for _, row := range t.Rows {
 				cells := make([]string, len(row))
 				for i, cell := range row {
 					cells[i] = cell.Text
 				}
-				pt.Rows = append(pt.Rows, cells)
+				ps.Rows = append(ps.Rows, cells)
 			}
-			ps.Tables = append(ps.Tables, pt)
+			rep.Sections = append(rep.Sections, ps)
 		}
-		rep.Sections = append(rep.Sections, ps)
 	}
 	var buf bytes.Buffer
 	if err := pdf.RenderReport(&buf, rep); err != nil {
@@ -233,7 +250,7 @@ func (a *App) requestsExportPDF(c *fiber.Ctx) error {
 }
 
 // filterLines words the list's filters for a report's particulars.
-func (a *App) filterLines(c *fiber.Ctx, ff requestFilterForm) ([]pdf.ReportLine, error) {
+func (a *App) filterLines(c *fiber.Ctx, ff requestFilterForm) ([]reportLine, error) {
 	p := &requestsIndexPage{Filter: ff}
 	if err := a.requestFilterOptions(c.UserContext(), p); err != nil {
 		return nil, err
@@ -246,10 +263,10 @@ func (a *App) filterLines(c *fiber.Ctx, ff requestFilterForm) ([]pdf.ReportLine,
 		}
 		return v
 	}
-	var out []pdf.ReportLine
+	var out []reportLine
 	add := func(key, value string) {
 		if value != "" {
-			out = append(out, pdf.ReportLine{Key: key, Value: value})
+			out = append(out, reportLine{Key: key, Value: value})
 		}
 	}
 	add("Search", ff.Query)
@@ -342,7 +359,7 @@ func (a *App) nsigReport(c *fiber.Ctx) (reportFile, error) {
 	}
 	u := visitOf(c).user
 	return reportFile{title: n.Name + " NSIG", subtitle: "Dashboard on " + today.Format("2 January 2006"), slug: "nsig-" + slugOf(n.Name),
-		filters: []pdf.ReportLine{{Key: "Requests", Value: "The NSIG's enhancement requests accepted and not yet decided"}, whose(u)},
+		filters: []reportLine{{Key: "Requests", Value: "The NSIG's enhancement requests accepted and not yet decided"}, whose(u)},
 		sections: []dashSection{{Title: "Open requests", Blocks: []dashBlock{{Table: &byStatus}}},
 			{Title: "Coverage gaps", Intro: "Regions that have not given their view of every open request.", Blocks: []dashBlock{{Table: &gaps}}},
 			{Title: "Regional seats", Blocks: []dashBlock{{Table: &seatTable}}}}}, nil

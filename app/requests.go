@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -83,8 +82,10 @@ func (a *App) requestShow(c *fiber.Ctx) error {
 	return a.render(c, fiber.StatusOK, "requests/show", p)
 }
 
-// requestShowPage gathers what the request page shows. It runs a fixed number of queries, however
-// many events, comments and supporters the request has.
+// requestShowPage gathers what the request page shows. It runs a fixed number of statements, however
+// many events, comments, views and supporters the request has: the request with its decision,
+// supporters, work and release; the timeline; and, for those who see them, the impact assessment and
+// the NSIG's panel.
 func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error) {
 	ctx := c.UserContext()
 	v, err := a.viewer(c)
@@ -94,10 +95,11 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 	if request.KindOf(ref) != request.KindEnhancement {
 		return a.listedShowPage(c, v, ref)
 	}
-	er, access, err := request.GetEnhancement(ctx, a.db, v, ref)
+	pg, access, err := request.GetPage(ctx, a.db, v, ref)
 	if err != nil {
 		return nil, err
 	}
+	er := &pg.EnhancementRequest
 	p := &requestShowPage{
 		Page: a.page(c, er.Reference+": "+er.Title), R: er, Status: er.Status.Info(),
 		Full: access >= request.AccessFull, Internal: access >= request.AccessInternal,
@@ -141,12 +143,8 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 	if er.OutcomeReason != "" {
 		p.Outcome = []SummaryRow{{Key: "Outcome", Value: request.OutcomeReasonLabel(er.OutcomeReason)}}
 		if er.DuplicateOfReference != "" {
-			seen, err := request.MaySee(ctx, a.db, v, er.DuplicateOfReference, request.AccessSummary)
-			if err != nil {
-				return nil, err
-			}
 			original := "Another request, not yet open to other organisations"
-			if seen {
+			if pg.OriginalVisible {
 				original = er.DuplicateOfReference
 			}
 			p.Outcome = append(p.Outcome, SummaryRow{Key: "Original request", Value: original})
@@ -155,23 +153,17 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 			p.Outcome = append(p.Outcome, SummaryRow{Key: "Explanation", Value: er.OutcomeExplanation})
 		}
 	}
-	decision, err := a.decisionRows(ctx, er.ID)
-	if err != nil {
-		return nil, err
+	if pg.HasDecision {
+		p.Outcome = append(p.Outcome, decisionSummary(pg.Decision)...)
 	}
-	p.Outcome = append(p.Outcome, decision...)
 	if p.Assessment, err = a.assessmentPanelFor(ctx, v, er, true); err != nil {
 		return nil, err
 	}
-	if p.Supporters, err = request.Supporters(ctx, a.db, er.ID); err != nil {
-		return nil, err
-	}
+	p.Supporters = pg.Supporters
 	if p.Regional, err = a.regionalPanelFor(ctx, v, er, p.Internal); err != nil {
 		return nil, err
 	}
-	if p.Release, _, err = a.requestReleaseOf(ctx, v, &er.Request); err != nil {
-		return nil, err
-	}
+	p.Release = pageRelease(v, er, pg.Release)
 	if p.Full {
 		entries, err := request.Timeline(ctx, a.db, er.ID, access)
 		if err != nil {
@@ -180,12 +172,8 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 		for _, e := range entries {
 			p.Timeline = append(p.Timeline, describe(v, access, e))
 		}
-		if p.Following, err = request.IsFollowing(ctx, a.db, er.ID, v.UserID); err != nil {
-			return nil, err
-		}
-		if p.Work, err = a.workOverview(ctx, er); err != nil {
-			return nil, err
-		}
+		p.Following = pg.Following
+		p.Work = workOverviewOf(er, &pg.Work)
 	}
 	for _, t := range request.Available(v, &er.Request) {
 		p.Actions = append(p.Actions, actionButton{
@@ -207,35 +195,14 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 		}
 		p.CanAssign = !er.Status.Closed()
 		if p.CanAssign {
-			if p.AssigneeOptions, p.NSIGOptions, err = a.assignOptions(ctx); err != nil {
+			lists, err := a.choices.get(ctx, a)
+			if err != nil {
 				return nil, err
 			}
+			p.AssigneeOptions, p.NSIGOptions = lists.assignOptions()
 		}
 	}
 	return p, nil
-}
-
-func (a *App) assignOptions(ctx context.Context) ([]Option, []Option, error) {
-	central, err := identity.Holders(ctx, a.db, identity.RoleCentralTeam)
-	if err != nil {
-		return nil, nil, err
-	}
-	people := []Option{{Value: "", Label: "Nobody yet"}}
-	for _, u := range central {
-		people = append(people, Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Name})
-	}
-	var nsigs []struct {
-		ID   int64  `bun:"id"`
-		Name string `bun:"name"`
-	}
-	if err := a.db.NewSelect().Table("nsigs").Column("id", "name").Where("status = 'active'").Order("name").Scan(ctx, &nsigs); err != nil {
-		return nil, nil, fmt.Errorf("list NSIGs: %w", err)
-	}
-	groups := []Option{{Value: "", Label: "No NSIG"}}
-	for _, n := range nsigs {
-		groups = append(groups, Option{Value: strconv.FormatInt(n.ID, 10), Label: n.Name})
-	}
-	return people, groups, nil
 }
 
 // describe words a timeline entry for the viewer, who may see the request at access: people are named
@@ -455,18 +422,22 @@ func (a *App) requestActionShow(c *fiber.Ctx) error {
 	return a.render(c, fiber.StatusOK, "requests/action", p)
 }
 
+// requestActionApply applies a lifecycle action: the form is checked and the transition applied
+// (which checks the viewer, the version and the rules) before any page is built; the action's page is
+// built only to show the form again with its errors.
 func (a *App) requestActionApply(c *fiber.Ctx) error {
 	var f forms.RequestAction
 	if err := c.BodyParser(&f); err != nil {
 		return fiber.ErrBadRequest
 	}
-	p, err := a.requestActionPage(c, f)
-	if err != nil {
-		return err
+	ref := c.Params("ref")
+	t, ok := request.TransitionNamed(request.KindOf(ref), c.Params("name"))
+	if !ok {
+		return fmt.Errorf("action %q: %w", c.Params("name"), problem.ErrNotFound)
 	}
 	errs := a.validate.Check(&f)
 	in := request.Input{Version: f.Version, Text: f.Text, Reason: f.Reason, DuplicateOf: f.DuplicateOf, Summary: f.Summary}
-	if p.Action.NeedsReviewDate {
+	if t.NeedsReviewDate {
 		review, given, ok := parseDate(f.ReviewDay, f.ReviewMonth, f.ReviewYear)
 		if !ok {
 			errs.Add("review_on-day", "Enter a real date, like 15 3 2027")
@@ -476,30 +447,30 @@ func (a *App) requestActionApply(c *fiber.Ctx) error {
 		}
 	}
 	in.ReleaseID, _ = strconv.ParseInt(f.ReleaseID, 10, 64)
-	if errs.Any() {
-		return a.invalid(c, "requests/action", &p.Page, errs, p)
+	if !errs.Any() {
+		v, err := a.viewer(c)
+		if err != nil {
+			return err
+		}
+		r, err := request.Apply(c.UserContext(), a.db, a.requestEnv(), v, a.actor(c), ref, t.Name, in)
+		var rule *request.RuleError
+		switch {
+		case errors.As(err, &rule):
+			errs.Add(rule.Field, rule.Message)
+		case errors.Is(err, problem.ErrConflict):
+			return a.requestConflict(c, strings.ToUpper(strings.TrimSpace(ref)), f.Text)
+		case err != nil:
+			return err
+		default:
+			a.flash(c, r.Reference+": "+r.Status.Label())
+			return c.Redirect("/requests/"+url.PathEscape(r.Reference), fiber.StatusSeeOther)
+		}
 	}
-	v, err := a.viewer(c)
+	p, err := a.requestActionPage(c, f)
 	if err != nil {
 		return err
 	}
-	r, err := request.Apply(c.UserContext(), a.db, a.requestEnv(), v, a.actor(c), p.R.Reference, p.Action.Name, in)
-	var rule *request.RuleError
-	if errors.As(err, &rule) {
-		var errs forms.Errors
-		errs.Add(rule.Field, rule.Message)
-		return a.invalid(c, "requests/action", &p.Page, errs, p)
-	}
-	if errors.Is(err, problem.ErrConflict) {
-		return a.requestConflict(c, p.R.Reference, f.Text)
-	}
-	if err != nil {
-		return err
-	}
-	if err := a.flash(c, r.Reference+": "+r.Status.Label()); err != nil {
-		return err
-	}
-	return c.Redirect("/requests/"+url.PathEscape(r.Reference), fiber.StatusSeeOther)
+	return a.invalid(c, "requests/action", &p.Page, errs, p)
 }
 
 // requestShowInvalid re-renders the request page with a form's errors and what was typed.
@@ -563,7 +534,7 @@ func (a *App) requestFollow(c *fiber.Ctx) error {
 		return err
 	}
 	on := c.FormValue("follow") == "1"
-	if err := request.SetFollowing(c.UserContext(), a.db, v, a.now(), c.Params("ref"), on); err != nil {
+	if err := request.SetFollowing(c.UserContext(), a.db, v, a.actor(c), a.now(), c.Params("ref"), on); err != nil {
 		return err
 	}
 	msg := "You will be told about changes to this request"
@@ -605,9 +576,7 @@ func (a *App) requestDone(c *fiber.Ctx, err error, fill func(p *requestShowPage)
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, flash); err != nil {
-		return err
-	}
+	a.flash(c, flash)
 	return c.Redirect("/requests/"+url.PathEscape(strings.ToUpper(c.Params("ref")))+anchor, fiber.StatusSeeOther)
 }
 
@@ -696,8 +665,6 @@ func (a *App) requestSummaryUpdate(c *fiber.Ctx) error {
 		}
 		return a.invalid(c, "requests/summary", &p.Page, errs, p)
 	}
-	if err := a.flash(c, r.Reference+": the summary other organisations read is saved"); err != nil {
-		return err
-	}
+	a.flash(c, r.Reference+": the summary other organisations read is saved")
 	return c.Redirect("/requests/"+url.PathEscape(r.Reference), fiber.StatusSeeOther)
 }

@@ -2,14 +2,12 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/nhs-esr/portal/app/organisation"
 	"github.com/nhs-esr/portal/app/request"
 	"github.com/nhs-esr/portal/forms"
 )
@@ -176,7 +174,7 @@ type requestsIndexPage struct {
 	Page
 	Filter              requestFilterForm
 	Rows                []request.Row
-	Total               int
+	Total               request.Count
 	StatusOptions       []Option
 	KindOptions         []Option
 	AreaOptions         []Option
@@ -218,9 +216,9 @@ func (a *App) requestsIndex(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p.Rows, p.Total, p.OverExportLimit = rows, total, total > exportLimit
+	p.Rows, p.Total, p.OverExportLimit = rows, total, total.N > exportLimit
 	q := ff.values()
-	p.Pagination = paginate("/requests", q, pageNo, requestsPerPage, total)
+	p.Pagination = paginate("/requests", q, pageNo, requestsPerPage, total.N)
 	p.CSVHref, p.XLSXHref = withQuery("/requests/export.csv", q), withQuery("/requests/export.xlsx", q)
 	p.PDFHref = withQuery("/requests/export.pdf", q)
 	return a.render(c, fiber.StatusOK, "requests/index", p)
@@ -233,32 +231,21 @@ func (a *App) requestFilterOptions(ctx context.Context, p *requestsIndexPage) er
 	for _, s := range request.Statuses {
 		p.StatusOptions = append(p.StatusOptions, Option{Value: string(s.Status), Label: s.Label})
 	}
-	areas, err := request.FunctionalAreas(ctx, a.db)
+	lists, err := a.choices.get(ctx, a)
 	if err != nil {
 		return err
 	}
 	p.AreaOptions = []Option{{Value: "", Label: "Any functional area"}}
-	for _, name := range areas {
+	for _, name := range lists.Areas {
 		p.AreaOptions = append(p.AreaOptions, Option{Value: name, Label: name})
 	}
-	if p.NSIGOptions, err = a.nsigOptions(ctx); err != nil {
-		return err
-	}
-	p.NSIGOptions = append(p.NSIGOptions, Option{Value: nsigNone, Label: "No NSIG"})
-	regions, err := organisation.Regions(ctx, a.db)
-	if err != nil {
-		return err
-	}
+	p.NSIGOptions = append(lists.nsigOptions(), Option{Value: nsigNone, Label: "No NSIG"})
 	p.RegionOptions = []Option{{Value: "", Label: "Any region"}}
-	for _, r := range regions {
+	for _, r := range lists.Regions {
 		p.RegionOptions = append(p.RegionOptions, Option{Value: strconv.Itoa(int(r.ID)), Label: r.Name})
 	}
-	orgs, err := organisation.List(ctx, a.db)
-	if err != nil {
-		return err
-	}
 	p.OrganisationOptions = []Option{{Value: "", Label: "Any organisation"}}
-	for _, o := range orgs {
+	for _, o := range lists.Organisations {
 		p.OrganisationOptions = append(p.OrganisationOptions, Option{Value: strconv.FormatInt(o.ID, 10), Label: o.Name})
 	}
 	p.SLAOptions = slaOptions
@@ -271,24 +258,6 @@ type nsigChoice struct {
 	ID     int64  `bun:"id"`
 	Name   string `bun:"name"`
 	Status string `bun:"status"`
-}
-
-// nsigOptions lists every NSIG, inactive ones too (their requests are still listed), for a select.
-// The query belongs in an nsig package; it is here until that package exists.
-func (a *App) nsigOptions(ctx context.Context) ([]Option, error) {
-	var ns []nsigChoice
-	if err := a.db.NewSelect().Table("nsigs").Column("id", "name", "status").Order("name").Scan(ctx, &ns); err != nil {
-		return nil, fmt.Errorf("list NSIGs: %w", err)
-	}
-	opts := []Option{{Value: "", Label: "Any NSIG"}}
-	for _, n := range ns {
-		label := n.Name
-		if n.Status != "active" {
-			label += " (inactive)"
-		}
-		opts = append(opts, Option{Value: strconv.FormatInt(n.ID, 10), Label: label})
-	}
-	return opts, nil
 }
 
 func withQuery(path string, q url.Values) string {

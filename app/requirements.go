@@ -173,9 +173,7 @@ func (a *App) requirementSave(c *fiber.Ctx) error {
 	if rv.Version == f.BaseVersion {
 		msg = "You made no changes, so no new version was saved"
 	}
-	if err := a.flash(c, msg); err != nil {
-		return err
-	}
+	a.flash(c, msg)
 	return c.Redirect(requirementPath(er.Reference), fiber.StatusSeeOther)
 }
 
@@ -223,9 +221,7 @@ func (a *App) requirementAgree(c *fiber.Ctx) error {
 		}
 		msg += " It now needs agreeing by " + request.SideLabel(other) + "."
 	}
-	if err := a.flash(c, msg); err != nil {
-		return err
-	}
+	a.flash(c, msg)
 	return c.Redirect(requirementPath(er.Reference), fiber.StatusSeeOther)
 }
 

@@ -184,6 +184,9 @@ func (a *App) routeTable() []route {
 		{"GET", "/nsigs/membership", roles(central, admin), a.nsigMembership},
 		{"GET", "/nsigs/waiting", roles(nsigMember), a.nsigWaiting},
 		{"GET", "/nsigs/:id", roles(nsigMember, central, admin), a.nsigShow},
+		// A region's seat holder (or the central team) marks that its regional SIG has extended its
+		// membership to cover a project handed to the NSIG.
+		{"POST", "/nsigs/:id/handovers/:project/regions/:region", roles(nsigMember, central), a.handoverRegionDone},
 		{"GET", "/nsigs/:id/edit", roles(central, admin), a.nsigEdit},
 		{"POST", "/nsigs/:id", roles(central, admin), a.nsigUpdate},
 		{"GET", "/nsigs/:id/queue", roles(nsigMember, central, admin), a.nsigQueue},
@@ -208,6 +211,13 @@ func (a *App) routeTable() []route {
 		{"POST", "/nsigs/:id/meetings/:meeting/attendance", roles(nsigMember, central), a.meetingAttendance},
 		{"POST", "/nsigs/:id/meetings/:meeting/actions", roles(nsigMember, central), a.actionCreate},
 		{"POST", "/nsigs/:id/meetings/:meeting/actions/:action/done", roles(nsigMember, central), a.actionDone},
+		// Regional SIG updates: what the NSIGs did for a region over a period, read by the region's seat
+		// holders and FAM (record-level) and the national teams; the central team sends it by email.
+		{"GET", "/regions", roles(nsigMember, fam, central, admin), a.regionsIndex},
+		{"GET", "/regions/:region/update", roles(nsigMember, fam, central, admin), a.regionUpdate},
+		{"GET", "/regions/:region/update/pdf", roles(nsigMember, fam, central, admin), a.regionUpdatePDF},
+		{"POST", "/regions/:region/update/send", roles(central), a.regionUpdateSend},
+
 		// Linked projects, handed to an NSIG when they move into business as usual.
 		{"GET", "/projects", roles(central, admin), a.projectsIndex},
 		{"GET", "/projects/new", roles(central, admin), a.projectNew},

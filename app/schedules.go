@@ -117,6 +117,9 @@ type schedulePreviewPage struct {
 	Query    string // the preview's query string, for the draft PDF link
 	Conflict *schedule.Publication
 	Details  []SummaryRow
+	Told     int  // how many people publishing tells
+	Past     bool // the publication date is before today
+	Today    time.Time
 }
 
 func (a *App) schedulePreview(c *fiber.Ctx) error {
@@ -129,7 +132,7 @@ func (a *App) schedulePreview(c *fiber.Ctx) error {
 		p := &scheduleNewPage{Page: a.page(c, "Prepare a Development Schedule"), Form: f, Quarters: a.quarterOptions()}
 		return a.invalid(c, "schedules/new", &p.Page, errs, p)
 	}
-	p, err := a.previewPage(c, q, d, forms.SchedulePublish{SchedulePreview: f})
+	p, err := a.previewPage(c, q, d, forms.SchedulePublish{SchedulePreview: f, Public: []string{"yes"}})
 	if err != nil {
 		return err
 	}
@@ -167,6 +170,14 @@ func (a *App) previewPage(c *fiber.Ctx, q schedule.Quarter, d time.Time, f forms
 			return nil, err
 		}
 	}
+	told, err := schedule.Audience(ctx, a.db, doc)
+	if err != nil {
+		return nil, err
+	}
+	p.Told = len(told)
+	today := a.now().In(london)
+	p.Today = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
+	p.Past = d.Before(p.Today)
 	return p, nil
 }
 
@@ -215,7 +226,7 @@ func (a *App) schedulePublish(c *fiber.Ctx) error {
 	var published *schedule.Publication
 	if !errs.Any() {
 		published, err = schedule.Publish(c.UserContext(), a.db, pdf.Render, schedule.Publisher{UserID: v.UserID, Name: v.Name}, a.actor(c), a.now(),
-			schedule.PublishInput{Quarter: q, PublicationDate: d, ChangeNote: f.ChangeNote, Based: f.Based})
+			schedule.PublishInput{Quarter: q, PublicationDate: d, ChangeNote: f.ChangeNote, Based: f.Based, Public: f.MakesPublic()})
 	}
 	var rule *schedule.RuleError
 	var conflict *schedule.Conflict
@@ -244,9 +255,11 @@ func (a *App) schedulePublish(c *fiber.Ctx) error {
 	if published.Version > 1 {
 		msg = fmt.Sprintf("Version %d of the Development Schedule for %s is published", published.Version, q.Label())
 	}
-	if err := a.flash(c, msg); err != nil {
-		return err
+	msg += fmt.Sprintf("; %d %s told", published.Told, plural(published.Told, "person was", "people were"))
+	if published.Public() {
+		msg += ". It is the version the public sees"
 	}
+	a.flash(c, msg)
 	return c.Redirect(fmt.Sprintf("/schedules/%d", published.ID), fiber.StatusSeeOther)
 }
 
@@ -409,9 +422,7 @@ func (a *App) schedulePublic(c *fiber.Ctx) error {
 	if !public {
 		msg = fmt.Sprintf("Version %d of the schedule for %s is no longer public", pub.Version, pub.QuarterValue().Label())
 	}
-	if err := a.flash(c, msg); err != nil {
-		return err
-	}
+	a.flash(c, msg)
 	return c.Redirect(fmt.Sprintf("/schedules/%d", pub.ID), fiber.StatusSeeOther)
 }
 

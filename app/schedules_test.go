@@ -188,3 +188,52 @@ func TestPublishingTheDevelopmentSchedule(t *testing.T) {
 		t.Error("the public PDF is not the published version 1")
 	}
 }
+
+// The preview says how many people publishing tells, starts with "make this version the public one"
+// ticked, and warns when the publication date is in the past; publishing with the box unticked keeps
+// the public version as it was.
+func TestSchedulePreviewCirculationAndPastDates(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	requester := p.users[identity.RoleRequester]
+	approvedForRelease(t, p, requester, 1, "Welsh-language field labels on the online payslip", 5)
+	central := p.as(p.users[identity.RoleCentralTeam])
+
+	res := central.get("/schedules/preview?" + scheduleForm("2026-Q3", "20", "11", "2026").Encode())
+	mustStatus(t, res, 200, "preview")
+	told := regexp.MustCompile(`(\d+) (?:people are|person is) told that it is published`).FindStringSubmatch(res.body)
+	if told == nil || told[1] == "0" {
+		t.Errorf("the preview does not say how many people are told:\n%s", excerpt(res.body))
+	}
+	if !strings.Contains(res.body, `name="public" type="checkbox" value="yes" checked`) {
+		t.Error("make this version the public one is not ticked at first")
+	}
+	if strings.Contains(res.body, "This schedule is dated in the past") {
+		t.Error("today's schedule is warned about as dated in the past")
+	}
+	res = central.get("/schedules/preview?" + scheduleForm("2026-Q3", "1", "10", "2026").Encode())
+	mustStatus(t, res, 200, "preview dated in the past")
+	if !strings.Contains(res.body, "This schedule is dated in the past") || !strings.Contains(res.body, "It is dated 1 October 2026, before today (20 November 2026)") {
+		t.Errorf("no warning for a date in the past:\n%s", excerpt(res.body))
+	}
+
+	form := scheduleForm("2026-Q3", "1", "10", "2026")
+	form.Set("based", "0")
+	res = central.post("/schedules", form)
+	mustStatus(t, res, 303, "publish unticked")
+	res = central.get(res.header.Get("Location"))
+	if !strings.Contains(res.body, "people were told") && !strings.Contains(res.body, "person was told") {
+		t.Errorf("the flash does not say how many were told:\n%s", excerpt(res.body))
+	}
+	if res := p.anonymous().get("/development-schedule"); res.status != 404 {
+		t.Errorf("a version published without the box ticked is public: %d", res.status)
+	}
+	form.Set("based", "1")
+	form.Set("change_note", "Dated as circulated")
+	form.Set("public", "yes")
+	res = central.post("/schedules", form)
+	mustStatus(t, res, 303, "publish ticked")
+	if res := p.anonymous().get("/development-schedule"); res.status != 200 || !strings.Contains(res.body, "Dated as circulated") {
+		t.Errorf("the version published with the box ticked is not the public one: %d", res.status)
+	}
+}

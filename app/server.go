@@ -8,13 +8,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
-	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/uptrace/bun"
 
 	"github.com/nhs-esr/portal/app/config"
@@ -34,10 +33,13 @@ type Deps struct {
 	Migrator *database.Migrator
 	// Now is the clock; nil means time.Now. Tests move it to expire sessions.
 	Now func() time.Time
-	// Throttle limits failed sign-ins; the zero value means identity.DefaultThrottle.
+	// Throttle limits password guesses; the zero value means identity.DefaultThrottle.
 	Throttle identity.Throttle
 	// Calendar is the working-day calendar; nil means the England and Wales one.
 	Calendar *workday.Calendar
+	// ChoicesTTL is how long the reference lists that filters and forms offer are kept in memory; zero
+	// means choicesTTL.
+	ChoicesTTL time.Duration
 }
 
 // App is the portal's web application.
@@ -50,10 +52,12 @@ type App struct {
 	throttle identity.Throttle
 	calendar *workday.Calendar
 	validate *forms.Validator
+	choices  *choices
 	views    *Renderer
 	assets   *Assets
 	fiber    *fiber.App
 	routes   []route
+	drain    *drainState
 }
 
 // New builds the application: it parses every template (a broken one is an error) and registers the
@@ -74,6 +78,11 @@ func New(d Deps) (*App, error) {
 		throttle: d.Throttle,
 		calendar: d.Calendar,
 		validate: forms.NewValidator(),
+		choices:  &choices{ttl: d.ChoicesTTL},
+		drain:    newDrainState(),
+	}
+	if a.choices.ttl <= 0 {
+		a.choices.ttl = choicesTTL
 	}
 	if a.calendar == nil {
 		a.calendar = workday.New()
@@ -91,6 +100,8 @@ func New(d Deps) (*App, error) {
 	if a.views, err = NewRenderer(views.FS, a.assets); err != nil {
 		return nil, err
 	}
+	// X-Forwarded-* is believed only from PORTAL_TRUSTED_PROXIES (none by default), and clientIP reads
+	// the client's address.
 	a.fiber = fiber.New(fiber.Config{
 		Immutable:               true,
 		AppName:                 "ESR Enhancement Portal",
@@ -100,22 +111,16 @@ func New(d Deps) (*App, error) {
 		WriteTimeout:            60 * time.Second,
 		IdleTimeout:             90 * time.Second,
 		BodyLimit:               6 << 20, // a supporting document of up to 5 MiB, with its form
-		EnableTrustedProxyCheck: len(d.Config.TrustedProxies) > 0,
-		TrustedProxies:          d.Config.TrustedProxies,
-		ProxyHeader:             proxyHeader(d.Config.TrustedProxies),
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          proxyList(d.Config.TrustedProxies),
 	})
+	// Responses written while the server shuts down close their connections (see shutdown.go).
+	a.fiber.Server().CloseOnShutdown = true
+	a.fiber.Use(a.closeWhenDraining)
 	a.fiber.Use(recover.New())
-	a.fiber.Use(requestid.New())
+	a.fiber.Use(a.frontDoor)
 	a.fiber.Use(a.accessLog)
-	a.fiber.Use(helmet.New(helmet.Config{
-		ContentSecurityPolicy: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-			"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'",
-		XFrameOptions:             "DENY",
-		ReferrerPolicy:            "same-origin",
-		HSTSMaxAge:                hstsMaxAge(d.Config),
-		PermissionPolicy:          "camera=(), microphone=(), geolocation=(), payment=()",
-		CrossOriginEmbedderPolicy: "require-corp",
-	}))
+	a.fiber.Use(a.refuseUnreadableURL)
 	a.fiber.Use(compress.New(compress.Config{Level: compress.LevelDefault}))
 	a.routes = a.routeTable()
 	for _, r := range a.routes {
@@ -124,25 +129,19 @@ func New(d Deps) (*App, error) {
 	return a, nil
 }
 
-func proxyHeader(trusted []string) string {
-	if len(trusted) > 0 {
-		return fiber.HeaderXForwardedFor
+func proxyList(prefixes []netip.Prefix) []string {
+	out := make([]string, 0, len(prefixes))
+	for _, p := range prefixes {
+		out = append(out, p.String())
 	}
-	return ""
-}
-
-func hstsMaxAge(c *config.Config) int {
-	if c.Secure() {
-		return 63072000 // two years
-	}
-	return 0
+	return out
 }
 
 // Handler is the fiber application, for tests that call it directly.
 func (a *App) Handler() *fiber.App { return a.fiber }
 
-// Serve listens on the configured address until ctx is cancelled, then lets in-flight requests finish
-// (up to 30 seconds) before it returns.
+// Serve listens on the configured address until ctx is cancelled, then drains and shuts down (see
+// shutdown.go) before it returns, within ten seconds.
 func (a *App) Serve(ctx context.Context) error {
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
@@ -155,6 +154,7 @@ func (a *App) Serve(ctx context.Context) error {
 func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	go a.sweepSessions(ctx)
 	go a.returnDueForReview(ctx)
+	go a.sealAuditTrail(ctx)
 	go a.runScheduled(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- a.fiber.Listener(ln) }()
@@ -164,13 +164,7 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	a.log.Info("shutting down: finishing in-flight requests")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := a.fiber.ShutdownWithContext(shutdownCtx); err != nil {
-		return fmt.Errorf("shut down: %w", err)
-	}
-	return nil
+	return a.shutdown()
 }
 
 // sweepSessions removes expired sessions every ten minutes until ctx ends.

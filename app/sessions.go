@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/identity"
 	"github.com/nhs-esr/portal/forms"
 )
@@ -49,6 +50,14 @@ func (a *App) signInCreate(c *fiber.Ctx) error {
 		errs.Add("email", "There have been too many attempts to sign in. Wait 15 minutes, then try again")
 		p.Errors = errs
 		return a.render(c, fiber.StatusTooManyRequests, "sessions/new", p)
+	case database.IsUnavailable(err):
+		// The sign-in page needs no database: it comes back with the email address kept.
+		a.log.Warn("service unavailable", "err", err, "path", c.Path(), "request_id", requestID(c))
+		var errs forms.Errors
+		errs.Add("", signInUnavailableMessage)
+		p.Errors = errs
+		c.Set(fiber.HeaderRetryAfter, retryAfterSeconds)
+		return a.render(c, fiber.StatusServiceUnavailable, "sessions/new", p)
 	case err != nil:
 		return err
 	}

@@ -128,7 +128,7 @@ func TestSignInThrottle(t *testing.T) {
 	p := newTestPortal(t)
 	u := p.users[identity.RoleRequester]
 	b := p.anonymous()
-	for i := 0; i < identity.DefaultThrottle.PerAccount; i++ {
+	for i := 0; i < identity.DefaultThrottle.PerAccountAddress; i++ {
 		mustStatus(t, b.signIn(u.Email, "not the password"), 422, "failed attempt")
 	}
 	// Now even the right password is refused, with a message that says nothing about the account.
@@ -137,7 +137,7 @@ func TestSignInThrottle(t *testing.T) {
 	if !strings.Contains(res.body, "too many attempts to sign in") {
 		t.Errorf("throttled page lacks its message:\n%s", excerpt(res.body))
 	}
-	for i := 0; i < identity.DefaultThrottle.PerAccount; i++ {
+	for i := 0; i < identity.DefaultThrottle.PerAccountAddress; i++ {
 		b.signIn("nobody@test.nhs.uk", "guess")
 	}
 	unknown := b.signIn("nobody@test.nhs.uk", "guess")
@@ -179,4 +179,46 @@ func TestDisableEndsSessionsAndSignIn(t *testing.T) {
 	// A stale form (version 1 again) is a conflict, never a silent overwrite.
 	res = admin.post(userPath(victim, "/enable"), url.Values{"version": {"1"}})
 	mustStatus(t, res, 409, "enable with a stale version")
+}
+
+// TestCurrentPasswordCheckThrottledAndAudited: guesses at the current password on the change-password
+// page are throttled like sign-ins and every wrong or refused one leaves an audit row.
+func TestCurrentPasswordCheckThrottledAndAudited(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	u := p.users[identity.RoleRequester]
+	b := p.as(u)
+	change := func(current string) response {
+		return b.post("/account/password", url.Values{"current_password": {current},
+			"new_password": {"a brand new passphrase"}, "confirm_password": {"a brand new passphrase"}})
+	}
+	for i := 0; i < identity.DefaultThrottle.PerAccountAddress; i++ {
+		res := change(fmt.Sprintf("guess number %d", i))
+		mustStatus(t, res, 422, "wrong current password")
+		if !strings.Contains(res.body, "Your current password is not correct") {
+			t.Fatalf("no field error:\n%s", excerpt(res.body))
+		}
+	}
+	res := change(testPassword)
+	mustStatus(t, res, 429, "the right password after five guesses")
+	if !strings.Contains(res.body, "too many attempts") {
+		t.Errorf("the throttled page does not say why:\n%s", excerpt(res.body))
+	}
+	for reason, want := range map[string]int{"wrong password": identity.DefaultThrottle.PerAccountAddress, "throttled": 1} {
+		events, _, err := audit.List(t.Context(), p.db.DB, audit.Filter{Action: "user.password_check_failed", EntityID: fmt.Sprint(u.ID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for _, e := range events {
+			if strings.Contains(string(e.After), `"reason": "`+reason+`"`) {
+				got++
+			}
+		}
+		if got != want {
+			t.Errorf("%d audit rows for %q, want %d", got, reason, want)
+		}
+	}
+	p.clock.Advance(16 * time.Minute)
+	mustStatus(t, change(testPassword), 303, "after the window")
 }

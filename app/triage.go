@@ -24,8 +24,8 @@ const onTimeWindow = 90 * 24 * time.Hour
 type triageIndexPage struct {
 	Page
 	AckQueue
-	Total        int  // requests in the queue (before "assigned to me")
-	Truncated    bool // the queue is longer than the page shows
+	Total        request.Count // requests in the queue (before "assigned to me")
+	Truncated    bool          // the queue is longer than the page shows
 	AssignedToMe bool
 	Assigned     []string // the filter's checked values: "me" or none
 	// RepliesOverdue are the questions to requesters not answered by their dates, as a figure that
@@ -95,7 +95,7 @@ func (a *App) triageIndex(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := &triageIndexPage{Page: a.page(c, "Triage"), Total: total, Truncated: total > len(rows), AssignedToMe: c.Query("assigned") == "me"}
+	p := &triageIndexPage{Page: a.page(c, "Triage"), Total: total, Truncated: total.N > len(rows), AssignedToMe: c.Query("assigned") == "me"}
 	if p.AssignedToMe {
 		p.Assigned = []string{"me"}
 	}
@@ -103,10 +103,11 @@ func (a *App) triageIndex(c *fiber.Ctx) error {
 		return err
 	}
 	overdue := request.Filter{Kind: request.KindEnhancement, SLA: request.SLAReplyOverdue, Today: a.calendar.Date(a.now()), Limit: 1}
-	if _, p.RepliesOverdue.Count, err = request.List(ctx, a.db, v, overdue); err != nil {
+	_, n, err := request.List(ctx, a.db, v, overdue)
+	if err != nil {
 		return err
 	}
-	overdue.Limit = 0
+	overdue.Limit, p.RepliesOverdue.Count = 0, n.N
 	p.RepliesOverdue.Filter = overdue
 	return a.render(c, fiber.StatusOK, "triage/index", p)
 }

@@ -152,6 +152,7 @@ func (a *App) userCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	a.choices.forget() // the triagers may have changed
 	// The one-time password is shown once, on this response, and stored nowhere.
 	return a.render(c, fiber.StatusOK, "users/created", &userCreatedPage{Page: a.page(c, "User added"), Subject: u, Password: password})
 }
@@ -271,9 +272,8 @@ func (a *App) userUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.flash(c, "Changes to "+strings.TrimSpace(f.Name)+" saved"); err != nil {
-		return err
-	}
+	a.choices.forget() // the triagers may have changed
+	a.flash(c, "Changes to "+strings.TrimSpace(f.Name)+" saved")
 	return c.Redirect(fmt.Sprintf("/admin/users/%d", u.ID), fiber.StatusSeeOther)
 }
 
@@ -289,9 +289,8 @@ func (a *App) userSetStatus(c *fiber.Ctx, status, done string) error {
 	if err := identity.SetStatus(c.UserContext(), a.db, a.actor(c), a.now(), u.ID, version, status); err != nil {
 		return err
 	}
-	if err := a.flash(c, u.Name+" "+done); err != nil {
-		return err
-	}
+	a.choices.forget() // the triagers may have changed
+	a.flash(c, u.Name+" "+done)
 	return c.Redirect(fmt.Sprintf("/admin/users/%d", u.ID), fiber.StatusSeeOther)
 }
 

@@ -293,22 +293,31 @@ func (f *JustificationSignOff) Date() string {
 	return d.Format(time.DateOnly)
 }
 
-// Endorsement is a functional account manager's or regional SIG's endorsement of a business
-// justification.
+// Endorsement is an endorsement of a business justification on behalf of a region: by its functional
+// account manager, or by a holder of one of its NSIG seats for its regional SIG.
 type Endorsement struct {
-	SIGName string `form:"sig_name" validate:"max=120" errors:"max=The regional SIG's name must be 120 characters or fewer"`
+	Region  string `form:"region"`
 	Comment string `form:"comment" validate:"required,max=2000" errors:"required=Enter your comment;max=Your comment must be 2000 characters or fewer"`
 }
 
-// Check tidies and validates the form; sigNeeded says the endorser speaks for a regional SIG, which
-// they must name.
-func (f *Endorsement) Check(v *Validator, sigNeeded bool) Errors {
-	f.SIGName, f.Comment = tidy(f.SIGName), tidy(f.Comment)
+// Check tidies and validates the form; regions are the region ids the endorser may choose, and
+// notYours says why any other is refused.
+func (f *Endorsement) Check(v *Validator, regions []string, notYours string) Errors {
+	f.Region, f.Comment = tidy(f.Region), tidy(f.Comment)
 	errs := v.Check(f)
-	if sigNeeded && f.SIGName == "" {
-		errs.Add("sig_name", "Enter the name of the regional SIG you are endorsing it for")
+	switch {
+	case f.Region == "":
+		errs.Add("region", "Select the region whose SIG you are endorsing it for")
+	case !slices.Contains(regions, f.Region):
+		errs.Add("region", notYours)
 	}
-	return inOrder(errs, "sig_name", "comment")
+	return inOrder(errs, "region", "comment")
+}
+
+// RegionID is the chosen region, once Check has passed.
+func (f *Endorsement) RegionID() int16 {
+	id, _ := strconv.ParseInt(f.Region, 10, 16)
+	return int16(id)
 }
 
 // ParseDate reads the three boxes of a date input as a date (at midnight UTC). given is false when all

@@ -28,6 +28,10 @@ type Appointment struct {
 	TermEndYear      string `form:"term_end-year"`
 	ConfirmOtherNSIG string `form:"confirm_other_nsig" validate:"omitempty,oneof=yes" errors:"oneof=Confirm the appointment"`
 	OtherNSIGReason  string `form:"other_nsig_reason" label:"why" validate:"max=2000" errors:"max=The reason must be 2000 characters or fewer"`
+	// ConfirmOtherRegion and OtherRegionReason appear once the portal has warned that the person's
+	// organisation is in another region than the seat's.
+	ConfirmOtherRegion string `form:"confirm_other_region" validate:"omitempty,oneof=yes" errors:"oneof=Confirm the appointment"`
+	OtherRegionReason  string `form:"other_region_reason" label:"why" validate:"max=2000" errors:"max=The reason must be 2000 characters or fewer"`
 }
 
 // EndTerm is the central team's form to end a member's or deputy's term.
@@ -51,6 +55,8 @@ type Meeting struct {
 	Duration  string `form:"duration" validate:"required,oneof=30 60 90 120 180" errors:"required=Select how long the meeting lasts;oneof=Select how long the meeting lasts"`
 	TeamsLink string `form:"teams_link" label:"the Teams link" validate:"required,max=2000" errors:"required=Enter the Microsoft Teams meeting link;max=The link must be 2000 characters or fewer"`
 	Purpose   string `form:"purpose" validate:"required,oneof=member_items central_update" errors:"required=Select what the meeting is for;oneof=Select what the meeting is for"`
+	// With are the other NSIGs holding a joint session, by id.
+	With []string `form:"with" validate:"max=10,dive,numeric" errors:"max=Select at most 10 other NSIGs;numeric=Select NSIGs from the list"`
 }
 
 // AgendaItem is a member's or the central team's request for an item at an NSIG meeting.
@@ -94,4 +100,14 @@ type Handover struct {
 	Year    string `form:"on-year"`
 	Note    string `form:"note" label:"the hand-over note" validate:"required,max=2000" errors:"required=Enter a hand-over note: what the NSIG takes on;max=The note must be 2000 characters or fewer"`
 	Version int    `form:"version"`
+}
+
+// RegionalUpdate is the period a regional SIG update covers; the handler parses the dates.
+type RegionalUpdate struct {
+	FromDay   string `form:"from-day" query:"from-day"`
+	FromMonth string `form:"from-month" query:"from-month"`
+	FromYear  string `form:"from-year" query:"from-year"`
+	ToDay     string `form:"to-day" query:"to-day"`
+	ToMonth   string `form:"to-month" query:"to-month"`
+	ToYear    string `form:"to-year" query:"to-year"`
 }

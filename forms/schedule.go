@@ -15,4 +15,16 @@ type SchedulePublish struct {
 	SchedulePreview
 	Based      int    `form:"based"`
 	ChangeNote string `form:"change_note" label:"what changed" validate:"max=2000" errors:"max=What changed must be 2000 characters or fewer"`
+	// Public holds "yes" when the new version becomes the one shown without sign-in (ticked at first).
+	Public []string `form:"public"`
+}
+
+// MakesPublic reports whether the form asks for the new version to become the public one.
+func (f *SchedulePublish) MakesPublic() bool {
+	for _, v := range f.Public {
+		if v == "yes" {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,9 @@
 package forms
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCheck(t *testing.T) {
 	v := NewValidator()
@@ -24,7 +27,7 @@ func TestCheck(t *testing.T) {
 			{"organisation_id", "Select their organisation"},
 			{"roles", "Select roles from the list"},
 		}},
-		{"long name", &User{Name: string(make([]byte, 201)), Email: "a@b.nhs.uk", OrganisationID: "1", Roles: []string{"admin"}}, Errors{
+		{"long name", &User{Name: strings.Repeat("a", 201), Email: "a@b.nhs.uk", OrganisationID: "1", Roles: []string{"admin"}}, Errors{
 			{"name", "Their full name must be 200 characters or fewer"},
 		}},
 		{"short new password and mismatch", &ChangePassword{Current: "old", New: "short", Confirm: "other"}, Errors{

@@ -49,6 +49,10 @@ UPDATE request_events SET summary = regexp_replace(summary, '^.* saved ‘(.*)�
     WHERE summary ~ ' saved ‘.*’ in the business justification\.$';
 UPDATE request_events SET summary = 'The business justification was submitted. Every section is complete.'
     WHERE summary ~ ' submitted the business justification\. Every section is complete\.$';
+UPDATE request_events SET summary = regexp_replace(summary, '^.*, functional account manager for the region, endorsed ', 'The functional account manager for the region endorsed ')
+    WHERE summary ~ ', functional account manager for the region, endorsed the business justification';
+UPDATE request_events SET summary = regexp_replace(summary, '^.* endorsed the business justification on behalf of (.*)$', 'The business justification was endorsed on behalf of \1')
+    WHERE summary ~ ' endorsed the business justification on behalf of ';
 
 -- Emails and notifications remember what they were written about and for which level of access, so that
 -- a reader other than the recipient (an administrator's mail view) sees only what their own access allows.

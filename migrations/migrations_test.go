@@ -31,7 +31,7 @@ func tables(t *testing.T, d *dbtest.TestDB) []string {
 func TestUpDownUp(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.NewEmpty(t)
-	m, err := database.NewMigrator(d.DB, migrations.FS)
+	m, err := database.NewMigrator(d.Owner(t), migrations.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,12 +83,13 @@ func TestUpDownUp(t *testing.T) {
 func TestConcurrentUp(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.NewEmpty(t)
+	owner := d.Owner(t)
 	const n = 4
 	results := make(chan int, n)
 	errs := make(chan error, n)
 	for i := 0; i < n; i++ {
 		go func() {
-			m, err := database.NewMigrator(d.DB, migrations.FS)
+			m, err := database.NewMigrator(owner, migrations.FS)
 			if err != nil {
 				errs <- err
 				return

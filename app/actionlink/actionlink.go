@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/nhs-esr/portal/app/audit"
+	"github.com/nhs-esr/portal/app/database"
 )
 
 // TTL is how long a link works after it is made.
@@ -61,15 +64,25 @@ func Create(ctx context.Context, tx bun.IDB, userID, requestID int64, path strin
 }
 
 // Use checks the link with the token for the signed-in user and marks it used, in one statement so
-// that two clicks at once cannot both pass, and returns the path it leads to. A link that is unknown,
-// used, expired or someone else's is a *RefusedError.
-func Use(ctx context.Context, db bun.IDB, token string, userID int64, now time.Time) (string, error) {
-	var path string
-	err := db.NewRaw(`UPDATE action_links SET used_at = ?
-		WHERE token_hash = ? AND user_id = ? AND used_at IS NULL AND expires_at > ?
-		RETURNING path`, now, hash(token), userID, now).Scan(ctx, &path)
+// that two clicks at once cannot both pass, with its audit event in the same transaction, and returns
+// the path it leads to. A link that is unknown, used, expired or someone else's is a *RefusedError.
+func Use(ctx context.Context, db *bun.DB, actor audit.Actor, token string, userID int64, now time.Time) (string, error) {
+	var used struct {
+		Path      string `bun:"path"`
+		Reference string `bun:"reference"`
+	}
+	err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		err := tx.NewRaw(`UPDATE action_links AS l SET used_at = ? FROM requests AS r
+			WHERE r.id = l.request_id AND l.token_hash = ? AND l.user_id = ? AND l.used_at IS NULL AND l.expires_at > ?
+			RETURNING l.path, r.reference`, now, hash(token), userID, now).Scan(ctx, &used)
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, audit.Event{Actor: actor, Action: "action_link.used", EntityType: "request", EntityID: used.Reference,
+			After: map[string]any{"path": used.Path}})
+	})
 	if err == nil {
-		return path, nil
+		return used.Path, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("use action link: %w", err)

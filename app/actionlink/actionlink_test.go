@@ -70,19 +70,19 @@ func TestUse(t *testing.T) {
 	}
 
 	token := create(now)
-	_, err = actionlink.Use(ctx, d.DB, token, other.ID, now)
+	_, err = actionlink.Use(ctx, d.DB, audit.Actor{Name: "test"}, token, other.ID, now)
 	refused(err, actionlink.ReasonOtherUser, "")
-	got, err := actionlink.Use(ctx, d.DB, token, owner.ID, now.Add(time.Hour))
+	got, err := actionlink.Use(ctx, d.DB, audit.Actor{Name: "test"}, token, owner.ID, now.Add(time.Hour))
 	if err != nil || got != path {
 		t.Fatalf("use: %q, %v", got, err)
 	}
-	_, err = actionlink.Use(ctx, d.DB, token, owner.ID, now.Add(2*time.Hour))
+	_, err = actionlink.Use(ctx, d.DB, audit.Actor{Name: "test"}, token, owner.ID, now.Add(2*time.Hour))
 	refused(err, actionlink.ReasonUsed, r.Reference)
 
 	expiring := create(now)
-	_, err = actionlink.Use(ctx, d.DB, expiring, owner.ID, now.Add(actionlink.TTL))
+	_, err = actionlink.Use(ctx, d.DB, audit.Actor{Name: "test"}, expiring, owner.ID, now.Add(actionlink.TTL))
 	refused(err, actionlink.ReasonExpired, r.Reference)
-	_, err = actionlink.Use(ctx, d.DB, "no-such-token", owner.ID, now)
+	_, err = actionlink.Use(ctx, d.DB, audit.Actor{Name: "test"}, "no-such-token", owner.ID, now)
 	refused(err, actionlink.ReasonUnknown, "")
 
 	raced := create(now)
@@ -93,7 +93,7 @@ func TestUse(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := actionlink.Use(ctx, d.DB, raced, owner.ID, now); err == nil {
+			if _, err := actionlink.Use(ctx, d.DB, audit.Actor{Name: "test"}, raced, owner.ID, now); err == nil {
 				mu.Lock()
 				passed++
 				mu.Unlock()
@@ -103,5 +103,10 @@ func TestUse(t *testing.T) {
 	wg.Wait()
 	if passed != 1 {
 		t.Errorf("%d of 8 clicks at once got through, want 1", passed)
+	}
+	// Each use, and only a use, is audited: the first link and the raced one.
+	events, n, err := audit.List(ctx, d.DB, audit.Filter{Action: "action_link.used", EntityID: r.Reference})
+	if err != nil || n != 2 || events[0].ActorName != "test" {
+		t.Errorf("action_link.used events: %d (%v), want 2", n, err)
 	}
 }

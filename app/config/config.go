@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,17 +19,19 @@ import (
 
 // Config is every setting the portal reads, with its default.
 type Config struct {
-	DatabaseURL     string        // DATABASE_URL: empty runs a private PostgreSQL cluster under DataDir
-	Addr            string        // PORTAL_ADDR
-	DataDir         string        // PORTAL_DATA_DIR
-	BaseURL         *url.URL      // PORTAL_BASE_URL: how users reach the portal, used in links and to decide secure cookies
-	SessionSecret   []byte        // PORTAL_SESSION_SECRET (hex, ≥ 32 bytes) or the file DataDir/session-secret
-	SessionIdle     time.Duration // PORTAL_SESSION_IDLE_TIMEOUT
-	SessionAbsolute time.Duration // PORTAL_SESSION_ABSOLUTE_TIMEOUT
-	LogLevel        slog.Level    // PORTAL_LOG_LEVEL: debug, info, warn, error
-	LogFormat       string        // PORTAL_LOG_FORMAT: text or json
-	AutoMigrate     bool          // PORTAL_AUTO_MIGRATE: serve applies pending migrations at start
-	TrustedProxies  []string      // PORTAL_TRUSTED_PROXIES: comma-separated addresses whose X-Forwarded-For is believed
+	DatabaseURL     string         // DATABASE_URL: empty runs a private PostgreSQL cluster under DataDir
+	MigrateURL      string         // DATABASE_MIGRATE_URL: the owner role that migrates DATABASE_URL's database; empty: DATABASE_URL's role
+	Addr            string         // PORTAL_ADDR
+	DataDir         string         // PORTAL_DATA_DIR
+	BaseURL         *url.URL       // PORTAL_BASE_URL: how users reach the portal, used in links and to decide secure cookies
+	SessionSecret   []byte         // PORTAL_SESSION_SECRET (hex, ≥ 32 bytes) or the file DataDir/session-secret
+	AuditKey        []byte         // PORTAL_AUDIT_KEY (hex, ≥ 32 bytes) or the file DataDir/audit-key: signs audit checkpoints
+	SessionIdle     time.Duration  // PORTAL_SESSION_IDLE_TIMEOUT
+	SessionAbsolute time.Duration  // PORTAL_SESSION_ABSOLUTE_TIMEOUT
+	LogLevel        slog.Level     // PORTAL_LOG_LEVEL: debug, info, warn, error
+	LogFormat       string         // PORTAL_LOG_FORMAT: text or json
+	AutoMigrate     bool           // PORTAL_AUTO_MIGRATE: serve applies pending migrations at start
+	TrustedProxies  []netip.Prefix // PORTAL_TRUSTED_PROXIES: comma-separated addresses or CIDR ranges whose X-Forwarded-* and X-Request-ID are believed
 	// AssessmentAlertDays (PORTAL_ASSESSMENT_ALERT_DAYS): the development team is alerted about a request
 	// that has waited more than this many working days for its impact assessment.
 	AssessmentAlertDays int
@@ -42,11 +45,15 @@ type Getenv func(string) string
 func Load(getenv Getenv) (*Config, error) {
 	c := &Config{
 		DatabaseURL: strings.TrimSpace(getenv("DATABASE_URL")),
+		MigrateURL:  strings.TrimSpace(getenv("DATABASE_MIGRATE_URL")),
 		Addr:        or(getenv("PORTAL_ADDR"), "127.0.0.1:3000"),
 		DataDir:     or(getenv("PORTAL_DATA_DIR"), "./data"),
 		LogFormat:   or(getenv("PORTAL_LOG_FORMAT"), "text"),
 	}
 	var errs []error
+	if c.MigrateURL != "" && c.DatabaseURL == "" {
+		errs = append(errs, fmt.Errorf("DATABASE_MIGRATE_URL is set without DATABASE_URL: set both (the private cluster needs neither)"))
+	}
 	base, err := url.Parse(or(getenv("PORTAL_BASE_URL"), "http://localhost:3000"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		errs = append(errs, fmt.Errorf("PORTAL_BASE_URL must be an absolute http(s) URL, such as https://esr-portal.example.nhs.uk"))
@@ -73,16 +80,31 @@ func Load(getenv Getenv) (*Config, error) {
 		errs = append(errs, fmt.Errorf("PORTAL_ASSESSMENT_ALERT_DAYS must be a whole number of working days from 1 to 250"))
 	}
 	for _, p := range strings.Split(getenv("PORTAL_TRUSTED_PROXIES"), ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			c.TrustedProxies = append(c.TrustedProxies, p)
+		if p = strings.TrimSpace(p); p == "" {
+			continue
 		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				errs = append(errs, fmt.Errorf("PORTAL_TRUSTED_PROXIES: %q is neither an IP address nor a CIDR range such as 10.0.0.0/8", p))
+				continue
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}
-	if s := strings.TrimSpace(getenv("PORTAL_SESSION_SECRET")); s != "" {
-		b, err := hex.DecodeString(s)
-		if err != nil || len(b) < 32 {
-			errs = append(errs, fmt.Errorf("PORTAL_SESSION_SECRET must be at least 32 bytes in hex (64 characters); make one with: openssl rand -hex 32"))
+	for _, secret := range []struct {
+		name string
+		dest *[]byte
+	}{{"PORTAL_SESSION_SECRET", &c.SessionSecret}, {"PORTAL_AUDIT_KEY", &c.AuditKey}} {
+		if s := strings.TrimSpace(getenv(secret.name)); s != "" {
+			b, err := hex.DecodeString(s)
+			if err != nil || len(b) < 32 {
+				errs = append(errs, fmt.Errorf("%s must be at least 32 bytes in hex (64 characters); make one with: openssl rand -hex 32", secret.name))
+			}
+			*secret.dest = b
 		}
-		c.SessionSecret = b
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -100,31 +122,73 @@ func (c *Config) LoadSessionSecret() error {
 	if len(c.SessionSecret) > 0 {
 		return nil
 	}
-	path := filepath.Join(c.DataDir, "session-secret")
+	secret, err := c.loadSecret("session-secret", "session secret", true)
+	c.SessionSecret = secret
+	return err
+}
+
+// LoadAuditKey makes sure AuditKey is set: from PORTAL_AUDIT_KEY when given, otherwise from
+// DataDir/audit-key, created with a random value the first time when create is true. With create
+// false and neither there, AuditKey stays empty. Several instances must share one key.
+func (c *Config) LoadAuditKey(create bool) error {
+	if len(c.AuditKey) > 0 {
+		return nil
+	}
+	key, err := c.loadSecret("audit-key", "audit key", create)
+	c.AuditKey = key
+	return err
+}
+
+// AuditKeySource says where the audit key comes from, for messages.
+func (c *Config) AuditKeySource() string {
+	return "PORTAL_AUDIT_KEY or " + filepath.Join(c.DataDir, "audit-key")
+}
+
+// loadSecret reads a hex secret of at least 32 bytes from the file name in DataDir, making one when
+// there is none and create is true; it returns nil when there is none and create is false.
+func (c *Config) loadSecret(name, what string, create bool) ([]byte, error) {
+	path := filepath.Join(c.DataDir, name)
 	b, err := os.ReadFile(path)
 	if err == nil {
 		secret, derr := hex.DecodeString(strings.TrimSpace(string(b)))
 		if derr != nil || len(secret) < 32 {
-			return fmt.Errorf("%s does not hold a hex secret of at least 32 bytes: remove it to have a new one made", path)
+			return nil, fmt.Errorf("%s does not hold a hex secret of at least 32 bytes: remove it to have a new one made", path)
 		}
-		c.SessionSecret = secret
-		return nil
+		return secret, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("read session secret: %w", err)
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	if !create {
+		return nil, nil
 	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
-		return fmt.Errorf("make session secret: %w", err)
+		return nil, fmt.Errorf("make %s: %w", what, err)
 	}
 	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
-		return fmt.Errorf("make data directory: %w", err)
+		return nil, fmt.Errorf("make data directory: %w", err)
 	}
-	if err := os.WriteFile(path, []byte(hex.EncodeToString(secret)+"\n"), 0o600); err != nil {
-		return fmt.Errorf("write session secret: %w", err)
+	// Written whole to a temporary file, then linked into place, which fails when the file exists: two
+	// processes starting together never use two different secrets, nor read a half-written one.
+	tmp, err := os.CreateTemp(c.DataDir, "."+name+"-*") // mode 0600
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", what, err)
 	}
-	c.SessionSecret = secret
-	return nil
+	defer os.Remove(tmp.Name())
+	_, werr := tmp.WriteString(hex.EncodeToString(secret) + "\n")
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return nil, fmt.Errorf("write %s: %w", what, werr)
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+		return c.loadSecret(name, what, false)
+	} else if err != nil {
+		return nil, fmt.Errorf("write %s: %w", what, err)
+	}
+	return secret, nil
 }
 
 func or(v, def string) string {

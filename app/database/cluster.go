@@ -27,9 +27,11 @@ import (
 var ErrNoServerBinaries = errors.New("no PostgreSQL server binaries found")
 
 const (
-	// The application connects as clusterAppRole to clusterAppDatabase; the cluster's bootstrap superuser
-	// creates both.
-	clusterAppRole     = "portal"
+	// clusterOwnerRole owns clusterAppDatabase and its schema and runs the migrations; the portal serves
+	// as clusterRuntimeRole, which owns nothing (see RuntimeGrants). The cluster's bootstrap superuser
+	// creates the roles and the database.
+	clusterOwnerRole   = "portal"
+	clusterRuntimeRole = "portal_app"
 	clusterAppDatabase = "portal"
 	clusterSuperuser   = "postgres"
 	// clusterOSUser owns the data directory and runs the server when the portal runs as root, because
@@ -86,7 +88,7 @@ type Cluster struct {
 }
 
 // StartCluster starts the private PostgreSQL cluster in opts.Dir, running initdb first when the cluster
-// does not exist yet, and makes sure the application role and database exist. When a server left running
+// does not exist yet, and makes sure the owner and runtime roles and the database exist. When a server left running
 // by an earlier process already serves the directory, StartCluster connects to it instead, and Stop leaves
 // it running.
 func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
@@ -144,9 +146,16 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 	return c, nil
 }
 
-// URL is the connection URL of the application role "portal" to the database "portal".
+// URL is the connection URL of the runtime role "portal_app" to the database "portal": what the portal
+// serves with.
 func (c *Cluster) URL() string {
-	return c.url(clusterAppRole, clusterAppDatabase)
+	return c.url(clusterRuntimeRole, clusterAppDatabase)
+}
+
+// OwnerURL is the connection URL of the owner role "portal" to the database "portal": what migrations
+// run with.
+func (c *Cluster) OwnerURL() string {
+	return c.url(clusterOwnerRole, clusterAppDatabase)
 }
 
 // SuperuserURL is the connection URL of the bootstrap superuser "postgres" to the named database.
@@ -606,33 +615,65 @@ func lastLines(b []byte, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// ensureAppDatabase creates the application role and database unless they exist. It runs on every
-// start, so a first start interrupted after initdb is completed by the next one.
+// ensureAppDatabase creates the owner and runtime roles and the database unless they exist, and gives
+// the runtime role its privileges. It runs on every start, so a first start interrupted after initdb
+// is completed by the next one, and a cluster made before the runtime role existed gains it.
 func (c *Cluster) ensureAppDatabase(ctx context.Context) error {
 	conn, err := pgx.Connect(ctx, c.SuperuserURL(clusterSuperuser))
 	if err != nil {
 		return fmt.Errorf("connect as %s: %w", clusterSuperuser, err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	role := pgx.Identifier{clusterAppRole}.Sanitize()
-	var roleExists, databaseExists bool
+	owner := pgx.Identifier{clusterOwnerRole}.Sanitize()
+	var ownerExists, runtimeExists, databaseExists bool
 	err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1),
-		EXISTS (SELECT FROM pg_database WHERE datname = $2)`, clusterAppRole, clusterAppDatabase).Scan(&roleExists, &databaseExists)
+		EXISTS (SELECT FROM pg_roles WHERE rolname = $2),
+		EXISTS (SELECT FROM pg_database WHERE datname = $3)`,
+		clusterOwnerRole, clusterRuntimeRole, clusterAppDatabase).Scan(&ownerExists, &runtimeExists, &databaseExists)
 	if err != nil {
-		return fmt.Errorf("look up application role and database: %w", err)
+		return fmt.Errorf("look up the portal's roles and database: %w", err)
 	}
 	// Another process starting on the same directory may create them at the same moment: duplicates are fine.
-	if !roleExists {
-		_, err := conn.Exec(ctx, "CREATE ROLE "+role+" LOGIN NOSUPERUSER CREATEDB")
+	for _, r := range []struct {
+		exists     bool
+		name, with string
+	}{
+		{ownerExists, clusterOwnerRole, "LOGIN NOSUPERUSER CREATEDB"},
+		{runtimeExists, clusterRuntimeRole, "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE"},
+	} {
+		if r.exists {
+			continue
+		}
+		_, err := conn.Exec(ctx, "CREATE ROLE "+pgx.Identifier{r.name}.Sanitize()+" "+r.with)
 		if err != nil && !pgErrorIs(err, "42710", "") { // duplicate_object
-			return fmt.Errorf("create role %s: %w", clusterAppRole, err)
+			return fmt.Errorf("create role %s: %w", r.name, err)
 		}
 	}
 	if !databaseExists {
-		_, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{clusterAppDatabase}.Sanitize()+" OWNER "+role)
+		_, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{clusterAppDatabase}.Sanitize()+" OWNER "+owner)
 		if err != nil && !pgErrorIs(err, "42P04", "") { // duplicate_database
 			return fmt.Errorf("create database %s: %w", clusterAppDatabase, err)
 		}
+	}
+	return c.grantRuntime(ctx)
+}
+
+// grantRuntime gives the runtime role its privileges in the application database.
+func (c *Cluster) grantRuntime(ctx context.Context) error {
+	grants, err := RuntimeGrants(clusterOwnerRole, clusterRuntimeRole)
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.Connect(ctx, c.SuperuserURL(clusterAppDatabase))
+	if err != nil {
+		return fmt.Errorf("connect to %s as %s: %w", clusterAppDatabase, clusterSuperuser, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	// Grants are idempotent, but two changes to one table's privileges at once can fail: granting waits
+	// for any process that is granting or migrating (whose new tables get the default privileges).
+	_, err = conn.Exec(ctx, "BEGIN; SELECT pg_advisory_xact_lock("+fmt.Sprint(migrationLockKey)+"); "+grants+" COMMIT;")
+	if err != nil {
+		return fmt.Errorf("grant the runtime role %s its privileges: %w", clusterRuntimeRole, err)
 	}
 	return nil
 }

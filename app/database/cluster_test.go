@@ -42,12 +42,12 @@ func startTestCluster(t *testing.T, dir string) *Cluster {
 	return c
 }
 
-// execApp runs statements on the cluster's application database as the application role.
+// execApp runs statements on the cluster's application database as the owner role.
 func execApp(t *testing.T, c *Cluster, query string) {
 	t.Helper()
-	db, err := Open(t.Context(), c.URL())
+	db, err := Open(t.Context(), c.OwnerURL())
 	if err != nil {
-		t.Fatalf("open %s: %v", c.URL(), err)
+		t.Fatalf("open %s: %v", c.OwnerURL(), err)
 	}
 	defer db.Close()
 	if _, err := db.ExecContext(t.Context(), query); err != nil {
@@ -95,12 +95,38 @@ func TestClusterFirstRunThenReuse(t *testing.T) {
 	if err != nil {
 		t.Fatalf("query: %v", err)
 	}
-	if user != "portal" || database != "portal" || super || listen != "" {
-		t.Errorf("connected as %q to %q (superuser %v, listen_addresses %q); want portal to portal, not superuser, no listen address",
+	if user != "portal_app" || database != "portal" || super || listen != "" {
+		t.Errorf("connected as %q to %q (superuser %v, listen_addresses %q); want portal_app to portal, not superuser, no listen address",
 			user, database, super, listen)
 	}
-	if _, err := db.ExecContext(ctx, "CREATE TABLE notes (body text); INSERT INTO notes VALUES ('kept')"); err != nil {
-		t.Fatalf("create table: %v", err)
+	// The runtime role creates nothing; the owner does, and the runtime role may then use what it made.
+	if _, err := db.ExecContext(ctx, "CREATE TABLE notes (body text)"); err == nil {
+		t.Error("the runtime role created a table, want it refused")
+	}
+	owner, err := Open(ctx, c.OwnerURL())
+	if err != nil {
+		t.Fatalf("open %s: %v", c.OwnerURL(), err)
+	}
+	var ownerUser, databaseOwner string
+	err = owner.QueryRowContext(ctx, `SELECT current_user, pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()`).
+		Scan(&ownerUser, &databaseOwner)
+	if err != nil {
+		t.Fatalf("owner query: %v", err)
+	}
+	if ownerUser != "portal" || databaseOwner != "portal" {
+		t.Errorf("owner URL connects as %q to a database owned by %q, want portal for both", ownerUser, databaseOwner)
+	}
+	if _, err := owner.ExecContext(ctx, "CREATE TABLE notes (body text)"); err != nil {
+		t.Fatalf("create table as the owner: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, "INSERT INTO notes VALUES ('kept')"); err != nil {
+		t.Fatalf("insert as the runtime role into the owner's new table: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, "ALTER TABLE notes ADD COLUMN extra text"); err == nil {
+		t.Error("the runtime role altered the owner's table, want it refused")
+	}
+	if err := owner.Close(); err != nil {
+		t.Fatalf("close: %v", err)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatalf("close: %v", err)
@@ -476,21 +502,127 @@ func TestClusterStopsWhenPortalDies(t *testing.T) {
 	if _, err := fmt.Sscanf(line, "ready %d", &pid); err != nil {
 		t.Fatalf("helper said %q", line)
 	}
+	pgdata := filepath.Join(dir, "pgdata")
+	pf, ok, err := readPIDFile(pgdata)
+	if err != nil || !ok || pf.pid != pid {
+		t.Fatalf("postmaster.pid: %+v, %v, %v; want pid %d", pf, ok, err, pid)
+	}
+	children := childrenOf(t, pid)
+	if len(children) == 0 {
+		t.Fatal("the server has no child processes to check")
+	}
+	killed := time.Now()
 	if err := portal.Process.Kill(); err != nil {
 		t.Fatalf("kill helper: %v", err)
 	}
 	_ = portal.Wait() // killed
 
-	pgdata := filepath.Join(dir, "pgdata")
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := killed.Add(10 * time.Second)
 	for serverRunsFor(pid, pgdata) {
 		if time.Now().After(deadline) {
 			t.Fatalf("postgres (pid %d) still runs 10s after the portal died", pid)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
+	}
+	gone := time.Since(killed)
+	// Nothing of the server is left: none of its processes, nothing attached to its shared memory.
+	for _, child := range children {
+		if b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(child), "cmdline")); err == nil && strings.HasPrefix(string(b), "postgres") {
+			t.Errorf("server process %d (%s) outlived the portal", child, strings.ReplaceAll(string(b), "\x00", " "))
+		}
+	}
+	if n, err := shmAttached(pf.shmKey, pf.shmID); err != nil || n != 0 {
+		t.Errorf("%d processes still attached to the server's shared memory (%v)", n, err)
 	}
 	// A fast shutdown removes postmaster.pid: nothing for the next start to clean up.
 	if _, err := os.Stat(filepath.Join(pgdata, "postmaster.pid")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("postmaster.pid after the portal died: %v, want it removed by a clean shutdown", err)
+	}
+
+	// The next start finds a cleanly stopped cluster: no crash recovery, no leftovers to remove.
+	began := time.Now()
+	c := startTestCluster(t, dir)
+	restart := time.Since(began)
+	if c.Initialised() || c.cmd == nil {
+		t.Errorf("restart: initialised %v, started a server %v; want a server started on the existing cluster", c.Initialised(), c.cmd != nil)
+	}
+	if restart > 2*time.Second {
+		t.Errorf("the next start took %s, want under 2 s", restart)
+	}
+	t.Logf("server and its %d processes gone %s after the portal was killed; the next start took %s",
+		len(children), gone.Round(time.Millisecond), restart.Round(time.Millisecond))
+}
+
+// childrenOf lists the processes whose parent is pid.
+func childrenOf(t *testing.T, pid int) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kids []int
+	for _, e := range entries {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces, so read after its closing parenthesis.
+		fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+			kids = append(kids, n)
+		}
+	}
+	return kids
+}
+
+// TestClusterGivesEarlierClustersTheRuntimeRole starts a cluster made before the portal served as a
+// runtime role (the owner role made and used everything): the next start adds the runtime role with
+// its grants on the tables already there, and only INSERT and SELECT on the audit trail.
+func TestClusterGivesEarlierClustersTheRuntimeRole(t *testing.T) {
+	t.Parallel()
+	dir := clusterDir(t)
+	ctx := t.Context()
+	c, err := StartCluster(ctx, ClusterOptions{Dir: dir})
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	su, err := Open(ctx, c.SuperuserURL("portal"))
+	if err != nil {
+		t.Fatalf("open as superuser: %v", err)
+	}
+	if _, err := su.ExecContext(ctx, `DROP OWNED BY portal_app; DROP ROLE portal_app`); err != nil {
+		t.Fatalf("remove the runtime role: %v", err)
+	}
+	if err := su.Close(); err != nil {
+		t.Fatal(err)
+	}
+	execApp(t, c, "CREATE TABLE notes (body text); INSERT INTO notes VALUES ('kept'); CREATE TABLE audit_events (id bigint)")
+	if err := c.Stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+
+	c = startTestCluster(t, dir)
+	if n := countNotes(t, c); n != 1 {
+		t.Errorf("notes read by the runtime role = %d, want 1", n)
+	}
+	db, err := Open(ctx, c.URL())
+	if err != nil {
+		t.Fatalf("open %s: %v", c.URL(), err)
+	}
+	defer db.Close()
+	var insert, sel, update, del, truncate bool
+	err = db.QueryRowContext(ctx, `SELECT has_table_privilege('audit_events', 'INSERT'), has_table_privilege('audit_events', 'SELECT'),
+		has_table_privilege('audit_events', 'UPDATE'), has_table_privilege('audit_events', 'DELETE'),
+		has_table_privilege('audit_events', 'TRUNCATE')`).Scan(&insert, &sel, &update, &del, &truncate)
+	if err != nil {
+		t.Fatalf("privileges: %v", err)
+	}
+	if !insert || !sel || update || del || truncate {
+		t.Errorf("runtime role on audit_events: insert %v select %v update %v delete %v truncate %v; want only insert and select",
+			insert, sel, update, del, truncate)
 	}
 }

@@ -14,6 +14,9 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
+// connectTimeout bounds one attempt to connect to the server.
+const connectTimeout = 5 * time.Second
+
 // Open connects to the PostgreSQL database at url and checks that it answers.
 func Open(ctx context.Context, url string) (*bun.DB, error) {
 	cfg, err := pgx.ParseConfig(url)
@@ -27,6 +30,18 @@ func Open(ctx context.Context, url string) (*bun.DB, error) {
 	cfg.RuntimeParams["timezone"] = "UTC"
 	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
 		cfg.RuntimeParams["application_name"] = "portal"
+	}
+	// bun writes every value into the statement's text, so nearly every statement is a text the server
+	// has not seen. pgx's default prepares each new text and keeps it (a second round trip, and a cache
+	// that only churns); this mode sends each one as it is, in one round trip.
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	// A server that does not answer must not hold a request for the operating system's TCP timeout
+	// (minutes): a connection attempt gives up after connectTimeout unless the URL's connect_timeout
+	// says otherwise. Pooled connections are checked before reuse (pgx pings one idle for more than a
+	// second, and database/sql replaces a broken one), so the pool recovers by itself when the server
+	// comes back.
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = connectTimeout
 	}
 	sqldb := stdlib.OpenDB(*cfg)
 	sqldb.SetMaxOpenConns(20)

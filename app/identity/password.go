@@ -1,9 +1,12 @@
 package identity
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"math/big"
+	"runtime"
+	"sync/atomic"
 
 	"github.com/alexedwards/argon2id"
 )
@@ -18,9 +21,34 @@ var hashParams = &argon2id.Params{Memory: 64 * 1024, Iterations: 1, Parallelism:
 // not the account exists.
 const dummyHash = "$argon2id$v=19$m=65536,t=1,p=2$tedKTPTxVwJy/lRNxdzPag$qasJK7s2SAqnG1TyZ/7Ce3vC32NPTo+i+hR8gn8gZ2M"
 
+// hashSlots bounds how many argon2id computations run at once in this process: each holds 64 MiB
+// while it runs, so a burst of sign-ins queues here rather than growing memory without limit. Each
+// computation runs on two lanes (two cores), so one slot for every two cores keeps them all busy. It
+// is process state because memory is.
+var hashSlots = make(chan struct{}, max(1, runtime.NumCPU()/int(hashParams.Parallelism)))
+
+// passwordChecks counts the passwords checked against a hash, for tests that measure the throttle.
+var passwordChecks atomic.Int64
+
+// withHashSlot runs fn once a hashing slot is free, or gives up when ctx ends first.
+func withHashSlot(ctx context.Context, fn func()) error {
+	select {
+	case hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("wait to hash a password: %w", ctx.Err())
+	}
+	defer func() { <-hashSlots }()
+	fn()
+	return nil
+}
+
 // HashPassword hashes a password with argon2id.
-func HashPassword(password string) (string, error) {
-	h, err := argon2id.CreateHash(password, hashParams)
+func HashPassword(ctx context.Context, password string) (string, error) {
+	var h string
+	var err error
+	if serr := withHashSlot(ctx, func() { h, err = argon2id.CreateHash(password, hashParams) }); serr != nil {
+		return "", serr
+	}
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -28,8 +56,15 @@ func HashPassword(password string) (string, error) {
 }
 
 // checkPassword reports whether password matches hash.
-func checkPassword(password, hash string) (bool, error) {
-	ok, err := argon2id.ComparePasswordAndHash(password, hash)
+func checkPassword(ctx context.Context, password, hash string) (bool, error) {
+	var ok bool
+	var err error
+	if serr := withHashSlot(ctx, func() {
+		passwordChecks.Add(1)
+		ok, err = argon2id.ComparePasswordAndHash(password, hash)
+	}); serr != nil {
+		return false, serr
+	}
 	if err != nil {
 		return false, fmt.Errorf("compare password: %w", err)
 	}
@@ -53,3 +88,6 @@ func GeneratePassword() (string, error) {
 	}
 	return string(out), nil
 }
+
+// PasswordChecks returns how many passwords this process has checked against a hash.
+func PasswordChecks() int64 { return passwordChecks.Load() }

@@ -42,7 +42,6 @@ type Session struct {
 	LastSeenAt time.Time `bun:"last_seen_at"`
 	IP         string    `bun:"ip"`
 	UserAgent  string    `bun:"user_agent"`
-	Flash      string    `bun:"flash"`
 }
 
 // touchEvery is how stale last_seen_at may get before a request writes it again; it bounds the
@@ -85,52 +84,48 @@ func createSession(ctx context.Context, db bun.IDB, userID int64, now time.Time,
 }
 
 // Lookup returns the live session for token and its user. An expired session is removed; a session
-// whose user is disabled does not count. A flash message waiting in the session is returned once and
-// cleared.
+// whose user is disabled does not count.
 func Lookup(ctx context.Context, db bun.IDB, token string, now time.Time, p SessionPolicy) (*Session, *User, error) {
 	if token == "" {
 		return nil, nil, ErrNoSession
 	}
-	s := new(Session)
-	err := db.NewSelect().Model(s).Where("token_hash = ?", hashToken(token)).Scan(ctx)
+	var row struct {
+		User       `bun:",extend"`
+		STokenHash []byte    `bun:"s_token_hash"`
+		SCreatedAt time.Time `bun:"s_created_at"`
+		SLastSeen  time.Time `bun:"s_last_seen_at"`
+		SIP        string    `bun:"s_ip"`
+		SUserAgent string    `bun:"s_user_agent"`
+	}
+	// One statement: who is visiting is needed by every page.
+	err := selectUsers(db, &row).
+		ColumnExpr("s.token_hash AS s_token_hash, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.ip AS s_ip, s.user_agent AS s_user_agent").
+		ColumnExpr("(SELECT count(*) FROM notifications AS nt WHERE nt.user_id = u.id AND nt.in_app AND nt.read_at IS NULL) AS unread").
+		Join("JOIN sessions AS s ON s.user_id = u.id").
+		Where("s.token_hash = ?", hashToken(token)).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, ErrNoSession
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("look up session: %w", err)
 	}
+	s := &Session{TokenHash: row.STokenHash, UserID: row.ID, CreatedAt: row.SCreatedAt, LastSeenAt: row.SLastSeen, IP: row.SIP, UserAgent: row.SUserAgent}
 	if now.Sub(s.LastSeenAt) > p.Idle || now.Sub(s.CreatedAt) > p.Absolute {
 		if _, err := db.NewDelete().Model(s).WherePK().Exec(ctx); err != nil {
 			return nil, nil, fmt.Errorf("remove expired session: %w", err)
 		}
 		return nil, nil, ErrNoSession
 	}
-	u, err := Get(ctx, db, s.UserID)
-	if err != nil {
-		return nil, nil, err
-	}
+	u := &row.User
 	if !u.Active() {
 		return nil, nil, ErrNoSession
 	}
-	if s.Flash != "" || now.Sub(s.LastSeenAt) >= touchEvery {
-		q := db.NewUpdate().Model(s).WherePK().Set("flash = ''")
-		if now.Sub(s.LastSeenAt) >= touchEvery {
-			q = q.Set("last_seen_at = ?", now)
-		}
-		if _, err := q.Exec(ctx); err != nil {
+	if now.Sub(s.LastSeenAt) >= touchEvery {
+		if _, err := db.NewUpdate().Model(s).WherePK().Set("last_seen_at = ?", now).Exec(ctx); err != nil {
 			return nil, nil, fmt.Errorf("touch session: %w", err)
 		}
 	}
 	return s, u, nil
-}
-
-// SetFlash leaves a message for the next page the session's browser shows.
-func SetFlash(ctx context.Context, db bun.IDB, token, message string) error {
-	if _, err := db.NewUpdate().Table("sessions").Set("flash = ?", message).
-		Where("token_hash = ?", hashToken(token)).Exec(ctx); err != nil {
-		return fmt.Errorf("set flash: %w", err)
-	}
-	return nil
 }
 
 // SignOut ends the session for token, audited.
@@ -172,7 +167,7 @@ func CountSessions(ctx context.Context, db bun.IDB, userID int64, now time.Time,
 	return int(n), nil
 }
 
-// Sweep removes sessions past their timeouts and sign-in failures older than a day. Every instance
+// Sweep removes sessions past their timeouts and attempt counters older than a day. Every instance
 // may run it; the deletes are idempotent.
 func Sweep(ctx context.Context, db bun.IDB, now time.Time, p SessionPolicy) (int, error) {
 	res, err := db.NewDelete().Table("sessions").
@@ -181,8 +176,8 @@ func Sweep(ctx context.Context, db bun.IDB, now time.Time, p SessionPolicy) (int
 		return 0, fmt.Errorf("sweep sessions: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	if _, err := db.NewDelete().Table("sign_in_failures").Where("attempted_at < ?", now.Add(-24*time.Hour)).Exec(ctx); err != nil {
-		return 0, fmt.Errorf("sweep sign-in failures: %w", err)
+	if err := sweepAttempts(ctx, db, now); err != nil {
+		return 0, err
 	}
 	return int(n), nil
 }

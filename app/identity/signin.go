@@ -14,24 +14,9 @@ import (
 	"github.com/nhs-esr/portal/app/problem"
 )
 
-var (
-	// ErrInvalidCredentials is the one answer to a wrong email, a wrong password or a disabled
-	// account, so that nobody can learn which accounts exist.
-	ErrInvalidCredentials = errors.New("invalid email or password")
-	// ErrThrottled is returned after too many failed sign-ins for an email address or from an IP
-	// address, whether or not the account exists.
-	ErrThrottled = errors.New("too many failed sign-ins")
-)
-
-// Throttle limits failed sign-ins within Window per email address typed and per IP address.
-type Throttle struct {
-	Window     time.Duration
-	PerAccount int
-	PerIP      int
-}
-
-// DefaultThrottle allows 5 failures an account and 20 an IP address in 15 minutes.
-var DefaultThrottle = Throttle{Window: 15 * time.Minute, PerAccount: 5, PerIP: 20}
+// ErrInvalidCredentials is the one answer to a wrong email, a wrong password or a disabled account, so
+// that nobody can learn which accounts exist.
+var ErrInvalidCredentials = errors.New("invalid email or password")
 
 // SignInRequest is one attempt to sign in.
 type SignInRequest struct {
@@ -50,24 +35,26 @@ func SignIn(ctx context.Context, db *bun.DB, now time.Time, th Throttle, in Sign
 	emailLower := strings.ToLower(strings.TrimSpace(in.Email))
 	actor := audit.Actor{Name: "anonymous", IP: in.Client.IP, RequestID: in.RequestID}
 
-	throttled, err := isThrottled(ctx, db, now, th, emailLower, in.Client.IP)
-	if err != nil {
-		return "", nil, err
-	}
-	if throttled {
-		if err := recordFailure(ctx, db, now, actor, emailLower, in.Client.IP, "throttled", false); err != nil {
+	// The attempt is counted before any password is checked, so that parallel attempts cannot check
+	// more than the throttle allows.
+	att, err := th.claim(ctx, db, now, AttemptPassword, emailLower, in.Client.IP)
+	if errors.Is(err, ErrThrottled) {
+		if err := recordFailure(ctx, db, now, actor, emailLower, "throttled"); err != nil {
 			return "", nil, err
 		}
 		return "", nil, ErrThrottled
+	}
+	if err != nil {
+		return "", nil, err
 	}
 
 	u, err := GetByEmail(ctx, db, emailLower)
 	if errors.Is(err, problem.ErrNotFound) {
 		// Spend the same time as a real check.
-		if _, err := checkPassword(in.Password, dummyHash); err != nil {
+		if _, err := checkPassword(ctx, in.Password, dummyHash); err != nil {
 			return "", nil, err
 		}
-		if err := recordFailure(ctx, db, now, actor, emailLower, in.Client.IP, "unknown account", true); err != nil {
+		if err := recordFailure(ctx, db, now, actor, emailLower, "unknown account"); err != nil {
 			return "", nil, err
 		}
 		return "", nil, ErrInvalidCredentials
@@ -75,7 +62,7 @@ func SignIn(ctx context.Context, db *bun.DB, now time.Time, th Throttle, in Sign
 	if err != nil {
 		return "", nil, err
 	}
-	ok, err := checkPassword(in.Password, u.PasswordHash)
+	ok, err := checkPassword(ctx, in.Password, u.PasswordHash)
 	if err != nil {
 		return "", nil, err
 	}
@@ -85,7 +72,7 @@ func SignIn(ctx context.Context, db *bun.DB, now time.Time, th Throttle, in Sign
 			reason = "account disabled"
 		}
 		actor.UserID, actor.Name, actor.OrganisationID = u.ID, u.Name, u.OrganisationID
-		if err := recordFailure(ctx, db, now, actor, emailLower, in.Client.IP, reason, true); err != nil {
+		if err := recordFailure(ctx, db, now, actor, emailLower, reason); err != nil {
 			return "", nil, err
 		}
 		return "", nil, ErrInvalidCredentials
@@ -104,8 +91,8 @@ func SignIn(ctx context.Context, db *bun.DB, now time.Time, th Throttle, in Sign
 		if _, err := tx.NewUpdate().Table("users").Set("last_sign_in_at = ?", now).Where("id = ?", u.ID).Exec(ctx); err != nil {
 			return fmt.Errorf("record sign-in time: %w", err)
 		}
-		if _, err := tx.NewDelete().Table("sign_in_failures").Where("email_lower = ?", emailLower).Exec(ctx); err != nil {
-			return fmt.Errorf("clear sign-in failures: %w", err)
+		if err := att.succeeded(ctx, tx); err != nil {
+			return err
 		}
 		actor.UserID, actor.Name, actor.OrganisationID = u.ID, u.Name, u.OrganisationID
 		return audit.Record(ctx, tx, now, audit.Event{
@@ -119,34 +106,14 @@ func SignIn(ctx context.Context, db *bun.DB, now time.Time, th Throttle, in Sign
 	return token, u, nil
 }
 
-func isThrottled(ctx context.Context, db bun.IDB, now time.Time, th Throttle, emailLower, ip string) (bool, error) {
-	since := now.Add(-th.Window)
-	var perAccount, perIP int
-	err := db.NewRaw(`SELECT
-		count(*) FILTER (WHERE email_lower = ?),
-		count(*) FILTER (WHERE ip = ?)
-		FROM sign_in_failures WHERE attempted_at > ? AND (email_lower = ? OR ip = ?)`,
-		emailLower, ip, since, emailLower, ip).Scan(ctx, &perAccount, &perIP)
-	if err != nil {
-		return false, fmt.Errorf("count sign-in failures: %w", err)
-	}
-	return perAccount >= th.PerAccount || perIP >= th.PerIP, nil
-}
-
-// recordFailure audits a failed sign-in and, unless it was refused by the throttle itself, counts it.
-func recordFailure(ctx context.Context, db *bun.DB, now time.Time, actor audit.Actor, emailLower, ip, reason string, count bool) error {
+// recordFailure audits a failed sign-in (the throttle has already counted it, or refused it).
+func recordFailure(ctx context.Context, db *bun.DB, now time.Time, actor audit.Actor, emailLower, reason string) error {
 	typed := emailLower
 	if !strings.Contains(typed, "@") {
 		// Someone may have typed their password into the email field: never keep that.
 		typed = "[not an email address]"
 	}
 	return database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		if count {
-			if _, err := tx.NewRaw("INSERT INTO sign_in_failures (email_lower, ip, attempted_at) VALUES (?, ?, ?)",
-				emailLower, ip, now).Exec(ctx); err != nil {
-				return fmt.Errorf("record sign-in failure: %w", err)
-			}
-		}
 		entityID := ""
 		if actor.UserID != 0 {
 			entityID = fmt.Sprint(actor.UserID)

@@ -48,6 +48,12 @@ type User struct {
 	RegionID         int16    `bun:"region_id,scanonly"`
 	RegionName       string   `bun:"region_name,scanonly"`
 	Roles            []string `bun:"roles,array,scanonly"`
+	// NSIGIDs are the NSIGs whose requests the user reviews as an NSIG member; NSIGsRead says they were
+	// read with the user (by every query that reads users in full).
+	NSIGIDs   []int64 `bun:"nsig_ids,array,scanonly"`
+	NSIGsRead bool    `bun:"nsigs_read,scanonly"`
+	// Unread is how many notifications the user has not read, read with their session for the header.
+	Unread int `bun:"unread,scanonly"`
 }
 
 // HasRole reports whether the user holds role.
@@ -80,6 +86,7 @@ func selectUsers(db bun.IDB, dest any) *bun.SelectQuery {
 		ColumnExpr("o.name AS organisation_name, o.ods_code AS organisation_ods").
 		ColumnExpr("r.id AS region_id, r.name AS region_name").
 		ColumnExpr("ARRAY(SELECT ur.role FROM user_roles AS ur JOIN roles AS rl ON rl.name = ur.role WHERE ur.user_id = u.id ORDER BY rl.sort_order) AS roles").
+		ColumnExpr("ARRAY(SELECT un.nsig_id FROM user_nsigs AS un WHERE un.user_id = u.id ORDER BY un.nsig_id) AS nsig_ids, true AS nsigs_read").
 		Join("JOIN organisations AS o ON o.id = u.organisation_id").
 		Join("JOIN regions AS r ON r.id = o.region_id")
 }
@@ -179,7 +186,7 @@ func Create(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time, i
 	if err := checkRoles(in.Roles); err != nil {
 		return nil, err
 	}
-	hash, err := HashPassword(in.Password)
+	hash, err := HashPassword(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -335,7 +342,7 @@ func ResetPassword(ctx context.Context, db *bun.DB, actor audit.Actor, now time.
 	if err != nil {
 		return "", err
 	}
-	hash, err := HashPassword(password)
+	hash, err := HashPassword(ctx, password)
 	if err != nil {
 		return "", err
 	}
@@ -371,19 +378,40 @@ var ErrWrongPassword = errors.New("current password is wrong")
 
 // ChangePassword sets a user's own new password after checking the current one, ends all of the
 // user's sessions and starts a new one for the browser that made the change, whose token it returns.
-func ChangePassword(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time, userID int64, current, next string, client Client) (string, error) {
+// The check of the current password is throttled as a sign-in is (it guesses at the same secret) and
+// a wrong or refused one is audited; it returns ErrWrongPassword or ErrThrottled.
+func ChangePassword(ctx context.Context, db *bun.DB, th Throttle, actor audit.Actor, now time.Time, userID int64, current, next string, client Client) (string, error) {
 	u, err := Get(ctx, db, userID)
 	if err != nil {
 		return "", err
 	}
-	ok, err := checkPassword(current, u.PasswordHash)
+	failed := func(reason string, cause error) (string, error) {
+		err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+			return audit.Record(ctx, tx, now, audit.Event{
+				Actor: actor, Action: "user.password_check_failed", EntityType: "user", EntityID: fmt.Sprint(userID),
+				After: map[string]any{"reason": reason},
+			})
+		})
+		if err != nil {
+			return "", fmt.Errorf("audit password check of user %d: %w", userID, err)
+		}
+		return "", cause
+	}
+	att, err := th.claim(ctx, db, now, AttemptPassword, strings.ToLower(u.Email), client.IP)
+	if errors.Is(err, ErrThrottled) {
+		return failed("throttled", ErrThrottled)
+	}
+	if err != nil {
+		return "", err
+	}
+	ok, err := checkPassword(ctx, current, u.PasswordHash)
 	if err != nil {
 		return "", err
 	}
 	if !ok {
-		return "", ErrWrongPassword
+		return failed("wrong password", ErrWrongPassword)
 	}
-	hash, err := HashPassword(next)
+	hash, err := HashPassword(ctx, next)
 	if err != nil {
 		return "", err
 	}
@@ -401,6 +429,9 @@ func ChangePassword(ctx context.Context, db *bun.DB, actor audit.Actor, now time
 			return err
 		}
 		if token, err = createSession(ctx, tx, userID, now, client); err != nil {
+			return err
+		}
+		if err := att.succeeded(ctx, tx); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, audit.Event{

@@ -42,6 +42,7 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t
 type fixture struct {
 	t     *testing.T
 	db    *bun.DB
+	url   string // the database's connection URL, for a sender in another process
 	org   int64
 	clock *clock
 }
@@ -49,7 +50,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	d := dbtest.New(t)
-	f := &fixture{t: t, db: d.DB, clock: newClock()}
+	f := &fixture{t: t, db: d.DB, url: d.URL, clock: newClock()}
 	err := d.DB.NewRaw("INSERT INTO organisations (name, ods_code, region_id) VALUES ('Test Hospital NHS Trust', 'RTEST', 2) RETURNING id").
 		Scan(t.Context(), &f.org)
 	if err != nil {
@@ -144,6 +145,7 @@ func comment(userID int64, n int) Message {
 
 // received is one email an smtpServer accepted.
 type received struct {
+	At   time.Time // when the server accepted it
 	From string
 	To   []string
 	Msg  *netmail.Message
@@ -239,7 +241,7 @@ func (ss *smtpSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	s.mails = append(s.mails, received{From: ss.from, To: ss.to, Msg: msg, Body: body})
+	s.mails = append(s.mails, received{At: time.Now(), From: ss.from, To: ss.to, Msg: msg, Body: body})
 	return nil
 }
 

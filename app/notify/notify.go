@@ -41,6 +41,8 @@ const (
 	EventNSIGSeat             = "nsig_seat"
 	EventRegionalView         = "regional_view"
 	EventNSIGAgenda           = "nsig_agenda"
+	EventProjectHandover      = "project_handover"
+	EventRegionalUpdate       = "regional_update"
 	// Alerts to role holders, sent by the portal itself.
 	EventRaised            = "raised"
 	EventNewRequestsDaily  = "new_requests_daily"
@@ -58,8 +60,10 @@ type EventInfo struct {
 	Description string
 }
 
-// optIn are the events nobody hears about until they ask to.
-var optIn = map[string]bool{EventSchedulePublished: true, EventNewRequestsDaily: true}
+// optIn are the events nobody hears about until they ask to: the central team's daily summary of new
+// requests (the news of a published Development Schedule, once opt-in, is circulated to the people it
+// concerns unless they turn it off).
+var optIn = map[string]bool{EventNewRequestsDaily: true}
 
 // OptIn reports whether nobody hears about the event until they ask to.
 func (e EventInfo) OptIn() bool { return optIn[e.Key] }
@@ -79,9 +83,11 @@ var Events = []EventInfo{
 	{EventDecided, "A decision is made", "The central team has approved, deferred or not approved a request you raised, support or follow."},
 	{EventAllocated, "A request is allocated to a release", "An approved request has been allocated to an ESR release, or moved to another one."},
 	{EventDelivered, "A change is delivered", "The release containing a request you raised, support or follow has gone live."},
-	{EventSchedulePublished, "A Development Schedule is published", "The central team has published the quarterly Development Schedule, or a corrected version of it. You hear about this only if you ask to."},
+	{EventSchedulePublished, "A Development Schedule is published", "The central team has published the quarterly Development Schedule, or a corrected version of it. It is sent to every NSIG seat holder and to the people who raised, support or follow a request it names."},
 	{EventNSIGSeat, "You join or leave an NSIG seat", "You have been appointed as a region's member or deputy on an NSIG, or your term has ended."},
 	{EventNSIGAgenda, "NSIG meetings and agendas", "An agenda is published, an agenda item you asked for is accepted or not, or a meeting gives you an action."},
+	{EventProjectHandover, "A linked project is handed to an NSIG", "A national project has moved into business as usual with an NSIG you sit on, or in your region: the regional SIGs extend their membership to cover it."},
+	{EventRegionalUpdate, "A regional SIG update is sent", "The central team has sent your region's SIG an update on NSIG outcomes, decisions and coming releases."},
 	{EventRegionalView, "A region gives its view", "An NSIG region has said whether it supports a request you are triaging or follow."},
 	{EventRaised, "A request is raised", "For the central team: a new request has been raised and is waiting to be acknowledged."},
 	{EventNewRequestsDaily, "A daily summary of new requests", "For the central team: one message each morning listing the requests raised the day before. You hear about this only if you ask to; turn off ‘A request is raised’ if you want the summary instead."},

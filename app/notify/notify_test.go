@@ -97,25 +97,25 @@ func TestQueueHonoursPreferences(t *testing.T) {
 	}
 }
 
-// TestOptInEventsReachOnlyThoseWhoAsked: nobody hears about an opt-in event (a new Development Schedule)
-// until they choose to, in the portal, by email or both.
-func TestOptInEventsReachOnlyThoseWhoAsked(t *testing.T) {
+// TestScheduleNewsReachesEveryoneUnlessTheyOptOut: the news of a new Development Schedule is sent in the
+// portal and by email to everyone it is meant for, except in the ways each has turned off.
+func TestScheduleNewsReachesEveryoneUnlessTheyOptOut(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	never := f.user("Never Asked Nia")
+	never := f.user("Never Chose Nia")
 	portal := f.user("Portal Pia")
 	f.setPrefs(portal, false, Preference{Event: EventSchedulePublished, InApp: true})
-	both := f.user("Both Bo")
-	f.setPrefs(both, false, Preference{Event: EventSchedulePublished, InApp: true, Email: true})
+	off := f.user("Opted Out Olu")
+	f.setPrefs(off, false, Preference{Event: EventSchedulePublished})
 	var msgs []Message
-	for _, id := range []int64{never, portal, both} {
+	for _, id := range []int64{never, portal, off} {
 		msgs = append(msgs, Message{UserID: id, Event: EventSchedulePublished, Title: "The Development Schedule is published", Link: "/schedules/1"})
 	}
 	f.queue(msgs...)
 	for _, tc := range []struct {
 		user         int64
 		rows, emails int
-	}{{never, 0, 0}, {portal, 1, 0}, {both, 1, 1}} {
+	}{{never, 1, 1}, {portal, 1, 0}, {off, 0, 0}} {
 		if n, e := len(f.notifications(tc.user)), len(f.outboxTo(tc.user)); n != tc.rows || e != tc.emails {
 			t.Errorf("user %d: %d notifications and %d emails, want %d and %d", tc.user, n, e, tc.rows, tc.emails)
 		}

@@ -35,6 +35,7 @@ type OutboxEmail struct {
 	Attempts      int       `bun:"attempts"`
 	NextAttemptAt time.Time `bun:"next_attempt_at"`
 	ClaimedUntil  time.Time `bun:"claimed_until,nullzero"`
+	ClaimToken    string    `bun:"claim_token,nullzero"` // whose claim ClaimedUntil is
 	SentAt        time.Time `bun:"sent_at,nullzero"`
 	Transport     string    `bun:"transport,nullzero"`
 	SentFrom      string    `bun:"sent_from"`

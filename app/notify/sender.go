@@ -2,6 +2,8 @@ package notify
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -21,16 +24,26 @@ import (
 //   - Never lost: an email is committed in the outbox together with the change it tells of, and stays
 //     there until it is marked sent, so a portal that stops (or crashes) at any point loses none.
 //   - Never sent by two instances at once: a sender claims a batch in one UPDATE of rows it locks with
-//     FOR UPDATE SKIP LOCKED, setting claimed_until; another sender skips locked and claimed rows.
+//     FOR UPDATE SKIP LOCKED, setting claimed_until and its own claim_token; another sender skips locked
+//     and claimed rows.
+//   - Prompt after a crash: a claim lasts claimLease and is renewed every renewEvery while its batch is
+//     being sent, so a live sender keeps it however slow the SMTP server is, and the claim of a sender
+//     that died runs out within claimLease. Another instance, which looks every 10 seconds, then sends
+//     those emails: within a minute of the crash. A sender whose claim could not be renewed sends no more
+//     of that batch.
 //   - Retried: a failed attempt records last_error and waits before the next (one minute, doubling,
-//     at most six hours), up to maxAttempts attempts in all; a claim that runs out (its sender crashed,
-//     or hung for longer than claimLease) is taken again by any sender.
-//   - At least once, not exactly once: a sender that stops after the SMTP server accepted an email but
-//     before it marked the row sent sends it again once the claim runs out. Every attempt carries the
-//     row's Message-ID, so mail systems and readers can recognise the second copy as the same email.
+//     at most six hours), up to maxAttempts attempts in all.
+//   - At least once, not exactly once: each email is marked sent straight after the SMTP server accepts
+//     it, so only an email accepted in the instant before a crash (or before the database became
+//     unreachable) is sent again once the claim runs out. Every attempt carries the row's Message-ID, so
+//     mail systems and readers can recognise the second copy as the same email.
 const (
+	// PollEvery is how often each instance looks for emails to send.
+	PollEvery = 10 * time.Second
+
 	batchSize     = 20               // emails claimed at a time
-	claimLease    = 10 * time.Minute // longer than batchSize sends at smtpTimeout each can take
+	claimLease    = 30 * time.Second // how long a claim lasts unless renewed
+	renewEvery    = 10 * time.Second // how often a sender renews the claim on the batch it is sending
 	maxAttempts   = 10               // then the email stays unsent, with its last error, in the mail view
 	firstRetry    = time.Minute
 	maxRetryDelay = 6 * time.Hour
@@ -132,6 +145,7 @@ type Sender struct {
 	helo    string
 	batch   int
 	lease   time.Duration
+	renew   time.Duration
 }
 
 // NewSender makes a sender. smtp nil keeps emails locally; baseURL is the portal's address, from which
@@ -150,7 +164,7 @@ func NewSender(db *bun.DB, smtp *SMTPConfig, baseURL string, log *slog.Logger, n
 	}
 	return &Sender{
 		db: db, smtp: smtp, baseURL: strings.TrimRight(baseURL, "/"), log: log, now: now, london: london,
-		helo: heloName(baseURL), batch: batchSize, lease: claimLease,
+		helo: heloName(baseURL), batch: batchSize, lease: claimLease, renew: renewEvery,
 	}
 }
 
@@ -173,16 +187,16 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 
 // runOnce is RunOnce that also says how many emails it claimed.
 func (s *Sender) runOnce(ctx context.Context) (sent, claimed int, err error) {
-	es, err := s.claim(ctx, s.now())
-	if err != nil || len(es) == 0 {
+	cl, err := s.claim(ctx, s.now())
+	if err != nil || len(cl.emails) == 0 {
 		return 0, 0, err
 	}
 	if s.smtp == nil {
-		sent, err = s.keepLocally(ctx, es)
+		sent, err = s.keepLocally(ctx, cl.emails)
 	} else {
-		sent, err = s.sendSMTP(ctx, es)
+		sent, err = s.sendSMTP(ctx, cl)
 	}
-	return sent, len(es), err
+	return sent, len(cl.emails), err
 }
 
 // claimSQL takes up to a batch of due emails that no other sender holds, for lease. The CTE locks the
@@ -197,17 +211,84 @@ WITH due AS MATERIALIZED (
     LIMIT ?
     FOR UPDATE SKIP LOCKED
 )
-UPDATE email_outbox AS eo SET claimed_until = ?, attempts = eo.attempts + 1
+UPDATE email_outbox AS eo SET claimed_until = ?, claim_token = ?, attempts = eo.attempts + 1
 FROM due WHERE eo.id = due.id
 RETURNING eo.*`
 
-func (s *Sender) claim(ctx context.Context, now time.Time) ([]OutboxEmail, error) {
+// claim is a batch of emails one sender holds until it has sent them or its claim runs out.
+type claim struct {
+	token  string
+	emails []OutboxEmail
+
+	mu    sync.Mutex
+	until time.Time // when the claim runs out unless renewed
+}
+
+func (cl *claim) expiry() time.Time {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.until
+}
+
+func (cl *claim) extend(until time.Time) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	cl.until = until
+}
+
+func (s *Sender) claim(ctx context.Context, now time.Time) (*claim, error) {
 	now = now.UTC()
-	var es []OutboxEmail
-	if err := s.db.NewRaw(claimSQL, now, maxAttempts, now, s.batch, now.Add(s.lease)).Scan(ctx, &es); err != nil {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("claim token: %w", err)
+	}
+	cl := &claim{token: hex.EncodeToString(b), until: now.Add(s.lease)}
+	if err := s.db.NewRaw(claimSQL, now, maxAttempts, now, s.batch, cl.until, cl.token).Scan(ctx, &cl.emails); err != nil {
 		return nil, fmt.Errorf("claim emails: %w", err)
 	}
-	return es, nil
+	return cl, nil
+}
+
+// holdClaim renews cl every s.renew until the returned function is called, which waits for the renewal
+// under way, if any, to finish.
+func (s *Sender) holdClaim(cl *claim) (release func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(s.renew)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if err := s.renewClaim(cl); err != nil {
+					s.log.Warn("renew the claim on emails being sent", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}
+
+// renewClaim extends the claim on the emails of cl that are still unsent, if it is still cl's.
+func (s *Sender) renewClaim(cl *claim) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.renew)
+	defer cancel()
+	until := s.now().UTC().Add(s.lease)
+	_, err := s.db.NewUpdate().Model((*OutboxEmail)(nil)).Set("claimed_until = ?", until).
+		Where("claim_token = ? AND sent_at IS NULL", cl.token).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("renew claim: %w", err)
+	}
+	cl.extend(until)
+	return nil
+}
+
+// held reports whether cl is sure to last while one more email is sent: renewals keep it more than
+// half its lease ahead, so less means they are failing and another sender may soon take the batch.
+func (s *Sender) held(cl *claim) bool {
+	return cl.expiry().Sub(s.now()) > s.lease/2
 }
 
 // keepLocally marks claimed emails sent without sending them.
@@ -219,7 +300,7 @@ func (s *Sender) keepLocally(ctx context.Context, es []OutboxEmail) (int, error)
 	ctx, cancel := outcomeContext(ctx)
 	defer cancel()
 	_, err := s.db.NewUpdate().Model((*OutboxEmail)(nil)).
-		Set("sent_at = ?, transport = ?, sent_from = '', claimed_until = NULL, last_error = ''", s.now().UTC(), TransportLocal).
+		Set("sent_at = ?, transport = ?, sent_from = '', claimed_until = NULL, claim_token = NULL, last_error = ''", s.now().UTC(), TransportLocal).
 		Where("id IN (?) AND sent_at IS NULL", bun.List(ids)).Exec(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("keep %d emails for the mail view: %w", len(ids), err)
@@ -227,8 +308,10 @@ func (s *Sender) keepLocally(ctx context.Context, es []OutboxEmail) (int, error)
 	return len(ids), nil
 }
 
-// sendSMTP sends claimed emails over one connection.
-func (s *Sender) sendSMTP(ctx context.Context, es []OutboxEmail) (int, error) {
+// sendSMTP sends claimed emails over one connection, renewing the claim on them meanwhile.
+func (s *Sender) sendSMTP(ctx context.Context, cl *claim) (int, error) {
+	es := cl.emails
+	defer s.holdClaim(cl)()
 	client, err := s.client()
 	if err == nil {
 		err = client.DialWithContext(ctx)
@@ -256,6 +339,11 @@ func (s *Sender) sendSMTP(ctx context.Context, es []OutboxEmail) (int, error) {
 		if ctx.Err() != nil {
 			// Stopping: hand the rest back at once rather than when their claim runs out.
 			return sent, errors.Join(append(errs, s.release(ctx, es[i:]))...)
+		}
+		if !s.held(cl) {
+			// The claim could not be renewed (the database is out of reach): another sender may take
+			// these emails when it runs out, so this one sends no more of them.
+			return sent, errors.Join(append(errs, fmt.Errorf("claim on %d emails not renewed: left for the next attempt", len(es)-i))...)
 		}
 		msg, err := s.message(e)
 		if err == nil {
@@ -318,7 +406,7 @@ func (s *Sender) markSent(ctx context.Context, e *OutboxEmail) error {
 	ctx, cancel := outcomeContext(ctx)
 	defer cancel()
 	_, err := s.db.NewUpdate().Model((*OutboxEmail)(nil)).
-		Set("sent_at = ?, transport = ?, sent_from = ?, claimed_until = NULL, last_error = ''", s.now().UTC(), TransportSMTP, s.smtp.From).
+		Set("sent_at = ?, transport = ?, sent_from = ?, claimed_until = NULL, claim_token = NULL, last_error = ''", s.now().UTC(), TransportSMTP, s.smtp.From).
 		Where("id = ? AND sent_at IS NULL", e.ID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("mark email %d sent: %w", e.ID, err)
@@ -326,22 +414,26 @@ func (s *Sender) markSent(ctx context.Context, e *OutboxEmail) error {
 	return nil
 }
 
-// failed records why an attempt failed and when to try again, and hands the row back.
+// failed records why an attempt failed and when to try again, and hands the row back, unless another
+// sender has taken it since.
 func (s *Sender) failed(ctx context.Context, e *OutboxEmail, cause error) error {
 	ctx, cancel := outcomeContext(ctx)
 	defer cancel()
 	next := s.now().UTC().Add(retryDelay(e.Attempts))
 	_, err := s.db.NewUpdate().Model((*OutboxEmail)(nil)).
-		Set("claimed_until = NULL, last_error = ?, next_attempt_at = ?", s.errorText(cause), next).
-		Where("id = ? AND sent_at IS NULL", e.ID).Exec(ctx)
+		Set("claimed_until = NULL, claim_token = NULL, last_error = ?, next_attempt_at = ?", s.errorText(cause), next).
+		Where("id = ? AND sent_at IS NULL AND claim_token = ?", e.ID, e.ClaimToken).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("record failure of email %d: %w", e.ID, err)
 	}
 	return nil
 }
 
-// release hands claimed rows back untried.
+// release hands claimed rows back untried, unless another sender has taken them since.
 func (s *Sender) release(ctx context.Context, es []OutboxEmail) error {
+	if len(es) == 0 {
+		return nil
+	}
 	ids := make([]int64, len(es))
 	for i, e := range es {
 		ids[i] = e.ID
@@ -349,8 +441,8 @@ func (s *Sender) release(ctx context.Context, es []OutboxEmail) error {
 	ctx, cancel := outcomeContext(ctx)
 	defer cancel()
 	_, err := s.db.NewUpdate().Model((*OutboxEmail)(nil)).
-		Set("claimed_until = NULL, attempts = attempts - 1").
-		Where("id IN (?) AND sent_at IS NULL", bun.List(ids)).Exec(ctx)
+		Set("claimed_until = NULL, claim_token = NULL, attempts = attempts - 1").
+		Where("id IN (?) AND sent_at IS NULL AND claim_token = ?", bun.List(ids), es[0].ClaimToken).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("release %d emails: %w", len(ids), err)
 	}
@@ -388,7 +480,7 @@ func retryDelay(attempts int) time.Duration {
 // ctx ends.
 func (s *Sender) Run(ctx context.Context, every time.Duration) {
 	if every <= 0 {
-		every = 10 * time.Second
+		every = PollEvery
 	}
 	if s.smtp == nil {
 		s.log.Info("SMTP is not configured: emails are kept for the mail view and not sent")

@@ -219,8 +219,8 @@ func TestExpiredClaimIsTakenAgain(t *testing.T) {
 	f.queue(comment(u, 1), comment(u, 2))
 	crashed, other := f.sender(srv.config()), f.sender(srv.config())
 	claimed, err := crashed.claim(t.Context(), f.clock.Now())
-	if err != nil || len(claimed) != 2 {
-		t.Fatalf("claim = %d, %v", len(claimed), err)
+	if err != nil || len(claimed.emails) != 2 {
+		t.Fatalf("claim = %v, %v", claimed, err)
 	}
 	if n, err := other.RunOnce(t.Context()); n != 0 || err != nil {
 		t.Fatalf("another sender took claimed emails: %d, %v", n, err)

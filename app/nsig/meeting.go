@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/database"
@@ -54,7 +55,22 @@ type Meeting struct {
 	CreatedBy         int64     `bun:"created_by"`
 	CreatedAt         time.Time `bun:"created_at"`
 
-	NSIGName string `bun:"nsig_name,scanonly"`
+	NSIGName string `bun:"nsig_name,scanonly"` // the NSIG that scheduled it
+	// Every NSIG holding it, by name: more than one for a joint session.
+	NSIGIDs   []int64  `bun:"nsig_ids,array,scanonly"`
+	NSIGNames []string `bun:"nsig_names,array,scanonly"`
+}
+
+// Joint reports whether several NSIGs hold the meeting.
+func (m *Meeting) Joint() bool { return len(m.NSIGIDs) > 1 }
+
+// Holders names the NSIGs holding the meeting: "Payroll and Pensions" or "Payroll and Pensions and
+// Self Service and Portal".
+func (m *Meeting) Holders() string {
+	if len(m.NSIGNames) == 0 {
+		return m.NSIGName
+	}
+	return strings.Join(m.NSIGNames, " and ")
 }
 
 // EndsAt is when the meeting is due to finish.
@@ -81,13 +97,19 @@ func CanRequestItems(v request.Viewer, n *NSIG) bool {
 }
 
 func selectMeetings(db bun.IDB, dest any) *bun.SelectQuery {
-	return db.NewSelect().Model(dest).ColumnExpr("mt.*, n.name AS nsig_name").Join("JOIN nsigs AS n ON n.id = mt.nsig_id")
+	return db.NewSelect().Model(dest).ColumnExpr("mt.*, n.name AS nsig_name").
+		ColumnExpr(`ARRAY(SELECT mn.nsig_id FROM meeting_nsigs AS mn JOIN nsigs AS n2 ON n2.id = mn.nsig_id WHERE mn.meeting_id = mt.id ORDER BY n2.name) AS nsig_ids`).
+		ColumnExpr(`ARRAY(SELECT n2.name FROM meeting_nsigs AS mn JOIN nsigs AS n2 ON n2.id = mn.nsig_id WHERE mn.meeting_id = mt.id ORDER BY n2.name) AS nsig_names`).
+		Join("JOIN nsigs AS n ON n.id = mt.nsig_id")
 }
 
-// Meetings returns an NSIG's meetings, the latest first.
+// heldBy is the condition that an NSIG holds meeting mt, alone or jointly.
+const heldBy = "mt.id IN (SELECT meeting_id FROM meeting_nsigs WHERE nsig_id = ?)"
+
+// Meetings returns the meetings an NSIG holds, alone or jointly, the latest first.
 func Meetings(ctx context.Context, db bun.IDB, nsigID int64) ([]Meeting, error) {
 	var out []Meeting
-	if err := selectMeetings(db, &out).Where("mt.nsig_id = ?", nsigID).Order("mt.starts_at DESC").Scan(ctx); err != nil {
+	if err := selectMeetings(db, &out).Where(heldBy, nsigID).Order("mt.starts_at DESC").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list meetings of NSIG %d: %w", nsigID, err)
 	}
 	return out, nil
@@ -96,7 +118,7 @@ func Meetings(ctx context.Context, db bun.IDB, nsigID int64) ([]Meeting, error) 
 // GetMeeting returns an NSIG's meeting, or problem.ErrNotFound.
 func GetMeeting(ctx context.Context, db bun.IDB, nsigID, id int64) (*Meeting, error) {
 	m := new(Meeting)
-	err := selectMeetings(db, m).Where("mt.id = ? AND mt.nsig_id = ?", id, nsigID).Scan(ctx)
+	err := selectMeetings(db, m).Where("mt.id = ?", id).Where(heldBy, nsigID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("meeting %d of NSIG %d: %w", id, nsigID, problem.ErrNotFound)
 	}
@@ -112,6 +134,8 @@ type MeetingInput struct {
 	DurationMinutes int
 	TeamsLink       string
 	Purpose         Purpose
+	// With are the other NSIGs holding a joint session with the one scheduling it.
+	With []int64
 }
 
 // teamsHosts are where Microsoft Teams meeting links point.
@@ -154,8 +178,27 @@ func Schedule(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Act
 		if _, err := tx.NewInsert().Model(m).ExcludeColumn("agenda_published_at").Returning("id").Exec(ctx); err != nil {
 			return fmt.Errorf("add meeting: %w", err)
 		}
+		holders := []int64{nsigID}
+		for _, id := range in.With {
+			if id == nsigID || slices.Contains(holders, id) {
+				continue
+			}
+			var status Status
+			err := tx.NewSelect().Table("nsigs").Column("status").Where("id = ?", id).For("SHARE").Scan(ctx, &status)
+			if errors.Is(err, sql.ErrNoRows) || (err == nil && status != StatusActive) {
+				return &request.RuleError{Field: "with", Message: "Select active NSIGs to hold a joint session with"}
+			}
+			if err != nil {
+				return fmt.Errorf("read NSIG %d: %w", id, err)
+			}
+			holders = append(holders, id)
+		}
+		if _, err := tx.NewRaw("INSERT INTO meeting_nsigs (meeting_id, nsig_id) SELECT ?, unnest(?::bigint[])", m.ID, pgdialect.Array(holders)).Exec(ctx); err != nil {
+			return fmt.Errorf("record the NSIGs holding meeting %d: %w", m.ID, err)
+		}
+		m.NSIGIDs = holders
 		return audit.Record(ctx, tx, now, audit.Event{Actor: actor, Action: "nsig.meeting_scheduled", EntityType: "nsig_meeting", EntityID: fmt.Sprint(m.ID),
-			After: map[string]any{"nsig_id": nsigID, "starts_at": m.StartsAt, "duration_minutes": m.DurationMinutes, "purpose": m.Purpose}})
+			After: map[string]any{"nsig_id": nsigID, "nsig_ids": holders, "starts_at": m.StartsAt, "duration_minutes": m.DurationMinutes, "purpose": m.Purpose}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("schedule meeting of NSIG %d: %w", nsigID, err)
@@ -383,8 +426,8 @@ func DecideItem(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.A
 }
 
 // Publish publishes (or republishes) a meeting's agenda, before the meeting, to every current member
-// and deputy of the NSIG: each is told, with a link to the meeting and its calendar file. The agenda
-// needs at least one accepted item.
+// and deputy of every NSIG holding it: each is told once, with a link to the meeting (through an NSIG
+// they sit on) and its calendar file. The agenda needs at least one accepted item.
 func Publish(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Actor, now time.Time, n *NSIG, meetingID int64) (int, error) {
 	if !CanRun(v, n) {
 		return 0, fmt.Errorf("publish agenda of meeting %d: %w", meetingID, problem.ErrForbidden)
@@ -419,22 +462,30 @@ func Publish(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Acto
 			After: map[string]any{"items": len(titles), "republished": m.Published()}}); err != nil {
 			return err
 		}
-		var holders []int64
-		if err := tx.NewSelect().Table("nsig_appointments").ColumnExpr("DISTINCT user_id").
-			Where("nsig_id = ? AND ended_at IS NULL", n.ID).Scan(ctx, &holders); err != nil {
-			return fmt.Errorf("list seat holders of NSIG %d: %w", n.ID, err)
+		var holders []struct {
+			UserID int64 `bun:"user_id"`
+			NSIGID int64 `bun:"nsig_id"`
+		}
+		if err := tx.NewSelect().Table("nsig_appointments").ColumnExpr("user_id, min(nsig_id) AS nsig_id").
+			Where("nsig_id IN (SELECT nsig_id FROM meeting_nsigs WHERE meeting_id = ?) AND ended_at IS NULL", m.ID).
+			Group("user_id").Order("user_id").Scan(ctx, &holders); err != nil {
+			return fmt.Errorf("list seat holders of the NSIGs holding meeting %d: %w", m.ID, err)
 		}
 		when := m.StartsAt.In(london).Format("Monday 2 January 2006 at 3:04pm")
 		verb := "published"
 		if m.Published() {
 			verb = "updated"
 		}
+		what := m.Holders() + " NSIG meeting"
+		if m.Joint() {
+			what = "joint meeting of the " + m.Holders() + " NSIGs"
+		}
 		msgs := make([]notify.Message, 0, len(holders))
-		for _, id := range holders {
-			msgs = append(msgs, notify.Message{UserID: id, Event: notify.EventNSIGAgenda,
-				Title: fmt.Sprintf("Agenda %s: %s NSIG meeting on %s", verb, n.Name, m.StartsAt.In(london).Format("2 January 2006")),
+		for _, h := range holders {
+			msgs = append(msgs, notify.Message{UserID: h.UserID, Event: notify.EventNSIGAgenda,
+				Title: fmt.Sprintf("Agenda %s: %s on %s", verb, what, m.StartsAt.In(london).Format("2 January 2006")),
 				Body:  fmt.Sprintf("The meeting is on Microsoft Teams on %s.\n\nAgenda:\n%s\n\nAdd it to your calendar from the meeting page.", when, strings.Join(titles, "\n")),
-				Link:  fmt.Sprintf("/nsigs/%d/meetings/%d", n.ID, m.ID)})
+				Link:  fmt.Sprintf("/nsigs/%d/meetings/%d", h.NSIGID, m.ID)})
 		}
 		told = len(msgs)
 		return notify.Queue(ctx, tx, now, msgs...)
@@ -445,27 +496,35 @@ func Publish(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Acto
 	return told, nil
 }
 
-// Attendee is who attended a meeting for a region.
+// Attendee is who attended a meeting for an NSIG's region.
 type Attendee struct {
+	NSIGID   int64    `bun:"nsig_id"`
 	RegionID int16    `bun:"region_id"`
 	UserID   int64    `bun:"user_id"`
 	Position Position `bun:"position"`
 	Name     string   `bun:"name"`
 }
 
-// Attendance returns who attended a meeting, by region.
+// SeatKey names a seat: an NSIG's region.
+type SeatKey struct {
+	NSIGID   int64
+	RegionID int16
+}
+
+// Attendance returns who attended a meeting, by NSIG and region.
 func Attendance(ctx context.Context, db bun.IDB, meetingID int64) ([]Attendee, error) {
 	var out []Attendee
-	if err := db.NewSelect().TableExpr("meeting_attendance AS ma").ColumnExpr("ma.region_id, ma.user_id, ma.position, u.name").
-		Join("JOIN users AS u ON u.id = ma.user_id").Where("ma.meeting_id = ?", meetingID).Order("ma.region_id").Scan(ctx, &out); err != nil {
+	if err := db.NewSelect().TableExpr("meeting_attendance AS ma").ColumnExpr("ma.nsig_id, ma.region_id, ma.user_id, ma.position, u.name").
+		Join("JOIN users AS u ON u.id = ma.user_id").Where("ma.meeting_id = ?", meetingID).Order("ma.nsig_id", "ma.region_id").Scan(ctx, &out); err != nil {
 		return nil, fmt.Errorf("read attendance of meeting %d: %w", meetingID, err)
 	}
 	return out, nil
 }
 
-// RecordAttendance records who attended for each region after the meeting has started: the seat's
-// member, its deputy, or nobody (a region left out). It replaces what was recorded before.
-func RecordAttendance(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Actor, now time.Time, n *NSIG, meetingID int64, attended map[int16]Position) error {
+// RecordAttendance records who attended for each region of each NSIG holding the meeting, after it has
+// started: the seat's member, its deputy, or nobody (a seat left out). It replaces what was recorded
+// before. A broken rule names the form field "seat-<nsig>-<region>".
+func RecordAttendance(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Actor, now time.Time, n *NSIG, meetingID int64, attended map[SeatKey]Position) error {
 	if !CanRun(v, n) {
 		return fmt.Errorf("record attendance of meeting %d: %w", meetingID, problem.ErrForbidden)
 	}
@@ -477,28 +536,30 @@ func RecordAttendance(ctx context.Context, db *bun.DB, v request.Viewer, actor a
 		if !m.Started(now) {
 			return &request.RuleError{Field: "attendance", Message: "Attendance can be recorded once the meeting has started"}
 		}
-		seats, err := SeatsOf(ctx, tx, n.ID)
-		if err != nil {
-			return err
-		}
 		if _, err := tx.NewDelete().Table("meeting_attendance").Where("meeting_id = ?", m.ID).Exec(ctx); err != nil {
 			return fmt.Errorf("clear attendance of meeting %d: %w", m.ID, err)
 		}
 		recorded := map[string]string{}
-		for _, s := range seats {
-			pos, ok := attended[s.RegionID]
-			if !ok || pos == "" {
-				continue
+		for _, nsigID := range m.NSIGIDs {
+			seats, err := SeatsOf(ctx, tx, nsigID)
+			if err != nil {
+				return err
 			}
-			ap := s.Holder(pos)
-			if ap == nil || (pos != Member && pos != Deputy) {
-				return &request.RuleError{Field: fmt.Sprintf("region-%d", s.RegionID), Message: fmt.Sprintf("%s has no %s to attend", s.RegionName, pos)}
+			for _, s := range seats {
+				pos, ok := attended[SeatKey{NSIGID: nsigID, RegionID: s.RegionID}]
+				if !ok || pos == "" {
+					continue
+				}
+				ap := s.Holder(pos)
+				if ap == nil || (pos != Member && pos != Deputy) {
+					return &request.RuleError{Field: fmt.Sprintf("seat-%d-%d", nsigID, s.RegionID), Message: fmt.Sprintf("%s has no %s to attend for %s", s.RegionName, pos, s.NSIGName)}
+				}
+				if _, err := tx.NewRaw("INSERT INTO meeting_attendance (meeting_id, nsig_id, region_id, user_id, position) VALUES (?, ?, ?, ?, ?)",
+					m.ID, nsigID, s.RegionID, ap.UserID, pos).Exec(ctx); err != nil {
+					return fmt.Errorf("record attendance: %w", err)
+				}
+				recorded[s.NSIGName+", "+s.RegionName] = string(pos)
 			}
-			if _, err := tx.NewRaw("INSERT INTO meeting_attendance (meeting_id, region_id, user_id, position) VALUES (?, ?, ?, ?)",
-				m.ID, s.RegionID, ap.UserID, pos).Exec(ctx); err != nil {
-				return fmt.Errorf("record attendance: %w", err)
-			}
-			recorded[s.RegionName] = string(pos)
 		}
 		return audit.Record(ctx, tx, now, audit.Event{Actor: actor, Action: "nsig.attendance_recorded", EntityType: "nsig_meeting", EntityID: fmt.Sprint(m.ID),
 			After: map[string]any{"attended": recorded}})
@@ -607,10 +668,11 @@ func Actions(ctx context.Context, db bun.IDB, meetingID int64) ([]Action, error)
 	return out, nil
 }
 
-// OpenActions returns the actions of an NSIG's meetings not yet done, by due date.
+// OpenActions returns the actions of the meetings an NSIG held, alone or jointly, not yet done, by due
+// date.
 func OpenActions(ctx context.Context, db bun.IDB, nsigID int64) ([]Action, error) {
 	var out []Action
-	if err := selectActions(db, &out).Where("mt.nsig_id = ? AND ma.done_at IS NULL", nsigID).Order("ma.due_on", "ma.id").Scan(ctx); err != nil {
+	if err := selectActions(db, &out).Where(heldBy+" AND ma.done_at IS NULL", nsigID).Order("ma.due_on", "ma.id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list open actions of NSIG %d: %w", nsigID, err)
 	}
 	return out, nil
@@ -623,18 +685,34 @@ type ActionInput struct {
 	DueOn       time.Time
 }
 
-// ActionOwners returns who can own an NSIG's actions: its current members and deputies, and the
-// central team, by name.
-func ActionOwners(ctx context.Context, db bun.IDB, nsigID int64) ([]identity.User, error) {
+// ActionOwners returns who can own a meeting's actions: the current members and deputies of every NSIG
+// holding it, and the central team, by name.
+func ActionOwners(ctx context.Context, db bun.IDB, meetingID int64) ([]identity.User, error) {
 	var out []identity.User
 	if err := db.NewSelect().TableExpr("users AS u").ColumnExpr("u.id, u.name, u.email").
 		Where("u.status = 'active'").
-		Where(`(u.id IN (SELECT user_id FROM nsig_appointments WHERE nsig_id = ? AND ended_at IS NULL)
-			OR u.id IN (SELECT user_id FROM user_roles WHERE role = ?))`, nsigID, identity.RoleCentralTeam).
+		Where(`(u.id IN (SELECT user_id FROM nsig_appointments WHERE ended_at IS NULL
+				AND nsig_id IN (SELECT nsig_id FROM meeting_nsigs WHERE meeting_id = ?))
+			OR u.id IN (SELECT user_id FROM user_roles WHERE role = ?))`, meetingID, identity.RoleCentralTeam).
 		Order("u.name", "u.id").Scan(ctx, &out); err != nil {
-		return nil, fmt.Errorf("list action owners of NSIG %d: %w", nsigID, err)
+		return nil, fmt.Errorf("list action owners of meeting %d: %w", meetingID, err)
 	}
 	return out, nil
+}
+
+// linkFor is the path to a meeting for a user: through the first NSIG holding it that they sit on, or
+// through n.
+func linkFor(ctx context.Context, tx bun.IDB, userID int64, m *Meeting, n *NSIG) (string, error) {
+	var ids []int64
+	if err := tx.NewRaw(`SELECT nsig_id FROM nsig_appointments WHERE user_id = ? AND ended_at IS NULL AND nsig_id = ANY(?) ORDER BY nsig_id LIMIT 1`,
+		userID, pgdialect.Array(m.NSIGIDs)).Scan(ctx, &ids); err != nil {
+		return "", fmt.Errorf("link to meeting %d: %w", m.ID, err)
+	}
+	id := n.ID
+	if len(ids) > 0 && !slices.Contains(ids, n.ID) {
+		id = ids[0]
+	}
+	return fmt.Sprintf("/nsigs/%d/meetings/%d", id, m.ID), nil
 }
 
 // AddAction records an action agreed at a meeting that has started; its owner is told.
@@ -649,7 +727,7 @@ func AddAction(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Ac
 		if err != nil {
 			return err
 		}
-		owners, err := ActionOwners(ctx, tx, n.ID)
+		owners, err := ActionOwners(ctx, tx, m.ID)
 		if err != nil {
 			return err
 		}
@@ -679,9 +757,13 @@ func AddAction(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Ac
 		if a.OwnerID == v.UserID {
 			return nil
 		}
+		link, err := linkFor(ctx, tx, a.OwnerID, m, n)
+		if err != nil {
+			return err
+		}
 		return notify.Queue(ctx, tx, now, notify.Message{UserID: a.OwnerID, Event: notify.EventNSIGAgenda,
-			Title: fmt.Sprintf("Action for you from the %s NSIG meeting, due %s", n.Name, a.DueOn.Format("2 January 2006")),
-			Body:  a.Description, Link: fmt.Sprintf("/nsigs/%d/meetings/%d", n.ID, m.ID)})
+			Title: fmt.Sprintf("Action for you from the %s NSIG meeting, due %s", m.Holders(), a.DueOn.Format("2 January 2006")),
+			Body:  a.Description, Link: link})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("add action: %w", err)
@@ -694,7 +776,7 @@ func SetActionDone(ctx context.Context, db *bun.DB, v request.Viewer, actor audi
 	return database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		var a Action
 		err := tx.NewSelect().Model(&a).Where("id = ? AND meeting_id = ?", actionID, meetingID).
-			Where("meeting_id IN (SELECT id FROM nsig_meetings WHERE nsig_id = ?)", n.ID).For("UPDATE").Scan(ctx)
+			Where("meeting_id IN (SELECT meeting_id FROM meeting_nsigs WHERE nsig_id = ?)", n.ID).For("UPDATE").Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("action %d: %w", actionID, problem.ErrNotFound)
 		}
@@ -721,7 +803,7 @@ func SetActionDone(ctx context.Context, db *bun.DB, v request.Viewer, actor audi
 // NextMeeting returns an NSIG's next meeting that has not finished, or nil.
 func NextMeeting(ctx context.Context, db bun.IDB, nsigID int64, now time.Time) (*Meeting, error) {
 	m := new(Meeting)
-	err := selectMeetings(db, m).Where("mt.nsig_id = ?", nsigID).
+	err := selectMeetings(db, m).Where(heldBy, nsigID).
 		Where("mt.starts_at + make_interval(mins => mt.duration_minutes) > ?", now).Order("mt.starts_at").Limit(1).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

@@ -364,10 +364,10 @@ func TestMeetingFromAgendaToOutcome(t *testing.T) {
 
 	// After it starts: attendance, minutes with an outcome on the request's timeline, an action.
 	later := start.Add(30 * time.Minute)
-	if err := nsig.RecordAttendance(ctx, w.db, w.viewer("central"), w.actor("central"), later, n, m.ID, map[int16]nsig.Position{wales: nsig.Deputy, london: nsig.Member}); !isRule(err, "region-2") {
+	if err := nsig.RecordAttendance(ctx, w.db, w.viewer("central"), w.actor("central"), later, n, m.ID, map[nsig.SeatKey]nsig.Position{{NSIGID: n.ID, RegionID: wales}: nsig.Deputy, {NSIGID: n.ID, RegionID: london}: nsig.Member}); !isRule(err, fmt.Sprintf("seat-%d-2", n.ID)) {
 		t.Fatalf("attendance for a vacant seat: %v", err)
 	}
-	if err := nsig.RecordAttendance(ctx, w.db, w.viewer("central"), w.actor("central"), later, n, m.ID, map[int16]nsig.Position{wales: nsig.Deputy}); err != nil {
+	if err := nsig.RecordAttendance(ctx, w.db, w.viewer("central"), w.actor("central"), later, n, m.ID, map[nsig.SeatKey]nsig.Position{{NSIGID: n.ID, RegionID: wales}: nsig.Deputy}); err != nil {
 		t.Fatal(err)
 	}
 	att, err := nsig.Attendance(ctx, w.db, m.ID)
@@ -507,5 +507,205 @@ func TestTermsEndOnTheirEndDate(t *testing.T) {
 	}
 	if n := w.count("SELECT count(*) FROM audit_events WHERE action = 'nsig.term_ended' AND actor_name = 'ESR portal (term end date)'"); n != 1 {
 		t.Errorf("%d audited term ends by the system, want 1", n)
+	}
+}
+
+// TestHandoverIsToldAndTrackedByRegion: handing a project to an NSIG tells its seat holders and every
+// region's functional account manager, and waits on the NSIG's dashboard until each region's seat holder
+// (or the central team) marks that its regional SIG has extended its membership.
+func TestHandoverIsToldAndTrackedByRegion(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	cv := w.viewer("central")
+	hr, payrollID := w.nsigs["HR and Recruitment"], w.nsigs[payroll]
+	for _, a := range []struct {
+		nsig   string
+		region int16
+		who    string
+	}{{"HR and Recruitment", wales, "wales"}, {"HR and Recruitment", london, "london"}, {payroll, wales, "deputy"}} {
+		if _, err := w.appoint(a.nsig, a.region, a.who, nsig.Member, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	org, err := organisation.GetByODS(ctx, w.db, "ZLN01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fam, err := identity.Create(ctx, w.db, audit.Actor{Name: "test"}, w.now, identity.NewUser{Email: "fam@test.nhs.uk", Name: "Test fam",
+		OrganisationID: org.ID, Roles: []string{identity.RoleFunctionalAccountManager}, Password: "correct horse battery staple"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := nsig.SaveProject(ctx, w.db, cv, w.actor("central"), w.now, 0, 0, nsig.ProjectInput{
+		Name: "Digital staff passport", FunctionalArea: "Core HR", Status: nsig.ProjectInProgress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nsig.HandOver(ctx, w.db, cv, w.actor("central"), w.now, p.ID, p.Version, nsig.HandoverInput{NSIGID: hr, On: w.now, Note: "Passport changes"}); err != nil {
+		t.Fatal(err)
+	}
+	for who, want := range map[int64]int{w.users["wales"].ID: 1, w.users["london"].ID: 1, fam.ID: 1, w.users["deputy"].ID: 0, w.users["raiser"].ID: 0} {
+		if n := w.count(`SELECT count(*) FROM notifications WHERE user_id = ? AND event = ? AND title = 'Digital staff passport is handed to the HR and Recruitment NSIG'
+			AND body LIKE '%extend its membership to cover Core HR%'`, who, notify.EventProjectHandover); n != want {
+			t.Errorf("user %d told %d times, want %d", who, n, want)
+		}
+	}
+	pending := func() []nsig.Handover {
+		t.Helper()
+		hs, err := nsig.PendingHandovers(ctx, w.db, hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hs
+	}
+	if hs := pending(); len(hs) != 1 || hs[0].Pending != nsig.Seats || len(hs[0].Regions) != nsig.Seats {
+		t.Fatalf("pending hand-overs %+v, want one waiting on all %d regions", hs, nsig.Seats)
+	}
+	if hs, err := nsig.PendingHandovers(ctx, w.db, payrollID); err != nil || len(hs) != 0 {
+		t.Errorf("another NSIG's dashboard shows %+v, %v", hs, err)
+	}
+	if err := nsig.MarkExtended(ctx, w.db, w.viewer("wales"), w.actor("wales"), w.now, hr, p.ID, wales); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		who    string
+		nsigID int64
+		region int16
+		want   error
+	}{
+		{"wales", hr, london, problem.ErrForbidden},        // another region's part
+		{"deputy", hr, wales, problem.ErrForbidden},        // a seat on another NSIG
+		{"raiser", hr, london, problem.ErrForbidden},       // no seat at all
+		{"wales", hr, wales, problem.ErrConflict},          // done already
+		{"central", payrollID, wales, problem.ErrNotFound}, // not that NSIG's project
+	} {
+		if err := nsig.MarkExtended(ctx, w.db, w.viewer(tc.who), w.actor(tc.who), w.now, tc.nsigID, p.ID, tc.region); !errors.Is(err, tc.want) {
+			t.Errorf("%s marking region %d: %v, want %v", tc.who, tc.region, err, tc.want)
+		}
+	}
+	hs := pending()
+	if len(hs) != 1 || hs[0].Pending != nsig.Seats-1 {
+		t.Fatalf("after Wales: %+v", hs)
+	}
+	for _, r := range hs[0].Regions {
+		if r.RegionID == wales && (!r.Done() || r.DoneBy != "Test wales") {
+			t.Errorf("Wales shows %+v", r)
+		}
+		if !r.Done() {
+			if err := nsig.MarkExtended(ctx, w.db, cv, w.actor("central"), w.now, hr, p.ID, r.RegionID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if hs := pending(); len(hs) != 0 {
+		t.Errorf("every region done, still pending: %+v", hs)
+	}
+	if n := w.count(`SELECT count(*) FROM audit_events WHERE action = 'project.region_extended' AND entity_id = ?`, fmt.Sprint(p.ID)); n != nsig.Seats {
+		t.Errorf("%d audit events, want %d", n, nsig.Seats)
+	}
+}
+
+// TestJointSession: a meeting held by two NSIGs. Members of either ask for agenda items through their
+// own NSIG; the agenda goes to every seat holder of both, each once; attendance is per NSIG and region;
+// the actions are open on both dashboards and either NSIG's page reaches the meeting; a third NSIG does
+// not.
+func TestJointSession(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	for _, a := range []struct {
+		nsig   string
+		region int16
+		who    string
+		pos    nsig.Position
+		why    string
+	}{
+		{selfService, wales, "wales", nsig.Member, ""},
+		{payroll, london, "london", nsig.Member, ""},
+		{payroll, wales, "deputy", nsig.Member, ""},
+		{selfService, wales, "deputy", nsig.Deputy, "Covers both areas for Wales"}, // on both NSIGs: told once
+	} {
+		if _, err := w.appoint(a.nsig, a.region, a.who, a.pos, a.why); err != nil {
+			t.Fatalf("%s: %v", a.who, err)
+		}
+	}
+	cv := w.viewer("central")
+	ss, err := nsig.Get(ctx, w.db, cv, w.nsigs[selfService])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp, err := nsig.Get(ctx, w.db, cv, w.nsigs[payroll])
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr := w.nsigs["HR and Recruitment"]
+	start := w.now.Add(7 * 24 * time.Hour)
+	if _, err := nsig.Schedule(ctx, w.db, cv, w.actor("central"), w.now, ss.ID, nsig.MeetingInput{StartsAt: start, DurationMinutes: 60,
+		TeamsLink: "https://teams.microsoft.com/l/meetup-join/2", Purpose: nsig.PurposeMemberItems, With: []int64{999999}}); !isRule(err, "with") {
+		t.Fatalf("a joint session with no such NSIG: %v", err)
+	}
+	m, err := nsig.Schedule(ctx, w.db, cv, w.actor("central"), w.now, ss.ID, nsig.MeetingInput{StartsAt: start, DurationMinutes: 60,
+		TeamsLink: "https://teams.microsoft.com/l/meetup-join/2", Purpose: nsig.PurposeMemberItems, With: []int64{pp.ID, ss.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{ss.ID, pp.ID} {
+		got, err := nsig.GetMeeting(ctx, w.db, id, m.ID)
+		if err != nil {
+			t.Fatalf("NSIG %d cannot reach the joint meeting: %v", id, err)
+		}
+		if !got.Joint() || got.Holders() != "Payroll and Pensions and Self Service and Portal" {
+			t.Errorf("the meeting is held by %v", got.NSIGNames)
+		}
+	}
+	if _, err := nsig.GetMeeting(ctx, w.db, hr, m.ID); !errors.Is(err, problem.ErrNotFound) {
+		t.Errorf("a third NSIG reaches the meeting: %v", err)
+	}
+	// A Payroll member asks for an item through Payroll; the central team accepts it through Self Service.
+	it, err := nsig.RequestItem(ctx, w.db, w.viewer("london"), w.actor("london"), w.now, pp, m.ID, nsig.ItemInput{Title: "Pay and self service"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nsig.DecideItem(ctx, w.db, cv, w.actor("central"), w.now, ss, m.ID, it.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	told, err := nsig.Publish(ctx, w.db, cv, w.actor("central"), w.now, ss, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if told != 3 {
+		t.Errorf("the agenda went to %d people, want 3 (the deputy on both NSIGs once)", told)
+	}
+	for who, link := range map[string]string{"wales": fmt.Sprintf("/nsigs/%d/meetings/%d", ss.ID, m.ID), "london": fmt.Sprintf("/nsigs/%d/meetings/%d", pp.ID, m.ID)} {
+		if n := w.count(`SELECT count(*) FROM notifications WHERE user_id = ? AND event = ? AND link = ? AND title LIKE 'Agenda published: joint meeting of the Payroll and Pensions and Self Service and Portal NSIGs%'`,
+			w.users[who].ID, notify.EventNSIGAgenda, link); n != 1 {
+			t.Errorf("%s has %d agenda notifications linking to %s", who, n, link)
+		}
+	}
+	later := start.Add(30 * time.Minute)
+	att := map[nsig.SeatKey]nsig.Position{{NSIGID: ss.ID, RegionID: wales}: nsig.Member, {NSIGID: pp.ID, RegionID: london}: nsig.Member, {NSIGID: pp.ID, RegionID: wales}: nsig.Member}
+	if err := nsig.RecordAttendance(ctx, w.db, cv, w.actor("central"), later, pp, m.ID, att); err != nil {
+		t.Fatal(err)
+	}
+	got, err := nsig.Attendance(ctx, w.db, m.ID)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("attendance %+v, %v", got, err)
+	}
+	a, err := nsig.AddAction(ctx, w.db, cv, w.actor("central"), later, ss, m.ID, nsig.ActionInput{Description: "Draft the joint paper", OwnerID: w.users["london"].ID, DueOn: later.AddDate(0, 0, 14)})
+	if err != nil {
+		t.Fatalf("an action for a Payroll member from the joint meeting: %v", err)
+	}
+	for _, id := range []int64{ss.ID, pp.ID} {
+		open, err := nsig.OpenActions(ctx, w.db, id)
+		if err != nil || len(open) != 1 || open[0].ID != a.ID {
+			t.Errorf("NSIG %d's open actions %+v, %v", id, open, err)
+		}
+	}
+	if n := w.count(`SELECT count(*) FROM notifications WHERE user_id = ? AND link = ?`, w.users["london"].ID, fmt.Sprintf("/nsigs/%d/meetings/%d", pp.ID, m.ID)); n != 2 {
+		t.Errorf("the action's owner is not linked to the meeting through their own NSIG (%d)", n)
+	}
+	if err := nsig.SetActionDone(ctx, w.db, w.viewer("london"), w.actor("london"), later, pp, m.ID, a.ID, true); err != nil {
+		t.Errorf("the owner marking it done through their NSIG: %v", err)
 	}
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/database"
+	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/notify"
 	"github.com/nhs-esr/portal/app/problem"
 	"github.com/nhs-esr/portal/app/request"
 )
@@ -234,11 +236,150 @@ func HandOver(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Act
 			return fmt.Errorf("hand over project %d: %w", id, err)
 		}
 		out = p
-		return audit.Record(ctx, tx, now, audit.Event{Actor: actor, Action: "project.handed_over", EntityType: "linked_project", EntityID: fmt.Sprint(id),
-			After: map[string]any{"nsig_id": in.NSIGID, "on": p.HandedOverOn.Format(time.DateOnly), "note": in.Note}})
+		if _, err := tx.NewRaw(`INSERT INTO project_handover_regions (project_id, region_id) SELECT ?, id FROM regions`, id).Exec(ctx); err != nil {
+			return fmt.Errorf("record the regions of project %d's hand-over: %w", id, err)
+		}
+		if err := audit.Record(ctx, tx, now, audit.Event{Actor: actor, Action: "project.handed_over", EntityType: "linked_project", EntityID: fmt.Sprint(id),
+			After: map[string]any{"nsig_id": in.NSIGID, "on": p.HandedOverOn.Format(time.DateOnly), "note": in.Note}}); err != nil {
+			return err
+		}
+		return tellHandover(ctx, tx, now, p)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("hand over project %d: %w", id, err)
 	}
 	return out, nil
+}
+
+// tellHandover tells the NSIG's seat holders and every region's functional account manager that a project
+// has moved into business as usual with the NSIG, so that each regional SIG extends its membership to
+// cover the project's functional area.
+func tellHandover(ctx context.Context, tx bun.Tx, now time.Time, p *Project) error {
+	var nsigName string
+	if err := tx.NewSelect().Table("nsigs").Column("name").Where("id = ?", p.NSIGID).Scan(ctx, &nsigName); err != nil {
+		return fmt.Errorf("read NSIG %d: %w", p.NSIGID, err)
+	}
+	var people []struct {
+		UserID int64 `bun:"user_id"`
+		Seat   bool  `bun:"seat"`
+	}
+	if err := tx.NewRaw(`SELECT user_id, bool_or(seat) AS seat FROM (
+			SELECT a.user_id, true AS seat FROM nsig_appointments AS a WHERE a.nsig_id = ? AND a.ended_at IS NULL
+			UNION ALL SELECT ur.user_id, false FROM user_roles AS ur JOIN users AS u ON u.id = ur.user_id
+			WHERE ur.role = ? AND u.status = 'active'
+		) AS p GROUP BY user_id ORDER BY user_id`, p.NSIGID, identity.RoleFunctionalAccountManager).Scan(ctx, &people); err != nil {
+		return fmt.Errorf("who hears of project %d's hand-over: %w", p.ID, err)
+	}
+	title := fmt.Sprintf("%s is handed to the %s NSIG", p.Name, nsigName)
+	body := fmt.Sprintf("The %s project has moved into business as usual. From %s the %s NSIG looks after it, in %s.\n\n"+
+		"Each regional SIG must now extend its membership to cover %s, so that the region has people who know this area. "+
+		"The NSIG's dashboard shows the hand-over until every region has done so.\n\nWhat the NSIG takes on: %s",
+		p.Name, p.HandedOverOn.Format("2 January 2006"), nsigName, p.FunctionalArea, p.FunctionalArea, p.HandoverNote)
+	msgs := make([]notify.Message, 0, len(people))
+	for _, who := range people {
+		link := fmt.Sprintf("/nsigs/%d#handovers", p.NSIGID)
+		extra := ""
+		if !who.Seat {
+			link = "/notifications"
+			extra = "\n\nAs your region's functional account manager, please make sure your regional SIG extends its membership; the region's NSIG member or deputy marks it done on the NSIG's dashboard."
+		} else {
+			extra = "\n\nOnce your regional SIG has extended its membership, mark it done for your region on the NSIG's dashboard."
+		}
+		msgs = append(msgs, notify.Message{UserID: who.UserID, Event: notify.EventProjectHandover, Title: title, Body: body + extra, Link: link})
+	}
+	return notify.Queue(ctx, tx, now, msgs...)
+}
+
+// RegionExtension is one region's part in a hand-over: whether its regional SIG has extended its
+// membership to cover the project's area.
+type RegionExtension struct {
+	RegionID   int16     `bun:"region_id"`
+	RegionName string    `bun:"region_name"`
+	DoneAt     time.Time `bun:"done_at,nullzero"`
+	DoneBy     string    `bun:"done_by_name"`
+}
+
+// Done reports whether the region has marked it done.
+func (e RegionExtension) Done() bool { return !e.DoneAt.IsZero() }
+
+// Handover is a project handed to an NSIG that some regions have still to act on.
+type Handover struct {
+	Project Project
+	Regions []RegionExtension
+	Pending int
+}
+
+// PendingHandovers returns the projects handed to an NSIG that some region has not yet marked done,
+// with every region's progress, by hand-over date.
+func PendingHandovers(ctx context.Context, db bun.IDB, nsigID int64) ([]Handover, error) {
+	projects, err := ProjectsOf(ctx, db, nsigID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Handover
+	for _, p := range projects {
+		var regions []RegionExtension
+		if err := db.NewRaw(`SELECT h.region_id, rg.name AS region_name, h.done_at, coalesce(u.name, '') AS done_by_name
+			FROM project_handover_regions AS h JOIN regions AS rg ON rg.id = h.region_id LEFT JOIN users AS u ON u.id = h.done_by
+			WHERE h.project_id = ? ORDER BY h.region_id`, p.ID).Scan(ctx, &regions); err != nil {
+			return nil, fmt.Errorf("regions of project %d's hand-over: %w", p.ID, err)
+		}
+		h := Handover{Project: p, Regions: regions}
+		for _, r := range regions {
+			if !r.Done() {
+				h.Pending++
+			}
+		}
+		if h.Pending > 0 {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// CanMarkExtended reports whether the viewer may mark a region's part of a hand-over to the NSIG done:
+// the central team, or the region's current member or deputy on that NSIG.
+func CanMarkExtended(ctx context.Context, db bun.IDB, v request.Viewer, nsigID int64, regionID int16) (bool, error) {
+	if CanManage(v) {
+		return true, nil
+	}
+	held, err := SeatsHeldBy(ctx, db, v.UserID)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(held, func(a Appointment) bool { return a.NSIGID == nsigID && a.RegionID == regionID }), nil
+}
+
+// MarkExtended records that a region's SIG has extended its membership to cover a handed-over project's
+// area, and audits it. Someone who may not (CanMarkExtended) gets problem.ErrForbidden; a region marked
+// already, or a project not handed over, problem.ErrConflict.
+func MarkExtended(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Actor, now time.Time, nsigID, projectID int64, regionID int16) error {
+	return database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		p := new(Project)
+		if err := tx.NewSelect().Model(p).Where("id = ?", projectID).For("SHARE").Scan(ctx); errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("project %d: %w", projectID, problem.ErrNotFound)
+		} else if err != nil {
+			return fmt.Errorf("read project %d: %w", projectID, err)
+		}
+		if p.Status != ProjectBAU || p.NSIGID != nsigID {
+			return fmt.Errorf("project %d is not handed to NSIG %d: %w", projectID, nsigID, problem.ErrNotFound)
+		}
+		ok, err := CanMarkExtended(ctx, tx, v, p.NSIGID, regionID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("mark region %d of project %d: %w", regionID, projectID, problem.ErrForbidden)
+		}
+		res, err := tx.NewRaw(`UPDATE project_handover_regions SET done_at = ?, done_by = ? WHERE project_id = ? AND region_id = ? AND done_at IS NULL`,
+			now, v.UserID, projectID, regionID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("mark region %d of project %d: %w", regionID, projectID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("region %d of project %d is marked already, or has no part in its hand-over: %w", regionID, projectID, problem.ErrConflict)
+		}
+		return audit.Record(ctx, tx, now, audit.Event{Actor: actor, Action: "project.region_extended", EntityType: "linked_project",
+			EntityID: fmt.Sprint(projectID), After: map[string]any{"region_id": regionID}})
+	})
 }

@@ -25,7 +25,8 @@ func TestAppointmentRules(t *testing.T) {
 		return AppointInput{Position: Member, Email: "jo@test.nhs.uk", NominatingSIG: "London ESR SIG", NominatedOn: date("2026-10-01"),
 			HowChosen: ChosenElection, TermStart: date("2026-11-01"), TermEnd: date("2028-10-31")}
 	}
-	jo := candidate{ID: 7, Name: "Jo Bloggs", Active: true}
+	jo := candidate{ID: 7, Name: "Jo Bloggs", Active: true, Organisation: "Thameside Royal Hospitals NHS Trust", RegionID: 2, RegionName: "London"}
+	jd := candidate{ID: 8, Name: "Jan Davies", Active: true, Organisation: "Teifi Valley University Health Board", RegionID: 8, RegionName: "Wales"}
 	empty := Seat{RegionID: 2, RegionName: "London"}
 	withMember := Seat{RegionID: 2, RegionName: "London", Member: &Appointment{UserID: 9, UserName: "Sam Taylor"}}
 	joIsMember := Seat{RegionID: 2, RegionName: "London", Member: &Appointment{UserID: 7, UserName: "Jo Bloggs"}}
@@ -39,6 +40,7 @@ func TestAppointmentRules(t *testing.T) {
 		others  []string
 		field   string // the rule broken; "" for none
 		warning bool   // the multi-NSIG warning
+		region  bool   // the out-of-region warning
 		message string // part of the message
 	}{
 		{name: "a valid member", seat: empty, who: jo},
@@ -66,6 +68,17 @@ func TestAppointmentRules(t *testing.T) {
 			in.ConfirmOtherNSIG = true
 			in.OtherNSIGReason = "Nobody else in the region was nominated"
 		}, seat: empty, who: jo, others: []string{"Payroll and Pensions"}},
+		{name: "from another region, not confirmed", seat: empty, who: jd, region: true},
+		{name: "from another region, confirmed without a reason", change: func(in *AppointInput) { in.ConfirmOtherRegion = true }, seat: empty, who: jd,
+			field: "other_region_reason", message: "someone from Wales should hold the London seat"},
+		{name: "from another region, confirmed with a reason", change: func(in *AppointInput) {
+			in.ConfirmOtherRegion = true
+			in.OtherRegionReason = "She works for London organisations through a shared service"
+		}, seat: empty, who: jd},
+		{name: "on another NSIG and from another region: both asked", change: func(in *AppointInput) {
+			in.ConfirmOtherNSIG = true
+			in.OtherNSIGReason = "Nobody else was nominated"
+		}, seat: empty, who: jd, others: []string{"Payroll and Pensions"}, region: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,7 +89,12 @@ func TestAppointmentRules(t *testing.T) {
 			err := checkAppointment(&in, tt.seat, tt.who, tt.others, today)
 			var rule *request.RuleError
 			var warning *OtherNSIGWarning
+			var region *OutOfRegionWarning
 			switch {
+			case tt.region:
+				if !errors.As(err, &region) || region.Region != "Wales" || region.SeatRegion != "London" {
+					t.Fatalf("%v, want the out-of-region warning", err)
+				}
 			case tt.warning:
 				if !errors.As(err, &warning) || !strings.Contains(warning.Error(), "Payroll and Pensions") {
 					t.Fatalf("%v, want the multi-NSIG warning", err)

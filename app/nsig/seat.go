@@ -81,11 +81,13 @@ type Appointment struct {
 	TermStart       time.Time `bun:"term_start,type:date"`
 	TermEnd         time.Time `bun:"term_end,type:date"`
 	OtherNSIGReason string    `bun:"other_nsig_reason"`
-	AppointedBy     int64     `bun:"appointed_by"`
-	AppointedAt     time.Time `bun:"appointed_at"`
-	EndedAt         time.Time `bun:"ended_at,nullzero"`
-	EndedBy         int64     `bun:"ended_by,nullzero"`
-	EndReason       string    `bun:"end_reason"`
+	// Why someone from an organisation in another region holds the seat.
+	OtherRegionReason string    `bun:"other_region_reason"`
+	AppointedBy       int64     `bun:"appointed_by"`
+	AppointedAt       time.Time `bun:"appointed_at"`
+	EndedAt           time.Time `bun:"ended_at,nullzero"`
+	EndedBy           int64     `bun:"ended_by,nullzero"`
+	EndReason         string    `bun:"end_reason"`
 
 	// Read with the appointment.
 	UserName         string `bun:"user_name,scanonly"`
@@ -93,7 +95,13 @@ type Appointment struct {
 	OrganisationName string `bun:"organisation_name,scanonly"`
 	NSIGName         string `bun:"nsig_name,scanonly"`
 	RegionName       string `bun:"region_name,scanonly"`
+	// The region of the holder's organisation: another region than the seat's needed confirming.
+	UserRegionID   int16  `bun:"user_region_id,scanonly"`
+	UserRegionName string `bun:"user_region_name,scanonly"`
 }
+
+// OutOfRegion reports whether the holder's organisation is in another region than the seat.
+func (a *Appointment) OutOfRegion() bool { return a.UserRegionID != 0 && a.UserRegionID != a.RegionID }
 
 // Current reports whether the appointment has not been ended.
 func (a *Appointment) Current() bool { return a.EndedAt.IsZero() }
@@ -101,8 +109,10 @@ func (a *Appointment) Current() bool { return a.EndedAt.IsZero() }
 func selectAppointments(db bun.IDB, dest any) *bun.SelectQuery {
 	return db.NewSelect().Model(dest).ColumnExpr("ap.*").
 		ColumnExpr("u.name AS user_name, u.email AS user_email, o.name AS organisation_name, n.name AS nsig_name, rg.name AS region_name").
+		ColumnExpr("o.region_id AS user_region_id, urg.name AS user_region_name").
 		Join("JOIN users AS u ON u.id = ap.user_id").
 		Join("JOIN organisations AS o ON o.id = u.organisation_id").
+		Join("JOIN regions AS urg ON urg.id = o.region_id").
 		Join("JOIN nsigs AS n ON n.id = ap.nsig_id").
 		Join("JOIN regions AS rg ON rg.id = ap.region_id")
 }
@@ -225,8 +235,9 @@ type Gaps struct {
 	Vacant       []Seat
 	NoDeputy     []Seat
 	Ending       []Appointment
-	Seats        int // seats looked at: 8 for each active NSIG
-	EndingWithin int // days
+	OutOfRegion  []Appointment // held by someone whose organisation is in another region
+	Seats        int           // seats looked at: 8 for each active NSIG
+	EndingWithin int           // days
 }
 
 // Membership returns the gaps in every active NSIG's seats as of today.
@@ -246,6 +257,9 @@ func Membership(ctx context.Context, db bun.IDB, today time.Time, within int) (*
 		for _, ap := range []*Appointment{s.Member, s.Deputy} {
 			if ap != nil && !ap.TermEnd.After(limit) {
 				g.Ending = append(g.Ending, *ap)
+			}
+			if ap != nil && ap.OutOfRegion() {
+				g.OutOfRegion = append(g.OutOfRegion, *ap)
 			}
 		}
 	}
@@ -268,6 +282,23 @@ type AppointInput struct {
 	// the reason, which is recorded.
 	ConfirmOtherNSIG bool
 	OtherNSIGReason  string
+	// The person's organisation is in another region than the seat's: the appointment goes ahead only
+	// when confirmed, with the reason, which is recorded.
+	ConfirmOtherRegion bool
+	OtherRegionReason  string
+}
+
+// OutOfRegionWarning is returned when the person's organisation is not in the seat's region and the
+// appointment has not been confirmed: a seat is the region's voice on the NSIG.
+type OutOfRegionWarning struct {
+	Name         string
+	Organisation string
+	Region       string // the organisation's region
+	SeatRegion   string
+}
+
+func (w *OutOfRegionWarning) Error() string {
+	return fmt.Sprintf("%s is from %s in %s, not %s", w.Name, w.Organisation, w.Region, w.SeatRegion)
 }
 
 // OtherNSIGWarning is returned when the person already sits on another NSIG and the appointment has not
@@ -290,9 +321,12 @@ const (
 
 // candidate is the person being appointed, as the rules need them.
 type candidate struct {
-	ID     int64
-	Name   string
-	Active bool
+	ID           int64
+	Name         string
+	Active       bool
+	Organisation string
+	RegionID     int16
+	RegionName   string
 }
 
 // checkAppointment returns the first rule an appointment to seat breaks: a *request.RuleError naming
@@ -355,7 +389,40 @@ func checkAppointment(in *AppointInput, seat Seat, who candidate, others []strin
 	} else {
 		in.OtherNSIGReason = ""
 	}
+	in.OtherRegionReason = strings.TrimSpace(in.OtherRegionReason)
+	if who.RegionID != seat.RegionID {
+		if !in.ConfirmOtherRegion {
+			return &OutOfRegionWarning{Name: who.Name, Organisation: who.Organisation, Region: who.RegionName, SeatRegion: seat.RegionName}
+		}
+		if in.OtherRegionReason == "" {
+			return &request.RuleError{Field: "other_region_reason", Message: fmt.Sprintf("Enter why someone from %s should hold the %s seat", who.RegionName, seat.RegionName)}
+		}
+		if len(in.OtherRegionReason) > maxReason {
+			return &request.RuleError{Field: "other_region_reason", Message: fmt.Sprintf("The reason must be %d characters or fewer", maxReason)}
+		}
+	} else {
+		in.OtherRegionReason = ""
+	}
 	return nil
+}
+
+// RegionOf returns the organisation and region of the person with the email, for the appointment form's
+// warning; empty when there is no such person.
+func RegionOf(ctx context.Context, db bun.IDB, email string) (organisation string, regionID int16, region string, err error) {
+	var rows []struct {
+		Organisation string `bun:"organisation"`
+		RegionID     int16  `bun:"region_id"`
+		Region       string `bun:"region"`
+	}
+	if err := db.NewRaw(`SELECT o.name AS organisation, o.region_id, rg.name AS region FROM users AS u
+		JOIN organisations AS o ON o.id = u.organisation_id JOIN regions AS rg ON rg.id = o.region_id
+		WHERE lower(u.email) = lower(?)`, strings.TrimSpace(email)).Scan(ctx, &rows); err != nil {
+		return "", 0, "", fmt.Errorf("region of %s: %w", email, err)
+	}
+	if len(rows) == 0 {
+		return "", 0, "", nil
+	}
+	return rows[0].Organisation, rows[0].RegionID, rows[0].Region, nil
 }
 
 // Appoint fills a position in a seat, in one transaction: the appointment is recorded; the person gets
@@ -390,7 +457,10 @@ func Appoint(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Acto
 		case err != nil:
 			return err
 		default:
-			who = candidate{ID: u.ID, Name: u.Name, Active: u.Active()}
+			who = candidate{ID: u.ID, Name: u.Name, Active: u.Active(), Organisation: u.OrganisationName}
+			if who.Organisation, who.RegionID, who.RegionName, err = RegionOf(ctx, tx, u.Email); err != nil {
+				return err
+			}
 			held, err := SeatsHeldBy(ctx, tx, u.ID)
 			if err != nil {
 				return err
@@ -409,7 +479,7 @@ func Appoint(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Acto
 		}
 		ap := &Appointment{NSIGID: nsigID, RegionID: regionID, Position: in.Position, UserID: u.ID, NominatingSIG: in.NominatingSIG,
 			NominatedOn: day(in.NominatedOn), HowChosen: in.HowChosen, TermStart: day(in.TermStart), TermEnd: day(in.TermEnd),
-			OtherNSIGReason: in.OtherNSIGReason, AppointedBy: v.UserID, AppointedAt: now,
+			OtherNSIGReason: in.OtherNSIGReason, OtherRegionReason: in.OtherRegionReason, AppointedBy: v.UserID, AppointedAt: now,
 			UserName: u.Name, UserEmail: u.Email, OrganisationName: u.OrganisationName, NSIGName: n.Name, RegionName: seat.RegionName}
 		if _, err := tx.NewInsert().Model(ap).ExcludeColumn("ended_at", "ended_by").Returning("id").Exec(ctx); err != nil {
 			if database.IsUniqueViolation(err, "nsig_appointments_current_key") {
@@ -423,6 +493,10 @@ func Appoint(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Acto
 		if len(others) > 0 {
 			after["other_nsigs"] = others
 			after["other_nsig_reason"] = ap.OtherNSIGReason
+		}
+		if ap.OtherRegionReason != "" {
+			after["organisation_region"] = who.RegionName
+			after["other_region_reason"] = ap.OtherRegionReason
 		}
 		if err := audit.Record(ctx, tx, now, audit.Event{Actor: actor, Action: "nsig.appointed", EntityType: "nsig_appointment",
 			EntityID: fmt.Sprint(ap.ID), After: after}); err != nil {

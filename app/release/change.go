@@ -83,6 +83,9 @@ func Create(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Actor
 		if _, err := tx.NewInsert().Model(r).Returning("id").Exec(ctx); err != nil {
 			return numberTaken(err, in.Number)
 		}
+		if err := recordHistory(ctx, tx, r.ID, now); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, now, audit.Event{
 			Actor: actor, Action: "release.created", EntityType: "release", EntityID: fmt.Sprint(r.ID), After: auditView(r),
 		})
@@ -122,6 +125,9 @@ func Update(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Actor
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
 			return fmt.Errorf("release %d changed while saving: %w", id, problem.ErrConflict)
 		}
+		if err := recordHistory(ctx, tx, id, now); err != nil {
+			return err
+		}
 		out = r
 		return audit.Record(ctx, tx, now, audit.Event{
 			Actor: actor, Action: "release.updated", EntityType: "release", EntityID: fmt.Sprint(id), Before: before, After: auditView(r),
@@ -139,6 +145,16 @@ func auditView(r *Release) map[string]any {
 		m["capacity_days"] = r.CapacityDays.Float64
 	}
 	return m
+}
+
+// recordHistory keeps the release as it is now in its history, from now on: every change of a release
+// calls it in its transaction, so that a schedule dated in the past reads the release as it stood then.
+func recordHistory(ctx context.Context, tx bun.Tx, id int64, now time.Time) error {
+	if _, err := tx.NewRaw(`INSERT INTO release_history (release_id, number, name, target_date, status, valid_from)
+		SELECT id, number, name, target_date, status, ? FROM releases WHERE id = ?`, now, id).Exec(ctx); err != nil {
+		return fmt.Errorf("keep the history of release %d: %w", id, err)
+	}
+	return nil
 }
 
 func lock(ctx context.Context, tx bun.Tx, id int64) (*Release, error) {
@@ -177,6 +193,9 @@ func MarkReleased(ctx context.Context, db *bun.DB, env request.Env, v request.Vi
 			Set("status = ?", StatusReleased).Set("released_at = ?", env.Now).Set("version = version + 1").Set("updated_at = ?", env.Now).
 			Exec(ctx); err != nil {
 			return fmt.Errorf("mark release %d released: %w", id, err)
+		}
+		if err := recordHistory(ctx, tx, id, env.Now); err != nil {
+			return err
 		}
 		var due []struct {
 			Reference string `bun:"reference"`

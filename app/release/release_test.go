@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -503,5 +504,46 @@ func TestSeedReleases(t *testing.T) {
 	}
 	if !deferredFuture {
 		t.Error("a deferred demo request's review date has passed")
+	}
+}
+
+// Every change of a release is kept in its history, so that a schedule dated in the past reads the
+// release as it stood then.
+func TestReleaseHistoryKeepsEveryChange(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	created := w.env.Now
+	r := w.newRelease(74, "June 2027", "2027-06-26", 50)
+	w.env.Now = created.Add(48 * time.Hour)
+	if _, err := release.Update(ctx, w.db, w.v["central"], w.actor("central"), w.env.Now, r.ID, 1, release.Input{
+		Number: 74, Name: "June 2027", TargetDate: time.Date(2027, 7, 3, 0, 0, 0, 0, time.UTC), Status: release.StatusInProgress}); err != nil {
+		t.Fatal(err)
+	}
+	w.env.Now = created.Add(96 * time.Hour)
+	if _, err := release.MarkReleased(ctx, w.db, w.env, w.v["central"], w.actor("central"), r.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		Number     int       `bun:"number"`
+		Name       string    `bun:"name"`
+		TargetDate time.Time `bun:"target_date"`
+		Status     string    `bun:"status"`
+		ValidFrom  time.Time `bun:"valid_from"`
+	}
+	if err := w.db.NewRaw(`SELECT number, name, target_date, status, valid_from FROM release_history WHERE release_id = ? ORDER BY valid_from, id`, r.ID).
+		Scan(ctx, &rows); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range rows {
+		got = append(got, fmt.Sprintf("%d %s %s %s %s", h.Number, h.Name, h.TargetDate.Format(time.DateOnly), h.Status, h.ValidFrom.UTC().Format(time.RFC3339)))
+	}
+	want := []string{
+		"74 June 2027 2027-06-26 planned 2026-11-20T09:00:00Z",
+		"74 June 2027 2027-07-03 in_progress 2026-11-22T09:00:00Z",
+		"74 June 2027 2027-07-03 released 2026-11-24T09:00:00Z",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("history\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

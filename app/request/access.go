@@ -33,7 +33,9 @@ type Viewer struct {
 func ViewerFor(ctx context.Context, db bun.IDB, u *identity.User) (Viewer, error) {
 	v := Viewer{UserID: u.ID, Name: u.Name, OrganisationID: u.OrganisationID, OrganisationName: u.OrganisationName,
 		RegionID: u.RegionID, Roles: u.Roles}
-	if u.HasRole(identity.RoleNSIGMember) {
+	if u.HasRole(identity.RoleNSIGMember) && u.NSIGsRead {
+		v.NSIGIDs = u.NSIGIDs
+	} else if u.HasRole(identity.RoleNSIGMember) {
 		if err := db.NewSelect().Table("user_nsigs").Column("nsig_id").Where("user_id = ?", u.ID).Order("nsig_id").Scan(ctx, &v.NSIGIDs); err != nil {
 			return v, fmt.Errorf("read NSIGs of user %d: %w", u.ID, err)
 		}

@@ -3,13 +3,17 @@ package request
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/nhs-esr/portal/app/audit"
+	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/problem"
 )
 
@@ -53,11 +57,18 @@ func (d EnhancementDraft) NewEnhancement(draftID string) NewEnhancement {
 // draftID is the form of a draft's id: a UUID. Anything else in a URL names no draft.
 var draftID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-// NewDraft starts an empty draft of a kind of request for a user and returns its id.
-func NewDraft(ctx context.Context, db bun.IDB, userID int64, kind string, now time.Time) (string, error) {
+// NewDraft starts an empty draft of a kind of request for a user, with its audit event, and returns
+// its id.
+func NewDraft(ctx context.Context, db *bun.DB, actor audit.Actor, userID int64, kind string, now time.Time) (string, error) {
 	var id string
-	err := db.NewRaw(`INSERT INTO request_drafts (user_id, kind, data, created_at, updated_at)
-		VALUES (?, ?, '{}'::jsonb, ?, ?) RETURNING id`, userID, kind, now, now).Scan(ctx, &id)
+	err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		if err := tx.NewRaw(`INSERT INTO request_drafts (user_id, kind, data, created_at, updated_at)
+			VALUES (?, ?, '{}'::jsonb, ?, ?) RETURNING id`, userID, kind, now, now).Scan(ctx, &id); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, audit.Event{Actor: actor, Action: "draft.created", EntityType: "draft", EntityID: id,
+			After: map[string]any{"kind": kind, "user_id": userID}})
+	})
 	if err != nil {
 		return "", fmt.Errorf("start a %s draft for user %d: %w", kind, userID, err)
 	}
@@ -81,35 +92,66 @@ func GetDraft(ctx context.Context, db bun.IDB, userID int64, id string) (*Draft,
 	return d, nil
 }
 
-// SaveDraft replaces the answers of the user's draft with the id.
-func SaveDraft(ctx context.Context, db bun.IDB, userID int64, id string, data EnhancementDraft, now time.Time) error {
+// SaveDraft replaces the answers of the user's draft with the id, with its audit event. The event names
+// the questions answered so far, not the answers: a draft is its author's alone until it is raised.
+func SaveDraft(ctx context.Context, db *bun.DB, actor audit.Actor, userID int64, id string, data EnhancementDraft, now time.Time) error {
 	if !draftID.MatchString(id) {
 		return fmt.Errorf("save draft %q: %w", id, problem.ErrNotFound)
 	}
-	d := &Draft{Data: data, UpdatedAt: now}
-	res, err := db.NewUpdate().Model(d).Column("data", "updated_at").
-		Where("d.id = ?", id).Where("d.user_id = ?", userID).Exec(ctx)
+	answered, err := answeredQuestions(data)
 	if err != nil {
 		return fmt.Errorf("save draft %s: %w", id, err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("save draft %s: %w", id, err)
-	} else if n == 0 {
-		return fmt.Errorf("save draft %s of user %d: %w", id, userID, problem.ErrNotFound)
-	}
-	return nil
+	return database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		d := &Draft{Data: data, UpdatedAt: now}
+		res, err := tx.NewUpdate().Model(d).Column("data", "updated_at").
+			Where("d.id = ?", id).Where("d.user_id = ?", userID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("save draft %s: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("save draft %s: %w", id, err)
+		} else if n == 0 {
+			return fmt.Errorf("save draft %s of user %d: %w", id, userID, problem.ErrNotFound)
+		}
+		return audit.Record(ctx, tx, now, audit.Event{Actor: actor, Action: "draft.saved", EntityType: "draft", EntityID: id,
+			After: map[string]any{"answered": answered}})
+	})
 }
 
-// DeleteDraft removes the user's draft with the id, once it has been raised. Deleting a draft that is
-// already gone does nothing.
-func DeleteDraft(ctx context.Context, db bun.IDB, userID int64, id string) error {
-	if !draftID.MatchString(id) {
-		return nil
+// answeredQuestions lists the draft's fields that hold an answer, by their JSON names, sorted.
+func answeredQuestions(data EnhancementDraft) ([]string, error) {
+	b, err := json.Marshal(data) // empty answers are omitted
+	if err != nil {
+		return nil, err
 	}
-	if _, err := db.NewDelete().Model((*Draft)(nil)).Where("d.id = ?", id).Where("d.user_id = ?", userID).Exec(ctx); err != nil {
-		return fmt.Errorf("delete draft %s: %w", id, err)
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, err
 	}
-	return nil
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// deleteRaisedDraft removes the user's draft whose id is the submission token of the request raised in
+// tx, so the draft goes with the raising. A token that names no draft of theirs removes nothing.
+func deleteRaisedDraft(ctx context.Context, tx bun.Tx, userID int64, token string) (bool, error) {
+	if !draftID.MatchString(token) {
+		return false, nil
+	}
+	res, err := tx.NewDelete().Model((*Draft)(nil)).Where("d.id = ?", token).Where("d.user_id = ?", userID).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("delete draft %s: %w", token, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("delete draft %s: %w", token, err)
+	}
+	return n > 0, nil
 }
 
 // RaisedFromDraft returns the request the user raised from the draft with the id, or problem.ErrNotFound

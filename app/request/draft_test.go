@@ -2,8 +2,10 @@ package request_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,8 +27,9 @@ func TestDraftKeepsAnswersForItsOwnerOnly(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	owner, other := w.v["raiser"].UserID, w.v["other_org"].UserID
+	actor := audit.Actor{UserID: owner, Name: "Test raiser"}
 
-	id, err := request.NewDraft(ctx, w.db, owner, request.KindEnhancement, w.now)
+	id, err := request.NewDraft(ctx, w.db, actor, owner, request.KindEnhancement, w.now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +43,7 @@ func TestDraftKeepsAnswersForItsOwnerOnly(t *testing.T) {
 
 	later := w.now.Add(10 * time.Minute)
 	want := fullDraft()
-	if err := request.SaveDraft(ctx, w.db, owner, id, want, later); err != nil {
+	if err := request.SaveDraft(ctx, w.db, actor, owner, id, want, later); err != nil {
 		t.Fatal(err)
 	}
 	d, err = request.GetDraft(ctx, w.db, owner, id)
@@ -58,10 +61,12 @@ func TestDraftKeepsAnswersForItsOwnerOnly(t *testing.T) {
 	if _, err := request.GetDraft(ctx, w.db, other, id); !errors.Is(err, problem.ErrNotFound) {
 		t.Errorf("another user reading the draft: %v, want not found", err)
 	}
-	if err := request.SaveDraft(ctx, w.db, other, id, request.EnhancementDraft{Title: "Hijacked"}, later); !errors.Is(err, problem.ErrNotFound) {
+	if err := request.SaveDraft(ctx, w.db, actor, other, id, request.EnhancementDraft{Title: "Hijacked"}, later); !errors.Is(err, problem.ErrNotFound) {
 		t.Errorf("another user saving the draft: %v, want not found", err)
 	}
-	if err := request.DeleteDraft(ctx, w.db, other, id); err != nil {
+	// Raising with the draft's id as the submission token deletes only its owner's draft.
+	in := want.NewEnhancement(id)
+	if _, err := request.RaiseEnhancement(ctx, w.db, w.cal, w.v["other_org"], audit.Actor{UserID: other, Name: "Other"}, later, in); err != nil {
 		t.Fatal(err)
 	}
 	if d, err := request.GetDraft(ctx, w.db, owner, id); err != nil || d.Data.Title != want.Title {
@@ -73,7 +78,7 @@ func TestDraftKeepsAnswersForItsOwnerOnly(t *testing.T) {
 		if _, err := request.GetDraft(ctx, w.db, owner, bad); !errors.Is(err, problem.ErrNotFound) {
 			t.Errorf("GetDraft(%q): %v, want not found", bad, err)
 		}
-		if err := request.SaveDraft(ctx, w.db, owner, bad, want, later); !errors.Is(err, problem.ErrNotFound) {
+		if err := request.SaveDraft(ctx, w.db, actor, owner, bad, want, later); !errors.Is(err, problem.ErrNotFound) {
 			t.Errorf("SaveDraft(%q): %v, want not found", bad, err)
 		}
 		if _, err := request.RaisedFromDraft(ctx, w.db, owner, bad); !errors.Is(err, problem.ErrNotFound) {
@@ -83,17 +88,37 @@ func TestDraftKeepsAnswersForItsOwnerOnly(t *testing.T) {
 	if _, err := request.GetDraft(ctx, w.db, owner, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, problem.ErrNotFound) {
 		t.Errorf("a draft that does not exist: %v, want not found", err)
 	}
+
+	// Starting and saving the draft are audited, naming the questions answered but not the answers
+	// (the draft is its author's alone); the refused save recorded nothing.
+	rows, n, err := audit.List(ctx, w.db, audit.Filter{Action: "draft.", EntityID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 || rows[1].Action != "draft.created" || rows[0].Action != "draft.saved" || rows[0].ActorUserID != owner {
+		t.Fatalf("audit events of the draft: %d, %+v; want draft.created then one draft.saved by its owner", n, rows)
+	}
+	saved := string(rows[0].After)
+	for _, q := range []string{"title", "problem", "proposal", "affected_users", "urgency_reason"} {
+		if !strings.Contains(saved, `"`+q+`"`) {
+			t.Errorf("draft.saved %s does not name the answered question %s", saved, q)
+		}
+	}
+	if strings.Contains(saved, "cancellations") || strings.Contains(saved, "OLM") || strings.Contains(saved, "Hijacked") {
+		t.Errorf("draft.saved holds answers: %s", saved)
+	}
 }
 
 func TestDraftRaisesOneRequest(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	raiser := w.v["raiser"]
-	id, err := request.NewDraft(ctx, w.db, raiser.UserID, request.KindEnhancement, w.now)
+	actor := audit.Actor{UserID: raiser.UserID, Name: raiser.Name}
+	id, err := request.NewDraft(ctx, w.db, actor, raiser.UserID, request.KindEnhancement, w.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := request.SaveDraft(ctx, w.db, raiser.UserID, id, fullDraft(), w.now); err != nil {
+	if err := request.SaveDraft(ctx, w.db, actor, raiser.UserID, id, fullDraft(), w.now); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := request.RaisedFromDraft(ctx, w.db, raiser.UserID, id); !errors.Is(err, problem.ErrNotFound) {
@@ -111,14 +136,19 @@ func TestDraftRaisesOneRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := request.DeleteDraft(ctx, w.db, raiser.UserID, id); err != nil {
-		t.Fatal(err)
-	}
+	// Raising deleted the draft in the same transaction, and its audit event says so.
 	if _, err := request.GetDraft(ctx, w.db, raiser.UserID, id); !errors.Is(err, problem.ErrNotFound) {
 		t.Errorf("the raised draft is still there: %v", err)
 	}
-	if err := request.DeleteDraft(ctx, w.db, raiser.UserID, id); err != nil {
-		t.Errorf("deleting a deleted draft: %v", err)
+	raised, _, err := audit.List(ctx, w.db, audit.Filter{Action: "request.raised", EntityID: r.Reference})
+	if err != nil || len(raised) != 1 {
+		t.Fatalf("request.raised events %+v, %v; want one", raised, err)
+	}
+	var after struct {
+		DraftID string `json:"draft_id"`
+	}
+	if err := json.Unmarshal(raised[0].After, &after); err != nil || after.DraftID != id {
+		t.Errorf("request.raised says %s (%v); want it to name the draft %s it came from", raised[0].After, err, id)
 	}
 
 	// Once the draft is gone, what it raised is still found from its id, by its owner only.

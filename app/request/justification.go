@@ -607,20 +607,39 @@ func PrefillJustification(ctx context.Context, db bun.IDB, er *EnhancementReques
 	}, nil
 }
 
-// Endorsement is a functional account manager's or regional SIG's support for a justification.
+// Endorsement is support for a business justification on behalf of a region: by its functional
+// account manager, or by a holder of one of its NSIG seats for its regional SIG.
 type Endorsement struct {
 	bun.BaseModel `bun:"table:justification_endorsements,alias:je"`
 
-	ID               int64     `bun:"id,pk,autoincrement"`
-	RequestID        int64     `bun:"request_id"`
-	UserID           int64     `bun:"user_id"`
-	Endorser         string    `bun:"endorser"` // EndorserFAM or EndorserRegionalSIG
-	SIGName          string    `bun:"sig_name"`
-	Comment          string    `bun:"comment"`
-	CreatedAt        time.Time `bun:"created_at"`
+	ID        int64     `bun:"id,pk,autoincrement"`
+	RequestID int64     `bun:"request_id"`
+	UserID    int64     `bun:"user_id"`
+	Endorser  string    `bun:"endorser"`           // EndorserFAM or EndorserRegionalSIG
+	RegionID  int16     `bun:"region_id,nullzero"` // the region it speaks for; 0 only for a regional SIG named as text before regions were chosen
+	SIGName   string    `bun:"sig_name"`           // that earlier free text; empty since
+	Comment   string    `bun:"comment"`
+	CreatedAt time.Time `bun:"created_at"`
+
 	UserName         string    `bun:"user_name,scanonly"`
 	OrganisationName string    `bun:"organisation_name,scanonly"`
-	RegionName       string    `bun:"region_name,scanonly"`
+	ForRegion        string    `bun:"for_region,scanonly"` // the name of RegionID's region
+	UserOrg          PersonOrg `bun:"embed:user_"`
+}
+
+// By is who endorsed it.
+func (e *Endorsement) By() Person { return e.UserOrg.Person(e.UserID, e.UserName) }
+
+// On whose behalf an endorsement speaks, as the page says it: "Functional account manager, London",
+// "On behalf of the Wales regional SIG".
+func (e *Endorsement) On() string {
+	switch {
+	case e.Endorser == EndorserFAM:
+		return "Functional account manager, " + e.ForRegion
+	case e.ForRegion != "":
+		return "On behalf of the " + e.ForRegion + " regional SIG"
+	}
+	return "On behalf of " + e.SIGName
 }
 
 // Who endorses.
@@ -629,19 +648,36 @@ const (
 	EndorserRegionalSIG = "regional_sig"
 )
 
-// EndorserKind is how the viewer may endorse the request's justification: as the functional account
-// manager of the raising organisation's region, as an NSIG member on behalf of a regional SIG (they
-// must see the request in full), or "" when they may not.
-func EndorserKind(v Viewer, r *Request) string {
-	switch {
-	case v.AccessTo(r) < AccessFull:
-		return ""
-	case v.Has(identity.RoleFunctionalAccountManager) && v.RegionID == r.RegionID:
-		return EndorserFAM
-	case v.Has(identity.RoleNSIGMember):
-		return EndorserRegionalSIG
+// EndorsingRegion is a region the viewer may endorse a justification on behalf of, and how.
+type EndorsingRegion struct {
+	ID       int16  `bun:"id"`
+	Name     string `bun:"name"`
+	Endorser string `bun:"endorser"` // EndorserFAM or EndorserRegionalSIG
+}
+
+// EndorsingRegions returns the regions on whose behalf the viewer may endorse the request's business
+// justification, in the regions' order: the region whose functional account manager they are, and each
+// region where they hold a current NSIG seat (member or deputy), for its regional SIG. It is empty for
+// anyone from the raising organisation, which may not endorse its own justification, and for anyone who
+// may not see the request in full.
+func EndorsingRegions(ctx context.Context, db bun.IDB, v Viewer, r *Request) ([]EndorsingRegion, error) {
+	fam, seated := v.Has(identity.RoleFunctionalAccountManager), v.Has(identity.RoleNSIGMember)
+	if v.AccessTo(r) < AccessFull || v.OrganisationID == r.OrganisationID || (!fam && !seated) {
+		return nil, nil
 	}
-	return ""
+	var out []EndorsingRegion
+	err := db.NewRaw(`SELECT rg.id, rg.name,
+			CASE WHEN ? AND rg.id = ? THEN ? ELSE ? END AS endorser
+		FROM regions AS rg
+		WHERE (? AND rg.id = ?)
+		   OR (? AND EXISTS (SELECT FROM nsig_appointments AS ap
+		                     WHERE ap.region_id = rg.id AND ap.user_id = ? AND ap.ended_at IS NULL))
+		ORDER BY rg.sort_order`,
+		fam, v.RegionID, EndorserFAM, EndorserRegionalSIG, fam, v.RegionID, seated, v.UserID).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("read the regions user %d may endorse for: %w", v.UserID, err)
+	}
+	return out, nil
 }
 
 // Endorsable reports whether endorsements are taken now: from requirements and justification until
@@ -652,36 +688,46 @@ func Endorsable(r *Request) bool {
 
 // EndorsementInput is what the endorsement form sends.
 type EndorsementInput struct {
-	Comment string
-	SIGName string // the regional SIG, for an NSIG member
+	Comment  string
+	RegionID int16 // the region on whose behalf they endorse, one of EndorsingRegions
 }
 
-// Endorse records the viewer's endorsement of a submitted business justification, in one transaction
-// with its timeline event, audit event and notifications. Each person endorses a request once.
+// Endorse records the viewer's endorsement of a submitted business justification on behalf of a region
+// they may speak for (EndorsingRegions), in one transaction with its timeline event, audit event and
+// notifications. Each person endorses a request once, and each regional SIG once.
 func Endorse(ctx context.Context, db *bun.DB, v Viewer, actor audit.Actor, now time.Time, reference string, in EndorsementInput) error {
-	in.Comment, in.SIGName = tidyText(in.Comment), tidyText(in.SIGName)
+	in.Comment = tidyText(in.Comment)
 	err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		r, err := lockForWork(ctx, tx, v, reference)
 		if err != nil {
 			return err
 		}
-		kind := EndorserKind(v, r)
-		if kind == "" {
-			return fmt.Errorf("endorse %s: %w", reference, problem.ErrForbidden)
+		if v.OrganisationID == r.OrganisationID {
+			return fmt.Errorf("endorse %s: the raising organisation may not endorse its own justification: %w", reference, problem.ErrForbidden)
 		}
-		if kind == EndorserRegionalSIG && in.SIGName == "" {
-			return &RuleError{Field: "sig_name", Message: "Enter the name of the regional SIG you are endorsing it for"}
+		regions, err := EndorsingRegions(ctx, tx, v, r)
+		if err != nil {
+			return err
 		}
-		if utf8.RuneCountInString(in.SIGName) > 120 {
-			return &RuleError{Field: "sig_name", Message: "The regional SIG's name must be 120 characters or fewer"}
+		if len(regions) == 0 {
+			return fmt.Errorf("endorse %s: neither a functional account manager nor an NSIG seat holder: %w", reference, problem.ErrForbidden)
 		}
-		if in.Comment == "" {
+		var region *EndorsingRegion
+		for i := range regions {
+			if regions[i].ID == in.RegionID {
+				region = &regions[i]
+			}
+		}
+		switch {
+		case in.RegionID == 0:
+			return &RuleError{Field: "region", Message: "Select the region whose SIG you are endorsing it for"}
+		case region == nil:
+			return &RuleError{Field: "region", Message: NotYourRegion}
+		case in.Comment == "":
 			return &RuleError{Field: "comment", Message: "Enter your comment"}
-		}
-		if utf8.RuneCountInString(in.Comment) > 2000 {
+		case utf8.RuneCountInString(in.Comment) > 2000:
 			return &RuleError{Field: "comment", Message: "Your comment must be 2000 characters or fewer"}
-		}
-		if !Endorsable(r) {
+		case !Endorsable(r):
 			return &RuleError{Field: "comment", Message: "The business justification can be endorsed only until a decision is made"}
 		}
 		j, err := GetJustification(ctx, tx, r.ID)
@@ -691,24 +737,28 @@ func Endorse(ctx context.Context, db *bun.DB, v Viewer, actor audit.Actor, now t
 		if !j.Submitted() {
 			return &RuleError{Field: "comment", Message: "You can endorse the business justification once it has been submitted"}
 		}
-		done, err := tx.NewSelect().Table("justification_endorsements").Where("request_id = ? AND user_id = ?", r.ID, v.UserID).Exists(ctx)
-		if err != nil {
+		var earlier []Endorsement
+		if err := tx.NewSelect().Model(&earlier).ColumnExpr("je.*, u.name AS user_name").
+			Join("JOIN users AS u ON u.id = je.user_id").
+			Where("je.request_id = ?", r.ID).
+			Where("je.user_id = ? OR (je.endorser = ? AND je.region_id = ?)", v.UserID, EndorserRegionalSIG, region.ID).Scan(ctx); err != nil {
 			return fmt.Errorf("read endorsements of %s: %w", reference, err)
 		}
-		if done {
-			return &RuleError{Field: "comment", Message: "You have already endorsed this business justification"}
+		for _, e := range earlier {
+			if e.UserID == v.UserID {
+				return &RuleError{Field: "comment", Message: "You have already endorsed this business justification"}
+			}
+			if region.Endorser == EndorserRegionalSIG {
+				return &RuleError{Field: "region", Message: fmt.Sprintf("%s has already endorsed it for the %s regional SIG", e.UserName, region.Name)}
+			}
 		}
-		sig := ""
-		if kind == EndorserRegionalSIG {
-			sig = in.SIGName
-		}
-		e := &Endorsement{RequestID: r.ID, UserID: v.UserID, Endorser: kind, SIGName: sig, Comment: in.Comment, CreatedAt: now}
+		e := &Endorsement{RequestID: r.ID, UserID: v.UserID, Endorser: region.Endorser, RegionID: region.ID, Comment: in.Comment, CreatedAt: now, ForRegion: region.Name}
 		if _, err := tx.NewInsert().Model(e).Returning("id").Exec(ctx); err != nil {
 			return fmt.Errorf("endorse %s: %w", reference, err)
 		}
-		summary := v.Name + ", functional account manager for the region, endorsed the business justification."
-		if kind == EndorserRegionalSIG {
-			summary = v.Name + " endorsed the business justification on behalf of " + sig + "."
+		summary := "The functional account manager for " + region.Name + " endorsed the business justification."
+		if region.Endorser == EndorserRegionalSIG {
+			summary = "The business justification was endorsed on behalf of the " + region.Name + " regional SIG."
 		}
 		if err := addEvent(ctx, tx, Event{RequestID: r.ID, OccurredAt: now, ActorUserID: v.UserID, ActorName: v.Name,
 			Kind: "justification_endorsed", Summary: summary, Detail: in.Comment}); err != nil {
@@ -716,7 +766,7 @@ func Endorse(ctx context.Context, db *bun.DB, v Viewer, actor audit.Actor, now t
 		}
 		if err := audit.Record(ctx, tx, now, audit.Event{
 			Actor: actor, Action: "justification.endorsed", EntityType: "request", EntityID: r.Reference,
-			After: map[string]any{"endorsement_id": e.ID, "endorser": kind, "sig_name": sig},
+			After: map[string]any{"endorsement_id": e.ID, "endorser": region.Endorser, "region_id": region.ID, "region": region.Name},
 		}); err != nil {
 			return err
 		}
@@ -732,14 +782,18 @@ func Endorse(ctx context.Context, db *bun.DB, v Viewer, actor audit.Actor, now t
 	return nil
 }
 
+// NotYourRegion is why an endorsement for a region the endorser may not speak for is refused.
+const NotYourRegion = "Select a region whose NSIG seat you hold, or whose functional account manager you are"
+
 // Endorsements lists a request's endorsements, oldest first.
 func Endorsements(ctx context.Context, db bun.IDB, requestID int64) ([]Endorsement, error) {
 	var out []Endorsement
 	err := db.NewSelect().Model(&out).ColumnExpr("je.*").
-		ColumnExpr("u.name AS user_name, o.name AS organisation_name, rg.name AS region_name").
+		ColumnExpr("u.name AS user_name, o.name AS organisation_name, coalesce(rg.name, '') AS for_region").
+		ColumnExpr(personColumns("u", "user")).
 		Join("JOIN users AS u ON u.id = je.user_id").
 		Join("JOIN organisations AS o ON o.id = u.organisation_id").
-		Join("JOIN regions AS rg ON rg.id = o.region_id").
+		Join("LEFT JOIN regions AS rg ON rg.id = je.region_id").
 		Where("je.request_id = ?", requestID).Order("je.created_at", "je.id").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list endorsements of request %d: %w", requestID, err)

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nhs-esr/portal/app/audit"
+	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/organisation"
 	"github.com/nhs-esr/portal/app/problem"
 	"github.com/nhs-esr/portal/app/request"
 )
@@ -293,14 +296,66 @@ func TestJustificationPrefill(t *testing.T) {
 	}
 }
 
+// seat gives the person a seat (member or deputy) on the request's NSIG for a region; ended makes it a
+// term that has ended.
+func (w *world) seat(who string, region int16, position string, ended bool) {
+	w.t.Helper()
+	var endedAt any
+	if ended {
+		endedAt = w.now.Add(-time.Hour)
+	}
+	if _, err := w.db.NewRaw(`INSERT INTO nsig_appointments (nsig_id, region_id, position, user_id, nominating_sig, nominated_on,
+			how_chosen, term_start, term_end, appointed_by, appointed_at, ended_at)
+		SELECT id, ?, ?, ?, 'Regional ESR SIG', '2026-01-01', 'consensus', '2026-01-02', '2028-01-01', ?, ?, ?
+		FROM nsigs WHERE name = 'Self Service and Portal'`,
+		region, position, w.v[who].UserID, w.v["central"].UserID, w.now, endedAt).Exec(context.Background()); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// person adds someone to the world: a user of the organisation with the roles, reviewing the request's
+// NSIG.
+func (w *world) person(key, ods string, roles ...string) {
+	w.t.Helper()
+	ctx := context.Background()
+	org, err := organisation.GetByODS(ctx, w.db, ods)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	u, err := identity.Create(ctx, w.db, audit.Actor{Name: "test"}, w.now, identity.NewUser{
+		Email: key + "@test.nhs.uk", Name: "Test " + key, OrganisationID: org.ID, Roles: roles, Password: password,
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := w.db.NewRaw(`INSERT INTO user_nsigs (user_id, nsig_id, granted_at) SELECT ?, id, ? FROM nsigs WHERE name = 'Self Service and Portal'`,
+		u.ID, w.now).Exec(ctx); err != nil {
+		w.t.Fatal(err)
+	}
+	if u, err = identity.Get(ctx, w.db, u.ID); err != nil {
+		w.t.Fatal(err)
+	}
+	if w.v[key], err = request.ViewerFor(ctx, w.db, u); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// TestEndorsements: a region's FAM, and a current holder of a region's NSIG seat for its regional SIG,
+// endorse on behalf of that region only; nobody from the raising organisation, nobody without a current
+// seat, and each regional SIG once.
 func TestEndorsements(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	r := w.inRequirements("Endorse me")
-	endorse := func(who, comment, sig string) error {
-		return request.Endorse(ctx, w.db, w.v[who], audit.Actor{Name: who}, w.now, r.Reference, request.EndorsementInput{Comment: comment, SIGName: sig})
+	const london, wales, southWest int16 = 2, 8, 7
+	endorse := func(who, comment string, region int16) error {
+		return request.Endorse(ctx, w.db, w.v[who], audit.Actor{Name: who}, w.now, r.Reference, request.EndorsementInput{Comment: comment, RegionID: region})
 	}
-	if err := endorse("fam_region", "Strongly supported", ""); !isRule(err) {
+	ruleOn := func(err error, field string) bool {
+		var rule *request.RuleError
+		return errors.As(err, &rule) && rule.Field == field
+	}
+	if err := endorse("fam_region", "Strongly supported", london); !isRule(err) {
 		t.Errorf("endorsing before the justification is submitted: %v", err)
 	}
 	full := fullJustification()
@@ -315,42 +370,94 @@ func TestEndorsements(t *testing.T) {
 	if _, err := w.submitJustification("raiser", r, version); err != nil {
 		t.Fatal(err)
 	}
+	// Seat holders: the Wales member, a Wales deputy of another organisation, a London member from the
+	// raising organisation, and someone whose South West term has ended.
+	w.seat("nsig_member", wales, "member", false)
+	w.person("wales_deputy", "ZWA02", identity.RoleNSIGMember)
+	w.seat("wales_deputy", wales, "deputy", false)
+	w.person("seated_colleague", "ZLN01", identity.RoleNSIGMember, identity.RoleRequester)
+	w.seat("seated_colleague", london, "member", false)
+	w.person("former", "ZSW01", identity.RoleNSIGMember)
+	w.seat("former", southWest, "member", true)
+	w.person("unseated", "ZSE01", identity.RoleNSIGMember)
+
 	for who, want := range map[string]error{
-		"raiser":        problem.ErrForbidden,
-		"developer":     problem.ErrForbidden,
-		"central":       problem.ErrForbidden,
-		"fam_elsewhere": problem.ErrNotFound,
-		"other_org":     problem.ErrNotFound,
+		"raiser":           problem.ErrForbidden,
+		"seated_colleague": problem.ErrForbidden, // the raising organisation, though seated
+		"developer":        problem.ErrForbidden,
+		"central":          problem.ErrForbidden,
+		"former":           problem.ErrForbidden, // the term has ended
+		"unseated":         problem.ErrForbidden,
+		"fam_elsewhere":    problem.ErrNotFound,
+		"other_org":        problem.ErrNotFound,
+		"other_nsig":       problem.ErrNotFound,
 	} {
-		if err := endorse(who, "Yes", "London SIG"); !errors.Is(err, want) {
+		if err := endorse(who, "Yes", london); !errors.Is(err, want) {
 			t.Errorf("%s endorses: %v, want %v", who, err, want)
 		}
 	}
-	if err := endorse("fam_region", "  ", ""); !isRule(err) {
+	current, _, err := request.GetEnhancement(ctx, w.db, w.v["central"], r.Reference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regions := func(who string) []request.EndorsingRegion {
+		t.Helper()
+		got, err := request.EndorsingRegions(ctx, w.db, w.v[who], &current.Request)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := regions("fam_region"); len(got) != 1 || got[0].ID != london || got[0].Endorser != request.EndorserFAM {
+		t.Errorf("the London FAM may endorse for %+v, want London as FAM", got)
+	}
+	if got := regions("nsig_member"); len(got) != 1 || got[0].ID != wales || got[0].Endorser != request.EndorserRegionalSIG {
+		t.Errorf("the Wales member may endorse for %+v, want the Wales regional SIG", got)
+	}
+	for _, who := range []string{"raiser", "seated_colleague", "former", "unseated", "developer"} {
+		if got := regions(who); len(got) != 0 {
+			t.Errorf("%s may endorse for %+v, want none", who, got)
+		}
+	}
+
+	if err := endorse("fam_region", "  ", london); !ruleOn(err, "comment") {
 		t.Errorf("no comment: %v", err)
 	}
-	if err := endorse("fam_region", "Strongly supported by London trusts", ""); err != nil {
+	if err := endorse("fam_region", "For Wales", wales); !ruleOn(err, "region") {
+		t.Errorf("the London FAM endorses for Wales: %v", err)
+	}
+	if err := endorse("fam_region", "Strongly supported by London trusts", london); err != nil {
 		t.Fatal(err)
 	}
-	if err := endorse("fam_region", "Again", ""); !isRule(err) {
+	if err := endorse("fam_region", "Again", london); !isRule(err) {
 		t.Errorf("endorsing twice: %v", err)
 	}
-	// An NSIG member endorses for a regional SIG, which they must name.
-	if err := endorse("nsig_member", "Wales supports it", ""); !isRule(err) {
-		t.Errorf("no SIG name: %v", err)
+	// A seat holder endorses for their region's SIG, which they must choose.
+	if err := endorse("nsig_member", "Wales supports it", 0); !ruleOn(err, "region") {
+		t.Errorf("no region: %v", err)
 	}
-	if err := endorse("nsig_member", "Wales supports it", "Wales ESR SIG"); err != nil {
+	if err := endorse("nsig_member", "London supports it", london); !ruleOn(err, "region") {
+		t.Errorf("the Wales member endorses for London: %v", err)
+	}
+	if err := endorse("nsig_member", "Wales supports it", wales); err != nil {
 		t.Fatal(err)
+	}
+	if err := endorse("wales_deputy", "Wales again", wales); !ruleOn(err, "region") {
+		t.Errorf("a second endorsement for the Wales regional SIG: %v", err)
 	}
 	list, err := request.Endorsements(ctx, w.db, r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 2 || list[0].Endorser != request.EndorserFAM || list[0].SIGName != "" ||
-		list[1].Endorser != request.EndorserRegionalSIG || list[1].SIGName != "Wales ESR SIG" || list[1].UserName != "Test nsig_member" {
+	if len(list) != 2 || list[0].Endorser != request.EndorserFAM || list[0].RegionID != london || list[0].On() != "Functional account manager, London" ||
+		list[1].Endorser != request.EndorserRegionalSIG || list[1].RegionID != wales || list[1].On() != "On behalf of the Wales regional SIG" ||
+		list[1].UserName != "Test nsig_member" {
 		t.Errorf("endorsements %+v", list)
 	}
 	if got := w.countRows("SELECT count(*) FROM request_events WHERE request_id = ? AND kind = 'justification_endorsed'", r.ID); got != 2 {
 		t.Errorf("%d endorsement events, want 2", got)
+	}
+	if got := w.countRows("SELECT count(*) FROM audit_events WHERE action = 'justification.endorsed' AND entity_id = ?", r.Reference); got != 2 {
+		t.Errorf("%d endorsement audit events, want 2", got)
 	}
 }

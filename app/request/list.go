@@ -2,7 +2,9 @@ package request
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,7 +30,47 @@ type Filter struct {
 	Query         string    // full-text search over title and text
 	Sort          string    // "newest" (default), "oldest", "due", "reference", "title", "support"
 	Limit, Offset int
-	Drill         // the requests behind a dashboard's figure (drill.go)
+	// NoCount skips counting the matches (an export needs only the rows).
+	NoCount bool
+	Drill   // the requests behind a dashboard's figure (drill.go)
+}
+
+// Count is how many requests match a list's filter: exact up to CountCap, and beyond it the planner's
+// estimate, so that a list of 100,000 requests never waits on counting them all.
+type Count struct {
+	N     int
+	Exact bool
+}
+
+// CountCap is how many matching requests a list counts exactly.
+const CountCap = 1000
+
+// Words is the count as a page says it: "1,234", or "about 98,000" for an estimate (two significant
+// figures, never below the cap it passed).
+func (c Count) Words() string {
+	if c.Exact {
+		return withCommas(c.N)
+	}
+	n := c.N
+	for unit := 1; ; unit *= 10 {
+		if n < 100*unit {
+			n = (n + unit/2) / unit * unit
+			break
+		}
+	}
+	return "about " + withCommas(max(n, CountCap))
+}
+
+// One reports whether the count is exactly one.
+func (c Count) One() bool { return c.Exact && c.N == 1 }
+
+// withCommas writes n with a comma every three digits: 10000 → "10,000".
+func withCommas(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // Sorts are the orders a list can take, for the sort control.
@@ -50,52 +92,94 @@ type Row struct {
 	Rank           float64 `bun:"rank,scanonly"`
 }
 
-// List returns the requests the viewer may see that match f, and how many match in all. It is one
-// query for the page and one for the count, whatever the page size.
-func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, int, error) {
+// List returns the requests the viewer may see that match f, and how many match in all (exactly up to
+// CountCap, about how many beyond). It is one statement for the page and one for the count (two when
+// the count passes the cap), whatever the page size.
+func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, error) {
 	if f.Limit <= 0 || f.Limit > 10000 {
 		f.Limit = 25
 	}
 	query := strings.TrimSpace(f.Query)
-	var rows []Row
-	q := selectRequests(db, &rows).
-		ColumnExpr("COALESCE(e.functional_area, '') AS functional_area, COALESCE(e.urgency, '') AS urgency, COALESCE(e.sr_number, '') AS sr_number").
-		Join("LEFT JOIN enhancement_requests AS e ON e.request_id = r.id")
-	q = f.where(v.visible(q), v)
+	// The page's requests are chosen from requests alone, ordered and cut to the page; only those are
+	// then joined to the names the page shows beside them, so that a search matching thousands of
+	// requests joins 25.
+	page := f.where(v.visible(db.NewSelect().TableExpr("requests AS r").ColumnExpr(requestColumns)), v)
+	rank := "0::real"
 	if query != "" {
 		expr, args := v.rankExpr("websearch_to_tsquery", query)
-		q = q.ColumnExpr(expr, args...)
+		page = page.ColumnExpr(expr, args...)
+		rank = "r.rank"
+	} else {
+		page = page.ColumnExpr("0::real AS rank")
 	}
+	var order string
 	switch f.Sort {
 	case "oldest":
-		q = q.Order("r.received_at ASC", "r.id ASC")
+		order = "r.received_at ASC, r.id ASC"
 	case "due":
-		q = q.OrderExpr("r.acknowledged_at IS NOT NULL, r.ack_due_on ASC, r.id ASC")
+		order = "r.acknowledged_at IS NOT NULL, r.ack_due_on ASC, r.id ASC"
 	case "reference":
-		q = q.Order("r.reference ASC")
+		order = "r.reference ASC"
 	case "title":
-		q = q.OrderExpr("lower(r.title) ASC, r.id ASC")
+		order = "lower(r.title) ASC, r.id ASC"
 	case "support":
-		q = q.OrderExpr("support_count DESC, r.received_at DESC, r.id DESC")
+		page = page.ColumnExpr("(SELECT count(*) FROM request_supports AS s WHERE s.request_id = r.id) AS support_order")
+		order = "r.support_order DESC, r.received_at DESC, r.id DESC"
 	case "relevance":
 		if query != "" {
-			q = q.OrderExpr("rank DESC, r.id DESC")
+			order = "r.rank DESC, r.id DESC"
 			break
 		}
 		fallthrough
 	default:
-		q = q.Order("r.received_at DESC", "r.id DESC")
+		order = "r.received_at DESC, r.id DESC"
 	}
-	if err := q.Limit(int64(f.Limit)).Offset(int64(f.Offset)).Scan(ctx); err != nil {
-		return nil, 0, fmt.Errorf("list requests: %w", err)
+	// Inside the page's query the computed columns are named bare; outside, from the subquery r.
+	inner := strings.NewReplacer("r.rank", "rank", "r.support_order", "support_order").Replace(order)
+	page = page.OrderExpr(inner).Limit(int64(f.Limit)).Offset(int64(f.Offset))
+	var rows []Row
+	q := selectRequests(db, &rows).ModelTableExpr("(?) AS r", page).
+		ColumnExpr(rank + " AS rank").
+		ColumnExpr("COALESCE(e.functional_area, '') AS functional_area, COALESCE(e.urgency, '') AS urgency, COALESCE(e.sr_number, '') AS sr_number").
+		Join("LEFT JOIN enhancement_requests AS e ON e.request_id = r.id").
+		OrderExpr(order)
+	if err := q.Scan(ctx); err != nil {
+		return nil, Count{}, fmt.Errorf("list requests: %w", err)
 	}
-	// The count reads requests alone, without the joins the page needs for names: on a large table
-	// those joins cost far more than the page itself.
-	n, err := f.where(v.visible(db.NewSelect().TableExpr("requests AS r")), v).Count(ctx)
+	if f.NoCount {
+		return rows, Count{N: len(rows), Exact: true}, nil
+	}
+	n, err := countMatches(ctx, db, v, f)
 	if err != nil {
-		return nil, 0, fmt.Errorf("count requests: %w", err)
+		return nil, Count{}, err
 	}
-	return rows, int(n), nil
+	return rows, n, nil
+}
+
+// countMatches counts the requests matching f, reading requests alone (without the joins the page needs
+// for names) and stopping after CountCap + 1; past the cap it asks the planner for its estimate.
+func countMatches(ctx context.Context, db bun.IDB, v Viewer, f Filter) (Count, error) {
+	matches := f.where(v.visible(db.NewSelect().TableExpr("requests AS r").ColumnExpr("1")), v)
+	var n int
+	if err := db.NewSelect().TableExpr("(?) AS m", matches.Limit(CountCap+1)).ColumnExpr("count(*)").Scan(ctx, &n); err != nil {
+		return Count{}, fmt.Errorf("count requests: %w", err)
+	}
+	if n <= CountCap {
+		return Count{N: n, Exact: true}, nil
+	}
+	var plan string
+	if err := db.NewRaw("EXPLAIN (FORMAT JSON) ?", f.where(v.visible(db.NewSelect().TableExpr("requests AS r").ColumnExpr("1")), v)).Scan(ctx, &plan); err != nil {
+		return Count{}, fmt.Errorf("estimate requests: %w", err)
+	}
+	var explained []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	if err := json.Unmarshal([]byte(plan), &explained); err != nil || len(explained) == 0 {
+		return Count{}, fmt.Errorf("read the estimate of requests: %v", err)
+	}
+	return Count{N: max(n, int(explained[0].Plan.Rows)), Exact: false}, nil
 }
 
 // where applies the filter's conditions, which name only requests (alias r) and subqueries, so that
@@ -157,12 +241,13 @@ func (v Viewer) matches(tsquery, query string) (string, []any) {
 }
 
 // rankExpr is a search's relevance as a column "rank": the better of the summary's match and, where
-// the viewer may see the whole request, the whole text's.
+// the viewer may see the whole request, the whole text's. The rank is scaled to between 0 and 1
+// (ts_rank's normalisation 32, rank / (rank + 1)).
 func (v Viewer) rankExpr(tsquery, query string) (string, []any) {
 	full, fullArgs := v.condition(AccessFull)
 	args := append([]any{query}, fullArgs...)
-	return "greatest(ts_rank(r.summary_search, " + tsquery + "('english', ?)), CASE WHEN " + full +
-		" THEN ts_rank(r.search, " + tsquery + "('english', ?)) ELSE 0 END) AS rank", append(args, query)
+	return "greatest(ts_rank(r.summary_search, " + tsquery + "('english', ?), 32), CASE WHEN " + full +
+		" THEN ts_rank(r.search, " + tsquery + "('english', ?), 32) ELSE 0 END) AS rank", append(args, query)
 }
 
 // Similar is an existing request that looks like one being written.
@@ -192,20 +277,26 @@ func FindSimilar(ctx context.Context, db bun.IDB, v Viewer, kind, title string, 
 
 // similarQuery is FindSimilar's query.
 func similarQuery(db bun.IDB, v Viewer, kind, title string, excludeID int64, limit int) *bun.SelectQuery {
-	q := db.NewSelect().TableExpr("requests AS r").
-		ColumnExpr("r.reference, r.title, r.status, o.name AS organisation_name").
-		ColumnExpr("(SELECT count(*) FROM request_supports AS s WHERE s.request_id = r.id) AS support_count").
-		Join("JOIN organisations AS o ON o.id = r.organisation_id").
+	// The best matches are chosen from requests alone; only they are joined to their organisations and
+	// counted for support.
+	best := db.NewSelect().TableExpr("requests AS r").ColumnExpr("r.id, r.reference, r.title, r.status, r.organisation_id").
 		Where("r.kind = ?", kind).
 		Where("r.status NOT IN (?)", bun.List([]Status{StatusWithdrawn, StatusNotTakenForward, StatusNotApproved}))
+	// How alike the titles are decides; sharing words in the text breaks ties and lifts a title that says
+	// the same thing in other words.
 	rank, rankArgs := v.rankExpr("plainto_tsquery", title)
-	q = q.ColumnExpr("greatest(similarity(r.title, ?), "+strings.TrimSuffix(rank, " AS rank")+") AS score", append([]any{title}, rankArgs...)...)
+	best = best.ColumnExpr("similarity(r.title, ?) + 0.25 * "+strings.TrimSuffix(rank, " AS rank")+" AS score", append([]any{title}, rankArgs...)...)
 	match, matchArgs := v.matches("plainto_tsquery", title)
-	q = q.Where("(r.title % ? OR "+match+")", append([]any{title}, matchArgs...)...)
+	best = best.Where("(r.title % ? OR "+match+")", append([]any{title}, matchArgs...)...)
 	if excludeID != 0 {
-		q = q.Where("r.id <> ?", excludeID)
+		best = best.Where("r.id <> ?", excludeID)
 	}
-	return v.visible(q).OrderExpr("score DESC, r.id DESC").Limit(int64(limit))
+	best = v.visible(best).OrderExpr("score DESC, r.id DESC").Limit(int64(limit))
+	return db.NewSelect().TableExpr("(?) AS r", best).
+		ColumnExpr("r.reference, r.title, r.status, o.name AS organisation_name, r.score").
+		ColumnExpr("(SELECT count(*) FROM request_supports AS s WHERE s.request_id = r.id) AS support_count").
+		Join("JOIN organisations AS o ON o.id = r.organisation_id").
+		OrderExpr("r.score DESC, r.id DESC")
 }
 
 // OnTimeShare is the share of requests received since `since` that were acknowledged by their due

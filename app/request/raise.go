@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/database"
@@ -96,9 +97,16 @@ func RaiseEnhancement(ctx context.Context, db *bun.DB, cal *workday.Calendar, v 
 		if err := tellRaised(ctx, tx, now, r, v); err != nil {
 			return err
 		}
+		fromDraft, err := deleteRaisedDraft(ctx, tx, v.UserID, in.SubmissionToken)
+		if err != nil {
+			return err
+		}
+		after := map[string]any{"status": r.Status, "urgency": e.Urgency}
+		if fromDraft {
+			after["draft_id"] = in.SubmissionToken // raising deletes the draft
+		}
 		return audit.Record(ctx, tx, now, audit.Event{
-			Actor: actor, Action: "request.raised", EntityType: "request", EntityID: r.Reference,
-			After: map[string]any{"status": r.Status, "urgency": e.Urgency},
+			Actor: actor, Action: "request.raised", EntityType: "request", EntityID: r.Reference, After: after,
 		})
 	})
 	if database.IsUniqueViolation(err, "requests_submission_token_key") {
@@ -165,6 +173,12 @@ func indexSummary(ctx context.Context, tx bun.IDB, cond string, args ...any) err
 		return fmt.Errorf("index request summaries for search: %w", err)
 	}
 	return nil
+}
+
+// IndexSummaries rebuilds the summary search documents of the requests with ids, after they were
+// written other than through this package (synthetic data for benchmarks).
+func IndexSummaries(ctx context.Context, tx bun.IDB, ids []int64) error {
+	return indexSummary(ctx, tx, "r.id = ANY (?)", pgdialect.Array(ids))
 }
 
 // IndexOrganisation rebuilds the summary search documents of an organisation's requests, after its

@@ -206,28 +206,31 @@ func selectRequests(db bun.IDB, dest any) *bun.SelectQuery {
 }
 
 // GetEnhancement returns the enhancement request with the reference, if the viewer may see it at all;
-// otherwise problem.ErrNotFound, so that nobody learns which references exist.
+// otherwise problem.ErrNotFound, so that nobody learns which references exist. It is one statement.
 func GetEnhancement(ctx context.Context, db bun.IDB, v Viewer, reference string) (*EnhancementRequest, Access, error) {
-	er := new(EnhancementRequest)
-	q := selectRequests(db, &er.Request).Where("r.reference = ?", strings.ToUpper(strings.TrimSpace(reference))).Where("r.kind = ?", KindEnhancement)
-	err := q.Scan(ctx)
+	var row struct {
+		Request `bun:",extend"`
+		E       Enhancement `bun:"embed:e_"`
+	}
+	err := selectRequests(db, &row).
+		ColumnExpr(`e.request_id AS e_request_id, e.sr_number AS e_sr_number, e.functional_area AS e_functional_area,
+			e.problem AS e_problem, e.proposal AS e_proposal, e.affected_users AS e_affected_users, e.affected_detail AS e_affected_detail,
+			e.urgency AS e_urgency, e.urgency_reason AS e_urgency_reason, e.outcome_reason AS e_outcome_reason,
+			e.outcome_explanation AS e_outcome_explanation, e.duplicate_of_id AS e_duplicate_of_id,
+			COALESCE(d.reference, '') AS e_duplicate_of_reference`).
+		Join("JOIN enhancement_requests AS e ON e.request_id = r.id").
+		Join("LEFT JOIN requests AS d ON d.id = e.duplicate_of_id").
+		Where("r.reference = ?", strings.ToUpper(strings.TrimSpace(reference))).Where("r.kind = ?", KindEnhancement).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, AccessNone, fmt.Errorf("request %s: %w", reference, problem.ErrNotFound)
 	}
 	if err != nil {
 		return nil, AccessNone, fmt.Errorf("get request %s: %w", reference, err)
 	}
+	er := &EnhancementRequest{Request: row.Request, Enhancement: row.E}
 	access := v.AccessTo(&er.Request)
 	if access == AccessNone {
 		return nil, AccessNone, fmt.Errorf("request %s: %w", reference, problem.ErrNotFound)
-	}
-	err = db.NewSelect().Model(&er.Enhancement).
-		ColumnExpr("e.*").
-		ColumnExpr("COALESCE(d.reference, '') AS duplicate_of_reference").
-		Join("LEFT JOIN requests AS d ON d.id = e.duplicate_of_id").
-		Where("e.request_id = ?", er.ID).Scan(ctx)
-	if err != nil {
-		return nil, AccessNone, fmt.Errorf("get enhancement %s: %w", reference, err)
 	}
 	return er, access, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +30,7 @@ func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
 type world struct {
 	t   *testing.T
 	db  *bun.DB
+	tdb *dbtest.TestDB
 	cal *workday.Calendar
 	now time.Time
 	v   map[string]request.Viewer
@@ -60,7 +62,7 @@ func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	w := &world{t: t, db: d.DB, cal: workday.New(), now: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), v: map[string]request.Viewer{}}
+	w := &world{t: t, db: d.DB, tdb: d, cal: workday.New(), now: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), v: map[string]request.Viewer{}}
 	if err := seed.Organisations(ctx, d.DB, w.now); err != nil {
 		t.Fatal(err)
 	}
@@ -582,8 +584,8 @@ func TestSimilarAndSearch(t *testing.T) {
 		t.Errorf("similar: %+v", got)
 	}
 	rows, n, err := request.List(ctx, w.db, w.v["raiser"], request.Filter{Kind: request.KindEnhancement, Query: "payslip", Sort: "relevance"})
-	if err != nil || n != 1 || rows[0].Title != "Welsh language payslip labels" {
-		t.Errorf("search: %d rows, %v", n, err)
+	if err != nil || n != (request.Count{N: 1, Exact: true}) || rows[0].Title != "Welsh language payslip labels" {
+		t.Errorf("search: %+v rows, %v", n, err)
 	}
 	// Another organisation sees neither until triage accepts them.
 	if got, err := request.FindSimilar(ctx, w.db, w.v["other_org"], request.KindEnhancement, "competence expiry reminder", 0, 5); err != nil || len(got) != 0 {
@@ -613,5 +615,65 @@ func TestDueDatesInSummerTime(t *testing.T) {
 	}
 	if due != "2026-10-19" {
 		t.Errorf("reply due stored as %s, want 2026-10-19", due)
+	}
+}
+
+// TestListCountsExactlyUpToTheCapThenEstimates: a list counts its matches exactly while there are at
+// most request.CountCap of them, and past that gives the planner's estimate, said as "about".
+func TestListCountsExactlyUpToTheCapThenEstimates(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	if err := seed.Synthetic(ctx, w.db, w.now, request.CountCap+200, 7, nil); err != nil {
+		t.Fatal(err)
+	}
+	// As autovacuum would; only the table's owner may.
+	if _, err := w.tdb.Owner(t).ExecContext(ctx, "ANALYZE requests"); err != nil {
+		t.Fatal(err)
+	}
+	_, all, err := request.List(ctx, w.db, w.v["central"], request.Filter{Limit: 25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Exact || all.N < request.CountCap+1 || all.N > 2*(request.CountCap+200) || !strings.HasPrefix(all.Words(), "about ") {
+		t.Errorf("%d requests counted as %+v (%s), want an estimate near %d", request.CountCap+200, all, all.Words(), request.CountCap+200)
+	}
+	w.raise("Exactly counted")
+	_, one, err := request.List(ctx, w.db, w.v["raiser"], request.Filter{Query: "exactly counted"})
+	if err != nil || one != (request.Count{N: 1, Exact: true}) || one.Words() != "1" || !one.One() {
+		t.Errorf("one match counted as %+v (%s), %v", one, one.Words(), err)
+	}
+	for n, want := range map[int]string{1234: "about 1,200", 98765: "about 99,000", 100000: "about 100,000", 1001: "about 1,000"} {
+		if got := (request.Count{N: n}).Words(); got != want {
+			t.Errorf("Count{%d}.Words() = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestSimilarRequestsAreRankedByHowAlikeTheyAre: the most similar title comes first, then titles that
+// share more of its words, whatever order the requests were raised in.
+func TestSimilarRequestsAreRankedByHowAlikeTheyAre(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	titles := []string{
+		"Payroll calendar dates for bank holidays",             // shares one word
+		"Remind managers about upcoming DBS renewals",          // close
+		"DBS checks for bank staff",                            // shares a word
+		"Remind managers about DBS renewal dates",              // the same
+		"Managers want a reminder before a DBS renewal is due", // shares several words
+	}
+	for _, title := range titles {
+		w.raise(title)
+	}
+	got, err := request.FindSimilar(ctx, w.db, w.v["central"], request.KindEnhancement, "Remind managers about DBS renewal dates", 0, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, s := range got {
+		order = append(order, s.Title)
+	}
+	want := []string{titles[3], titles[1], titles[4]}
+	if !slices.Equal(order, want) {
+		t.Errorf("similar requests in the order\n%s\nwant first\n%s", strings.Join(order, "\n"), strings.Join(want, "\n"))
 	}
 }

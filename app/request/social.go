@@ -2,6 +2,7 @@ package request
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"regexp"
 	"strings"
@@ -33,8 +34,10 @@ func IsFollowing(ctx context.Context, db bun.IDB, requestID, userID int64) (bool
 	return ok, nil
 }
 
-// SetFollowing makes the viewer follow or stop following a request they may see in full.
-func SetFollowing(ctx context.Context, db *bun.DB, v Viewer, now time.Time, reference string, on bool) error {
+// SetFollowing makes the viewer follow or stop following a request they may see in full, with its
+// audit event in the same transaction. Following a request already followed (or leaving one not
+// followed) changes nothing and records nothing.
+func SetFollowing(ctx context.Context, db *bun.DB, v Viewer, actor audit.Actor, now time.Time, reference string, on bool) error {
 	return database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		r, err := lockByReference(ctx, tx, reference)
 		if err != nil {
@@ -43,14 +46,25 @@ func SetFollowing(ctx context.Context, db *bun.DB, v Viewer, now time.Time, refe
 		if v.AccessTo(r) < AccessFull {
 			return fmt.Errorf("follow %s: %w", reference, problem.ErrNotFound)
 		}
+		var res sql.Result
+		action := "request.followed"
 		if on {
-			return follow(ctx, tx, r.ID, v.UserID, now)
+			res, err = tx.NewRaw("INSERT INTO request_followers (request_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+				r.ID, v.UserID, now).Exec(ctx)
+		} else {
+			action = "request.unfollowed"
+			res, err = tx.NewDelete().Table("request_followers").Where("request_id = ? AND user_id = ?", r.ID, v.UserID).Exec(ctx)
 		}
-		_, err = tx.NewDelete().Table("request_followers").Where("request_id = ? AND user_id = ?", r.ID, v.UserID).Exec(ctx)
 		if err != nil {
-			return fmt.Errorf("unfollow %s: %w", reference, err)
+			return fmt.Errorf("%s %s: %w", action, reference, err)
 		}
-		return nil
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("%s %s: %w", action, reference, err)
+		} else if n == 0 {
+			return nil
+		}
+		return audit.Record(ctx, tx, now, audit.Event{Actor: actor, Action: action, EntityType: "request", EntityID: r.Reference,
+			After: map[string]any{"user_id": v.UserID}})
 	})
 }
 
@@ -172,11 +186,11 @@ func followersWhoMayRead(ctx context.Context, tx bun.IDB, r *Request, level Acce
 
 // Supporter is an organisation that supports a request.
 type Supporter struct {
-	OrganisationID   int64     `bun:"organisation_id"`
-	OrganisationName string    `bun:"organisation_name"`
-	RegionName       string    `bun:"region_name"`
-	Note             string    `bun:"note"`
-	CreatedAt        time.Time `bun:"created_at"`
+	OrganisationID   int64     `bun:"organisation_id" json:"organisation_id"`
+	OrganisationName string    `bun:"organisation_name" json:"organisation_name"`
+	RegionName       string    `bun:"region_name" json:"region_name"`
+	Note             string    `bun:"note" json:"note"`
+	CreatedAt        time.Time `bun:"created_at" json:"created_at"`
 }
 
 // Supporters lists the organisations that support a request, by name. It names organisations, never

@@ -62,45 +62,54 @@ type Entry struct {
 	Internal bool
 }
 
-// Timeline returns the events and comments of a request in time order, leaving out internal ones
-// unless the access allows them. It runs two queries whatever the number of entries.
+// timelineRow is one event or comment as the timeline's one statement returns it.
+type timelineRow struct {
+	Comment    bool      `bun:"is_comment"`
+	ID         int64     `bun:"id"`
+	At         time.Time `bun:"at"`
+	UserID     int64     `bun:"user_id"`
+	Name       string    `bun:"name"`
+	Kind       string    `bun:"kind"`
+	FromStatus string    `bun:"from_status"`
+	ToStatus   string    `bun:"to_status"`
+	Summary    string    `bun:"summary"`
+	Text       string    `bun:"text"`
+	Internal   bool      `bun:"internal"`
+	Org        PersonOrg `bun:"embed:person_"`
+}
+
+// Timeline returns the events and comments of a request in time order (an event before a comment made
+// at the same moment), leaving out internal ones unless the access allows them. It runs one statement
+// whatever the number of entries.
 func Timeline(ctx context.Context, db bun.IDB, requestID int64, access Access) ([]Entry, error) {
 	if access < AccessFull {
 		return nil, nil
 	}
 	internal := access >= AccessInternal
-	var events []Event
-	q := db.NewSelect().Model(&events).ColumnExpr("ev.*").
-		ColumnExpr(personColumns("au", "actor")).
-		Join("LEFT JOIN users AS au ON au.id = ev.actor_user_id").
-		Where("ev.request_id = ?", requestID)
-	if !internal {
-		q = q.Where("NOT ev.internal")
-	}
-	if err := q.Order("ev.occurred_at", "ev.id").Scan(ctx); err != nil {
+	var rows []timelineRow
+	err := db.NewRaw(`SELECT false AS is_comment, ev.id, ev.occurred_at AS at, COALESCE(ev.actor_user_id, 0) AS user_id, ev.actor_name AS name,
+			ev.kind, ev.from_status, ev.to_status, ev.summary, ev.detail AS text, ev.internal, `+personColumns("au", "person")+`
+		FROM request_events AS ev LEFT JOIN users AS au ON au.id = ev.actor_user_id
+		WHERE ev.request_id = ?0 AND (?1 OR NOT ev.internal)
+		UNION ALL
+		SELECT true, c.id, c.created_at, c.author_id, u.name, '', '', '', '', c.body, c.internal, `+personColumns("u", "person")+`
+		FROM request_comments AS c JOIN users AS u ON u.id = c.author_id
+		WHERE c.request_id = ?0 AND (?1 OR NOT c.internal)
+		ORDER BY at, is_comment, id`, requestID, internal).Scan(ctx, &rows)
+	if err != nil {
 		return nil, fmt.Errorf("read timeline of request %d: %w", requestID, err)
 	}
-	var comments []Comment
-	cq := db.NewSelect().Model(&comments).
-		ColumnExpr("c.*").ColumnExpr("u.name AS author_name").ColumnExpr(personColumns("u", "author")).
-		Join("JOIN users AS u ON u.id = c.author_id").
-		Where("c.request_id = ?", requestID)
-	if !internal {
-		cq = cq.Where("NOT c.internal")
-	}
-	if err := cq.Order("c.created_at", "c.id").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read comments of request %d: %w", requestID, err)
-	}
-	out := make([]Entry, 0, len(events)+len(comments))
-	i, j := 0, 0
-	for i < len(events) || j < len(comments) {
-		if j >= len(comments) || (i < len(events) && !events[i].OccurredAt.After(comments[j].CreatedAt)) {
-			out = append(out, Entry{At: events[i].OccurredAt, Event: &events[i], Internal: events[i].Internal})
-			i++
+	out := make([]Entry, 0, len(rows))
+	for _, r := range rows {
+		e := Entry{At: r.At, Internal: r.Internal}
+		if r.Comment {
+			e.Comment = &Comment{ID: r.ID, RequestID: requestID, AuthorID: r.UserID, Body: r.Text, Internal: r.Internal, CreatedAt: r.At,
+				AuthorName: r.Name, AuthorOrg: r.Org}
 		} else {
-			out = append(out, Entry{At: comments[j].CreatedAt, Comment: &comments[j], Internal: comments[j].Internal})
-			j++
+			e.Event = &Event{ID: r.ID, RequestID: requestID, OccurredAt: r.At, ActorUserID: r.UserID, ActorName: r.Name, Kind: r.Kind,
+				FromStatus: r.FromStatus, ToStatus: r.ToStatus, Summary: r.Summary, Detail: r.Text, Internal: r.Internal, ActorOrg: r.Org}
 		}
+		out = append(out, e)
 	}
 	return out, nil
 }

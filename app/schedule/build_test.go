@@ -85,7 +85,8 @@ func (f *fixture) exec(query string, args ...any) {
 	}
 }
 
-// request adds an enhancement request in a status and returns its id and reference.
+// request adds an enhancement request raised on 5 January 2026 and returns its id and reference. Its
+// timeline says it was submitted then and reached status the next day, as the lifecycle records it.
 func (f *fixture) request(title, status string) (int64, string) {
 	f.t.Helper()
 	f.seq++
@@ -100,7 +101,17 @@ func (f *fixture) request(title, status string) (int64, string) {
 	}
 	f.exec(`INSERT INTO enhancement_requests (request_id, sr_number, functional_area, problem, proposal, affected_users, urgency)
 		VALUES (?, 'SR1', 'Payroll', 'p', 'c', '{employee}', 'low')`, id)
+	f.status(id, "raised", "submitted", at(f.t, "2026-01-05 09:00"))
+	if status != "submitted" {
+		f.status(id, "test", status, at(f.t, "2026-01-06 09:00"))
+	}
 	return id, ref
+}
+
+// status records on the timeline that the request reached a status, as a transition does.
+func (f *fixture) status(id int64, kind, status string, when time.Time) {
+	f.exec(`INSERT INTO request_events (request_id, occurred_at, actor_name, kind, to_status, summary) VALUES (?, ?, 'test', ?, ?, 'test')`,
+		id, when, kind, status)
 }
 
 func (f *fixture) justification(id int64, firstSubmitted time.Time) {
@@ -111,22 +122,38 @@ func (f *fixture) justification(id int64, firstSubmitted time.Time) {
 func (f *fixture) decision(id int64, outcome, rationale string, when time.Time, review any) {
 	f.exec(`INSERT INTO request_decisions (request_id, outcome, rationale, review_on, decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		id, outcome, rationale, review, f.userID, when)
+	f.status(id, outcome, outcome, when)
 }
 
+// release adds a release created on 1 January 2026 and its history as the release package keeps it:
+// planned (or in progress) from then, released when it went live.
 func (f *fixture) release(number int, target string, status string, releasedAt any) int64 {
 	f.t.Helper()
 	var id int64
 	err := f.db.NewRaw(`INSERT INTO releases (number, name, target_date, status, released_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, now(), now()) RETURNING id`, number, fmt.Sprintf("Release %d name", number), target, status, releasedAt).
+		VALUES (?, ?, ?, ?, ?, '2026-01-01', now()) RETURNING id`, number, fmt.Sprintf("Release %d name", number), target, status, releasedAt).
 		Scan(context.Background(), &id)
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	before := status
+	if before == "released" {
+		before = "in_progress"
+	}
+	f.exec(`INSERT INTO release_history (release_id, number, name, target_date, status, valid_from) SELECT id, number, name, target_date, ?, created_at
+		FROM releases WHERE id = ?`, before, id)
+	if releasedAt != nil {
+		f.exec(`INSERT INTO release_history (release_id, number, name, target_date, status, valid_from) SELECT id, number, name, target_date, status, released_at
+			FROM releases WHERE id = ?`, id)
+	}
 	return id
 }
 
-func (f *fixture) allocate(requestID, releaseID int64) {
-	f.exec(`INSERT INTO allocations (request_id, release_id, allocated_by, allocated_at) VALUES (?, ?, ?, now())`, requestID, releaseID, f.userID)
+// allocate allocates a request to a release as the "allocate" transition does: the allocation and its
+// timeline event.
+func (f *fixture) allocate(requestID, releaseID int64, when time.Time) {
+	f.exec(`INSERT INTO allocations (request_id, release_id, allocated_by, allocated_at) VALUES (?, ?, ?, ?)`, requestID, releaseID, f.userID, when)
+	f.status(requestID, "allocate", "allocated", when)
 }
 
 func (f *fixture) move(requestID, from, to int64, when time.Time, reason string) {
@@ -155,7 +182,7 @@ func TestJustificationsInTheSixMonthsBeforePublication(t *testing.T) {
 	f.decision(onPublication, "deferred", "Wait for the pay award.", at(t, "2026-11-21 19:00"), "2027-03-01")
 	after, refAfter := f.request("Raised the day after publication", "impact_assessment")
 	f.justification(after, at(t, "2026-11-22 00:30"))
-	decidedLater, refDecidedLater := f.request("Decided after publication", "not_approved")
+	decidedLater, refDecidedLater := f.request("Decided after publication", "impact_assessment")
 	f.justification(decidedLater, at(t, "2026-09-01 12:00"))
 	f.decision(decidedLater, "not_approved", "Too costly.", at(t, "2026-11-22 09:00"), nil)
 	noJustification, _ := f.request("Never justified", "requirements_and_justification")
@@ -184,8 +211,8 @@ func TestJustificationsInTheSixMonthsBeforePublication(t *testing.T) {
 	if j := byRef[refOnPublication]; j.Outcome != "Deferred, to be reviewed on 1 March 2027" || !j.DecisionDate.Equal(pub) {
 		t.Errorf("deferred justification = %+v", j)
 	}
-	// A decision made after the publication date is not in the schedule: it shows the current outcome.
-	if j := byRef[refDecidedLater]; !j.DecisionDate.IsZero() || j.Rationale != "" || j.Outcome != "Not approved" {
+	// A decision made after the publication date is not in the schedule: it shows where the request stood then.
+	if j := byRef[refDecidedLater]; !j.DecisionDate.IsZero() || j.Rationale != "" || j.Outcome != "Not yet decided (Impact assessment)" {
 		t.Errorf("justification decided after publication = %+v", j)
 	}
 }
@@ -200,18 +227,23 @@ func TestReleasesDeliveriesAndMoves(t *testing.T) {
 	r73 := f.release(73, "2027-02-25", "planned", nil)                        // coming
 	f.release(74, "2027-05-27", "planned", nil)                               // coming, nothing allocated
 	r69 := f.release(69, "2026-11-21", "released", at(t, "2026-11-21 23:30")) // live on the publication day
-	oldDelivered, _ := f.request("Delivered long ago", "delivered")
-	f.allocate(oldDelivered, r68)
-	delivered, refDelivered := f.request("Delivered since the last schedule", "delivered")
-	f.allocate(delivered, r71)
-	deliveredOnDay, refDeliveredOnDay := f.request("Delivered on the publication day", "delivered")
-	f.allocate(deliveredOnDay, r69)
-	in72, ref72 := f.request("In release 72", "allocated")
-	f.allocate(in72, r72)
-	in73b, ref73b := f.request("Second in release 73", "allocated")
-	f.allocate(in73b, r73)
-	in73a, ref73a := f.request("First in release 73", "allocated")
-	f.allocate(in73a, r73)
+	oldDelivered, _ := f.request("Delivered long ago", "allocated")
+	f.allocate(oldDelivered, r68, at(t, "2026-03-01 10:00"))
+	f.status(oldDelivered, "deliver", "delivered", at(t, "2026-08-20 18:00"))
+	delivered, refDelivered := f.request("Delivered since the last schedule", "allocated")
+	f.allocate(delivered, r71, at(t, "2026-03-01 10:00"))
+	f.status(delivered, "deliver", "delivered", at(t, "2026-10-01 18:00"))
+	deliveredOnDay, refDeliveredOnDay := f.request("Delivered on the publication day", "allocated")
+	f.allocate(deliveredOnDay, r69, at(t, "2026-03-01 10:00"))
+	f.status(deliveredOnDay, "deliver", "delivered", at(t, "2026-11-21 23:30"))
+	in72, ref72 := f.request("In release 72", "approved")
+	f.allocate(in72, r72, at(t, "2026-06-01 10:00"))
+	in73b, ref73b := f.request("Second in release 73", "approved")
+	f.allocate(in73b, r73, at(t, "2026-06-01 10:00"))
+	in73a, ref73a := f.request("First in release 73", "approved")
+	f.allocate(in73a, r73, at(t, "2026-06-01 10:00"))
+	allocatedLater, _ := f.request("Allocated after publication", "approved")
+	f.allocate(allocatedLater, r73, at(t, "2026-11-27 10:00"))
 	f.move(in73a, r72, r73, at(t, "2026-10-15 11:00"), "Testing capacity in R72 ran out.")
 	f.move(in73b, r71, r72, at(t, "2026-08-10 11:00"), "Before the previous schedule.")
 	f.move(in73b, r72, r73, at(t, "2026-11-22 08:00"), "After publication.")
@@ -226,15 +258,20 @@ func TestReleasesDeliveriesAndMoves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !doc.Since.Equal(date(t, "2026-09-01")) {
-		t.Errorf("since %s, want the previous schedule's 2026-09-01", doc.Since.Format(time.DateOnly))
+	if !doc.Since.Equal(date(t, "2026-09-01")) || !doc.SinceSchedule {
+		t.Errorf("since %s (a schedule's date: %v), want the previous schedule's 2026-09-01", doc.Since.Format(time.DateOnly), doc.SinceSchedule)
 	}
 	gotReleases := references(doc.Releases, func(r schedule.Release) string { return r.Label() })
 	if want := []string{"R72", "R73", "R74"}; !slices.Equal(gotReleases, want) {
 		t.Fatalf("releases %v, want %v", gotReleases, want)
 	}
-	if got := references(doc.Releases[1].Changes, func(c schedule.Change) string { return c.Reference }); !slices.Equal(got, []string{ref73b, ref73a}) {
-		t.Errorf("R73 changes %v, want %v in reference order", got, []string{ref73b, ref73a})
+	// Each change is in the release it was in at the end of the publication date: the move after it and
+	// the allocation after it are not in the schedule.
+	if got := references(doc.Releases[0].Changes, func(c schedule.Change) string { return c.Reference }); !slices.Equal(got, []string{ref72, ref73b}) {
+		t.Errorf("R72 changes %v, want %v in reference order", got, []string{ref72, ref73b})
+	}
+	if got := references(doc.Releases[1].Changes, func(c schedule.Change) string { return c.Reference }); !slices.Equal(got, []string{ref73a}) {
+		t.Errorf("R73 changes %v, want %v", got, []string{ref73a})
 	}
 	c := doc.Releases[0].Changes[0]
 	if c.Reference != ref72 || c.FunctionalArea != "Payroll" || c.Organisation != "Thameside Royal Hospitals NHS Trust" || c.Region != "London" ||
@@ -266,7 +303,7 @@ func TestWithoutAPreviousScheduleDeliveriesCountFromThreeMonthsBefore(t *testing
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := date(t, "2026-08-30"); !doc.Since.Equal(want) {
+	if want := date(t, "2026-08-30"); !doc.Since.Equal(want) || doc.SinceSchedule {
 		t.Errorf("since %s, want %s", doc.Since.Format(time.DateOnly), want.Format(time.DateOnly))
 	}
 	if doc.Items() != 0 || len(doc.Releases) != 0 || len(doc.HowToRaise) == 0 {

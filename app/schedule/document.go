@@ -88,12 +88,18 @@ type Document struct {
 	// Changes delivered and moved after this date (the previous schedule's publication date) and on or
 	// before the publication date.
 	Since time.Time `json:"since"`
+	// SinceSchedule: Since is the previous schedule's publication date (otherwise three months before
+	// this one, as no earlier schedule was published).
+	SinceSchedule bool `json:"since_schedule,omitempty"`
 
 	Releases       []Release       `json:"releases"`
 	Justifications []Justification `json:"justifications"`
 	Delivered      []Change        `json:"delivered"`
 	Moves          []Move          `json:"moves"`
 	HowToRaise     []string        `json:"how_to_raise"` // paragraphs
+	// Gaps are what the history cannot tell about the publication date, one sentence each; the tables
+	// say NotRecorded where they would otherwise show a value.
+	Gaps []string `json:"gaps,omitempty"`
 }
 
 // Release is a release in the coming period and the changes allocated to it.

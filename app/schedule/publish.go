@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/database"
@@ -42,6 +43,9 @@ type Publication struct {
 	PublishedBy     int64           `bun:"published_by"`
 	PublishedAt     time.Time       `bun:"published_at"`
 	PublicSince     time.Time       `bun:"public_since,nullzero"`
+
+	// Told is how many people publishing told, set by Publish.
+	Told int `bun:"-"`
 
 	PublishedByName string `bun:"published_by_name,scanonly"`
 	Size            int    `bun:"size,scanonly"`
@@ -106,11 +110,10 @@ func GetVersion(ctx context.Context, db bun.IDB, q Quarter, version int) (*Publi
 	return getWhere(ctx, db, fmt.Sprintf("development schedule %s version %d", q, version), "sp.quarter = ? AND sp.version = ?", q.String(), version)
 }
 
-// LatestPublic returns the most recently published version the central team has made public, or
-// problem.ErrNotFound.
+// LatestPublic returns the version the central team made public most recently, or problem.ErrNotFound.
 func LatestPublic(ctx context.Context, db bun.IDB) (*Publication, error) {
 	return getWhere(ctx, db, "public development schedule", `sp.id = (SELECT id FROM schedule_publications WHERE public_since IS NOT NULL
-		ORDER BY publication_date DESC, quarter DESC, version DESC LIMIT 1)`)
+		ORDER BY public_since DESC, id DESC LIMIT 1)`)
 }
 
 // getWhere returns the one publication the condition picks, or problem.ErrNotFound.
@@ -162,7 +165,8 @@ type PublishInput struct {
 	Quarter         Quarter
 	PublicationDate time.Time
 	ChangeNote      string
-	Based           int // the quarter's latest version when the preview was shown: 0 for none
+	Based           int  // the quarter's latest version when the preview was shown: 0 for none
+	Public          bool // the new version becomes the one shown to people who are not signed in
 }
 
 // CheckDate refuses a publication date outside the quarter and the quarter before it: a schedule is
@@ -183,9 +187,10 @@ type Publisher struct {
 	Name   string
 }
 
-// Publish builds the quarter's schedule from the current data, renders it and stores the next version with
-// its PDF, snapshot and checksum; tells every user who asked to hear about new schedules; and audits it —
-// all in one transaction. A correction (version 2 onwards) needs a note of what changed.
+// Publish builds the quarter's schedule as at its publication date, renders it and stores the next version
+// with its PDF, snapshot and checksum; makes it the public version when asked; circulates it to its
+// Audience; and audits it — all in one transaction. A correction (version 2 onwards) needs a note of what
+// changed.
 func Publish(ctx context.Context, db *bun.DB, render Renderer, by Publisher, actor audit.Actor, now time.Time, in PublishInput) (*Publication, error) {
 	if err := CheckDate(in.Quarter, in.PublicationDate); err != nil {
 		return nil, err
@@ -245,7 +250,18 @@ func Publish(ctx context.Context, db *bun.DB, render Renderer, by Publisher, act
 		}); err != nil {
 			return err
 		}
-		return notifyPublished(ctx, tx, now, p, in.Quarter)
+		if in.Public {
+			if err := setPublic(ctx, tx, actor, now, p, true); err != nil {
+				return err
+			}
+			p.PublicSince = now.UTC()
+		}
+		told, err := Audience(ctx, tx, doc)
+		if err != nil {
+			return err
+		}
+		p.Told = len(told)
+		return circulate(ctx, tx, now, p, in.Quarter, told)
 	})
 	if err != nil {
 		return nil, err
@@ -254,23 +270,75 @@ func Publish(ctx context.Context, db *bun.DB, render Renderer, by Publisher, act
 	return p, nil
 }
 
-// notifyPublished tells every active user who asked to hear about new Development Schedules.
-func notifyPublished(ctx context.Context, tx bun.Tx, now time.Time, p *Publication, q Quarter) error {
-	var users []int64
-	if err := tx.NewRaw(`SELECT np.user_id FROM notification_preferences AS np JOIN users AS u ON u.id = np.user_id
-		WHERE np.event = ? AND (np.in_app OR np.email) AND u.status = 'active' ORDER BY np.user_id`,
-		notify.EventSchedulePublished).Scan(ctx, &users); err != nil {
-		return fmt.Errorf("who hears about new development schedules: %w", err)
+// References are the requests the schedule names, each once, in the order it names them first.
+func (d *Document) References() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(ref string) {
+		if ref != "" && !seen[ref] {
+			seen[ref] = true
+			out = append(out, ref)
+		}
 	}
+	for _, r := range d.Releases {
+		for _, c := range r.Changes {
+			add(c.Reference)
+		}
+	}
+	for _, j := range d.Justifications {
+		add(j.Reference)
+	}
+	for _, c := range d.Delivered {
+		add(c.Reference)
+	}
+	for _, m := range d.Moves {
+		add(m.Reference)
+	}
+	return out
+}
+
+// audienceSQL is who a schedule is circulated to: every current NSIG seat holder (member or deputy); the
+// requester, the supporters and the followers of every request the schedule names; and anyone who asked
+// to hear about every schedule — each person once, active users only, less those who have turned the
+// news of schedules off in their settings.
+const audienceSQL = `WITH named AS (
+		SELECT r.id, r.raised_by_id FROM requests AS r WHERE r.reference = ANY(?0::text[])
+	), people AS (
+		SELECT a.user_id FROM nsig_appointments AS a WHERE a.ended_at IS NULL
+		UNION SELECT n.raised_by_id FROM named AS n
+		UNION SELECT s.user_id FROM request_supports AS s JOIN named AS n ON n.id = s.request_id
+		UNION SELECT f.user_id FROM request_followers AS f JOIN named AS n ON n.id = f.request_id
+		UNION SELECT p.user_id FROM notification_preferences AS p WHERE p.event = ?1 AND (p.in_app OR p.email)
+	)
+	SELECT pp.user_id FROM people AS pp
+	JOIN users AS u ON u.id = pp.user_id AND u.status = 'active'
+	LEFT JOIN notification_preferences AS np ON np.user_id = pp.user_id AND np.event = ?1
+	WHERE coalesce(np.in_app OR np.email, true)
+	ORDER BY pp.user_id`
+
+// Audience lists the people publishing doc tells, by user id: the preview counts them, Publish tells them.
+func Audience(ctx context.Context, db bun.IDB, doc *Document) ([]int64, error) {
+	var ids []int64
+	if err := db.NewRaw(audienceSQL, pgdialect.Array(doc.References()), notify.EventSchedulePublished).Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("who is told of development schedule %s: %w", doc.Quarter, err)
+	}
+	return ids, nil
+}
+
+// circulate tells the schedule's audience that it is published, with its link and, for a correction,
+// what changed. The message names no request: everyone signed in may read the schedule itself.
+func circulate(ctx context.Context, tx bun.Tx, now time.Time, p *Publication, q Quarter, users []int64) error {
 	title := fmt.Sprintf("The Development Schedule for %s is published", q.Label())
 	body := fmt.Sprintf("The national ESR central team has published the Development Schedule for %s (%s, dated %s).",
 		q.Label(), p.Reference, p.PublicationDate.Format("2 January 2006"))
 	if p.Version > 1 {
 		title = fmt.Sprintf("The Development Schedule for %s is corrected (version %d)", q.Label(), p.Version)
-		body = fmt.Sprintf("The national ESR central team has published version %d of the Development Schedule for %s. What changed: %s",
-			p.Version, q.Label(), p.ChangeNote)
+		body = fmt.Sprintf("The national ESR central team has published version %d of the Development Schedule for %s (%s, dated %s), "+
+			"which replaces version %d.\n\nWhat changed: %s", p.Version, q.Label(), p.Reference, p.PublicationDate.Format("2 January 2006"),
+			p.Version-1, p.ChangeNote)
 	}
-	body += "\n\nIt lists the changes allocated to ESR releases and the business justifications raised in the last six months, with their decisions."
+	body += "\n\nIt lists the changes allocated to ESR releases and the business justifications raised in the last six months, with their decisions. " +
+		"You are told because you hold an NSIG seat, or raised, support or follow a request it names. You can stop these messages in your notification settings."
 	msgs := make([]notify.Message, 0, len(users))
 	for _, u := range users {
 		msgs = append(msgs, notify.Message{UserID: u, Event: notify.EventSchedulePublished, Title: title, Body: body,
@@ -287,29 +355,32 @@ func SetPublic(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time
 		if err != nil {
 			return err
 		}
-		if p.Public() == public {
-			out = p
-			return nil
-		}
-		var since any
-		if public {
-			since = now.UTC()
-		}
-		if _, err := tx.NewRaw("UPDATE schedule_publications SET public_since = ? WHERE id = ?", since, id).Exec(ctx); err != nil {
-			return fmt.Errorf("development schedule %d: %w", id, err)
-		}
-		action := "schedule.made_public"
-		if !public {
-			action = "schedule.made_private"
-		}
-		if err := audit.Record(ctx, tx, now, audit.Event{Actor: actor, Action: action, EntityType: "development_schedule",
-			EntityID: fmt.Sprintf("%s v%d", p.Quarter, p.Version)}); err != nil {
+		if err := setPublic(ctx, tx, actor, now, p, public); err != nil {
 			return err
 		}
 		out, err = Get(ctx, tx, id)
 		return err
 	})
 	return out, err
+}
+
+func setPublic(ctx context.Context, tx bun.Tx, actor audit.Actor, now time.Time, p *Publication, public bool) error {
+	if p.Public() == public {
+		return nil
+	}
+	var since any
+	if public {
+		since = now.UTC()
+	}
+	if _, err := tx.NewRaw("UPDATE schedule_publications SET public_since = ? WHERE id = ?", since, p.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("development schedule %d: %w", p.ID, err)
+	}
+	action := "schedule.made_public"
+	if !public {
+		action = "schedule.made_private"
+	}
+	return audit.Record(ctx, tx, now, audit.Event{Actor: actor, Action: action, EntityType: "development_schedule",
+		EntityID: fmt.Sprintf("%s v%d", p.Quarter, p.Version)})
 }
 
 // Verify reports whether a publication's stored PDF still matches its stored checksum.

@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -240,5 +242,85 @@ func TestMakingASchedulePublic(t *testing.T) {
 	}
 	if audited != 3 {
 		t.Errorf("%d audit events, want 3", audited)
+	}
+}
+
+// Publishing circulates the schedule, by default, to every NSIG seat holder and to the requesters,
+// supporters and followers of every request it names, each once; anyone who turned it off is not told,
+// and nobody else is. The new version becomes the public one when the central team says so.
+func TestPublishingCirculatesTheSchedule(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	named, _ := f.request("Named in the schedule", "impact_assessment")
+	f.justification(named, at(t, "2026-10-01 09:00"))
+	notNamed, _ := f.request("Justified too long ago", "impact_assessment")
+	f.justification(notNamed, at(t, "2025-01-01 09:00"))
+	seat, deputy, ended := f.user("seat@test.nhs.uk"), f.user("deputy@test.nhs.uk"), f.user("ended@test.nhs.uk")
+	supporter, follower, optedOut := f.user("supporter@test.nhs.uk"), f.user("follower@test.nhs.uk"), f.user("out@test.nhs.uk")
+	bystander, elsewhere := f.user("bystander@test.nhs.uk"), f.user("elsewhere@test.nhs.uk")
+	var nsigID int64
+	if err := f.db.NewRaw("SELECT min(id) FROM nsigs").Scan(ctx, &nsigID); err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range []struct {
+		user     int64
+		position string
+		ended    any
+	}{{seat, "member", nil}, {deputy, "deputy", nil}, {ended, "member", "2026-06-01"}} {
+		f.exec(`INSERT INTO nsig_appointments (nsig_id, region_id, position, user_id, nominating_sig, nominated_on, how_chosen, term_start, term_end,
+			appointed_by, appointed_at, ended_at) VALUES (?, ?, ?, ?, 'London SIG', '2026-01-01', 'election', '2026-01-02', '2028-01-01', ?, now(), ?)`,
+			nsigID, 1+i%2, a.position, a.user, f.userID, a.ended)
+	}
+	f.exec(`INSERT INTO request_supports (request_id, organisation_id, user_id, created_at) VALUES (?, ?, ?, now())`, named, f.orgID, supporter)
+	for _, u := range []int64{follower, seat, optedOut} { // the seat holder follows it too: told once
+		f.exec(`INSERT INTO request_followers (request_id, user_id, created_at) VALUES (?, ?, now())`, named, u)
+	}
+	f.exec(`INSERT INTO request_followers (request_id, user_id, created_at) VALUES (?, ?, now())`, notNamed, elsewhere)
+	if err := notify.SavePreferences(ctx, f.db, audit.Actor{Name: "test"}, time.Now(), optedOut, false,
+		[]notify.Preference{{Event: notify.EventSchedulePublished}}); err != nil {
+		t.Fatal(err)
+	}
+
+	doc, err := schedule.Build(ctx, f.db, schedule.Options{Quarter: schedule.Quarter{Year: 2026, Q: 3}, PublicationDate: date(t, "2026-11-21")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	audience, err := schedule.Audience(ctx, f.db, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int64{f.userID, seat, deputy, supporter, follower} // f.userID raised both requests
+	slices.Sort(want)
+	if !slices.Equal(audience, want) {
+		t.Errorf("audience %v, want %v (not the ended seat %d, the opted out %d, the bystander %d, the follower of an unnamed request %d)",
+			audience, want, ended, optedOut, bystander, elsewhere)
+	}
+	p, err := schedule.Publish(ctx, f.db, pdf.Render, schedule.Publisher{UserID: f.userID, Name: "Casey Central"}, audit.Actor{UserID: f.userID, Name: "Casey Central"},
+		time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC),
+		schedule.PublishInput{Quarter: schedule.Quarter{Year: 2026, Q: 3}, PublicationDate: date(t, "2026-11-21"), Public: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Told != len(want) {
+		t.Errorf("told %d, want %d", p.Told, len(want))
+	}
+	var told []int64
+	if err := f.db.NewRaw("SELECT user_id FROM notifications WHERE event = ? AND link = ? ORDER BY user_id", notify.EventSchedulePublished,
+		fmt.Sprintf("/schedules/%d", p.ID)).Scan(ctx, &told); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(told, want) {
+		t.Errorf("notified %v, want %v, each once", told, want)
+	}
+	var emails int
+	if err := f.db.NewRaw("SELECT count(*) FROM email_outbox WHERE subject = 'The Development Schedule for Quarter 3 2026/27 is published'").Scan(ctx, &emails); err != nil {
+		t.Fatal(err)
+	}
+	if emails != len(want) {
+		t.Errorf("%d emails, want %d", emails, len(want))
+	}
+	public, err := schedule.LatestPublic(ctx, f.db)
+	if err != nil || public.ID != p.ID {
+		t.Errorf("public schedule %v, %v; want the new version", public, err)
 	}
 }

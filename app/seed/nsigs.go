@@ -47,6 +47,15 @@ const (
 	twoNSIGsReason = "The Midlands regional SIG had no other nominee for Payroll and Pensions; agreed for one term while a successor is found."
 )
 
+// outOfRegion is the demo deputy whose organisation is in another region than the seat's, to show the
+// confirmation and its recorded reason.
+var outOfRegion = struct {
+	nsig   string
+	region int16
+	ods    string
+	reason string
+}{"Learning and Development (OLM)", 6, "ZLN02", "Works for the South East's shared learning service, hosted by a London trust; nominated by the South East regional SIG."}
+
 const demoNSIGMemberEmail = "nsig.member@demo.esr-portal.example"
 
 // seatHolderDomain is the email domain of the demo seat holders, apart from the demo sign-ins (same
@@ -81,7 +90,7 @@ func Seats(ctx context.Context, db *bun.DB, now time.Time) error {
 	}
 	actor := audit.Actor{UserID: central.ID, Name: central.Name, OrganisationID: central.OrganisationID}
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	appoint := func(nsigID int64, region int16, pos nsig.Position, email, name, ods string, k int, reason string) (*nsig.Appointment, error) {
+	appoint := func(nsigID int64, region int16, pos nsig.Position, email, name, ods string, k int, reason string, regionReason ...string) (*nsig.Appointment, error) {
 		if _, err := ensureUser(ctx, db, now, email, name, ods, identity.RoleRequester); err != nil {
 			return nil, err
 		}
@@ -94,6 +103,7 @@ func Seats(ctx context.Context, db *bun.DB, now time.Time) error {
 			Position: pos, Email: email, NominatingSIG: regionName(region) + " ESR Regional SIG", NominatedOn: start.AddDate(0, 0, -21-k%20),
 			HowChosen: []nsig.HowChosen{nsig.ChosenElection, nsig.ChosenUnopposed, nsig.ChosenConsensus}[k%3],
 			TermStart: start, TermEnd: start.AddDate(2, 0, 0), ConfirmOtherNSIG: reason != "", OtherNSIGReason: reason,
+			ConfirmOtherRegion: len(regionReason) > 0, OtherRegionReason: strings.Join(regionReason, ""),
 		})
 	}
 	var groups []struct {
@@ -141,7 +151,11 @@ func Seats(ctx context.Context, db *bun.DB, now time.Time) error {
 				continue // no deputy
 			}
 			dname, demail := seatHolder(k, true)
-			if _, err := appoint(g.ID, region, nsig.Deputy, demail, dname, regionODS[region][(k+1)%2], k+1, ""); err != nil {
+			dods, why := regionODS[region][(k+1)%2], []string(nil)
+			if g.Name == outOfRegion.nsig && region == outOfRegion.region {
+				dods, why = outOfRegion.ods, []string{outOfRegion.reason}
+			}
+			if _, err := appoint(g.ID, region, nsig.Deputy, demail, dname, dods, k+1, "", why...); err != nil {
 				return fmt.Errorf("seed deputy of %s for region %d: %w", g.Name, region, err)
 			}
 		}
@@ -451,13 +465,13 @@ func Meetings(ctx context.Context, db *bun.DB, now time.Time) error {
 			continue
 		}
 		after := starts.Add(2 * time.Hour)
-		attended := map[int16]nsig.Position{}
+		attended := map[nsig.SeatKey]nsig.Position{}
 		for _, s := range seats {
 			switch {
 			case s.Member != nil && s.RegionID%3 != 0:
-				attended[s.RegionID] = nsig.Member
+				attended[nsig.SeatKey{NSIGID: s.NSIGID, RegionID: s.RegionID}] = nsig.Member
 			case s.Deputy != nil:
-				attended[s.RegionID] = nsig.Deputy // standing in for the member
+				attended[nsig.SeatKey{NSIGID: s.NSIGID, RegionID: s.RegionID}] = nsig.Deputy // standing in for the member
 			}
 		}
 		if err := nsig.RecordAttendance(ctx, db, cv, cActor, after, n, m.ID, attended); err != nil {

@@ -70,18 +70,39 @@ func Releases(ctx context.Context, db *bun.DB, now time.Time) error {
 	return nil
 }
 
-// addReleases adds the demo releases that are missing. One that has gone live is added in progress:
-// Releases puts it live once its requests are allocated.
+// addReleases adds the demo releases that are missing, with the history the release pages would have
+// kept: planned from a year before the target day, in progress from three months before it (when that
+// has come). One that has gone live is added in progress: Releases puts it live once its requests are
+// allocated.
 func addReleases(ctx context.Context, db *bun.DB, now time.Time) error {
 	for _, d := range demoReleases {
-		status := d.status
-		if status == release.StatusReleased {
-			status = release.StatusInProgress
-		}
-		if _, err := db.NewRaw(`INSERT INTO releases (number, name, target_date, status, capacity_days, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO NOTHING`,
-			d.number, d.name, d.target, status, d.capacity, now, now).Exec(ctx); err != nil {
+		target, err := time.Parse(time.DateOnly, d.target)
+		if err != nil {
 			return fmt.Errorf("seed release %d: %w", d.number, err)
+		}
+		created := time.Date(target.Year()-1, target.Month(), target.Day(), 10, 0, 0, 0, time.UTC)
+		started := time.Date(target.Year(), target.Month()-3, target.Day(), 10, 0, 0, 0, time.UTC)
+		if created.After(now) {
+			created = now
+		}
+		status, updated := release.StatusPlanned, created
+		if d.status != release.StatusPlanned && !started.After(now) {
+			status, updated = release.StatusInProgress, started
+		}
+		var ids []int64
+		if err := db.NewRaw(`INSERT INTO releases (number, name, target_date, status, capacity_days, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO NOTHING RETURNING id`,
+			d.number, d.name, d.target, status, d.capacity, created, updated).Scan(ctx, &ids); err != nil {
+			return fmt.Errorf("seed release %d: %w", d.number, err)
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		if _, err := db.NewRaw(`INSERT INTO release_history (release_id, number, name, target_date, status, valid_from)
+			SELECT ?0, ?1, ?2, ?3::date, s.status, s.valid_from FROM (VALUES ('planned', ?4::timestamptz), (?5, ?6::timestamptz)) AS s (status, valid_from)
+			WHERE s.status = 'planned' OR s.valid_from > ?4::timestamptz`,
+			ids[0], d.number, d.name, d.target, created, status, updated).Exec(ctx); err != nil {
+			return fmt.Errorf("seed history of release %d: %w", d.number, err)
 		}
 	}
 	return nil

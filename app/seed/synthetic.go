@@ -158,6 +158,9 @@ func syntheticBatch(ctx context.Context, tx bun.Tx, cal *workday.Calendar, rng *
 		FROM enhancement_requests AS e WHERE e.request_id = r.id AND r.id = ANY (?)`, pgdialect.Array(ids)).Exec(ctx); err != nil {
 		return fmt.Errorf("index requests: %w", err)
 	}
+	if err := request.IndexSummaries(ctx, tx, ids); err != nil {
+		return err
+	}
 	var events []request.Event
 	var comments []request.Comment
 	type support struct {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -49,7 +50,9 @@ Usage:
   portal schedule build --quarter 2026-Q3 [--date YYYY-MM-DD] --out FILE.pdf
                                        build the quarter's Development Schedule PDF from the current data
                                        without publishing it (the date defaults to today, Europe/London)
-  portal audit verify                  check the audit trail's hash chain; exit 1 at the first broken row
+  portal audit verify                  check the audit trail's hash chain and its signed checkpoints; exit 1
+                                       at a broken row, a truncation or a forged checkpoint
+  portal audit checkpoint              seal the head of the audit trail with a signed checkpoint now
   portal help                          show this help
 
 Configuration comes from environment variables; see README.md. Without DATABASE_URL the portal runs
@@ -123,36 +126,85 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// store is the portal's database: the connection it serves with, as the runtime role, and how to
+// reach the same database as the owner role that migrates it.
+type store struct {
+	db         *bun.DB // the runtime role
+	migrateURL string  // the owner role; empty when the runtime role migrates too (DATABASE_URL alone)
+	close      func()
+}
+
 // openDatabase connects to DATABASE_URL, or starts (or joins) the private cluster under the data
-// directory. The returned function closes the connection and stops a cluster this process started.
-func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger) (*bun.DB, func(), error) {
+// directory. Its close function closes the connection and stops a cluster this process started.
+func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger) (*store, error) {
 	if cfg.DatabaseURL != "" {
 		db, err := database.Open(ctx, cfg.DatabaseURL)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return db, func() { _ = db.Close() }, nil
+		return &store{db: db, migrateURL: cfg.MigrateURL, close: func() { _ = db.Close() }}, nil
 	}
 	start := time.Now()
 	cluster, err := database.StartCluster(ctx, database.ClusterOptions{
 		Dir: filepath.Join(cfg.DataDir, "postgres"), Fsync: true, Logger: log,
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	log.Info("private PostgreSQL cluster ready", "dir", filepath.Join(cfg.DataDir, "postgres"),
 		"first_run", cluster.Initialised(), "took", time.Since(start).Round(time.Millisecond).String())
 	db, err := database.Open(ctx, cluster.URL())
 	if err != nil {
 		_ = cluster.Stop()
-		return nil, nil, err
+		return nil, err
 	}
-	return db, func() {
+	return &store{db: db, migrateURL: cluster.OwnerURL(), close: func() {
 		_ = db.Close()
 		if err := cluster.Stop(); err != nil {
 			log.Error("stop PostgreSQL", "err", err)
 		}
-	}, nil
+	}}, nil
+}
+
+// asOwner runs fn connected as the role that owns the schema: the migrate URL's, or the runtime
+// connection's own when there is no migrate URL.
+func (s *store) asOwner(ctx context.Context, fn func(db *bun.DB) error) error {
+	if s.migrateURL == "" {
+		return fn(s.db)
+	}
+	owner, err := database.Open(ctx, s.migrateURL)
+	if err != nil {
+		return fmt.Errorf("connect as the owner role (DATABASE_MIGRATE_URL): %w", err)
+	}
+	defer owner.Close()
+	return fn(owner)
+}
+
+// migrate applies the pending migrations as the owner role and returns their names.
+func (s *store) migrate(ctx context.Context) ([]string, error) {
+	var applied []string
+	err := s.asOwner(ctx, func(db *bun.DB) error {
+		m, err := database.NewMigrator(db, migrations.FS)
+		if err != nil {
+			return err
+		}
+		applied, err = m.Up(ctx)
+		return err
+	})
+	return applied, err
+}
+
+// warnExposure logs, once at start, anything the serving role could do to cut the audit trail short.
+func warnExposure(ctx context.Context, db *bun.DB, log *slog.Logger) {
+	exposed, err := audit.Exposure(ctx, db)
+	if err != nil {
+		log.Error("check the database role", "err", err)
+		return
+	}
+	for _, e := range exposed {
+		log.Warn("the audit trail is not protected from the portal's own database role: serve as a runtime role and migrate with DATABASE_MIGRATE_URL (see README)",
+			"problem", e)
+	}
 }
 
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string) error {
@@ -164,27 +216,39 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	if err := cfg.LoadSessionSecret(); err != nil {
 		return err
 	}
+	// The portal's steady heap is a few tens of megabytes; a password check takes 64 MiB while it runs.
+	// Unless GOMEMLIMIT says otherwise, the garbage collector works to keep the process near 100 MiB, so
+	// that memory taken by a burst of sign-ins goes back once they are done.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(100 << 20)
+	}
+	if err := cfg.LoadAuditKey(true); err != nil {
+		return err
+	}
 	smtpCfg, err := notify.SMTPFromEnv(os.Getenv)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	db, closeDB, err := openDatabase(ctx, cfg, log)
+	st, err := openDatabase(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer closeDB()
-	migrator, err := database.NewMigrator(db, migrations.FS)
-	if err != nil {
-		return err
-	}
+	defer st.close()
+	db := st.db
 	if !*noMigrate {
-		applied, err := migrator.Up(ctx)
+		applied, err := st.migrate(ctx)
 		if err != nil {
 			return err
 		}
 		if len(applied) > 0 {
 			log.Info("applied migrations", "count", len(applied), "names", strings.Join(applied, ", "))
 		}
+	}
+	warnExposure(ctx, db, log)
+	// The readiness probe only reads which migrations are applied, as the runtime role.
+	migrator, err := database.NewMigrator(db, migrations.FS)
+	if err != nil {
+		return err
 	}
 	a, err := app.New(app.Deps{Config: cfg, DB: db, Logger: log, Migrator: migrator})
 	if err != nil {
@@ -194,43 +258,45 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	sender := notify.NewSender(db, smtpCfg, cfg.BaseURL.String(), log, time.Now)
 	sendCtx, stopSending := context.WithCancel(ctx)
 	sending := make(chan struct{})
-	go func() { defer close(sending); sender.Run(sendCtx, 10*time.Second) }()
+	go func() { defer close(sending); sender.Run(sendCtx, notify.PollEvery) }()
 	err = a.Serve(ctx)
 	stopSending()
 	<-sending
 	return err
 }
 
+// withMigratedDB applies pending migrations as the owner role and runs fn as the runtime role.
 func withMigratedDB(ctx context.Context, cfg *config.Config, log *slog.Logger, fn func(db *bun.DB) error) error {
-	db, closeDB, err := openDatabase(ctx, cfg, log)
+	st, err := openDatabase(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer closeDB()
-	migrator, err := database.NewMigrator(db, migrations.FS)
-	if err != nil {
+	defer st.close()
+	if _, err := st.migrate(ctx); err != nil {
 		return err
 	}
-	if _, err := migrator.Up(ctx); err != nil {
-		return err
-	}
-	return fn(db)
+	return fn(st.db)
 }
 
 func migrateCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string, out io.Writer) error {
 	if len(args) != 1 || (args[0] != "up" && args[0] != "down" && args[0] != "status") {
 		return usageError{"migrate needs one of: up, down, status"}
 	}
-	db, closeDB, err := openDatabase(ctx, cfg, log)
+	st, err := openDatabase(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer closeDB()
+	defer st.close()
+	return st.asOwner(ctx, func(db *bun.DB) error { return migrateAs(ctx, db, args[0], out) })
+}
+
+// migrateAs runs a migrate subcommand connected to db.
+func migrateAs(ctx context.Context, db *bun.DB, command string, out io.Writer) error {
 	m, err := database.NewMigrator(db, migrations.FS)
 	if err != nil {
 		return err
 	}
-	switch args[0] {
+	switch command {
 	case "up":
 		names, err := m.Up(ctx)
 		if err != nil {
@@ -404,24 +470,96 @@ func progressBar(done, total, width int) string {
 }
 
 func auditCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string, out io.Writer) (int, error) {
-	if len(args) != 1 || args[0] != "verify" {
-		return 2, usageError{"audit needs a subcommand: verify"}
+	if len(args) != 1 || (args[0] != "verify" && args[0] != "checkpoint") {
+		return 2, usageError{"audit needs a subcommand: verify or checkpoint"}
+	}
+	// Never made here: a key made by the checker would call every genuine checkpoint forged.
+	if err := cfg.LoadAuditKey(false); err != nil {
+		return 1, err
+	}
+	if args[0] == "checkpoint" {
+		if len(cfg.AuditKey) == 0 {
+			return 1, fmt.Errorf("no audit key to sign the checkpoint with: set PORTAL_AUDIT_KEY, or run portal serve once to make %s", cfg.AuditKeySource())
+		}
+		return 0, withMigratedDB(ctx, cfg, log, func(db *bun.DB) error {
+			s, err := audit.TakeCheckpoint(ctx, db, cfg.AuditKey, time.Now(), 0)
+			if err != nil {
+				return err
+			}
+			for _, p := range s.Problems {
+				fmt.Fprintf(out, "Warning: %s\n", p)
+			}
+			if c := s.Checkpoint; c != nil {
+				fmt.Fprintf(out, "Audit checkpoint #%d: %d rows, the last row %d with hash %x, signed with key id %s.\n", c.ID, c.RowCount, c.LastID, c.HeadHash, c.KeyID)
+			} else {
+				fmt.Fprintln(out, "No checkpoint needed: the latest one already seals the head of the audit trail (or the trail is empty).")
+			}
+			return nil
+		})
 	}
 	code := 0
 	err := withMigratedDB(ctx, cfg, log, func(db *bun.DB) error {
-		n, brk, err := audit.Verify(ctx, db)
+		rep, err := audit.Check(ctx, db, cfg.AuditKey)
 		if err != nil {
 			return err
 		}
-		if brk != nil {
-			fmt.Fprintf(out, "Audit trail BROKEN at row %d: %s (%d rows checked before it)\n", brk.ID, brk.Reason, n)
-			code = 1
-			return nil
+		exposed, err := audit.Exposure(ctx, db)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(out, "Audit trail intact: %d rows checked.\n", n)
+		for _, e := range exposed {
+			fmt.Fprintf(out, "Warning: %s; serve as a runtime role and migrate with DATABASE_MIGRATE_URL (see README).\n", e)
+		}
+		printReport(out, rep, cfg.AuditKeySource())
+		if !rep.Intact() {
+			code = 1
+		}
 		return nil
 	})
 	return code, err
+}
+
+// printReport writes what audit.Check found, a line per finding, failures in capitals first.
+func printReport(out io.Writer, rep *audit.Report, keySource string) {
+	when := func(c audit.Checkpoint) string { return c.TakenAt.UTC().Format("2006-01-02 15:04:05 UTC") }
+	if brk := rep.Break; brk != nil {
+		fmt.Fprintf(out, "Audit trail BROKEN at row %d: %s (%d rows checked before it)\n", brk.ID, brk.Reason, rep.Rows)
+	}
+	if m := rep.Mismatch; m != nil {
+		c := m.Checkpoint
+		fmt.Fprintf(out, "Audit trail TRUNCATED: checkpoint #%d, taken %s, sealed %d rows ending at row %d; the trail now holds %d rows: %s",
+			c.ID, when(c), c.RowCount, c.LastID, m.Rows, m.Reason)
+		if rep.Mismatches > 1 {
+			fmt.Fprintf(out, " (%d checkpoints in all do not match)", rep.Mismatches)
+		}
+		fmt.Fprintln(out)
+	}
+	for _, c := range rep.Forged {
+		key := "it names key id " + c.KeyID + ", this portal's is " + rep.KeyID
+		if c.KeyID == rep.KeyID {
+			key = "key id " + rep.KeyID
+		}
+		fmt.Fprintf(out, "Audit checkpoint #%d FORGED: taken %s, said to seal %d rows, but its signature does not match this portal's audit key (%s)\n",
+			c.ID, when(c), c.RowCount, key)
+	}
+	if rep.Unchecked {
+		fmt.Fprintf(out, "Audit checkpoints NOT CHECKED: %d checkpoints, but no audit key to check them with (%s)\n", rep.Checkpoints, keySource)
+	}
+	if rep.Break == nil {
+		if rep.Intact() {
+			fmt.Fprintf(out, "Audit trail intact: %d rows checked.\n", rep.Rows)
+		} else {
+			fmt.Fprintf(out, "Audit trail chain holds: %d rows checked.\n", rep.Rows)
+		}
+	}
+	switch {
+	case rep.Checkpoints == 0:
+		fmt.Fprintf(out, "No checkpoints yet: rows removed from the end of the trail cannot be noticed until the portal seals its head (every %s while it serves, or portal audit checkpoint).\n", audit.CheckpointInterval)
+	case rep.Latest != nil && rep.Mismatch == nil && rep.Break == nil:
+		c := rep.Latest
+		fmt.Fprintf(out, "Checkpoints: %d checked with key id %s; the latest, #%d taken %s, sealed %d rows ending at row %d, and the trail holds them.\n",
+			rep.Checkpoints, rep.KeyID, c.ID, when(*c), c.RowCount, c.LastID)
+	}
 }
 
 // scheduleCmd builds a quarter's Development Schedule PDF from the current data, as publishing would,

@@ -29,7 +29,9 @@ func portal(t *testing.T, stdin string, args ...string) (int, string, string) {
 func TestCommands(t *testing.T) {
 	d := dbtest.New(t)
 	t.Setenv("DATABASE_URL", d.URL)
+	t.Setenv("DATABASE_MIGRATE_URL", d.OwnerURL)
 	t.Setenv("PORTAL_LOG_LEVEL", "error")
+	t.Setenv("PORTAL_DATA_DIR", t.TempDir())
 
 	if code, out, _ := portal(t, "", "--help"); code != 0 || !strings.Contains(out, "portal audit verify") {
 		t.Fatalf("--help: %d %q", code, out)
@@ -106,10 +108,12 @@ func TestCommands(t *testing.T) {
 }
 
 // TestScheduleBuild builds the demo's Development Schedule from the command line: a PDF that reads back
-// every change allocated to a coming release, and nothing published.
+// every change allocated to a coming release, and nothing published. It runs with DATABASE_URL alone,
+// naming the owner role, as a single-role set-up does.
 func TestScheduleBuild(t *testing.T) {
 	d := dbtest.New(t)
-	t.Setenv("DATABASE_URL", d.URL)
+	t.Setenv("DATABASE_URL", d.OwnerURL)
+	t.Setenv("PORTAL_DATA_DIR", t.TempDir())
 	t.Setenv("PORTAL_LOG_LEVEL", "error")
 	ctx := context.Background()
 	if code, out, errOut := portal(t, "", "seed", "--demo"); code != 0 {
@@ -164,5 +168,70 @@ func TestScheduleBuild(t *testing.T) {
 		if !bytes.Contains(text, []byte(ref)) {
 			t.Errorf("the PDF does not list %s", ref)
 		}
+	}
+}
+
+// TestAuditTruncation is the attack the audit checkpoints are for: the newest audit rows are removed
+// behind the triggers' backs, which leaves the hash chain intact. The portal's own (runtime) role cannot
+// do it; a superuser can, and `portal audit verify` then names the truncation against the latest signed
+// checkpoint, and a checkpoint forged without the key.
+func TestAuditTruncation(t *testing.T) {
+	d := dbtest.New(t)
+	t.Setenv("DATABASE_URL", d.URL)
+	t.Setenv("DATABASE_MIGRATE_URL", d.OwnerURL)
+	t.Setenv("PORTAL_LOG_LEVEL", "error")
+	t.Setenv("PORTAL_DATA_DIR", t.TempDir())
+	ctx := context.Background()
+
+	if code, out, errOut := portal(t, "", "seed", "--demo"); code != 0 {
+		t.Fatalf("seed --demo: %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := portal(t, "", "audit", "checkpoint"); code != 1 || !strings.Contains(errOut, "no audit key") {
+		t.Fatalf("audit checkpoint without a key: %d %q; want refused", code, errOut)
+	}
+	code, out, _ := portal(t, "", "audit", "verify")
+	if code != 0 || !strings.Contains(out, "Audit trail intact") || !strings.Contains(out, "No checkpoints yet") {
+		t.Fatalf("audit verify before any checkpoint: %d %q", code, out)
+	}
+	t.Setenv("PORTAL_AUDIT_KEY", strings.Repeat("4b", 32))
+	code, out, errOut := portal(t, "", "audit", "checkpoint")
+	if code != 0 || !strings.Contains(out, "Audit checkpoint #1: ") {
+		t.Fatalf("audit checkpoint: %d %q %q", code, out, errOut)
+	}
+	var rows int
+	if err := d.DB.NewRaw("SELECT count(*) FROM audit_events").Scan(ctx, &rows); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = portal(t, "", "audit", "verify")
+	if code != 0 || !strings.Contains(out, "Audit trail intact") || !strings.Contains(out, fmt.Sprintf("sealed %d rows", rows)) ||
+		strings.Contains(out, "Warning") {
+		t.Fatalf("audit verify after a checkpoint: %d %q", code, out)
+	}
+
+	const cut = `ALTER TABLE audit_events DISABLE TRIGGER USER;
+		DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events ORDER BY id DESC LIMIT 3);
+		ALTER TABLE audit_events ENABLE TRIGGER USER;`
+	if _, err := d.DB.ExecContext(ctx, cut); err == nil {
+		t.Fatal("the portal's runtime role disabled the audit trail's triggers")
+	}
+	if _, err := d.Superuser(t).ExecContext(ctx, "BEGIN; "+cut+" COMMIT;"); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = portal(t, "", "audit", "verify")
+	want := "Audit trail TRUNCATED: checkpoint #1, taken "
+	if code != 1 || !strings.Contains(out, want) || !strings.Contains(out, fmt.Sprintf("sealed %d rows", rows)) ||
+		!strings.Contains(out, fmt.Sprintf("the trail now holds %d rows: rows were removed from its end", rows-3)) {
+		t.Fatalf("audit verify after the newest rows were removed: %d %q", code, out)
+	}
+	t.Logf("portal audit verify after the cut:\n%s", out)
+
+	// The runtime role may add a checkpoint, but not sign it.
+	if _, err := d.DB.ExecContext(ctx, `INSERT INTO audit_checkpoints (id, taken_at, row_count, last_id, head_hash, key_id, mac)
+		SELECT nextval('audit_checkpoints_id_seq'), now(), row_count - 3, last_id - 3, head_hash, key_id, mac FROM audit_checkpoints`); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = portal(t, "", "audit", "verify")
+	if code != 1 || !strings.Contains(out, "Audit checkpoint #2 FORGED") || !strings.Contains(out, "TRUNCATED: checkpoint #1") {
+		t.Fatalf("audit verify with a forged checkpoint: %d %q", code, out)
 	}
 }

@@ -73,21 +73,30 @@ func TestNewAppliesMigrations(t *testing.T) {
 	}
 }
 
-func TestNewRunsAsApplicationRole(t *testing.T) {
+func TestNewRunsAsRuntimeRole(t *testing.T) {
 	t.Parallel()
-	if os.Getenv("DATABASE_URL") != "" {
-		// The tests then run as whatever role DATABASE_URL names.
-		return
-	}
 	d := dbtest.New(t)
-	var user string
+	ctx := t.Context()
+	var user, owner string
 	var super bool
-	err := d.DB.QueryRowContext(t.Context(), "SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&user, &super)
+	err := d.DB.QueryRowContext(ctx, `SELECT current_user, rolsuper, pg_get_userbyid(c.relowner)
+		FROM pg_roles, pg_class AS c WHERE rolname = current_user AND c.oid = 'audit_events'::regclass`).Scan(&user, &super, &owner)
 	if err != nil {
 		t.Fatalf("current user: %v", err)
 	}
-	if user != "portal" || super {
-		t.Errorf("connected as %q (superuser %v), want portal, not a superuser", user, super)
+	if os.Getenv("DATABASE_URL") == "" && user != "portal_app" {
+		t.Errorf("connected as %q, want the runtime role portal_app", user)
+	}
+	if super || user == owner {
+		t.Errorf("connected as %q (superuser %v), the owner of audit_events is %q: want a runtime role that owns nothing", user, super, owner)
+	}
+	// The owner's connection is another role, which owns the tables.
+	var ownerUser string
+	if err := d.Owner(t).QueryRowContext(ctx, "SELECT current_user").Scan(&ownerUser); err != nil {
+		t.Fatalf("owner's user: %v", err)
+	}
+	if ownerUser != owner {
+		t.Errorf("OwnerURL connects as %q, want the owner of the tables %q", ownerUser, owner)
 	}
 }
 
@@ -103,8 +112,8 @@ func TestNewEmptyHasNoTables(t *testing.T) {
 	if len(tables) != 0 {
 		t.Errorf("tables = %s, want none", strings.Join(tables, ", "))
 	}
-	// The application role can migrate it.
-	m, err := database.NewMigrator(d.DB, migrations.FS)
+	// The owner migrates it.
+	m, err := database.NewMigrator(d.Owner(t), migrations.FS)
 	if err != nil {
 		t.Fatalf("migrator: %v", err)
 	}

@@ -88,7 +88,7 @@ func sampleDocument(items int) *schedule.Document {
 		ChangeNote:         "Version 2 corrects the target date of Release 73 to 26 March 2027 and adds ENH-2026-0141, allocated to Release 72 on 20 November 2026. Nothing else has changed.",
 		Author:             "ESR Central Team",
 		JustificationsFrom: day(2026, time.May, 21),
-		Since:              day(2026, time.August, 21),
+		Since:              day(2026, time.August, 21), SinceSchedule: true,
 		HowToRaise: []string{
 			"Anyone in an NHS organisation that uses ESR can ask for an enhancement. First log a Service Request with the ESR Service Desk: the SR number becomes the request's reference with the central team.",
 			"Then raise the request in the ESR Enhancement Portal and complete the business justification: the problem, the change you propose, who it affects, the benefits (cashable savings such as £12,500 a year, hours saved, how many organisations would benefit) and any statutory deadline.",
@@ -157,6 +157,12 @@ func sampleDocument(items int) *schedule.Document {
 			Reference: ref(), Title: title(i + 2), From: from, To: to,
 			MovedOn: doc.Since.AddDate(0, 0, 3+(i*5)%85), Reason: reasons[i%len(reasons)],
 		})
+	}
+	if items > 0 {
+		doc.Gaps = []string{
+			"Release 69 existed on 21 November 2026, but its name, target date and status then are not recorded.",
+			"Whether ENH-2025-0042 was allocated to a release on 21 November 2026, and to which, is not recorded.",
+		}
 	}
 	return doc
 }

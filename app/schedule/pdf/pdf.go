@@ -26,10 +26,10 @@ const (
 	marginL  = 15.0
 	marginR  = 15.0
 	contentW = pageW - marginL - marginR
-	bodyTop  = 26.0         // where content starts below the running header
-	bodyEnd  = pageH - 20.0 // content never goes below this line; the footer sits under it
-	cellPad  = 1.4          // left and right padding inside a table cell (gofpdf's cell margin)
-	family   = "go"         // the embedded Go fonts
+	bodyTop  = 26.0             // where content starts below the running header
+	bodyEnd  = pageH - 20.0     // content never goes below this line; the footer sits under it
+	cellPad  = 1.4              // left and right padding inside a table cell (gofpdf's cell margin)
+	family   = "LiberationSans" // the embedded Liberation Sans
 	creator  = "ESR Enhancement & NSIG Governance Portal"
 	longDate = "2 January 2006"
 	tblDate  = "2 Jan 2006"
@@ -56,6 +56,7 @@ const (
 	titleDelivered      = "Changes delivered since the previous schedule"
 	titleMoves          = "Changes moved between releases"
 	titleHowToRaise     = "How to raise an enhancement"
+	titleGaps           = "What this schedule cannot say"
 )
 
 // Render writes doc as a PDF to w.
@@ -71,6 +72,7 @@ func Render(w io.Writer, doc *schedule.Document) error {
 	r.delivered()
 	r.moves()
 	r.howToRaise()
+	r.gaps()
 	r.fillContents()
 	r.footers()
 	if err := r.f.Error(); err != nil {
@@ -98,6 +100,8 @@ type renderer struct {
 	toc       []tocEntry
 	tocFirst  int // the first contents page
 	tocPages  int
+	flowing   bool // a section has started: the next one follows on the same page when there is room
+	report    bool // a report (RenderReport): no cover, so the first page has the running header and footer too
 	available func(rune) bool
 }
 
@@ -163,7 +167,7 @@ func (r *renderer) reenter(page int) {
 
 // header draws the running header on every page but the cover.
 func (r *renderer) header() {
-	if r.f.PageNo() == 1 {
+	if r.f.PageNo() == 1 && !r.report {
 		return
 	}
 	r.font("B", 8.5, nhsBlue)
@@ -190,10 +194,17 @@ func (r *renderer) versionedReference() string {
 func (r *renderer) footers() {
 	total := r.f.PageCount()
 	published := "Published " + r.date(r.doc.PublicationDate, longDate)
+	if r.report {
+		published = "As at " + r.date(r.doc.PublicationDate, longDate)
+	}
 	if r.doc.Draft {
 		published = "DRAFT: not published"
 	}
-	for n := 2; n <= total; n++ {
+	first := 2
+	if r.report {
+		first = 1
+	}
+	for n := first; n <= total; n++ {
 		r.reenter(n)
 		r.draw(ruleGrey)
 		r.f.SetLineWidth(0.3)
@@ -380,6 +391,9 @@ func (r *renderer) tocItems() []tocEntry {
 		tocEntry{number: "4", title: titleMoves},
 		tocEntry{number: "5", title: titleHowToRaise},
 	)
+	if len(r.doc.Gaps) > 0 {
+		items = append(items, tocEntry{number: "6", title: titleGaps})
+	}
 	for i := range items {
 		items[i].link = r.f.AddLink()
 	}
@@ -554,17 +568,38 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// section starts a numbered section on a new page and records where it is for the contents.
+// sectionRoom is the room a section needs at the foot of a page to start there: its heading, its opening
+// sentence and a table's header row with a row or two under it. A short section follows the one before on
+// the same page; a longer one starts a new page rather than leave its heading alone at the foot.
+const sectionRoom = 62.0
+
+// section starts a numbered section, on the same page as the section before when there is room, and
+// records where it is for the contents.
 func (r *renderer) section(index int, number, title string) {
+	r.sectionNeeding(index, number, title, sectionRoom)
+}
+
+// sectionNeeding starts a section that needs room millimetres under its heading to start on this page:
+// a section of text alone asks for all of its height, so that a short one is never split.
+func (r *renderer) sectionNeeding(index int, number, title string, room float64) {
 	f := r.f
-	f.AddPage()
-	r.font("B", 20, nhsBlue)
-	f.SetXY(marginL, bodyTop)
+	if r.flowing && f.GetY()+10+room <= bodyEnd {
+		f.SetY(f.GetY() + 8)
+		r.draw(ruleGrey)
+		f.SetLineWidth(0.3)
+		f.Line(marginL, f.GetY()-4, marginL+contentW, f.GetY()-4)
+	} else {
+		f.AddPage()
+		f.SetXY(marginL, bodyTop)
+	}
+	r.flowing = true
+	r.font("B", 18, nhsBlue)
+	f.SetX(marginL)
 	y := f.GetY()
 	f.Bookmark(number+"  "+title, 0, y)
 	r.anchor(index, y)
 	f.CellFormat(contentW, 10, r.clean(number+"   "+title), "", 1, "L", false, 0, "")
-	f.SetY(f.GetY() + 2)
+	f.SetY(f.GetY() + 1.5)
 }
 
 // anchor records the current page as the target of contents entry index.
@@ -599,6 +634,18 @@ func (r *renderer) paragraph(text, style string, size float64, colour rgb, after
 	f.SetY(f.GetY() + after)
 }
 
+// textHeight is how tall paragraphs are in the regular font at size, with after millimetres below
+// each, at most a page (a longer text goes where there is room and breaks between lines).
+func (r *renderer) textHeight(paras []string, size, after float64) float64 {
+	lh := size * 0.3528 * 1.45
+	r.f.SetFont(family, "", size)
+	h := 0.0
+	for _, p := range paras {
+		h += float64(len(r.split(p, contentW)))*lh + after
+	}
+	return min(h, bodyEnd-bodyTop-20)
+}
+
 func (r *renderer) newPage() {
 	r.f.AddPage()
 	r.f.SetXY(marginL, bodyTop)
@@ -629,14 +676,13 @@ func (r *renderer) releases() {
 	if len(doc.Releases) == 0 {
 		r.paragraph("No releases are planned for the coming period.", "", 10, textColour, 4)
 	}
-	cols := []column{
-		{title: "Reference", width: 25, bold: true},
-		{title: "Title", width: 54},
-		{title: "Functional area", width: 25},
-		{title: "NSIG", width: 25},
-		{title: "Requesting organisation", width: 28},
-		{title: "Status", width: 23},
+	cols := releaseColumns()
+	// One set of widths for every release's table, worked out from all their rows.
+	var all []row
+	for _, rel := range doc.Releases {
+		all = append(all, releaseRows(rel)...)
 	}
+	cols = r.fitColumns(cols, all)
 	for i, rel := range doc.Releases {
 		// Keep the heading with its table header and first row, or with its "no changes" sentence.
 		if len(rel.Changes) == 0 {
@@ -666,19 +712,34 @@ func (r *renderer) releases() {
 			r.paragraph("No changes are allocated to this release yet.", "I", 10, textColour, 4)
 			continue
 		}
-		rows := make([]row, len(rel.Changes))
-		for k, c := range rel.Changes {
-			rows[k] = row{
-				{text: c.Reference},
-				{text: c.Title},
-				{text: c.FunctionalArea},
-				{text: c.NSIG},
-				{text: c.Organisation, sub: c.Region},
-				{text: c.Status},
-			}
-		}
-		r.table(cols, rows, heading)
+		r.table(cols, releaseRows(rel), heading)
 	}
+}
+
+func releaseColumns() []column {
+	return []column{
+		{title: "Reference", bold: true, nowrap: true},
+		{title: "Title"},
+		{title: "Functional area"},
+		{title: "NSIG"},
+		{title: "Requesting organisation"},
+		{title: "Status"},
+	}
+}
+
+func releaseRows(rel schedule.Release) []row {
+	rows := make([]row, len(rel.Changes))
+	for k, c := range rel.Changes {
+		rows[k] = row{
+			{text: c.Reference},
+			{text: c.Title},
+			{text: c.FunctionalArea},
+			{text: c.NSIG},
+			{text: c.Organisation, sub: c.Region},
+			{text: c.Status},
+		}
+	}
+	return rows
 }
 
 func (r *renderer) justifications() {
@@ -691,20 +752,20 @@ func (r *renderer) justifications() {
 		intro = "Every business justification raised between " + r.date(doc.JustificationsFrom, longDate) +
 			" and " + r.date(doc.PublicationDate, longDate)
 	}
-	intro += ", with the central team's decision and its rationale, or the justification's current status while no decision has been made."
+	intro += ", with the central team's latest decision by then and its rationale, or where the request stood on that date while no decision had been made."
 	r.paragraph(intro, "", 10, textColour, 4)
 	if len(doc.Justifications) == 0 {
 		r.paragraph("No business justifications were raised in this period.", "I", 10, textColour, 4)
 		return
 	}
 	cols := []column{
-		{title: "Reference", width: 25, bold: true},
-		{title: "Title", width: 35},
-		{title: "Organisation", width: 29},
-		{title: "Raised on", width: 19},
-		{title: "Outcome", width: 21},
-		{title: "Decided on", width: 19},
-		{title: "Rationale", width: 32},
+		{title: "Reference", bold: true, nowrap: true},
+		{title: "Title"},
+		{title: "Organisation"},
+		{title: "Raised on", nowrap: true},
+		{title: "Outcome"},
+		{title: "Decided on", nowrap: true},
+		{title: "Rationale"},
 	}
 	rows := make([]row, len(doc.Justifications))
 	for k, j := range doc.Justifications {
@@ -723,13 +784,17 @@ func (r *renderer) justifications() {
 
 func (r *renderer) delivered() {
 	doc := r.doc
+	since := ", when the previous schedule was published"
+	if !doc.SinceSchedule {
+		since = " (three months before this schedule: no earlier schedule had been published)"
+	}
 	r.section(r.tocIndex("3"), "3", titleDelivered)
 	var intro string
 	if doc.Since.IsZero() {
 		intro = "The changes delivered in ESR releases up to " + r.date(doc.PublicationDate, longDate) + "."
 	} else {
 		intro = "The changes delivered in ESR releases after " + r.date(doc.Since, longDate) +
-			", when the previous schedule was published, and up to " + r.date(doc.PublicationDate, longDate) + "."
+			since + ", and up to " + r.date(doc.PublicationDate, longDate) + "."
 	}
 	r.paragraph(intro, "", 10, textColour, 4)
 	if len(doc.Delivered) == 0 {
@@ -737,11 +802,11 @@ func (r *renderer) delivered() {
 		return
 	}
 	cols := []column{
-		{title: "Reference", width: 25, bold: true},
-		{title: "Title", width: 72},
-		{title: "Release", width: 16},
-		{title: "Delivered on", width: 21},
-		{title: "Requesting organisation", width: 46},
+		{title: "Reference", bold: true, nowrap: true},
+		{title: "Title"},
+		{title: "Release", nowrap: true},
+		{title: "Delivered on", nowrap: true},
+		{title: "Requesting organisation"},
 	}
 	rows := make([]row, len(doc.Delivered))
 	for k, c := range doc.Delivered {
@@ -772,12 +837,12 @@ func (r *renderer) moves() {
 		return
 	}
 	cols := []column{
-		{title: "Reference", width: 25, bold: true},
-		{title: "Title", width: 46},
-		{title: "From", width: 13},
-		{title: "To", width: 13},
-		{title: "Moved on", width: 20},
-		{title: "Reason", width: 63},
+		{title: "Reference", bold: true, nowrap: true},
+		{title: "Title"},
+		{title: "From", nowrap: true},
+		{title: "To", nowrap: true},
+		{title: "Moved on", nowrap: true},
+		{title: "Reason"},
 	}
 	rows := make([]row, len(doc.Moves))
 	for k, m := range doc.Moves {
@@ -795,7 +860,7 @@ func (r *renderer) moves() {
 
 func (r *renderer) howToRaise() {
 	doc := r.doc
-	r.section(r.tocIndex("5"), "5", titleHowToRaise)
+	r.sectionNeeding(r.tocIndex("5"), "5", titleHowToRaise, r.textHeight(doc.HowToRaise, 10.5, 3.5))
 	paras := 0
 	for _, p := range doc.HowToRaise {
 		if strings.TrimSpace(p) == "" {
@@ -806,5 +871,26 @@ func (r *renderer) howToRaise() {
 	}
 	if paras == 0 {
 		r.paragraph("Contact the ESR central team to raise an enhancement.", "", 10.5, textColour, 3.5)
+	}
+}
+
+// gaps lists what the history could not tell about the publication date, when there is anything.
+func (r *renderer) gaps() {
+	if len(r.doc.Gaps) == 0 {
+		return
+	}
+	intro := "Every fact in this schedule is as it stood at the end of " + r.date(r.doc.PublicationDate, longDate) +
+		". The portal's history does not tell the following for that day, so the tables say \"Not recorded\" rather than give a later value."
+	paras := []string{intro}
+	for _, g := range r.doc.Gaps {
+		paras = append(paras, "•  "+g)
+	}
+	r.sectionNeeding(r.tocIndex("6"), "6", titleGaps, r.textHeight(paras, 10, 3))
+	for i, p := range paras {
+		after := 1.5
+		if i == 0 {
+			after = 3
+		}
+		r.paragraph(p, "", 10, textColour, after)
 	}
 }

@@ -343,10 +343,11 @@ func TestRenderNoDocument(t *testing.T) {
 	if err := Render(&bytes.Buffer{}, nil); err == nil {
 		t.Error("rendering no document did not fail")
 	}
-	// A document with nothing in it still renders: a cover, the contents and five sections that say so.
+	// A document with nothing in it still renders: a cover, the contents and one page on which the five
+	// sections, each saying it has nothing, follow one another.
 	data := render(t, &schedule.Document{})
-	if !bytes.HasPrefix(data, []byte("%PDF-")) || !bytes.Contains(data, []byte("/Count 7")) {
-		t.Errorf("an empty document did not give a seven-page PDF")
+	if !bytes.HasPrefix(data, []byte("%PDF-")) || !bytes.Contains(data, []byte("/Count 3")) {
+		t.Errorf("an empty document did not give a three-page PDF")
 	}
 }
 
@@ -471,5 +472,87 @@ func TestRenderDraftIsMarkedOnEveryPage(t *testing.T) {
 		if strings.Contains(strings.ToUpper(p), "DRAFT") {
 			t.Errorf("page %d of the published version says draft", i+1)
 		}
+	}
+}
+
+// TestColumnsFitEveryWord: the widths worked out from the content leave room for every word of every
+// cell on one line, so no word is split ("Requirements" never becomes "Requirement" and "s"), a column
+// kept on one line holds its longest text, and the columns fill the text width exactly.
+func TestColumnsFitEveryWord(t *testing.T) {
+	doc := sampleDocument(goldenItems)
+	doc.Justifications[0].Outcome = "Not yet decided (Requirements and justification)"
+	doc.Releases[0].Changes[0].Status = "Requirements and justification"
+	r := newRenderer(doc)
+	type table struct {
+		Name    string
+		cols    []column
+		rows    []row
+		Columns []string
+		Rows    [][]any
+	}
+	var release table
+	release.Name, release.cols = "Releases", releaseColumns()
+	for _, rel := range doc.Releases {
+		release.rows = append(release.rows, releaseRows(rel)...)
+	}
+	tables := []table{release}
+	for _, tbl := range doc.Tables()[1:] { // the releases' export has more columns than their PDF tables
+		tables = append(tables, table{Name: tbl.Name, Columns: tbl.Columns, Rows: tbl.Rows})
+	}
+	for _, tbl := range tables {
+		if tbl.cols != nil {
+			checkColumns(t, r, tbl.Name, tbl.cols, tbl.rows)
+			continue
+		}
+		cols := make([]column, len(tbl.Columns))
+		for i, c := range tbl.Columns {
+			cols[i] = column{title: c, bold: i == 0, nowrap: c == "Reference"}
+		}
+		var rows []row
+		for _, cells := range tbl.Rows {
+			var rw row
+			for _, c := range cells {
+				s := fmt.Sprint(c)
+				if tm, ok := c.(time.Time); ok {
+					s = tm.Format(tblDate)
+				}
+				rw = append(rw, cell{text: s})
+			}
+			rows = append(rows, rw)
+		}
+		checkColumns(t, r, tbl.Name, cols, rows)
+	}
+}
+
+func checkColumns(t *testing.T, r *renderer, name string, cols []column, rows []row) {
+	t.Helper()
+	fitted := r.fitColumns(cols, rows)
+	sum := 0.0
+	for i, c := range fitted {
+		sum += c.width
+		style := ""
+		if c.bold {
+			style = "B"
+		}
+		r.f.SetFont(family, style, tblSize)
+		for _, rw := range rows {
+			for _, word := range strings.Fields(rw[i].text) {
+				if w := r.f.GetStringWidth(word); w > c.width-2*cellPad {
+					t.Errorf("%s, column %q (%.1f mm): the word %q (%.1f mm) does not fit", name, c.title, c.width, word, w)
+				}
+			}
+			if c.nowrap && r.f.GetStringWidth(rw[i].text) > c.width-2*cellPad {
+				t.Errorf("%s, column %q: %q does not fit on one line", name, c.title, rw[i].text)
+			}
+		}
+		r.f.SetFont(family, "B", tblHeadPt)
+		for _, word := range strings.Fields(c.title) {
+			if w := r.f.GetStringWidth(word); w > c.width-2*cellPad {
+				t.Errorf("%s: the heading word %q does not fit its column", name, word)
+			}
+		}
+	}
+	if sum < contentW-0.01 || sum > contentW+0.01 {
+		t.Errorf("%s: the columns add up to %.2f mm, want %.2f", name, sum, contentW)
 	}
 }

@@ -1,5 +1,11 @@
 package pdf
 
+import (
+	"math"
+	"slices"
+	"strings"
+)
+
 // Table layout in millimetres and points.
 const (
 	tblSize    = 8.0 // body text, points
@@ -10,11 +16,13 @@ const (
 	tblHeadPad = 2.0
 )
 
-// column is one table column: its heading, width and whether its text is bold (the reference).
+// column is one table column: its heading, whether its text is bold (the reference) or kept on one line
+// (references, dates, release labels), and its width, which fitColumns works out from the content.
 type column struct {
-	title string
-	width float64
-	bold  bool
+	title  string
+	bold   bool
+	nowrap bool
+	width  float64
 }
 
 // cell is a table cell's text, with an optional second part on its own line in grey (the region under
@@ -37,7 +45,9 @@ type laidCell struct {
 // row is repeated under "caption (continued)". A row taller than a whole page is split between pages.
 func (r *renderer) table(cols []column, rows []row, caption string) {
 	f := r.f
-	cols = fitColumns(cols)
+	if len(cols) > 0 && cols[0].width == 0 {
+		cols = r.fitColumns(cols, rows)
+	}
 	headH := r.headerHeight(cols)
 	r.ensure(headH + tblLineH + 2*tblPadY)
 	r.tableHeader(cols, headH)
@@ -172,16 +182,138 @@ func (r *renderer) drawRow(cols []column, laid []laidCell, from, to int, zebra b
 	f.SetXY(marginL, y+h)
 }
 
-// fitColumns scales the column widths so that the table fills the text width exactly.
-func fitColumns(cols []column) []column {
-	sum := 0.0
-	for _, c := range cols {
-		sum += c.width
+// fitColumns works out the column widths from the content, as a browser lays out a table: every column is
+// at least as wide as its longest word (so no word is ever split) and a column kept on one line as wide as
+// its longest text; the rest of the text width is handed out a millimetre at a time to the column where it
+// shortens the table most (the sum of its rows' heights, each row as tall as its most wrapped cell), so
+// that a long rationale and a long title share the room instead of one wrapping to a dozen lines beside
+// the other's one. Only when the longest words alone are wider than the page are the columns narrowed in
+// proportion (and a word then split).
+func (r *renderer) fitColumns(cols []column, rows []row) []column {
+	n := len(cols)
+	least := make([]float64, n)
+	// text[k][i] are the widths of the parts of row k's cell i: the main text's lines, then the sub-text's.
+	text := make([][][]float64, len(rows))
+	measure := func(i int, style string, size float64, s string, into *[]float64) {
+		r.f.SetFont(family, style, size)
+		for _, line := range strings.Split(r.clean(s), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" {
+				continue
+			}
+			if into != nil {
+				*into = append(*into, r.f.GetStringWidth(line))
+			}
+			for _, word := range strings.Fields(line) {
+				least[i] = max(least[i], r.f.GetStringWidth(word)+2*cellPad+0.2)
+			}
+		}
 	}
-	out := make([]column, len(cols))
 	for i, c := range cols {
-		c.width = c.width * contentW / sum
-		out[i] = c
+		var head []float64
+		measure(i, "B", tblHeadPt, c.title, &head)
+		style := ""
+		if c.bold {
+			style = "B"
+		}
+		for k, rw := range rows {
+			if text[k] == nil {
+				text[k] = make([][]float64, n)
+			}
+			if i < len(rw) {
+				measure(i, style, tblSize, rw[i].text, &text[k][i])
+				measure(i, "", tblSize, rw[i].sub, &text[k][i])
+			}
+		}
+		if c.nowrap {
+			for _, w := range head {
+				least[i] = max(least[i], w+2*cellPad+0.2)
+			}
+			for k := range rows {
+				for _, w := range text[k][i] {
+					least[i] = max(least[i], w+2*cellPad+0.2)
+				}
+			}
+		}
+	}
+	out := slices.Clone(cols)
+	sumLeast := 0.0
+	for _, w := range least {
+		sumLeast += w
+	}
+	if sumLeast >= contentW {
+		for i := range out {
+			out[i].width = least[i] * contentW / sumLeast
+		}
+		return out
+	}
+	widths := slices.Clone(least)
+	// lines is how many lines cell i of row k takes at width w, and spread how full its lines are (to
+	// choose between columns when a millimetre shortens no row).
+	lines := func(k, i int, w float64) (int, float64) {
+		avail := w - 2*cellPad
+		total, spread := 0, 0.0
+		for _, t := range text[k][i] {
+			total += max(1, int(math.Ceil(t/avail-0.001)))
+			spread += t / avail
+		}
+		return total, spread
+	}
+	// cur[k][i] is how many lines cell i of row k takes now; first and second are each row's two largest
+	// counts and firstCol the column of the first, so that a row's height without one column is known at once.
+	cur := make([][]int, len(rows))
+	first, second, firstCol := make([]int, len(rows)), make([]int, len(rows)), make([]int, len(rows))
+	rank := func(k int) {
+		first[k], second[k], firstCol[k] = 0, 0, -1
+		for i, l := range cur[k] {
+			switch {
+			case l > first[k]:
+				first[k], second[k], firstCol[k] = l, first[k], i
+			case l > second[k]:
+				second[k] = l
+			}
+		}
+	}
+	for k := range rows {
+		cur[k] = make([]int, n)
+		for i := range cols {
+			cur[k][i], _ = lines(k, i, widths[i])
+		}
+		rank(k)
+	}
+	const step = 1.0
+	for spare := contentW - sumLeast; spare > 0; spare -= step {
+		give := min(step, spare)
+		best, bestGain, bestSpread := -1, 0, 0.0
+		for i, c := range cols {
+			if c.nowrap {
+				continue
+			}
+			gain, spread := 0, 0.0
+			for k := range rows {
+				others := first[k]
+				if firstCol[k] == i {
+					others = second[k]
+				}
+				after, s := lines(k, i, widths[i]+give)
+				gain += max(others, cur[k][i]) - max(others, after)
+				spread += s
+			}
+			if best < 0 || gain > bestGain || (gain == bestGain && spread > bestSpread) {
+				best, bestGain, bestSpread = i, gain, spread
+			}
+		}
+		if best < 0 {
+			best = n - 1
+		}
+		widths[best] += give
+		for k := range rows {
+			cur[k][best], _ = lines(k, best, widths[best])
+			rank(k)
+		}
+	}
+	for i := range out {
+		out[i].width = widths[i]
 	}
 	return out
 }

@@ -2,25 +2,33 @@ package pdf
 
 import (
 	"bytes"
+	_ "embed"
 	"strings"
 	"sync"
 	"unicode"
 
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/gofont/goitalic"
-	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/sfnt"
 )
 
-// fontSet is the embedded Go fonts: a UTF-8 TrueType family with the Latin, Welsh (ŵ, ŷ) and currency
-// (£, €) characters the schedule needs.
+// Liberation Sans 2.1.5 (fonts/LICENSE: SIL Open Font License 1.1), metric-compatible with Arial, the NHS
+// design system's fallback for Frutiger: a UTF-8 TrueType family with the Latin, Welsh (ŵ, ŷ) and currency
+// (£, €) characters the schedule needs, embedded in every PDF (subset to the characters used).
+var (
+	//go:embed fonts/LiberationSans-Regular.ttf
+	liberationRegular []byte
+	//go:embed fonts/LiberationSans-Bold.ttf
+	liberationBold []byte
+	//go:embed fonts/LiberationSans-Italic.ttf
+	liberationItalic []byte
+)
+
 type fontSet struct{ regular, bold, italic []byte }
 
 // loadFonts gives each render its own copy of the font files: gofpdf's subsetting appends padding to
-// slices of the file it was given, which writes into the shared golang.org/x/image arrays and races
-// when two schedules render at once.
+// slices of the file it was given, which would write into the shared embedded arrays and race when two
+// schedules render at once.
 func loadFonts() fontSet {
-	return fontSet{regular: bytes.Clone(goregular.TTF), bold: bytes.Clone(gobold.TTF), italic: bytes.Clone(goitalic.TTF)}
+	return fontSet{regular: bytes.Clone(liberationRegular), bold: bytes.Clone(liberationBold), italic: bytes.Clone(liberationItalic)}
 }
 
 // glyphTable says which runes of the Basic Multilingual Plane every style of the font can draw.
@@ -37,10 +45,10 @@ func glyphs() glyphTable {
 		for i := range ok {
 			ok[i] = true
 		}
-		for _, data := range [][]byte{goregular.TTF, gobold.TTF, goitalic.TTF} {
+		for _, data := range [][]byte{liberationRegular, liberationBold, liberationItalic} {
 			fnt, err := sfnt.Parse(data)
 			if err != nil {
-				panic("schedule pdf: the embedded Go font does not parse: " + err.Error())
+				panic("schedule pdf: the embedded Liberation Sans font does not parse: " + err.Error())
 			}
 			var buf sfnt.Buffer
 			for i := range ok {

@@ -1,0 +1,2 @@
+-- Nothing to undo: the privileges taken were never the portal's to use.
+SELECT 1;

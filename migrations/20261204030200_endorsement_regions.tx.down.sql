@@ -1,0 +1,3 @@
+DROP INDEX justification_endorsements_one_per_sig;
+ALTER TABLE justification_endorsements DROP CONSTRAINT justification_endorsements_for_whom;
+ALTER TABLE justification_endorsements DROP COLUMN region_id;

@@ -1,0 +1,1 @@
+ALTER TABLE nsig_appointments DROP COLUMN other_region_reason;
