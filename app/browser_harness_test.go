@@ -69,6 +69,7 @@ func startLivePortal(t *testing.T) *livePortal {
 		t.Fatal(err)
 	}
 	cfg.SessionSecret = []byte(strings.Repeat("k", 32))
+	cfg.TOTPKey = []byte(strings.Repeat("t", 32))
 	migrator, err := database.NewMigrator(tdb.DB, migrations.FS)
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 // visit is what the guard learns about the browser behind a request.
 type visit struct {
 	token     string // session token from the cookie; "" when not signed in
+	session   *identity.Session
 	user      *identity.User
 	flash     string // the success message left by the previous request (see flash.go)
 	anon      string // before sign-in: the random form-token cookie
@@ -72,11 +73,12 @@ func (a *App) guard(r route) fiber.Handler {
 			if v.user == nil {
 				return a.redirectToSignIn(c, v)
 			}
+			// The passcode, a password of one's own and an authenticator come before any page.
+			if step := pendingStep(v); step != "" && !stepAllows(step, r.path) {
+				return a.toStep(c, step)
+			}
 			if !allows(r.access, v.user) {
 				return fmt.Errorf("%s %s needs one of the roles %v: %w", r.method, r.path, r.access.roles, problem.ErrForbidden)
-			}
-			if v.user.MustChangePassword && r.path != "/account/password" && r.path != "/sign-out" {
-				return c.Redirect("/account/password", fiber.StatusSeeOther)
 			}
 		}
 		if !safeMethod(c.Method()) {
@@ -85,6 +87,11 @@ func (a *App) guard(r route) fiber.Handler {
 			}
 			if err := cleanForm(c); err != nil {
 				return err
+			}
+			if r.access.fresh && a.needsReconfirm(v) {
+				if ok, err := a.reconfirm(c, v); !ok || err != nil {
+					return err
+				}
 			}
 		}
 		return r.handler(c)
@@ -114,7 +121,7 @@ func (a *App) loadVisit(c *fiber.Ctx) (*visit, error) {
 	v := &visit{token: c.Cookies(a.sessionCookieName())}
 	v.hadCookie = v.token != ""
 	if v.token != "" {
-		_, u, err := identity.Lookup(c.UserContext(), a.db, v.token, a.now(), a.sessionPolicy())
+		s, u, err := identity.Lookup(c.UserContext(), a.db, v.token, a.now(), a.sessionPolicy())
 		switch {
 		case errors.Is(err, identity.ErrNoSession):
 			v.token = ""
@@ -122,7 +129,7 @@ func (a *App) loadVisit(c *fiber.Ctx) (*visit, error) {
 		case err != nil:
 			return nil, err
 		default:
-			v.user, v.unread = u, u.Unread
+			v.session, v.user, v.unread = s, u, u.Unread
 		}
 	}
 	if v.user == nil {

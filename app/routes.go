@@ -13,7 +13,13 @@ type access struct {
 	signedIn bool     // anyone signed in
 	roles    []string // anyone signed in holding one of these roles
 	static   bool     // a file: no session is read and no Cache-Control: no-store is added
+	// fresh marks a sensitive action: an elevated user whose second factor was passed more than
+	// identity.FreshFor ago enters a passcode again first (see reconfirm).
+	fresh bool
 }
+
+// sensitive is ac for a sensitive action (see access.fresh).
+func sensitive(ac access) access { ac.fresh = true; return ac }
 
 var (
 	anyone     = access{public: true}
@@ -57,6 +63,14 @@ func (a *App) routeTable() []route {
 		{"GET", "/sign-in", anyone, a.signInShow},
 		{"POST", "/sign-in", anyone, a.signInCreate},
 		{"POST", "/sign-out", signedIn, a.signOut},
+		// The second factor: the passcode after the password (or a recovery code instead), and setting
+		// up an authenticator, which elevated roles must do before any other page.
+		{"GET", "/sign-in/code", signedIn, a.signInCodeShow},
+		{"POST", "/sign-in/code", signedIn, a.signInCodeCreate},
+		{"GET", "/sign-in/recovery", signedIn, a.signInRecoveryShow},
+		{"POST", "/sign-in/recovery", signedIn, a.signInRecoveryCreate},
+		{"GET", "/account/two-factor", signedIn, a.twoFactorShow},
+		{"POST", "/account/two-factor", signedIn, a.twoFactorCreate},
 
 		// Everyone signed in.
 		{"GET", "/", signedIn, a.home},
@@ -109,14 +123,14 @@ func (a *App) routeTable() []route {
 		{"GET", "/releases/:id", signedIn, a.releaseShow},
 		{"GET", "/releases/:id/edit", roles(central), a.releaseEdit},
 		{"POST", "/releases/:id", roles(central), a.releaseUpdate},
-		{"POST", "/releases/:id/release", roles(central), a.releaseRelease},
+		{"POST", "/releases/:id/release", sensitive(roles(central)), a.releaseRelease},
 		// The quarterly Development Schedule: everyone signed in reads the published versions; the central
 		// team previews and publishes them and makes one public, which anyone may then read.
 		{"GET", "/schedules", signedIn, a.schedulesIndex},
 		{"GET", "/schedules/new", roles(central), a.scheduleNew},
 		{"GET", "/schedules/preview", roles(central), a.schedulePreview},
 		{"GET", "/schedules/preview/pdf", roles(central), a.schedulePreviewPDF},
-		{"POST", "/schedules", roles(central), a.schedulePublish},
+		{"POST", "/schedules", sensitive(roles(central)), a.schedulePublish},
 		{"GET", "/schedules/:id", signedIn, a.scheduleShow},
 		{"GET", "/schedules/:id/pdf", signedIn, a.schedulePDF},
 		{"GET", "/schedules/:id/csv", signedIn, a.scheduleCSV},
@@ -222,13 +236,14 @@ func (a *App) routeTable() []route {
 		// Administration.
 		{"GET", "/admin/users", roles(admin), a.usersIndex},
 		{"GET", "/admin/users/new", roles(admin), a.userNew},
-		{"POST", "/admin/users", roles(admin), a.userCreate},
+		{"POST", "/admin/users", sensitive(roles(admin)), a.userCreate},
 		{"GET", "/admin/users/:id", roles(admin), a.userShow},
 		{"GET", "/admin/users/:id/edit", roles(admin), a.userEdit},
-		{"POST", "/admin/users/:id", roles(admin), a.userUpdate},
+		{"POST", "/admin/users/:id", sensitive(roles(admin)), a.userUpdate},
 		{"POST", "/admin/users/:id/disable", roles(admin), a.userDisable},
 		{"POST", "/admin/users/:id/enable", roles(admin), a.userEnable},
 		{"POST", "/admin/users/:id/reset-password", roles(admin), a.userResetPassword},
+		{"POST", "/admin/users/:id/two-factor/reset", sensitive(roles(admin)), a.userResetTwoFactor},
 		{"GET", "/admin/audit", roles(admin), a.auditIndex},
 		{"GET", "/admin/mail", roles(admin), a.mailIndex},
 		{"GET", "/admin/mail/:id", roles(admin), a.mailShow},
@@ -241,13 +256,14 @@ type RouteInfo struct {
 	Public       bool
 	SignedIn     bool
 	Roles        []string
+	Sensitive    bool // asks an elevated user for a passcode again when their last one is old
 }
 
 // Routes lists the route table.
 func (a *App) Routes() []RouteInfo {
 	out := make([]RouteInfo, 0, len(a.routes))
 	for _, r := range a.routes {
-		out = append(out, RouteInfo{Method: r.method, Path: r.path, Public: r.access.public, SignedIn: r.access.signedIn, Roles: r.access.roles})
+		out = append(out, RouteInfo{Method: r.method, Path: r.path, Public: r.access.public, SignedIn: r.access.signedIn, Roles: r.access.roles, Sensitive: r.access.fresh})
 	}
 	return out
 }

@@ -51,6 +51,7 @@ type App struct {
 	now      func() time.Time
 	throttle identity.Throttle
 	calendar *workday.Calendar
+	sealer   *identity.Sealer
 	validate *forms.Validator
 	choices  *choices
 	views    *Renderer
@@ -81,6 +82,10 @@ func New(d Deps) (*App, error) {
 		choices:  &choices{ttl: d.ChoicesTTL},
 		drain:    newDrainState(),
 	}
+	var err error
+	if a.sealer, err = identity.NewSealer(d.Config.TOTPKey); err != nil {
+		return nil, fmt.Errorf("app: %w (PORTAL_TOTP_KEY)", err)
+	}
 	if a.choices.ttl <= 0 {
 		a.choices.ttl = choicesTTL
 	}
@@ -93,7 +98,6 @@ func New(d Deps) (*App, error) {
 	if a.throttle == (identity.Throttle{}) {
 		a.throttle = identity.DefaultThrottle
 	}
-	var err error
 	if a.assets, err = NewAssets(public.FS); err != nil {
 		return nil, err
 	}

@@ -22,3 +22,27 @@ type ChangePassword struct {
 	New     string `form:"new_password" label:"a new password" validate:"required,min=12,max=1000" errors:"min=Your new password must be 12 characters or more"`
 	Confirm string `form:"confirm_password" label:"your new password again" validate:"required,eqfield=New" errors:"eqfield=The passwords do not match"`
 }
+
+// Passcode is the six-digit code from an authenticator app, at sign-in or to confirm setting one up.
+type Passcode struct {
+	Code string `form:"code" label:"the code from your authenticator app" validate:"required,max=20" errors:"required=Enter the code from your authenticator app"`
+	Next string `form:"next" validate:"max=2000"`
+}
+
+// RecoveryCode is one of the single-use recovery codes, typed at sign-in instead of a passcode.
+type RecoveryCode struct {
+	Code string `form:"code" label:"a recovery code" validate:"required,max=40" errors:"required=Enter one of your recovery codes"`
+	Next string `form:"next" validate:"max=2000"`
+}
+
+// Reconfirm is a passcode asked for again before a sensitive action, sent with the action's own form.
+type Reconfirm struct {
+	Code string `form:"_passcode" label:"the code from your authenticator app" validate:"required,max=20" errors:"required=Enter the code from your authenticator app"`
+}
+
+// FirstPassword is the form of someone who signed in with a password they were given: they have just
+// typed it, so only the new one is asked for.
+type FirstPassword struct {
+	New     string `form:"new_password" label:"a new password" validate:"required,min=12,max=1000" errors:"min=Your new password must be 12 characters or more"`
+	Confirm string `form:"confirm_password" label:"your new password again" validate:"required,eqfield=New" errors:"eqfield=The passwords do not match"`
+}

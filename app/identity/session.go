@@ -42,7 +42,16 @@ type Session struct {
 	LastSeenAt time.Time `bun:"last_seen_at"`
 	IP         string    `bun:"ip"`
 	UserAgent  string    `bun:"user_agent"`
+	// VerifiedAt is when the session passed its second factor (zero: not yet), VerifiedBy how.
+	VerifiedAt time.Time `bun:"verified_at,nullzero"`
+	VerifiedBy string    `bun:"verified_by"`
 }
+
+// Verified reports whether the session has passed a second factor.
+func (s *Session) Verified() bool { return !s.VerifiedAt.IsZero() }
+
+// Fresh reports whether the session passed its second factor within FreshFor of now.
+func (s *Session) Fresh(now time.Time) bool { return s.Verified() && now.Sub(s.VerifiedAt) < FreshFor }
 
 // touchEvery is how stale last_seen_at may get before a request writes it again; it bounds the
 // writes a busy user causes while keeping the idle timeout accurate to the minute.
@@ -61,13 +70,23 @@ func newToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// StartSession starts a session for a user without a password check, for callers that have already
-// established who the user is, and returns its token.
-func StartSession(ctx context.Context, db bun.IDB, userID int64, now time.Time, c Client) (string, error) {
-	return createSession(ctx, db, userID, now, c)
+// Passed is a second factor a session has passed: when, and how ("" for none).
+type Passed struct {
+	At time.Time
+	By string
 }
 
-func createSession(ctx context.Context, db bun.IDB, userID int64, now time.Time, c Client) (string, error) {
+// PassedNow is a second factor passed now, in the way named by.
+func PassedNow(now time.Time, by string) Passed { return Passed{At: now, By: by} }
+
+// StartSession starts a session for a user without a password check, for callers that have already
+// established who the user is, and returns its token. passed is the second factor the caller
+// established too (the zero Passed for none).
+func StartSession(ctx context.Context, db bun.IDB, userID int64, now time.Time, c Client, passed Passed) (string, error) {
+	return createSession(ctx, db, userID, now, c, passed)
+}
+
+func createSession(ctx context.Context, db bun.IDB, userID int64, now time.Time, c Client, passed Passed) (string, error) {
 	token, err := newToken()
 	if err != nil {
 		return "", err
@@ -77,6 +96,9 @@ func createSession(ctx context.Context, db bun.IDB, userID int64, now time.Time,
 		ua = ua[:300]
 	}
 	s := &Session{TokenHash: hashToken(token), UserID: userID, CreatedAt: now, LastSeenAt: now, IP: c.IP, UserAgent: ua}
+	if passed.By != "" {
+		s.VerifiedAt, s.VerifiedBy = passed.At, passed.By
+	}
 	if _, err := db.NewInsert().Model(s).Exec(ctx); err != nil {
 		return "", fmt.Errorf("create session: %w", err)
 	}
@@ -96,10 +118,12 @@ func Lookup(ctx context.Context, db bun.IDB, token string, now time.Time, p Sess
 		SLastSeen  time.Time `bun:"s_last_seen_at"`
 		SIP        string    `bun:"s_ip"`
 		SUserAgent string    `bun:"s_user_agent"`
+		SVerified  time.Time `bun:"s_verified_at,nullzero"`
+		SVerifyBy  string    `bun:"s_verified_by"`
 	}
 	// One statement: who is visiting is needed by every page.
 	err := selectUsers(db, &row).
-		ColumnExpr("s.token_hash AS s_token_hash, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.ip AS s_ip, s.user_agent AS s_user_agent").
+		ColumnExpr("s.token_hash AS s_token_hash, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.ip AS s_ip, s.user_agent AS s_user_agent, s.verified_at AS s_verified_at, s.verified_by AS s_verified_by").
 		ColumnExpr("(SELECT count(*) FROM notifications AS nt WHERE nt.user_id = u.id AND nt.in_app AND nt.read_at IS NULL) AS unread").
 		Join("JOIN sessions AS s ON s.user_id = u.id").
 		Where("s.token_hash = ?", hashToken(token)).Scan(ctx)
@@ -109,7 +133,8 @@ func Lookup(ctx context.Context, db bun.IDB, token string, now time.Time, p Sess
 	if err != nil {
 		return nil, nil, fmt.Errorf("look up session: %w", err)
 	}
-	s := &Session{TokenHash: row.STokenHash, UserID: row.ID, CreatedAt: row.SCreatedAt, LastSeenAt: row.SLastSeen, IP: row.SIP, UserAgent: row.SUserAgent}
+	s := &Session{TokenHash: row.STokenHash, UserID: row.ID, CreatedAt: row.SCreatedAt, LastSeenAt: row.SLastSeen, IP: row.SIP, UserAgent: row.SUserAgent,
+		VerifiedAt: row.SVerified, VerifiedBy: row.SVerifyBy}
 	if now.Sub(s.LastSeenAt) > p.Idle || now.Sub(s.CreatedAt) > p.Absolute {
 		if _, err := db.NewDelete().Model(s).WherePK().Exec(ctx); err != nil {
 			return nil, nil, fmt.Errorf("remove expired session: %w", err)

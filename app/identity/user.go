@@ -52,6 +52,8 @@ type User struct {
 	// read with the user (by every query that reads users in full).
 	NSIGIDs   []int64 `bun:"nsig_ids,array,scanonly"`
 	NSIGsRead bool    `bun:"nsigs_read,scanonly"`
+	// TwoFactor says the user has a confirmed authenticator.
+	TwoFactor bool `bun:"two_factor,scanonly"`
 	// Unread is how many notifications the user has not read, read with their session for the header.
 	Unread int `bun:"unread,scanonly"`
 }
@@ -87,6 +89,7 @@ func selectUsers(db bun.IDB, dest any) *bun.SelectQuery {
 		ColumnExpr("r.id AS region_id, r.name AS region_name").
 		ColumnExpr("ARRAY(SELECT ur.role FROM user_roles AS ur JOIN roles AS rl ON rl.name = ur.role WHERE ur.user_id = u.id ORDER BY rl.sort_order) AS roles").
 		ColumnExpr("ARRAY(SELECT un.nsig_id FROM user_nsigs AS un WHERE un.user_id = u.id ORDER BY un.nsig_id) AS nsig_ids, true AS nsigs_read").
+		ColumnExpr("EXISTS (SELECT 1 FROM totp_factors AS tf WHERE tf.user_id = u.id AND tf.confirmed_at IS NOT NULL) AS two_factor").
 		Join("JOIN organisations AS o ON o.id = u.organisation_id").
 		Join("JOIN regions AS r ON r.id = o.region_id")
 }
@@ -380,7 +383,11 @@ var ErrWrongPassword = errors.New("current password is wrong")
 // user's sessions and starts a new one for the browser that made the change, whose token it returns.
 // The check of the current password is throttled as a sign-in is (it guesses at the same secret) and
 // a wrong or refused one is audited; it returns ErrWrongPassword or ErrThrottled.
-func ChangePassword(ctx context.Context, db *bun.DB, th Throttle, actor audit.Actor, now time.Time, userID int64, current, next string, client Client) (string, error) {
+//
+// The new session keeps the second factor passed carries over from the one that made the change. A user
+// who must change a password they were given has just proved it by signing in with it: for them
+// current is not asked (set first).
+func ChangePassword(ctx context.Context, db *bun.DB, th Throttle, actor audit.Actor, now time.Time, userID int64, current, next string, client Client, passed Passed, first bool) (string, error) {
 	u, err := Get(ctx, db, userID)
 	if err != nil {
 		return "", err
@@ -397,19 +404,22 @@ func ChangePassword(ctx context.Context, db *bun.DB, th Throttle, actor audit.Ac
 		}
 		return "", cause
 	}
-	att, err := th.claim(ctx, db, now, AttemptPassword, strings.ToLower(u.Email), client.IP)
-	if errors.Is(err, ErrThrottled) {
-		return failed("throttled", ErrThrottled)
-	}
-	if err != nil {
-		return "", err
-	}
-	ok, err := checkPassword(ctx, current, u.PasswordHash)
-	if err != nil {
-		return "", err
-	}
-	if !ok {
-		return failed("wrong password", ErrWrongPassword)
+	var att *attempt
+	if !(first && u.MustChangePassword) {
+		att, err = th.claim(ctx, db, now, AttemptPassword, strings.ToLower(u.Email), client.IP)
+		if errors.Is(err, ErrThrottled) {
+			return failed("throttled", ErrThrottled)
+		}
+		if err != nil {
+			return "", err
+		}
+		ok, err := checkPassword(ctx, current, u.PasswordHash)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return failed("wrong password", ErrWrongPassword)
+		}
 	}
 	hash, err := HashPassword(ctx, next)
 	if err != nil {
@@ -417,22 +427,32 @@ func ChangePassword(ctx context.Context, db *bun.DB, th Throttle, actor audit.Ac
 	}
 	var token string
 	err = database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewUpdate().Table("users").
+		q := tx.NewUpdate().Table("users").
 			Set("password_hash = ?", hash).Set("password_changed_at = ?", now).
 			Set("must_change_password = false").
 			Set("version = version + 1").Set("updated_at = ?", now).
-			Where("id = ?", userID).Exec(ctx); err != nil {
+			Where("id = ?", userID)
+		if att == nil {
+			q = q.Where("must_change_password") // only once, without the current password
+		}
+		res, err := q.Exec(ctx)
+		if err != nil {
 			return fmt.Errorf("update password: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("password of user %d changed meanwhile: %w", userID, problem.ErrConflict)
 		}
 		ended, err := endSessions(ctx, tx, userID)
 		if err != nil {
 			return err
 		}
-		if token, err = createSession(ctx, tx, userID, now, client); err != nil {
+		if token, err = createSession(ctx, tx, userID, now, client, passed); err != nil {
 			return err
 		}
-		if err := att.succeeded(ctx, tx); err != nil {
-			return err
+		if att != nil {
+			if err := att.succeeded(ctx, tx); err != nil {
+				return err
+			}
 		}
 		return audit.Record(ctx, tx, now, audit.Event{
 			Actor: actor, Action: "user.password_changed", EntityType: "user", EntityID: fmt.Sprint(userID),

@@ -335,3 +335,19 @@ func MarkAllRead(ctx context.Context, db bun.IDB, userID int64, now time.Time) e
 	}
 	return nil
 }
+
+// SecurityEmail writes an email about someone's own account (their second factor was reset, their access
+// ended) to the outbox inside the caller's transaction tx, whatever their notification settings, and
+// whether or not their account is still active: such news must reach them.
+func SecurityEmail(ctx context.Context, tx bun.IDB, now time.Time, userID int64, subject, body, link string) error {
+	m, err := Message{UserID: userID, Event: EventAcknowledged, Title: subject, Body: body, Link: link}.check()
+	if err != nil {
+		return fmt.Errorf("security email to user %d: %w", userID, err)
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	if _, err := tx.NewRaw(`INSERT INTO email_outbox (user_id, to_address, to_name, subject, body_text, link, created_at, next_attempt_at)
+		SELECT id, email, name, ?, ?, ?, ?, ? FROM users WHERE id = ?`, m.Title, m.Body, m.Link, now, now, userID).Exec(ctx); err != nil {
+		return fmt.Errorf("security email to user %d: %w", userID, err)
+	}
+	return nil
+}
