@@ -24,6 +24,13 @@ var authzTable = map[string][]string{
 	"POST /sign-in":      {"anonymous", "*"},
 	"POST /sign-out":     {"*"},
 
+	"GET /sign-in/code":        {"*"},
+	"POST /sign-in/code":       {"*"},
+	"GET /sign-in/recovery":    {"*"},
+	"POST /sign-in/recovery":   {"*"},
+	"GET /account/two-factor":  {"*"},
+	"POST /account/two-factor": {"*"},
+
 	"GET /":                  {"*"},
 	"GET /account/password":  {"*"},
 	"POST /account/password": {"*"},
@@ -156,23 +163,46 @@ var authzTable = map[string][]string{
 	"GET /projects/:id/handover":  {central, admin},
 	"POST /projects/:id/handover": {central, admin},
 
-	"GET /admin/users":                     {admin},
-	"GET /admin/users/new":                 {admin},
-	"POST /admin/users":                    {admin},
-	"GET /admin/users/:id":                 {admin},
-	"GET /admin/users/:id/edit":            {admin},
-	"POST /admin/users/:id":                {admin},
-	"POST /admin/users/:id/disable":        {admin},
-	"POST /admin/users/:id/enable":         {admin},
-	"POST /admin/users/:id/reset-password": {admin},
-	"GET /notifications":                   {"*"},
-	"POST /notifications/read-all":         {"*"},
-	"POST /notifications/:id/read":         {"*"},
-	"GET /account/notifications":           {"*"},
-	"POST /account/notifications":          {"*"},
-	"GET /admin/mail":                      {admin},
-	"GET /admin/mail/:id":                  {admin},
-	"GET /admin/audit":                     {admin},
+	"GET /admin/users":                       {admin},
+	"GET /admin/users/new":                   {admin},
+	"POST /admin/users":                      {admin},
+	"GET /admin/users/:id":                   {admin},
+	"GET /admin/users/:id/edit":              {admin},
+	"POST /admin/users/:id":                  {admin},
+	"POST /admin/users/:id/disable":          {admin},
+	"POST /admin/users/:id/enable":           {admin},
+	"POST /admin/users/:id/reset-password":   {admin},
+	"POST /admin/users/:id/two-factor/reset": {admin},
+	"GET /notifications":                     {"*"},
+	"POST /notifications/read-all":           {"*"},
+	"POST /notifications/:id/read":           {"*"},
+	"GET /account/notifications":             {"*"},
+	"POST /account/notifications":            {"*"},
+	"GET /admin/mail":                        {admin},
+	"GET /admin/mail/:id":                    {admin},
+	"GET /admin/audit":                       {admin},
+}
+
+// sensitiveRoutes are the actions that ask an elevated user for a passcode again when their last one is
+// more than 15 minutes old: granting roles, resetting a second factor, publishing a schedule, putting a
+// release live.
+var sensitiveRoutes = map[string]bool{
+	"POST /admin/users":                      true,
+	"POST /admin/users/:id":                  true,
+	"POST /admin/users/:id/two-factor/reset": true,
+	"POST /schedules":                        true,
+	"POST /releases/:id/release":             true,
+}
+
+func TestSensitiveRoutesAskForAFreshCode(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	for _, r := range p.app.Routes() {
+		key := r.Method + " " + r.Path
+		if r.Sensitive != sensitiveRoutes[key] {
+			t.Errorf("route %s: sensitive is %v, the table says %v", key, r.Sensitive, sensitiveRoutes[key])
+		}
+	}
 }
 
 func TestAuthorizationTableCoversEveryRoute(t *testing.T) {

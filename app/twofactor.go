@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/url"
 	"strings"
 
@@ -239,7 +240,7 @@ type twoFactorPage struct {
 	Required  bool // the user's roles need it
 	CodesLeft int
 	Secret    string // the secret being set up, in groups of four for typing
-	QRCode    string // its QR code, a data: URL of a PNG
+	QRCode    template.URL // its QR code, a data: URL of a PNG made here
 	Codes     []string
 }
 
@@ -273,7 +274,7 @@ func (a *App) twoFactorPageFor(c *fiber.Ctx) (*twoFactorPage, error) {
 		return nil, err
 	}
 	p.Secret = groupSecret(e.Secret)
-	p.QRCode = "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+	p.QRCode = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)) // #nosec G203 -- base64 of our own PNG
 	return p, nil
 }
 
