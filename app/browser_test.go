@@ -16,7 +16,8 @@ import (
 	"github.com/nhs-esr/portal/app/seed"
 )
 
-// signIn fills in the sign-in page shown and sends it.
+// signIn fills in the sign-in page shown and sends it, and then, for a demo account with an
+// authenticator, the passcode page with the demo authenticator's next code.
 func (tb *tab) signIn(email, password string) {
 	tb.t.Helper()
 	tb.typeInto("email", email)
@@ -24,6 +25,16 @@ func (tb *tab) signIn(email, password string) {
 		tb.typeInto("password", password)
 	}
 	tb.submit(`form[action="/sign-in"] button[type="submit"]`)
+	if strings.HasPrefix(tb.url, tb.base+"/sign-in/code") {
+		tb.enterPasscode(tb.portal.nextPasscode(tb.t, email))
+	}
+}
+
+// enterPasscode types a passcode into the passcode page shown and sends it.
+func (tb *tab) enterPasscode(code string) {
+	tb.t.Helper()
+	tb.typeInto("code", code)
+	tb.submit(`form[action="/sign-in/code"] button[type="submit"]`)
 }
 
 // role ticks or clears the roles checkbox of role on the user form shown.

@@ -239,7 +239,7 @@ type twoFactorPage struct {
 	Enrolled  bool
 	Required  bool // the user's roles need it
 	CodesLeft int
-	Secret    string // the secret being set up, in groups of four for typing
+	Secret    string       // the secret being set up, in groups of four for typing
 	QRCode    template.URL // its QR code, a data: URL of a PNG made here
 	Codes     []string
 }
