@@ -74,6 +74,10 @@ func (a *App) routeTable() []route {
 
 		// Everyone signed in.
 		{"GET", "/", signedIn, a.home},
+		{"GET", "/account", signedIn, a.accountShow},
+		{"GET", "/account/sessions", signedIn, a.sessionsIndex},
+		{"POST", "/account/sessions/end-others", signedIn, a.sessionsEndOthers},
+		{"POST", "/account/sessions/:id/end", signedIn, a.sessionEnd},
 		{"GET", "/account/password", signedIn, a.passwordEdit},
 		{"POST", "/account/password", signedIn, a.passwordUpdate},
 
@@ -244,6 +248,7 @@ func (a *App) routeTable() []route {
 		{"POST", "/admin/users/:id/enable", roles(admin), a.userEnable},
 		{"POST", "/admin/users/:id/reset-password", roles(admin), a.userResetPassword},
 		{"POST", "/admin/users/:id/two-factor/reset", sensitive(roles(admin)), a.userResetTwoFactor},
+		{"POST", "/admin/users/:id/sessions/end", roles(admin), a.userEndSessions},
 		{"GET", "/admin/audit", roles(admin), a.auditIndex},
 		{"GET", "/admin/mail", roles(admin), a.mailIndex},
 		{"GET", "/admin/mail/:id", roles(admin), a.mailShow},

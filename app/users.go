@@ -163,6 +163,7 @@ type userShowPage struct {
 	Details  []SummaryRow
 	Sessions int
 	Events   []audit.Row
+	Elevated bool
 }
 
 func (a *App) userFromParam(c *fiber.Ctx) (*identity.User, error) {
@@ -203,7 +204,7 @@ func (a *App) userShow(c *fiber.Ctx) error {
 		{Key: "Last signed in", Value: lastSignIn},
 		{Key: "User ID", Value: strconv.FormatInt(u.ID, 10)},
 	}
-	return a.render(c, fiber.StatusOK, "users/show", &userShowPage{Page: a.page(c, u.Name), Subject: u, Details: details, Sessions: n, Events: events})
+	return a.render(c, fiber.StatusOK, "users/show", &userShowPage{Page: a.page(c, u.Name), Subject: u, Details: details, Sessions: n, Events: events, Elevated: u.Elevated()})
 }
 
 func (a *App) userEdit(c *fiber.Ctx) error {
