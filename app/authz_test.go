@@ -24,6 +24,9 @@ var authzTable = map[string][]string{
 	"POST /sign-in":      {"anonymous", "*"},
 	"POST /sign-out":     {"*"},
 
+	"GET /sign-in/oidc/:provider":          {"anonymous", "*"},
+	"GET /sign-in/oidc/:provider/callback": {"anonymous", "*"},
+
 	"GET /sign-in/code":                 {"*"},
 	"POST /sign-in/code":                {"*"},
 	"GET /sign-in/recovery":             {"*"},
@@ -255,6 +258,7 @@ func routePath(pattern string, userID int64) string {
 		":meeting", "999999",
 		":item", "999999",
 		":action", "999999",
+		":provider", "sso",
 		"/public/*", "/public/css/portal.css",
 		"/assets/*", "/assets/images/favicon.ico",
 	).Replace(pattern)

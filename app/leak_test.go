@@ -556,6 +556,7 @@ func plantLeakWorld(t *testing.T) *leakWorld {
 		"region":      {fmt.Sprint(w.region)},
 		"appointment": strs(appointmentIDs...),
 		"meeting":     {fmt.Sprint(m.ID)},
+		"provider":    {"sso", "none"},
 	}
 	return w
 }

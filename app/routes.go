@@ -63,6 +63,9 @@ func (a *App) routeTable() []route {
 		{"GET", "/sign-in", anyone, a.signInShow},
 		{"POST", "/sign-in", anyone, a.signInCreate},
 		{"POST", "/sign-out", signedIn, a.signOut},
+		// Single sign-on with an OpenID Connect identity provider (none unless configured).
+		{"GET", "/sign-in/oidc/:provider", anyone, a.oidcStart},
+		{"GET", "/sign-in/oidc/:provider/callback", anyone, a.oidcCallback},
 		// The second factor: the passcode after the password (or a recovery code instead), and setting
 		// up an authenticator, which elevated roles must do before any other page.
 		{"GET", "/sign-in/code", signedIn, a.signInCodeShow},

@@ -19,6 +19,7 @@ import (
 	"github.com/nhs-esr/portal/app/config"
 	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/sso"
 	"github.com/nhs-esr/portal/app/workday"
 	"github.com/nhs-esr/portal/forms"
 	"github.com/nhs-esr/portal/public"
@@ -37,6 +38,8 @@ type Deps struct {
 	Throttle identity.Throttle
 	// Calendar is the working-day calendar; nil means the England and Wales one.
 	Calendar *workday.Calendar
+	// Providers are the OpenID Connect identity providers people may sign in with; none for none.
+	Providers []*sso.Provider
 	// ChoicesTTL is how long the reference lists that filters and forms offer are kept in memory; zero
 	// means choicesTTL.
 	ChoicesTTL time.Duration
@@ -44,21 +47,22 @@ type Deps struct {
 
 // App is the portal's web application.
 type App struct {
-	cfg      *config.Config
-	db       *bun.DB
-	log      *slog.Logger
-	migrator *database.Migrator
-	now      func() time.Time
-	throttle identity.Throttle
-	calendar *workday.Calendar
-	sealer   *identity.Sealer
-	validate *forms.Validator
-	choices  *choices
-	views    *Renderer
-	assets   *Assets
-	fiber    *fiber.App
-	routes   []route
-	drain    *drainState
+	cfg       *config.Config
+	db        *bun.DB
+	log       *slog.Logger
+	migrator  *database.Migrator
+	now       func() time.Time
+	throttle  identity.Throttle
+	calendar  *workday.Calendar
+	sealer    *identity.Sealer
+	providers []*sso.Provider
+	validate  *forms.Validator
+	choices   *choices
+	views     *Renderer
+	assets    *Assets
+	fiber     *fiber.App
+	routes    []route
+	drain     *drainState
 }
 
 // New builds the application: it parses every template (a broken one is an error) and registers the
@@ -71,16 +75,17 @@ func New(d Deps) (*App, error) {
 		return nil, errors.New("app: the session secret must be at least 32 bytes")
 	}
 	a := &App{
-		cfg:      d.Config,
-		db:       d.DB,
-		log:      d.Logger,
-		migrator: d.Migrator,
-		now:      d.Now,
-		throttle: d.Throttle,
-		calendar: d.Calendar,
-		validate: forms.NewValidator(),
-		choices:  &choices{ttl: d.ChoicesTTL},
-		drain:    newDrainState(),
+		cfg:       d.Config,
+		db:        d.DB,
+		log:       d.Logger,
+		migrator:  d.Migrator,
+		now:       d.Now,
+		throttle:  d.Throttle,
+		calendar:  d.Calendar,
+		validate:  forms.NewValidator(),
+		choices:   &choices{ttl: d.ChoicesTTL},
+		drain:     newDrainState(),
+		providers: d.Providers,
 	}
 	var err error
 	if a.sealer, err = identity.NewSealer(d.Config.TOTPKey); err != nil {

@@ -20,6 +20,13 @@ import (
 const (
 	StatusActive   = "active"
 	StatusDisabled = "disabled"
+	// StatusPending is an account asked for after single sign-on, awaiting the organisation's access
+	// approver.
+	StatusPending = "pending"
+	// StatusLeft is someone whose access ended when they left (or was removed at once).
+	StatusLeft = "left"
+	// StatusSuspended is an account an access review did not confirm in time, until someone does.
+	StatusSuspended = "suspended"
 )
 
 // ErrEmailTaken is returned when another user already has the email address (whatever its case).

@@ -33,6 +33,7 @@ import (
 	"github.com/nhs-esr/portal/app/schedule"
 	"github.com/nhs-esr/portal/app/schedule/pdf"
 	"github.com/nhs-esr/portal/app/seed"
+	"github.com/nhs-esr/portal/app/sso"
 	"github.com/nhs-esr/portal/migrations"
 )
 
@@ -253,7 +254,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	if err != nil {
 		return err
 	}
-	a, err := app.New(app.Deps{Config: cfg, DB: db, Logger: log, Migrator: migrator})
+	providers, err := sso.FromEnv(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	a, err := app.New(app.Deps{Config: cfg, DB: db, Logger: log, Migrator: migrator, Providers: providers})
 	if err != nil {
 		return err
 	}
