@@ -26,6 +26,8 @@ var authzTable = map[string][]string{
 
 	"GET /sign-in/oidc/:provider":          {"anonymous", "*"},
 	"GET /sign-in/oidc/:provider/callback": {"anonymous", "*"},
+	"GET /sign-in/request-access":          {"anonymous", "*"},
+	"POST /sign-in/request-access":         {"anonymous", "*"},
 
 	"GET /sign-in/code":                 {"*"},
 	"POST /sign-in/code":                {"*"},
@@ -189,6 +191,16 @@ var authzTable = map[string][]string{
 	"GET /admin/mail":                        {admin},
 	"GET /admin/mail/:id":                    {admin},
 	"GET /admin/audit":                       {admin},
+	"GET /admin/organisations":               {admin},
+	"GET /admin/organisations/new":           {admin},
+	"POST /admin/organisations":              {admin},
+	"GET /admin/organisations/:id/edit":      {admin},
+	"POST /admin/organisations/:id":          {admin},
+	"GET /admin/organisations/:id/merge":     {admin},
+	"POST /admin/organisations/:id/merge":    {admin},
+	"GET /access-requests":                   {approver, admin},
+	"GET /access-requests/:id":               {approver, admin},
+	"POST /access-requests/:id":              {approver, admin},
 }
 
 // sensitiveRoutes are the actions that ask an elevated user for a passcode again when their last one is
@@ -200,6 +212,7 @@ var sensitiveRoutes = map[string]bool{
 	"POST /admin/users/:id/two-factor/reset": true,
 	"POST /schedules":                        true,
 	"POST /releases/:id/release":             true,
+	"POST /access-requests/:id":              true,
 }
 
 func TestSensitiveRoutesAskForAFreshCode(t *testing.T) {

@@ -44,6 +44,9 @@ func navFor(u *identity.User, path string) []NavItem {
 	if u.HasRole(identity.RoleNSIGMember) || u.HasRole(identity.RoleCentralTeam) || u.HasRole(identity.RoleAdmin) {
 		items = append(items, NavItem{Label: "NSIGs", Href: "/nsigs"})
 	}
+	if u.HasRole(identity.RoleAccessApprover) || u.HasRole(identity.RoleAdmin) {
+		items = append(items, NavItem{Label: "Access", Href: "/access-requests"})
+	}
 	if u.HasRole(identity.RoleAdmin) {
 		items = append(items, NavItem{Label: "Users", Href: "/admin/users"}, NavItem{Label: "Audit trail", Href: "/admin/audit"}, NavItem{Label: "Emails", Href: "/admin/mail"})
 	}

@@ -36,6 +36,7 @@ const (
 	central    = identity.RoleCentralTeam
 	devTeam    = identity.RoleDevelopmentTeam
 	admin      = identity.RoleAdmin
+	approver   = identity.RoleAccessApprover
 )
 
 // route is one entry of the route table.
@@ -66,6 +67,8 @@ func (a *App) routeTable() []route {
 		// Single sign-on with an OpenID Connect identity provider (none unless configured).
 		{"GET", "/sign-in/oidc/:provider", anyone, a.oidcStart},
 		{"GET", "/sign-in/oidc/:provider/callback", anyone, a.oidcCallback},
+		{"GET", "/sign-in/request-access", anyone, a.accessRequestNew},
+		{"POST", "/sign-in/request-access", anyone, a.accessRequestCreate},
 		// The second factor: the passcode after the password (or a recovery code instead), and setting
 		// up an authenticator, which elevated roles must do before any other page.
 		{"GET", "/sign-in/code", signedIn, a.signInCodeShow},
@@ -252,6 +255,18 @@ func (a *App) routeTable() []route {
 		{"POST", "/admin/users/:id/reset-password", roles(admin), a.userResetPassword},
 		{"POST", "/admin/users/:id/two-factor/reset", sensitive(roles(admin)), a.userResetTwoFactor},
 		{"POST", "/admin/users/:id/sessions/end", roles(admin), a.userEndSessions},
+		// Access: changes of roles waiting to be authorised, by an organisation's access approver or,
+		// for elevated roles, a second administrator.
+		{"GET", "/access-requests", roles(approver, admin), a.accessRequestsIndex},
+		{"GET", "/access-requests/:id", roles(approver, admin), a.accessRequestShow},
+		{"POST", "/access-requests/:id", sensitive(roles(approver, admin)), a.accessRequestDecide},
+		{"GET", "/admin/organisations", roles(admin), a.organisationsIndex},
+		{"GET", "/admin/organisations/new", roles(admin), a.organisationNew},
+		{"POST", "/admin/organisations", roles(admin), a.organisationCreate},
+		{"GET", "/admin/organisations/:id/edit", roles(admin), a.organisationEdit},
+		{"POST", "/admin/organisations/:id", roles(admin), a.organisationUpdate},
+		{"GET", "/admin/organisations/:id/merge", roles(admin), a.organisationMergeShow},
+		{"POST", "/admin/organisations/:id/merge", roles(admin), a.organisationMerge},
 		{"GET", "/admin/audit", roles(admin), a.auditIndex},
 		{"GET", "/admin/mail", roles(admin), a.mailIndex},
 		{"GET", "/admin/mail/:id", roles(admin), a.mailShow},

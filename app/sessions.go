@@ -16,6 +16,7 @@ type signInPage struct {
 	Form      forms.SignIn
 	SignedOut bool
 	Expired   bool
+	Requested bool
 	Providers []*sso.Provider
 }
 
@@ -24,7 +25,7 @@ func (a *App) signInShow(c *fiber.Ctx) error {
 		return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
 	}
 	p := &signInPage{Page: a.page(c, "Sign in"), Form: forms.SignIn{Next: c.Query("next")},
-		SignedOut: c.Query("signed_out") != "", Expired: c.Query("expired") != "", Providers: a.providers}
+		SignedOut: c.Query("signed_out") != "", Expired: c.Query("expired") != "", Requested: c.Query("requested") != "", Providers: a.providers}
 	return a.render(c, fiber.StatusOK, "sessions/new", p)
 }
 

@@ -1,14 +1,24 @@
 package app
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/organisation"
+	"github.com/nhs-esr/portal/app/problem"
 	"github.com/nhs-esr/portal/app/sso"
+	"github.com/nhs-esr/portal/forms"
 )
 
 func (a *App) oidcStateCookie() string {
@@ -93,7 +103,136 @@ func (a *App) oidcCallback(c *fiber.Ctx) error {
 	return c.Redirect(safeNext(next), fiber.StatusSeeOther)
 }
 
+// signUp is who an identity provider vouched for, carried to the access request form in a cookie
+// signed with the session secret, for 15 minutes.
+type signUp struct {
+	Provider string `json:"p"`
+	Subject  string `json:"s"`
+	Email    string `json:"e"`
+	Name     string `json:"n"`
+	Expires  int64  `json:"x"`
+}
+
+func (a *App) signUpCookie() string {
+	if a.cfg.Secure() {
+		return "__Host-portal_signup"
+	}
+	return "portal_signup"
+}
+
+func (a *App) signUpMAC(payload string) string {
+	m := hmac.New(sha256.New, a.cfg.SessionSecret)
+	m.Write([]byte("signup:" + payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// readSignUp returns the identity in the browser's sign-up cookie, or nil when there is none, it was
+// tampered with or it has expired.
+func (a *App) readSignUp(c *fiber.Ctx) *signUp {
+	payload, mac, ok := strings.Cut(c.Cookies(a.signUpCookie()), ".")
+	if !ok || !hmac.Equal([]byte(mac), []byte(a.signUpMAC(payload))) {
+		return nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return nil
+	}
+	var s signUp
+	if json.Unmarshal(raw, &s) != nil || a.now().Unix() > s.Expires {
+		return nil
+	}
+	return &s
+}
+
 // startAccessRequest is a sign-in by someone with no account, with a provider that lets them ask for one.
 func (a *App) startAccessRequest(c *fiber.Ctx, p *sso.Provider, id *sso.Identity) error {
-	return a.ssoRefused(c, fiber.StatusForbidden, "There is no portal account for "+id.Email+". Ask your organisation's portal administrator to add you.")
+	raw, err := json.Marshal(signUp{Provider: p.ID, Subject: id.Subject, Email: id.Email, Name: id.Name, Expires: a.now().Add(15 * time.Minute).Unix()})
+	if err != nil {
+		return err
+	}
+	payload := base64.RawURLEncoding.EncodeToString(raw)
+	c.Cookie(&fiber.Cookie{Name: a.signUpCookie(), Value: payload + "." + a.signUpMAC(payload), Path: "/", HTTPOnly: true,
+		Secure: a.cfg.Secure(), SameSite: fiber.CookieSameSiteLaxMode, Expires: a.now().Add(15 * time.Minute)})
+	return c.Redirect("/sign-in/request-access", fiber.StatusSeeOther)
+}
+
+type accessRequestFormPage struct {
+	Page
+	Email               string
+	Provider            string
+	Form                forms.AccessRequest
+	OrganisationOptions []Option
+}
+
+func (a *App) accessRequestFormPage(c *fiber.Ctx, s *signUp, f forms.AccessRequest) (*accessRequestFormPage, error) {
+	orgs, err := organisation.List(c.UserContext(), a.db)
+	if err != nil {
+		return nil, err
+	}
+	opts := []Option{{Value: "", Label: "Select your organisation"}}
+	for _, o := range orgs {
+		if o.MergedIntoID == 0 {
+			opts = append(opts, Option{Value: strconv.FormatInt(o.ID, 10), Label: fmt.Sprintf("%s (%s)", o.Name, o.ODSCode)})
+		}
+	}
+	label := s.Provider
+	if p, err := sso.Find(a.providers, s.Provider); err == nil {
+		label = p.Label
+	}
+	return &accessRequestFormPage{Page: a.page(c, "Ask for access to the portal"), Email: s.Email, Provider: label, Form: f, OrganisationOptions: opts}, nil
+}
+
+// accessRequestNew asks someone a provider vouched for, who has no account, which organisation they
+// are from and why they need access.
+func (a *App) accessRequestNew(c *fiber.Ctx) error {
+	s := a.readSignUp(c)
+	if s == nil {
+		// Nobody to ask for: the page says how to start.
+		return a.render(c, fiber.StatusOK, "access/request", &accessRequestFormPage{Page: a.page(c, "Ask for access to the portal")})
+	}
+	p, err := a.accessRequestFormPage(c, s, forms.AccessRequest{Name: s.Name})
+	if err != nil {
+		return err
+	}
+	return a.render(c, fiber.StatusOK, "access/request", p)
+}
+
+func (a *App) accessRequestCreate(c *fiber.Ctx) error {
+	s := a.readSignUp(c)
+	if s == nil {
+		return a.ssoRefused(c, fiber.StatusGone, "Your sign-in with your organisation's account has expired. Sign in with it again to ask for access.")
+	}
+	var f forms.AccessRequest
+	if err := c.BodyParser(&f); err != nil {
+		return fiber.ErrBadRequest
+	}
+	p, err := a.accessRequestFormPage(c, s, f)
+	if err != nil {
+		return err
+	}
+	errs := a.validate.Check(&f)
+	orgID, _ := strconv.ParseInt(f.OrganisationID, 10, 64)
+	if errs.Get("organisation_id") == "" {
+		if o, err := organisation.Get(c.UserContext(), a.db, orgID); errors.Is(err, problem.ErrNotFound) || (err == nil && o.MergedIntoID != 0) {
+			errs.Add("organisation_id", "Select your organisation from the list")
+		} else if err != nil {
+			return err
+		}
+	}
+	if errs.Any() {
+		return a.invalid(c, "access/request", &p.Page, errs, p)
+	}
+	_, err = identity.RequestAccess(c.UserContext(), a.db, a.now(), identity.AccessRequestIn{
+		Provider: s.Provider, Subject: s.Subject, Email: s.Email, Name: f.Name, OrganisationID: orgID, Reason: f.Reason,
+		Client: a.client(c), RequestID: requestID(c),
+	})
+	if errors.Is(err, identity.ErrEmailTaken) {
+		errs.Add("name", "There is already an account for "+s.Email+": sign in with it, or ask your portal administrator")
+		return a.invalid(c, "access/request", &p.Page, errs, p)
+	}
+	if err != nil {
+		return err
+	}
+	a.clearCookie(c, a.signUpCookie())
+	return c.Redirect("/sign-in?requested=1", fiber.StatusSeeOther)
 }

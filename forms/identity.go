@@ -12,8 +12,11 @@ type User struct {
 	Name           string   `form:"name" label:"their full name" validate:"required,max=200"`
 	Email          string   `form:"email" label:"their email address" validate:"required,email,max=254"`
 	OrganisationID string   `form:"organisation_id" label:"their organisation" validate:"required,numeric" errors:"required=Select their organisation;numeric=Select their organisation from the list"`
-	Roles          []string `form:"roles" label:"at least one role" validate:"required,min=1,dive,oneof=requester nsig_member functional_account_manager central_team development_team admin" errors:"oneof=Select roles from the list"`
-	Version        int      `form:"version"`
+	Roles          []string `form:"roles" label:"at least one role" validate:"required,min=1,dive,oneof=requester nsig_member functional_account_manager central_team development_team admin access_approver" errors:"oneof=Select roles from the list"`
+	// Why the roles are given or taken away, and who asked: kept in the grant history.
+	Reason      string `form:"reason" label:"why their roles change" validate:"max=2000"`
+	RequestedBy string `form:"requested_by" label:"who asked for the change" validate:"max=200"`
+	Version     int    `form:"version"`
 }
 
 // ChangePassword is a user's form to choose a new password.
@@ -45,4 +48,33 @@ type Reconfirm struct {
 type FirstPassword struct {
 	New     string `form:"new_password" label:"a new password" validate:"required,min=12,max=1000" errors:"min=Your new password must be 12 characters or more"`
 	Confirm string `form:"confirm_password" label:"your new password again" validate:"required,eqfield=New" errors:"eqfield=The passwords do not match"`
+}
+
+// GrantDecision is an approver's decision on a waiting change of someone's roles: a note, needed to refuse.
+type GrantDecision struct {
+	Decision string `form:"decision" label:"whether you approve" validate:"required,oneof=approve refuse" errors:"required=Select whether you approve;oneof=Select whether you approve"`
+	Note     string `form:"note" label:"a reason" validate:"max=2000"`
+}
+
+// AccessRequest is someone's request for an account after signing in with their identity provider.
+type AccessRequest struct {
+	Name           string `form:"name" label:"your full name" validate:"required,max=200"`
+	OrganisationID string `form:"organisation_id" label:"your organisation" validate:"required,numeric" errors:"required=Select your organisation;numeric=Select your organisation from the list"`
+	Reason         string `form:"reason" label:"why you need access" validate:"required,max=2000" errors:"required=Enter why you need access to the portal"`
+}
+
+// Organisation is an administrator's form to add or change an organisation.
+type Organisation struct {
+	Name     string `form:"name" label:"its name" validate:"required,max=200" errors:"required=Enter the organisation's name"`
+	ODSCode  string `form:"ods_code" label:"its ODS code" validate:"required,max=20" errors:"required=Enter the organisation's ODS code"`
+	VPDCode  string `form:"vpd_code" label:"its ESR VPD code" validate:"max=20"`
+	RegionID string `form:"region_id" label:"its region" validate:"required,numeric" errors:"required=Select its region;numeric=Select its region from the list"`
+	Version  int    `form:"version"`
+}
+
+// OrganisationMerge is an administrator's form to merge one organisation into another.
+type OrganisationMerge struct {
+	IntoID  string `form:"into_id" label:"the organisation it merges into" validate:"required,numeric" errors:"required=Select the organisation it merges into;numeric=Select the organisation it merges into from the list"`
+	Confirm string `form:"confirm" label:"that you understand" validate:"required,eq=yes" errors:"required=Confirm that its people and requests move;eq=Confirm that its people and requests move"`
+	Version int    `form:"version"`
 }

@@ -61,6 +61,9 @@ type User struct {
 	NSIGsRead bool    `bun:"nsigs_read,scanonly"`
 	// TwoFactor says the user has a confirmed authenticator.
 	TwoFactor bool `bun:"two_factor,scanonly"`
+	// PendingRoles are elevated roles just asked for that wait for a second administrator (set by
+	// Create and Update only).
+	PendingRoles []string `bun:"-"`
 	// Unread is how many notifications the user has not read, read with their session for the header.
 	Unread int `bun:"unread,scanonly"`
 }
@@ -189,6 +192,12 @@ type NewUser struct {
 	Password       string
 	// MustChangePassword makes the user choose a new password when they first sign in.
 	MustChangePassword bool
+	// Grant is how an administrator in the portal authorised the roles: elevated ones then wait for a
+	// second administrator (see planGrants). Nil gives the roles at once, for the operator's command
+	// line and the demo data, and records them as given when the account was made.
+	Grant *RoleChange
+	// Status is the new account's status; "" is active.
+	Status string
 }
 
 // Create adds a user with their roles, audited, in one transaction.
@@ -200,11 +209,15 @@ func Create(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time, i
 	if err != nil {
 		return nil, err
 	}
+	status := in.Status
+	if status == "" {
+		status = StatusActive
+	}
 	u := &User{
 		Email:              strings.TrimSpace(in.Email),
 		Name:               strings.TrimSpace(in.Name),
 		OrganisationID:     in.OrganisationID,
-		Status:             StatusActive,
+		Status:             status,
 		PasswordHash:       hash,
 		PasswordChangedAt:  now,
 		MustChangePassword: in.MustChangePassword,
@@ -221,12 +234,27 @@ func Create(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time, i
 		if err != nil {
 			return fmt.Errorf("insert user: %w", err)
 		}
+		if in.Grant != nil {
+			var pending []string
+			if u.Roles, pending, err = planGrants(ctx, tx, actor, now, u.ID, nil, u.Roles, *in.Grant); err != nil {
+				return err
+			}
+			u.PendingRoles = pending
+		} else {
+			for _, r := range u.Roles {
+				if err := insertGrant(ctx, tx, now, u.ID, r, "grant", GrantApplied, RoleChange{Reason: "Given when the account was made by " + actor.Name}, 0, 0); err != nil {
+					return err
+				}
+			}
+		}
 		if err := setRoles(ctx, tx, u.ID, u.Roles, now); err != nil {
 			return err
 		}
+		view := u.auditView()
+		view["roles_awaiting_second_administrator"] = u.PendingRoles
 		return audit.Record(ctx, tx, now, audit.Event{
 			Actor: actor, Action: "user.created", EntityType: "user", EntityID: fmt.Sprint(u.ID),
-			After: u.auditView(),
+			After: view,
 		})
 	})
 	if err != nil {
@@ -241,6 +269,8 @@ type Changes struct {
 	Email          string
 	OrganisationID int64
 	Roles          []string
+	// Grant is why the roles change and who asked; needed when they do.
+	Grant RoleChange
 }
 
 // Update changes a user's details and roles if the user is still at version; otherwise it returns
@@ -269,7 +299,12 @@ func Update(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time, i
 		if err := expectOneRow(res, err, id); err != nil {
 			return err
 		}
-		roles := sortRoles(in.Roles)
+		var roles, pending []string
+		if sameRoles(before.Roles, sortRoles(in.Roles)) {
+			roles = before.Roles
+		} else if roles, pending, err = planGrants(ctx, tx, actor, now, id, before.Roles, sortRoles(in.Roles), in.Grant); err != nil {
+			return err
+		}
 		if err := setRoles(ctx, tx, id, roles, now); err != nil {
 			return err
 		}
@@ -277,6 +312,7 @@ func Update(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time, i
 		if err != nil {
 			return err
 		}
+		after.PendingRoles = pending
 		if before.Name != after.Name || before.Email != after.Email || before.OrganisationID != after.OrganisationID {
 			if err := audit.Record(ctx, tx, now, audit.Event{
 				Actor: actor, Action: "user.updated", EntityType: "user", EntityID: fmt.Sprint(id),
@@ -285,10 +321,10 @@ func Update(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time, i
 				return err
 			}
 		}
-		if !sameRoles(before.Roles, after.Roles) {
+		if !sameRoles(before.Roles, after.Roles) || len(pending) > 0 {
 			if err := audit.Record(ctx, tx, now, audit.Event{
 				Actor: actor, Action: "user.roles_changed", EntityType: "user", EntityID: fmt.Sprint(id),
-				Before: map[string]any{"roles": before.Roles}, After: map[string]any{"roles": after.Roles},
+				Before: map[string]any{"roles": before.Roles}, After: map[string]any{"roles": after.Roles, "roles_awaiting_second_administrator": pending, "reason": strings.TrimSpace(in.Grant.Reason)},
 			}); err != nil {
 				return err
 			}

@@ -43,6 +43,8 @@ const (
 	EventNSIGAgenda           = "nsig_agenda"
 	EventProjectHandover      = "project_handover"
 	EventRegionalUpdate       = "regional_update"
+	EventAccessRequest        = "access_request"
+	EventDowntime             = "downtime"
 )
 
 // EventInfo describes an event on the notification settings page.
@@ -52,9 +54,9 @@ type EventInfo struct {
 	Description string
 }
 
-// optIn are the events nobody hears about until they ask to: none at present (the news of a published
+// optIn are the events nobody hears about until they ask to: planned downtime (the news of a published
 // Development Schedule, once opt-in, is circulated to the people it concerns unless they turn it off).
-var optIn = map[string]bool{}
+var optIn = map[string]bool{EventDowntime: true}
 
 // OptIn reports whether nobody hears about the event until they ask to.
 func (e EventInfo) OptIn() bool { return optIn[e.Key] }
@@ -79,6 +81,8 @@ var Events = []EventInfo{
 	{EventNSIGAgenda, "NSIG meetings and agendas", "An agenda is published, an agenda item you asked for is accepted or not, or a meeting gives you an action."},
 	{EventProjectHandover, "A linked project is handed to an NSIG", "A national project has moved into business as usual with an NSIG you sit on, or in your region: the regional SIGs extend their membership to cover it."},
 	{EventRegionalUpdate, "A regional SIG update is sent", "The central team has sent your region's SIG an update on NSIG outcomes, decisions and coming releases."},
+	{EventAccessRequest, "Someone asks for access", "Someone in your organisation has asked for an account, or a role waits for you to authorise it (access approvers and administrators)."},
+	{EventDowntime, "Planned downtime", "The portal will be unavailable, or read-only, for planned maintenance. Off unless you turn it on: the banner on every page says so too."},
 	{EventRegionalView, "A region gives its view", "An NSIG region has said whether it supports a request you are triaging or follow."},
 }
 
