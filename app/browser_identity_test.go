@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/identity"
 	"github.com/nhs-esr/portal/app/seed"
 )
@@ -47,7 +48,22 @@ func TestBrowserTwoFactorJourneys(t *testing.T) {
 	tb.submit(`form[action="/admin/users"] button[type="submit"]`)
 	tb.wantStatus(200, "add a user")
 	given := tb.text(".nhsuk-panel__body strong")
+	tb.wantText("main", "waits for a second administrator")
 	tb.submit(".nhsuk-header__account-button")
+	// A second administrator authorises it (their own journey is tested over HTTP).
+	second, err := identity.Create(t.Context(), p.db, audit.Actor{Name: "test"}, time.Now(), identity.NewUser{
+		Email: "second.admin@esr-central.example", Name: "Second Admin", OrganisationID: 1, Roles: []string{identity.RoleAdmin}, Password: "a long test password",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var grant int64
+	if err := p.db.NewSelect().Table("role_grants").Column("id").Where("status = 'pending'").Scan(t.Context(), &grant); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := identity.DecideGrant(t.Context(), p.db, audit.Actor{Name: "test"}, second, time.Now(), grant, true, ""); err != nil {
+		t.Fatal(err)
+	}
 
 	// Their first sign-in: the password they were given, their own, then an authenticator.
 	start = time.Now()

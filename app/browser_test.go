@@ -209,10 +209,12 @@ func TestBrowserAdminManagesAUser(t *testing.T) {
 	tb.wantText("h1", "Change Aisha Patel")
 	tb.role(identity.RoleNSIGMember, false)
 	tb.role(identity.RoleCentralTeam, true)
+	tb.typeIntoTextarea("reason", "Joins the central team's triage rota")
 	tb.submit(`form[action="` + details + `"] button[type="submit"]`)
 	tb.wantPath(details, "after saving the changes")
-	tb.wantText(".nhsuk-notification-banner", "Changes to Aisha Patel saved")
-	tb.wantText(".nhsuk-summary-list", "Central team")
+	// The central team role is elevated: it waits for a second administrator, and the history says why.
+	tb.wantText(".nhsuk-notification-banner", "Changes to Aisha Patel saved", "Central team needs a second administrator")
+	tb.wantText("main", "Joins the central team's triage rota", "Waiting")
 
 	// Disable them.
 	tb.submit(`form[action="` + details + `/disable"] button[type="submit"]`)
