@@ -81,7 +81,7 @@ var roleLinks = map[string][]NavItem{
 		{Label: "Prepare the quarterly Development Schedule", Href: "/schedules/new"},
 	},
 	identity.RoleDevelopmentTeam: {{Label: "See all requests", Href: "/requests"}},
-	identity.RoleAccessApprover:  {{Label: "Access requests", Href: "/access-requests"}},
+	identity.RoleAccessApprover:  {{Label: "Access requests", Href: "/access-requests"}, {Label: "People and leavers", Href: "/people"}},
 	identity.RoleAdmin: {
 		{Label: "Manage users", Href: "/admin/users"},
 		{Label: "See the audit trail", Href: "/admin/audit"},

@@ -260,6 +260,12 @@ func (a *App) routeTable() []route {
 		{"GET", "/access-requests", roles(approver, admin), a.accessRequestsIndex},
 		{"GET", "/access-requests/:id", roles(approver, admin), a.accessRequestShow},
 		{"POST", "/access-requests/:id", sensitive(roles(approver, admin)), a.accessRequestDecide},
+		// Leavers: an organisation's access approver (or an administrator) sets a leaving date, or
+		// ends someone's access at once.
+		{"GET", "/people", roles(approver), a.peopleIndex},
+		{"GET", "/people/:id", roles(approver, admin), a.personShow},
+		{"POST", "/people/:id/leaving", roles(approver, admin), a.personLeaving},
+		{"POST", "/people/:id/remove-access", roles(approver, admin), a.personRemoveAccess},
 		{"GET", "/admin/organisations", roles(admin), a.organisationsIndex},
 		{"GET", "/admin/organisations/new", roles(admin), a.organisationNew},
 		{"POST", "/admin/organisations", roles(admin), a.organisationCreate},

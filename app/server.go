@@ -164,6 +164,7 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	go a.sweepSessions(ctx)
 	go a.returnDueForReview(ctx)
 	go a.sealAuditTrail(ctx)
+	go a.endLeavers(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- a.fiber.Listener(ln) }()
 	a.log.Info("portal listening", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL.String())
@@ -192,6 +193,27 @@ func (a *App) sweepSessions(ctx context.Context) {
 			if n > 0 {
 				a.log.Debug("swept expired sessions", "count", n)
 			}
+		}
+	}
+}
+
+// endLeavers ends the access of people whose leaving date has come, at start and every ten minutes
+// until ctx ends; whichever instance gets there first ends each one, once.
+func (a *App) endLeavers(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		n, err := identity.EndLeavers(ctx, a.db, a.now(), london)
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("end leavers' access", "err", err)
+		} else if n > 0 {
+			a.log.Info("ended leavers' access", "count", n)
+			a.choices.forget()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

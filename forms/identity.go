@@ -78,3 +78,17 @@ type OrganisationMerge struct {
 	Confirm string `form:"confirm" label:"that you understand" validate:"required,eq=yes" errors:"required=Confirm that its people and requests move;eq=Confirm that its people and requests move"`
 	Version int    `form:"version"`
 }
+
+// LeavingDate is the day someone leaves their organisation; all three boxes empty clears it.
+type LeavingDate struct {
+	Day     string `form:"leaving-day" validate:"max=10"`
+	Month   string `form:"leaving-month" validate:"max=10"`
+	Year    string `form:"leaving-year" validate:"max=10"`
+	Version int    `form:"version"`
+}
+
+// RemoveAccess ends someone's access at once, with why.
+type RemoveAccess struct {
+	Reason string `form:"reason" label:"why" validate:"required,oneof=left_early investigation disciplinary role_changed other" errors:"required=Select why their access ends now;oneof=Select why their access ends now"`
+	Detail string `form:"detail" label:"more about why" validate:"max=2000"`
+}

@@ -45,6 +45,9 @@ type User struct {
 	PasswordChangedAt  time.Time `bun:"password_changed_at"`
 	MustChangePassword bool      `bun:"must_change_password"`
 	LastSignInAt       time.Time `bun:"last_sign_in_at,nullzero"`
+	LeavingDate        time.Time `bun:"leaving_date,nullzero"`
+	AccessEndedAt      time.Time `bun:"access_ended_at,nullzero"`
+	AccessEndedReason  string    `bun:"access_ended_reason"`
 	Version            int       `bun:"version"`
 	CreatedAt          time.Time `bun:"created_at"`
 	UpdatedAt          time.Time `bun:"updated_at"`
