@@ -20,6 +20,7 @@ var authzTable = map[string][]string{
 	"GET /favicon.ico": {"anonymous", "*"},
 
 	"GET /accessibility": {"anonymous", "*"},
+	"GET /downtime":      {"anonymous", "*"},
 	"GET /sign-in":       {"anonymous", "*"},
 	"POST /sign-in":      {"anonymous", "*"},
 	"POST /sign-out":     {"*"},
@@ -192,6 +193,9 @@ var authzTable = map[string][]string{
 	"GET /admin/mail/:id":                    {admin},
 	"GET /admin/audit":                       {admin},
 	"GET /admin/organisations":               {admin},
+	"GET /admin/downtime/new":                {admin},
+	"POST /admin/downtime":                   {admin},
+	"POST /admin/downtime/:id/withdraw":      {admin},
 	"GET /people":                            {approver},
 	"GET /people/:id":                        {approver, admin},
 	"POST /people/:id/leaving":               {approver, admin},

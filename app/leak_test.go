@@ -558,6 +558,8 @@ func plantLeakWorld(t *testing.T) *leakWorld {
 		"meeting":         {fmt.Sprint(m.ID)},
 		"provider":        {"sso", "none"},
 		"organisations":   {"1"},
+		"people":          strs(userIDs...),
+		"downtime":        {"1"},
 		"access-requests": {"1"},
 	}
 	return w

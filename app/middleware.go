@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -87,6 +88,14 @@ func (a *App) guard(r route) fiber.Handler {
 			}
 			if err := cleanForm(c); err != nil {
 				return err
+			}
+			if until, on := a.readOnlyUntil(c.UserContext()); on && !writesDuringDowntime[r.path] {
+				c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(60, int(until.Sub(a.now()).Seconds()))))
+				page := NewErrorPage(a.page(c, "The portal is read-only"), fiber.StatusServiceUnavailable)
+				page.Heading = "The portal is read-only for planned maintenance"
+				page.Message = "The portal is read-only for planned maintenance until " + until.In(london).Format("3:04pm on Monday 2 January") +
+					". Nothing you sent has been changed: go back and try again after then."
+				return a.render(c, fiber.StatusServiceUnavailable, "errors/error", &page)
 			}
 			if r.access.fresh && a.needsReconfirm(v) {
 				if ok, err := a.reconfirm(c, v); !ok || err != nil {

@@ -59,6 +59,7 @@ func (a *App) routeTable() []route {
 
 		// Pages anyone can read.
 		{"GET", "/accessibility", anyone, a.accessibility},
+		{"GET", "/downtime", anyone, a.downtimeIndex},
 
 		// Signing in and out.
 		{"GET", "/sign-in", anyone, a.signInShow},
@@ -266,6 +267,9 @@ func (a *App) routeTable() []route {
 		{"GET", "/people/:id", roles(approver, admin), a.personShow},
 		{"POST", "/people/:id/leaving", roles(approver, admin), a.personLeaving},
 		{"POST", "/people/:id/remove-access", roles(approver, admin), a.personRemoveAccess},
+		{"GET", "/admin/downtime/new", roles(admin), a.downtimeNew},
+		{"POST", "/admin/downtime", roles(admin), a.downtimeCreate},
+		{"POST", "/admin/downtime/:id/withdraw", roles(admin), a.downtimeWithdraw},
 		{"GET", "/admin/organisations", roles(admin), a.organisationsIndex},
 		{"GET", "/admin/organisations/new", roles(admin), a.organisationNew},
 		{"POST", "/admin/organisations", roles(admin), a.organisationCreate},

@@ -58,6 +58,7 @@ type App struct {
 	providers []*sso.Provider
 	validate  *forms.Validator
 	choices   *choices
+	notices   *notices
 	views     *Renderer
 	assets    *Assets
 	fiber     *fiber.App
@@ -84,6 +85,7 @@ func New(d Deps) (*App, error) {
 		calendar:  d.Calendar,
 		validate:  forms.NewValidator(),
 		choices:   &choices{ttl: d.ChoicesTTL},
+		notices:   &notices{},
 		drain:     newDrainState(),
 		providers: d.Providers,
 	}

@@ -92,3 +92,18 @@ type RemoveAccess struct {
 	Reason string `form:"reason" label:"why" validate:"required,oneof=left_early investigation disciplinary role_changed other" errors:"required=Select why their access ends now;oneof=Select why their access ends now"`
 	Detail string `form:"detail" label:"more about why" validate:"max=2000"`
 }
+
+// Downtime is an administrator's notice of planned or emergency downtime. Times are UK times, HH:MM.
+type Downtime struct {
+	Kind       string `form:"kind" label:"what kind of downtime" validate:"required,oneof=planned emergency" errors:"required=Select planned or emergency;oneof=Select planned or emergency"`
+	Message    string `form:"message" label:"the message" validate:"required,max=500" errors:"required=Enter the message users will see"`
+	StartDay   string `form:"starts-day" validate:"max=10"`
+	StartMonth string `form:"starts-month" validate:"max=10"`
+	StartYear  string `form:"starts-year" validate:"max=10"`
+	StartTime  string `form:"starts-time" validate:"max=10"`
+	EndDay     string `form:"ends-day" validate:"max=10"`
+	EndMonth   string `form:"ends-month" validate:"max=10"`
+	EndYear    string `form:"ends-year" validate:"max=10"`
+	EndTime    string `form:"ends-time" validate:"max=10"`
+	ShowDays   string `form:"show_days" label:"how many days before" validate:"max=10"`
+}
