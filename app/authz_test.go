@@ -20,9 +20,26 @@ var authzTable = map[string][]string{
 	"GET /favicon.ico": {"anonymous", "*"},
 
 	"GET /accessibility": {"anonymous", "*"},
+	"GET /downtime":      {"anonymous", "*"},
 	"GET /sign-in":       {"anonymous", "*"},
 	"POST /sign-in":      {"anonymous", "*"},
 	"POST /sign-out":     {"*"},
+
+	"GET /sign-in/oidc/:provider":          {"anonymous", "*"},
+	"GET /sign-in/oidc/:provider/callback": {"anonymous", "*"},
+	"GET /sign-in/request-access":          {"anonymous", "*"},
+	"POST /sign-in/request-access":         {"anonymous", "*"},
+
+	"GET /sign-in/code":                 {"*"},
+	"POST /sign-in/code":                {"*"},
+	"GET /sign-in/recovery":             {"*"},
+	"POST /sign-in/recovery":            {"*"},
+	"GET /account/two-factor":           {"*"},
+	"GET /account":                      {"*"},
+	"GET /account/sessions":             {"*"},
+	"POST /account/sessions/end-others": {"*"},
+	"POST /account/sessions/:id/end":    {"*"},
+	"POST /account/two-factor":          {"*"},
 
 	"GET /":                  {"*"},
 	"GET /account/password":  {"*"},
@@ -169,23 +186,65 @@ var authzTable = map[string][]string{
 	"GET /projects/:id/handover":  {central, admin},
 	"POST /projects/:id/handover": {central, admin},
 
-	"GET /admin/users":                     {admin},
-	"GET /admin/users/new":                 {admin},
-	"POST /admin/users":                    {admin},
-	"GET /admin/users/:id":                 {admin},
-	"GET /admin/users/:id/edit":            {admin},
-	"POST /admin/users/:id":                {admin},
-	"POST /admin/users/:id/disable":        {admin},
-	"POST /admin/users/:id/enable":         {admin},
-	"POST /admin/users/:id/reset-password": {admin},
-	"GET /notifications":                   {"*"},
-	"POST /notifications/read-all":         {"*"},
-	"POST /notifications/:id/read":         {"*"},
-	"GET /account/notifications":           {"*"},
-	"POST /account/notifications":          {"*"},
-	"GET /admin/mail":                      {admin},
-	"GET /admin/mail/:id":                  {admin},
-	"GET /admin/audit":                     {admin},
+	"GET /admin/users":                       {admin},
+	"GET /admin/users/new":                   {admin},
+	"POST /admin/users":                      {admin},
+	"GET /admin/users/:id":                   {admin},
+	"GET /admin/users/:id/edit":              {admin},
+	"POST /admin/users/:id":                  {admin},
+	"POST /admin/users/:id/disable":          {admin},
+	"POST /admin/users/:id/enable":           {admin},
+	"POST /admin/users/:id/reset-password":   {admin},
+	"POST /admin/users/:id/two-factor/reset": {admin},
+	"POST /admin/users/:id/sessions/end":     {admin},
+	"GET /notifications":                     {"*"},
+	"POST /notifications/read-all":           {"*"},
+	"POST /notifications/:id/read":           {"*"},
+	"GET /account/notifications":             {"*"},
+	"POST /account/notifications":            {"*"},
+	"GET /admin/mail":                        {admin},
+	"GET /admin/mail/:id":                    {admin},
+	"GET /admin/audit":                       {admin},
+	"GET /admin/organisations":               {admin},
+	"GET /admin/downtime/new":                {admin},
+	"POST /admin/downtime":                   {admin},
+	"POST /admin/downtime/:id/withdraw":      {admin},
+	"GET /people":                            {approver},
+	"GET /people/:id":                        {approver, admin},
+	"POST /people/:id/leaving":               {approver, admin},
+	"POST /people/:id/remove-access":         {approver, admin},
+	"GET /admin/organisations/new":           {admin},
+	"POST /admin/organisations":              {admin},
+	"GET /admin/organisations/:id/edit":      {admin},
+	"POST /admin/organisations/:id":          {admin},
+	"GET /admin/organisations/:id/merge":     {admin},
+	"POST /admin/organisations/:id/merge":    {admin},
+	"GET /access-requests":                   {approver, admin},
+	"GET /access-requests/:id":               {approver, admin},
+	"POST /access-requests/:id":              {approver, admin},
+}
+
+// sensitiveRoutes are the actions that ask an elevated user for a passcode again when their last one is
+// more than 15 minutes old: granting roles, resetting a second factor, publishing a schedule, putting a
+// release live.
+var sensitiveRoutes = map[string]bool{
+	"POST /admin/users":                      true,
+	"POST /admin/users/:id":                  true,
+	"POST /admin/users/:id/two-factor/reset": true,
+	"POST /schedules":                        true,
+	"POST /releases/:id/release":             true,
+	"POST /access-requests/:id":              true,
+}
+
+func TestSensitiveRoutesAskForAFreshCode(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	for _, r := range p.app.Routes() {
+		key := r.Method + " " + r.Path
+		if r.Sensitive != sensitiveRoutes[key] {
+			t.Errorf("route %s: sensitive is %v, the table says %v", key, r.Sensitive, sensitiveRoutes[key])
+		}
+	}
 }
 
 func TestAuthorizationTableCoversEveryRoute(t *testing.T) {
@@ -234,6 +293,7 @@ func routePath(pattern string, userID int64) string {
 		":meeting", "999999",
 		":item", "999999",
 		":action", "999999",
+		":provider", "sso",
 		"/public/*", "/public/css/portal.css",
 		"/assets/*", "/assets/images/favicon.ico",
 	).Replace(pattern)

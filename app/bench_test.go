@@ -171,7 +171,7 @@ func newBenchPortal(b *testing.B) *benchPortal {
 	if err != nil {
 		b.Fatal(err)
 	}
-	token, err := identity.StartSession(ctx, tdb.DB, u.ID, benchNow, identity.Client{IP: "127.0.0.1"})
+	token, err := identity.StartSession(ctx, tdb.DB, u.ID, benchNow, identity.Client{IP: "127.0.0.1"}, identity.PassedNow(benchNow, identity.VerifiedByTOTP))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -184,6 +184,7 @@ func newBenchPortal(b *testing.B) *benchPortal {
 		b.Fatal(err)
 	}
 	cfg.SessionSecret = []byte(strings.Repeat("k", 32))
+	cfg.TOTPKey = []byte(strings.Repeat("t", 32))
 	migrator, err := database.NewMigrator(tdb.DB, migrations.FS)
 	if err != nil {
 		b.Fatal(err)
@@ -795,7 +796,7 @@ func (e *benchPortal) pickSavers(b *testing.B, tdb *dbtest.TestDB, orgID int64) 
 		b.Fatal(err)
 	}
 	for _, r := range rows {
-		token, err := identity.StartSession(ctx, tdb.DB, dev.ID, benchNow, identity.Client{IP: "127.0.0.1"})
+		token, err := identity.StartSession(ctx, tdb.DB, dev.ID, benchNow, identity.Client{IP: "127.0.0.1"}, identity.PassedNow(benchNow, identity.VerifiedByTOTP))
 		if err != nil {
 			b.Fatal(err)
 		}

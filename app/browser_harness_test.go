@@ -29,6 +29,7 @@ import (
 	"github.com/nhs-esr/portal/app/config"
 	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/database/dbtest"
+	"github.com/nhs-esr/portal/app/identity"
 	"github.com/nhs-esr/portal/app/seed"
 	"github.com/nhs-esr/portal/migrations"
 )
@@ -59,6 +60,33 @@ type livePortal struct {
 	baseURL  string
 	accounts []seed.Account // the demo accounts, one per role, all with seed.DemoPassword
 	db       *bun.DB        // for tests that prepare with the domain what the pages they drive do not make
+
+	sealer *identity.Sealer
+
+	stepsMu sync.Mutex
+	steps   map[string]int64 // per account, the time step of the last passcode typed (each is used once)
+}
+
+// nextPasscode returns a passcode of the demo authenticator for the account that has not been used,
+// waiting for the next time step when the one after now has been used too.
+func (p *livePortal) nextPasscode(t *testing.T, email string) string {
+	t.Helper()
+	p.stepsMu.Lock()
+	defer p.stepsMu.Unlock()
+	if p.steps == nil {
+		p.steps = map[string]int64{}
+	}
+	now := time.Now().Unix() / 30
+	step := max(now, p.steps[email]+1)
+	if step > now+1 { // accepted only within a step of now: wait
+		time.Sleep(time.Until(time.Unix((step-1)*30, 0)))
+	}
+	p.steps[email] = step
+	code, err := identity.CodeAt(seed.DemoTOTPSecret, time.Unix(step*30, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
 }
 
 func startLivePortal(t *testing.T) *livePortal {
@@ -69,6 +97,7 @@ func startLivePortal(t *testing.T) *livePortal {
 		t.Fatal(err)
 	}
 	cfg.SessionSecret = []byte(strings.Repeat("k", 32))
+	cfg.TOTPKey = []byte(strings.Repeat("t", 32))
 	migrator, err := database.NewMigrator(tdb.DB, migrations.FS)
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +107,13 @@ func startLivePortal(t *testing.T) *livePortal {
 		t.Fatal(err)
 	}
 	if _, err := seed.Requests(t.Context(), tdb.DB, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := identity.NewSealer(cfg.TOTPKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.DemoTwoFactor(t.Context(), tdb.DB, sealer, time.Now(), accounts); err != nil {
 		t.Fatal(err)
 	}
 	// Warnings and errors (a 500 logs its cause) go to the test log; the access log does not.
@@ -100,7 +136,7 @@ func startLivePortal(t *testing.T) *livePortal {
 			t.Errorf("portal: %v", err)
 		}
 	})
-	return &livePortal{baseURL: "http://" + ln.Addr().String(), accounts: accounts, db: tdb.DB}
+	return &livePortal{baseURL: "http://" + ln.Addr().String(), accounts: accounts, db: tdb.DB, sealer: sealer}
 }
 
 // account returns the demo account holding role.
@@ -125,13 +161,14 @@ func (w testLogWriter) Write(b []byte) (int, error) {
 
 // tab is one headless Chromium, with one tab, pointed at a live portal.
 type tab struct {
-	t     *testing.T
-	ctx   context.Context // the chromedp context of the tab
-	base  string          // the portal's base URL
-	noJS  bool            // scripts are off: the page is not checked with axe, which needs them
-	axe   string          // the source of axe.min.js
-	shots string          // where screenshots go; "" for none
-	shotN int
+	t      *testing.T
+	ctx    context.Context // the chromedp context of the tab
+	portal *livePortal
+	base   string // the portal's base URL
+	noJS   bool   // scripts are off: the page is not checked with axe, which needs them
+	axe    string // the source of axe.min.js
+	shots  string // where screenshots go; "" for none
+	shotN  int
 
 	url    string // the URL of the page shown now, after any redirects
 	status int64  // its HTTP status
@@ -148,7 +185,7 @@ func withoutJavaScript(tb *tab) { tb.noJS = true }
 // openTab starts Chromium for the test. It waits while two other browsers are running.
 func openTab(t *testing.T, p *livePortal, opts ...tabOption) *tab {
 	t.Helper()
-	tb := &tab{t: t, base: p.baseURL, shots: os.Getenv(screenshotsEnv)}
+	tb := &tab{t: t, portal: p, base: p.baseURL, shots: os.Getenv(screenshotsEnv)}
 	for _, o := range opts {
 		o(tb)
 	}

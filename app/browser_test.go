@@ -16,7 +16,8 @@ import (
 	"github.com/nhs-esr/portal/app/seed"
 )
 
-// signIn fills in the sign-in page shown and sends it.
+// signIn fills in the sign-in page shown and sends it, and then, for a demo account with an
+// authenticator, the passcode page with the demo authenticator's next code.
 func (tb *tab) signIn(email, password string) {
 	tb.t.Helper()
 	tb.typeInto("email", email)
@@ -24,6 +25,16 @@ func (tb *tab) signIn(email, password string) {
 		tb.typeInto("password", password)
 	}
 	tb.submit(`form[action="/sign-in"] button[type="submit"]`)
+	if strings.HasPrefix(tb.url, tb.base+"/sign-in/code") {
+		tb.enterPasscode(tb.portal.nextPasscode(tb.t, email))
+	}
+}
+
+// enterPasscode types a passcode into the passcode page shown and sends it.
+func (tb *tab) enterPasscode(code string) {
+	tb.t.Helper()
+	tb.typeInto("code", code)
+	tb.submit(`form[action="/sign-in/code"] button[type="submit"]`)
 }
 
 // role ticks or clears the roles checkbox of role on the user form shown.
@@ -68,7 +79,7 @@ func TestBrowserSignInEachRole(t *testing.T) {
 			if !slices.Contains(menu, "/") || !slices.Contains(menu, "/schedules") {
 				t.Errorf("menu %v lacks Home or the Development Schedules", menu)
 			}
-			if account := tb.attrs("a.nhsuk-header__account-link", "href"); !slices.Equal(account, []string{"/notifications", "/account/password"}) {
+			if account := tb.attrs("a.nhsuk-header__account-link", "href"); !slices.Equal(account, []string{"/notifications", "/account"}) {
 				t.Errorf("the account links are %v", account)
 			}
 			if admin := slices.Contains(menu, "/admin/users"); admin != (acc.Role == identity.RoleAdmin) {
@@ -198,10 +209,12 @@ func TestBrowserAdminManagesAUser(t *testing.T) {
 	tb.wantText("h1", "Change Aisha Patel")
 	tb.role(identity.RoleNSIGMember, false)
 	tb.role(identity.RoleCentralTeam, true)
+	tb.typeIntoTextarea("reason", "Joins the central team's triage rota")
 	tb.submit(`form[action="` + details + `"] button[type="submit"]`)
 	tb.wantPath(details, "after saving the changes")
-	tb.wantText(".nhsuk-notification-banner", "Changes to Aisha Patel saved")
-	tb.wantText(".nhsuk-summary-list", "Central team")
+	// The central team role is elevated: it waits for a second administrator, and the history says why.
+	tb.wantText(".nhsuk-notification-banner", "Changes to Aisha Patel saved", "Central team needs a second administrator")
+	tb.wantText("main", "Joins the central team's triage rota", "Waiting")
 
 	// Disable them.
 	tb.submit(`form[action="` + details + `/disable"] button[type="submit"]`)

@@ -64,6 +64,7 @@ func newTestPortalOn(t *testing.T, tdb *dbtest.TestDB) *testPortal {
 		t.Fatal(err)
 	}
 	cfg.SessionSecret = []byte(strings.Repeat("k", 32))
+	cfg.TOTPKey = []byte(strings.Repeat("t", 32))
 	migrator, err := database.NewMigrator(tdb.DB, migrations.FS)
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +80,13 @@ func newTestPortalOn(t *testing.T, tdb *dbtest.TestDB) *testPortal {
 	p := &testPortal{t: t, app: a, db: tdb, clock: clk, users: map[string]*identity.User{}}
 	for _, r := range identity.Roles {
 		p.users[r.Name] = p.createUser(r.Name+"@test.nhs.uk", "Test "+r.Title, r.Name)
+		if r.Elevated {
+			// Their authenticator holds testTOTPSecret (see passCode).
+			if err := identity.EnrolWithSecret(ctx, tdb.DB, a.sealer, clk.Now(), p.users[r.Name].ID, testTOTPSecret); err != nil {
+				t.Fatal(err)
+			}
+			p.users[r.Name].TwoFactor = true
+		}
 	}
 	return p
 }
@@ -107,10 +115,12 @@ type browser struct {
 
 func (p *testPortal) anonymous() *browser { return &browser{p: p, cookies: map[string]string{}} }
 
-// as returns a browser already signed in as the user, without going through the sign-in form.
+// as returns a browser already signed in as the user, without going through the sign-in form, and
+// counted as having passed its second factor now (as a session an identity provider vouched for is):
+// the sign-in, passcode and enrolment pages have their own tests.
 func (p *testPortal) as(u *identity.User) *browser {
 	p.t.Helper()
-	token, err := identity.StartSession(context.Background(), p.db.DB, u.ID, p.clock.Now(), identity.Client{IP: "0.0.0.0"})
+	token, err := identity.StartSession(context.Background(), p.db.DB, u.ID, p.clock.Now(), identity.Client{IP: "0.0.0.0"}, identity.PassedNow(p.clock.Now(), identity.VerifiedByTOTP))
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -170,6 +180,10 @@ func (b *browser) csrf() string {
 		page = "/sign-in"
 	}
 	res := b.get(page)
+	if loc := res.header.Get("Location"); res.status == 303 && loc != "" {
+		page = loc // a step still owed: the passcode, or setting up an authenticator
+		res = b.get(page)
+	}
 	m := csrfField.FindStringSubmatch(res.body)
 	if m == nil {
 		b.p.t.Fatalf("no CSRF token on %s (status %d)", page, res.status)
@@ -190,6 +204,20 @@ func (b *browser) post(path string, form url.Values) response {
 func (b *browser) signIn(email, password string) response {
 	b.p.t.Helper()
 	return b.post("/sign-in", url.Values{"email": {email}, "password": {password}})
+}
+
+// testTOTPSecret is the authenticator secret of the test users who hold elevated roles.
+const testTOTPSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+// passCode sends the passcode that the authenticator holding secret shows at the test clock's time
+// plus offset (a code is accepted once, for a step within 30 seconds of now).
+func (b *browser) passCode(secret string, offset time.Duration) response {
+	b.p.t.Helper()
+	code, err := identity.CodeAt(secret, b.p.clock.Now().Add(offset))
+	if err != nil {
+		b.p.t.Fatal(err)
+	}
+	return b.post("/sign-in/code", url.Values{"code": {code}})
 }
 
 func mustStatus(t *testing.T, res response, want int, what string) {

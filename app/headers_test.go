@@ -36,6 +36,7 @@ func servePortal(t *testing.T, env map[string]string) *servedPortal {
 		t.Fatal(err)
 	}
 	cfg.SessionSecret = []byte(strings.Repeat("k", 32))
+	cfg.TOTPKey = []byte(strings.Repeat("t", 32))
 	migrator, err := database.NewMigrator(tdb.DB, migrations.FS)
 	if err != nil {
 		t.Fatal(err)

@@ -51,6 +51,11 @@ var roleAbilities = map[string][]string{
 		"Co-author business justifications",
 		"Carry out impact assessments and propose release allocations",
 	},
+	identity.RoleAccessApprover: {
+		"Approve or refuse access for your organisation's people",
+		"Set leaving dates and remove access at once when needed",
+		"Review who has access every six months",
+	},
 	identity.RoleAdmin: {
 		"Create users, change their details and roles, disable them and reset passwords",
 		"See the audit trail",
@@ -78,6 +83,7 @@ var roleLinks = map[string][]NavItem{
 		{Label: "Prepare the quarterly Development Schedule", Href: "/schedules/new"},
 	},
 	identity.RoleDevelopmentTeam: {{Label: "See all requests", Href: "/requests"}},
+	identity.RoleAccessApprover:  {{Label: "Access requests", Href: "/access-requests"}, {Label: "People and leavers", Href: "/people"}},
 	identity.RoleAdmin: {
 		{Label: "Manage users", Href: "/admin/users"},
 		{Label: "See the audit trail", Href: "/admin/audit"},

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,6 +24,7 @@ import (
 // visit is what the guard learns about the browser behind a request.
 type visit struct {
 	token     string // session token from the cookie; "" when not signed in
+	session   *identity.Session
 	user      *identity.User
 	flash     string // the success message left by the previous request (see flash.go)
 	anon      string // before sign-in: the random form-token cookie
@@ -72,11 +74,12 @@ func (a *App) guard(r route) fiber.Handler {
 			if v.user == nil {
 				return a.redirectToSignIn(c, v)
 			}
+			// The passcode, a password of one's own and an authenticator come before any page.
+			if step := pendingStep(v); step != "" && !stepAllows(step, r.path) {
+				return a.toStep(c, step)
+			}
 			if !allows(r.access, v.user) {
 				return fmt.Errorf("%s %s needs one of the roles %v: %w", r.method, r.path, r.access.roles, problem.ErrForbidden)
-			}
-			if v.user.MustChangePassword && r.path != "/account/password" && r.path != "/sign-out" {
-				return c.Redirect("/account/password", fiber.StatusSeeOther)
 			}
 		}
 		if !safeMethod(c.Method()) {
@@ -85,6 +88,19 @@ func (a *App) guard(r route) fiber.Handler {
 			}
 			if err := cleanForm(c); err != nil {
 				return err
+			}
+			if until, on := a.readOnlyUntil(c.UserContext()); on && !writesDuringDowntime[r.path] {
+				c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(60, int(until.Sub(a.now()).Seconds()))))
+				page := NewErrorPage(a.page(c, "The portal is read-only"), fiber.StatusServiceUnavailable)
+				page.Heading = "The portal is read-only for planned maintenance"
+				page.Message = "The portal is read-only for planned maintenance until " + until.In(london).Format("3:04pm on Monday 2 January") +
+					". Nothing you sent has been changed: go back and try again after then."
+				return a.render(c, fiber.StatusServiceUnavailable, "errors/error", &page)
+			}
+			if r.access.fresh && a.needsReconfirm(v) {
+				if ok, err := a.reconfirm(c, v); !ok || err != nil {
+					return err
+				}
 			}
 		}
 		return r.handler(c)
@@ -114,7 +130,7 @@ func (a *App) loadVisit(c *fiber.Ctx) (*visit, error) {
 	v := &visit{token: c.Cookies(a.sessionCookieName())}
 	v.hadCookie = v.token != ""
 	if v.token != "" {
-		_, u, err := identity.Lookup(c.UserContext(), a.db, v.token, a.now(), a.sessionPolicy())
+		s, u, err := identity.Lookup(c.UserContext(), a.db, v.token, a.now(), a.sessionPolicy())
 		switch {
 		case errors.Is(err, identity.ErrNoSession):
 			v.token = ""
@@ -122,7 +138,7 @@ func (a *App) loadVisit(c *fiber.Ctx) (*visit, error) {
 		case err != nil:
 			return nil, err
 		default:
-			v.user, v.unread = u, u.Unread
+			v.session, v.user, v.unread = s, u, u.Unread
 		}
 	}
 	if v.user == nil {

@@ -10,9 +10,10 @@ type Page struct {
 	CSRFToken string       // goes in a hidden "_csrf" field of every form that posts
 	Flash     string       // a success message shown once in a notification banner
 	RequestID string
-	Errors    forms.Errors // drives the error summary
-	Path      string       // the current URL path, to mark the current navigation item
-	Unread    int          // the signed-in user's unread notifications, for the header
+	Errors    forms.Errors   // drives the error summary
+	Path      string         // the current URL path, to mark the current navigation item
+	Unread    int            // the signed-in user's unread notifications, for the header
+	Notices   []NoticeBanner // downtime notices, on every page
 }
 
 // CurrentUser is the signed-in user as the layout shows them.

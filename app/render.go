@@ -13,6 +13,8 @@ import (
 	"strings"
 	"text/template/parse"
 	"time"
+
+	"github.com/nhs-esr/portal/app/identity"
 )
 
 // Option is one choice of a radios, checkboxes or select field.
@@ -300,6 +302,8 @@ func templateFuncs(assets *Assets, london *time.Location) template.FuncMap {
 			}
 			return t.In(london).Format("2 January 2006")
 		},
+		"roleTitle":  identity.RoleTitle,
+		"roleTitles": roleTitles,
 		"formatDateTime": func(t time.Time) string {
 			if t.IsZero() {
 				return ""

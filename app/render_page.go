@@ -13,7 +13,7 @@ import (
 // page builds the part of every page that the layout needs.
 func (a *App) page(c *fiber.Ctx, title string) Page {
 	v := visitOf(c)
-	p := Page{Title: title, CSRFToken: v.csrf, Flash: v.flash, RequestID: requestID(c), Path: c.Path()}
+	p := Page{Title: title, CSRFToken: v.csrf, Flash: v.flash, RequestID: requestID(c), Path: c.Path(), Notices: a.banners(c.UserContext())}
 	if u := v.user; u != nil {
 		p.User = &CurrentUser{ID: u.ID, Name: u.Name, Email: u.Email, OrganisationName: u.OrganisationName, Roles: u.Roles}
 		p.Nav = navFor(u, c.Path())
@@ -46,6 +46,9 @@ func navFor(u *identity.User, path string) []NavItem {
 	items = append(items, NavItem{Label: "Schedules", Href: "/schedules"})
 	if u.HasRole(identity.RoleNSIGMember) || u.HasRole(identity.RoleCentralTeam) || u.HasRole(identity.RoleAdmin) {
 		items = append(items, NavItem{Label: "NSIGs", Href: "/nsigs"})
+	}
+	if u.HasRole(identity.RoleAccessApprover) || u.HasRole(identity.RoleAdmin) {
+		items = append(items, NavItem{Label: "Access", Href: "/access-requests"})
 	}
 	if u.HasRole(identity.RoleAdmin) {
 		items = append(items, NavItem{Label: "Users", Href: "/admin/users"}, NavItem{Label: "Audit trail", Href: "/admin/audit"}, NavItem{Label: "Emails", Href: "/admin/mail"})

@@ -13,7 +13,13 @@ type access struct {
 	signedIn bool     // anyone signed in
 	roles    []string // anyone signed in holding one of these roles
 	static   bool     // a file: no session is read and no Cache-Control: no-store is added
+	// fresh marks a sensitive action: an elevated user whose second factor was passed more than
+	// identity.FreshFor ago enters a passcode again first (see reconfirm).
+	fresh bool
 }
+
+// sensitive is ac for a sensitive action (see access.fresh).
+func sensitive(ac access) access { ac.fresh = true; return ac }
 
 var (
 	anyone     = access{public: true}
@@ -30,6 +36,7 @@ const (
 	central    = identity.RoleCentralTeam
 	devTeam    = identity.RoleDevelopmentTeam
 	admin      = identity.RoleAdmin
+	approver   = identity.RoleAccessApprover
 )
 
 // route is one entry of the route table.
@@ -52,14 +59,32 @@ func (a *App) routeTable() []route {
 
 		// Pages anyone can read.
 		{"GET", "/accessibility", anyone, a.accessibility},
+		{"GET", "/downtime", anyone, a.downtimeIndex},
 
 		// Signing in and out.
 		{"GET", "/sign-in", anyone, a.signInShow},
 		{"POST", "/sign-in", anyone, a.signInCreate},
 		{"POST", "/sign-out", signedIn, a.signOut},
+		// Single sign-on with an OpenID Connect identity provider (none unless configured).
+		{"GET", "/sign-in/oidc/:provider", anyone, a.oidcStart},
+		{"GET", "/sign-in/oidc/:provider/callback", anyone, a.oidcCallback},
+		{"GET", "/sign-in/request-access", anyone, a.accessRequestNew},
+		{"POST", "/sign-in/request-access", anyone, a.accessRequestCreate},
+		// The second factor: the passcode after the password (or a recovery code instead), and setting
+		// up an authenticator, which elevated roles must do before any other page.
+		{"GET", "/sign-in/code", signedIn, a.signInCodeShow},
+		{"POST", "/sign-in/code", signedIn, a.signInCodeCreate},
+		{"GET", "/sign-in/recovery", signedIn, a.signInRecoveryShow},
+		{"POST", "/sign-in/recovery", signedIn, a.signInRecoveryCreate},
+		{"GET", "/account/two-factor", signedIn, a.twoFactorShow},
+		{"POST", "/account/two-factor", signedIn, a.twoFactorCreate},
 
 		// Everyone signed in.
 		{"GET", "/", signedIn, a.home},
+		{"GET", "/account", signedIn, a.accountShow},
+		{"GET", "/account/sessions", signedIn, a.sessionsIndex},
+		{"POST", "/account/sessions/end-others", signedIn, a.sessionsEndOthers},
+		{"POST", "/account/sessions/:id/end", signedIn, a.sessionEnd},
 		{"GET", "/account/password", signedIn, a.passwordEdit},
 		{"POST", "/account/password", signedIn, a.passwordUpdate},
 
@@ -122,14 +147,14 @@ func (a *App) routeTable() []route {
 		{"GET", "/releases/:id", signedIn, a.releaseShow},
 		{"GET", "/releases/:id/edit", roles(central), a.releaseEdit},
 		{"POST", "/releases/:id", roles(central), a.releaseUpdate},
-		{"POST", "/releases/:id/release", roles(central), a.releaseRelease},
+		{"POST", "/releases/:id/release", sensitive(roles(central)), a.releaseRelease},
 		// The quarterly Development Schedule: everyone signed in reads the published versions; the central
 		// team previews and publishes them and makes one public, which anyone may then read.
 		{"GET", "/schedules", signedIn, a.schedulesIndex},
 		{"GET", "/schedules/new", roles(central), a.scheduleNew},
 		{"GET", "/schedules/preview", roles(central), a.schedulePreview},
 		{"GET", "/schedules/preview/pdf", roles(central), a.schedulePreviewPDF},
-		{"POST", "/schedules", roles(central), a.schedulePublish},
+		{"POST", "/schedules", sensitive(roles(central)), a.schedulePublish},
 		{"GET", "/schedules/:id", signedIn, a.scheduleShow},
 		{"GET", "/schedules/:id/pdf", signedIn, a.schedulePDF},
 		{"GET", "/schedules/:id/csv", signedIn, a.scheduleCSV},
@@ -237,13 +262,36 @@ func (a *App) routeTable() []route {
 		// Administration.
 		{"GET", "/admin/users", roles(admin), a.usersIndex},
 		{"GET", "/admin/users/new", roles(admin), a.userNew},
-		{"POST", "/admin/users", roles(admin), a.userCreate},
+		{"POST", "/admin/users", sensitive(roles(admin)), a.userCreate},
 		{"GET", "/admin/users/:id", roles(admin), a.userShow},
 		{"GET", "/admin/users/:id/edit", roles(admin), a.userEdit},
-		{"POST", "/admin/users/:id", roles(admin), a.userUpdate},
+		{"POST", "/admin/users/:id", sensitive(roles(admin)), a.userUpdate},
 		{"POST", "/admin/users/:id/disable", roles(admin), a.userDisable},
 		{"POST", "/admin/users/:id/enable", roles(admin), a.userEnable},
 		{"POST", "/admin/users/:id/reset-password", roles(admin), a.userResetPassword},
+		{"POST", "/admin/users/:id/two-factor/reset", sensitive(roles(admin)), a.userResetTwoFactor},
+		{"POST", "/admin/users/:id/sessions/end", roles(admin), a.userEndSessions},
+		// Access: changes of roles waiting to be authorised, by an organisation's access approver or,
+		// for elevated roles, a second administrator.
+		{"GET", "/access-requests", roles(approver, admin), a.accessRequestsIndex},
+		{"GET", "/access-requests/:id", roles(approver, admin), a.accessRequestShow},
+		{"POST", "/access-requests/:id", sensitive(roles(approver, admin)), a.accessRequestDecide},
+		// Leavers: an organisation's access approver (or an administrator) sets a leaving date, or
+		// ends someone's access at once.
+		{"GET", "/people", roles(approver), a.peopleIndex},
+		{"GET", "/people/:id", roles(approver, admin), a.personShow},
+		{"POST", "/people/:id/leaving", roles(approver, admin), a.personLeaving},
+		{"POST", "/people/:id/remove-access", roles(approver, admin), a.personRemoveAccess},
+		{"GET", "/admin/downtime/new", roles(admin), a.downtimeNew},
+		{"POST", "/admin/downtime", roles(admin), a.downtimeCreate},
+		{"POST", "/admin/downtime/:id/withdraw", roles(admin), a.downtimeWithdraw},
+		{"GET", "/admin/organisations", roles(admin), a.organisationsIndex},
+		{"GET", "/admin/organisations/new", roles(admin), a.organisationNew},
+		{"POST", "/admin/organisations", roles(admin), a.organisationCreate},
+		{"GET", "/admin/organisations/:id/edit", roles(admin), a.organisationEdit},
+		{"POST", "/admin/organisations/:id", roles(admin), a.organisationUpdate},
+		{"GET", "/admin/organisations/:id/merge", roles(admin), a.organisationMergeShow},
+		{"POST", "/admin/organisations/:id/merge", roles(admin), a.organisationMerge},
 		{"GET", "/admin/audit", roles(admin), a.auditIndex},
 		{"GET", "/admin/mail", roles(admin), a.mailIndex},
 		{"GET", "/admin/mail/:id", roles(admin), a.mailShow},
@@ -256,13 +304,14 @@ type RouteInfo struct {
 	Public       bool
 	SignedIn     bool
 	Roles        []string
+	Sensitive    bool // asks an elevated user for a passcode again when their last one is old
 }
 
 // Routes lists the route table.
 func (a *App) Routes() []RouteInfo {
 	out := make([]RouteInfo, 0, len(a.routes))
 	for _, r := range a.routes {
-		out = append(out, RouteInfo{Method: r.method, Path: r.path, Public: r.access.public, SignedIn: r.access.signedIn, Roles: r.access.roles})
+		out = append(out, RouteInfo{Method: r.method, Path: r.path, Public: r.access.public, SignedIn: r.access.signedIn, Roles: r.access.roles, Sensitive: r.access.fresh})
 	}
 	return out
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/nhs-esr/portal/app/config"
 	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/sso"
 	"github.com/nhs-esr/portal/app/workday"
 	"github.com/nhs-esr/portal/forms"
 	"github.com/nhs-esr/portal/public"
@@ -37,6 +38,8 @@ type Deps struct {
 	Throttle identity.Throttle
 	// Calendar is the working-day calendar; nil means the England and Wales one.
 	Calendar *workday.Calendar
+	// Providers are the OpenID Connect identity providers people may sign in with; none for none.
+	Providers []*sso.Provider
 	// ChoicesTTL is how long the reference lists that filters and forms offer are kept in memory; zero
 	// means choicesTTL.
 	ChoicesTTL time.Duration
@@ -44,20 +47,23 @@ type Deps struct {
 
 // App is the portal's web application.
 type App struct {
-	cfg      *config.Config
-	db       *bun.DB
-	log      *slog.Logger
-	migrator *database.Migrator
-	now      func() time.Time
-	throttle identity.Throttle
-	calendar *workday.Calendar
-	validate *forms.Validator
-	choices  *choices
-	views    *Renderer
-	assets   *Assets
-	fiber    *fiber.App
-	routes   []route
-	drain    *drainState
+	cfg       *config.Config
+	db        *bun.DB
+	log       *slog.Logger
+	migrator  *database.Migrator
+	now       func() time.Time
+	throttle  identity.Throttle
+	calendar  *workday.Calendar
+	sealer    *identity.Sealer
+	providers []*sso.Provider
+	validate  *forms.Validator
+	choices   *choices
+	notices   *notices
+	views     *Renderer
+	assets    *Assets
+	fiber     *fiber.App
+	routes    []route
+	drain     *drainState
 }
 
 // New builds the application: it parses every template (a broken one is an error) and registers the
@@ -70,16 +76,22 @@ func New(d Deps) (*App, error) {
 		return nil, errors.New("app: the session secret must be at least 32 bytes")
 	}
 	a := &App{
-		cfg:      d.Config,
-		db:       d.DB,
-		log:      d.Logger,
-		migrator: d.Migrator,
-		now:      d.Now,
-		throttle: d.Throttle,
-		calendar: d.Calendar,
-		validate: forms.NewValidator(),
-		choices:  &choices{ttl: d.ChoicesTTL},
-		drain:    newDrainState(),
+		cfg:       d.Config,
+		db:        d.DB,
+		log:       d.Logger,
+		migrator:  d.Migrator,
+		now:       d.Now,
+		throttle:  d.Throttle,
+		calendar:  d.Calendar,
+		validate:  forms.NewValidator(),
+		choices:   &choices{ttl: d.ChoicesTTL},
+		notices:   &notices{},
+		drain:     newDrainState(),
+		providers: d.Providers,
+	}
+	var err error
+	if a.sealer, err = identity.NewSealer(d.Config.TOTPKey); err != nil {
+		return nil, fmt.Errorf("app: %w (PORTAL_TOTP_KEY)", err)
 	}
 	if a.choices.ttl <= 0 {
 		a.choices.ttl = choicesTTL
@@ -93,7 +105,6 @@ func New(d Deps) (*App, error) {
 	if a.throttle == (identity.Throttle{}) {
 		a.throttle = identity.DefaultThrottle
 	}
-	var err error
 	if a.assets, err = NewAssets(public.FS); err != nil {
 		return nil, err
 	}
@@ -156,6 +167,7 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	go a.returnDueForReview(ctx)
 	go a.sealAuditTrail(ctx)
 	go a.runScheduled(ctx)
+	go a.endLeavers(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- a.fiber.Listener(ln) }()
 	a.log.Info("portal listening", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL.String())
@@ -184,6 +196,27 @@ func (a *App) sweepSessions(ctx context.Context) {
 			if n > 0 {
 				a.log.Debug("swept expired sessions", "count", n)
 			}
+		}
+	}
+}
+
+// endLeavers ends the access of people whose leaving date has come, at start and every ten minutes
+// until ctx ends; whichever instance gets there first ends each one, once.
+func (a *App) endLeavers(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		n, err := identity.EndLeavers(ctx, a.db, a.now(), london)
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("end leavers' access", "err", err)
+		} else if n > 0 {
+			a.log.Info("ended leavers' access", "count", n)
+			a.choices.forget()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/sso"
 	"github.com/nhs-esr/portal/forms"
 )
 
@@ -15,6 +16,8 @@ type signInPage struct {
 	Form      forms.SignIn
 	SignedOut bool
 	Expired   bool
+	Requested bool
+	Providers []*sso.Provider
 }
 
 func (a *App) signInShow(c *fiber.Ctx) error {
@@ -22,7 +25,7 @@ func (a *App) signInShow(c *fiber.Ctx) error {
 		return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
 	}
 	p := &signInPage{Page: a.page(c, "Sign in"), Form: forms.SignIn{Next: c.Query("next")},
-		SignedOut: c.Query("signed_out") != "", Expired: c.Query("expired") != ""}
+		SignedOut: c.Query("signed_out") != "", Expired: c.Query("expired") != "", Requested: c.Query("requested") != "", Providers: a.providers}
 	return a.render(c, fiber.StatusOK, "sessions/new", p)
 }
 
@@ -31,7 +34,7 @@ func (a *App) signInCreate(c *fiber.Ctx) error {
 	if err := c.BodyParser(&f); err != nil {
 		return fiber.ErrBadRequest
 	}
-	p := &signInPage{Page: a.page(c, "Sign in"), Form: f}
+	p := &signInPage{Page: a.page(c, "Sign in"), Form: f, Providers: a.providers}
 	p.Form.Password = "" // never sent back
 	if errs := a.validate.Check(&f); errs.Any() {
 		return a.invalid(c, "sessions/new", &p.Page, errs, p)

@@ -76,7 +76,7 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	worker := func(writer bool) {
 		defer wg.Done()
-		token, err := identity.StartSession(t.Context(), p.db.DB, raiserUser.ID, p.clock.Now(), identity.Client{IP: "192.0.2.1"})
+		token, err := identity.StartSession(t.Context(), p.db.DB, raiserUser.ID, p.clock.Now(), identity.Client{IP: "192.0.2.1"}, identity.PassedNow(p.clock.Now(), identity.VerifiedByTOTP))
 		if err != nil {
 			t.Error(err)
 			return
@@ -267,7 +267,7 @@ func TestRetryFormOnlyForTheBrowserThatSentIt(t *testing.T) {
 	p.app.fiber.All("/test/database-away", func(*fiber.Ctx) error {
 		return fmt.Errorf("save: %w", &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"})
 	})
-	token, err := identity.StartSession(t.Context(), p.db.DB, p.users[identity.RoleRequester].ID, p.clock.Now(), identity.Client{IP: "192.0.2.1"})
+	token, err := identity.StartSession(t.Context(), p.db.DB, p.users[identity.RoleRequester].ID, p.clock.Now(), identity.Client{IP: "192.0.2.1"}, identity.PassedNow(p.clock.Now(), identity.VerifiedByTOTP))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,9 @@ func (a *App) userFormPage(c *fiber.Ctx, title string, f forms.User, u *identity
 	}
 	opts := []Option{{Value: "", Label: "Select an organisation"}}
 	for _, o := range orgs {
-		opts = append(opts, Option{Value: strconv.FormatInt(o.ID, 10), Label: fmt.Sprintf("%s (%s) – %s", o.Name, o.ODSCode, o.RegionName)})
+		if o.MergedIntoID == 0 || (u != nil && u.OrganisationID == o.ID) {
+			opts = append(opts, Option{Value: strconv.FormatInt(o.ID, 10), Label: fmt.Sprintf("%s (%s) – %s", o.Name, o.ODSCode, o.RegionName)})
+		}
 	}
 	return &userFormPage{Page: a.page(c, title), Form: f, Subject: u, OrganisationOptions: opts, RoleOptions: roleOptions()}, nil
 }
@@ -142,8 +144,13 @@ func (a *App) userCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	reason := strings.TrimSpace(f.Reason)
+	if reason == "" {
+		reason = "New account"
+	}
 	u, err := identity.Create(c.UserContext(), a.db, a.actor(c), a.now(), identity.NewUser{
 		Email: f.Email, Name: f.Name, OrganisationID: orgID, Roles: f.Roles, Password: password, MustChangePassword: true,
+		Grant: &identity.RoleChange{Reason: reason, RequestedBy: f.RequestedBy},
 	})
 	if errors.Is(err, identity.ErrEmailTaken) {
 		errs.Add("email", "A user with this email address already exists")
@@ -163,6 +170,8 @@ type userShowPage struct {
 	Details  []SummaryRow
 	Sessions int
 	Events   []audit.Row
+	Elevated bool
+	Grants   []identity.Grant
 }
 
 func (a *App) userFromParam(c *fiber.Ctx) (*identity.User, error) {
@@ -186,10 +195,11 @@ func (a *App) userShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	status := "Active"
-	if !u.Active() {
-		status = "Disabled"
+	grants, err := identity.History(c.UserContext(), a.db, u.ID)
+	if err != nil {
+		return err
 	}
+	status := statusTitle(u.Status)
 	lastSignIn := "Never"
 	if !u.LastSignInAt.IsZero() {
 		lastSignIn = u.LastSignInAt.In(london).Format("2 January 2006 at 3:04pm")
@@ -203,7 +213,7 @@ func (a *App) userShow(c *fiber.Ctx) error {
 		{Key: "Last signed in", Value: lastSignIn},
 		{Key: "User ID", Value: strconv.FormatInt(u.ID, 10)},
 	}
-	return a.render(c, fiber.StatusOK, "users/show", &userShowPage{Page: a.page(c, u.Name), Subject: u, Details: details, Sessions: n, Events: events})
+	return a.render(c, fiber.StatusOK, "users/show", &userShowPage{Page: a.page(c, u.Name), Subject: u, Details: details, Sessions: n, Events: events, Elevated: u.Elevated(), Grants: grants})
 }
 
 func (a *App) userEdit(c *fiber.Ctx) error {
@@ -259,12 +269,20 @@ func (a *App) userUpdate(c *fiber.Ctx) error {
 				u.Name, strings.Join(where, " and "), plural(len(seats), "term", "terms")))
 		}
 	}
+	if errs.Get("roles") == "" && !sameRoleSet(u.Roles, f.Roles) && strings.TrimSpace(f.Reason) == "" {
+		errs.Add("reason", "Enter why their roles change")
+	}
 	if errs.Any() {
 		return a.invalid(c, "users/edit", &p.Page, errs, p)
 	}
-	_, err = identity.Update(c.UserContext(), a.db, a.actor(c), a.now(), u.ID, f.Version, identity.Changes{
+	after, err := identity.Update(c.UserContext(), a.db, a.actor(c), a.now(), u.ID, f.Version, identity.Changes{
 		Name: f.Name, Email: f.Email, OrganisationID: orgID, Roles: f.Roles,
+		Grant: identity.RoleChange{Reason: f.Reason, RequestedBy: f.RequestedBy},
 	})
+	if errors.Is(err, identity.ErrAlreadyPending) {
+		errs.Add("roles", "A change of one of these roles is already waiting for a second administrator")
+		return a.invalid(c, "users/edit", &p.Page, errs, p)
+	}
 	if errors.Is(err, identity.ErrEmailTaken) {
 		errs.Add("email", "Another user already has this email address")
 		return a.invalid(c, "users/edit", &p.Page, errs, p)
@@ -273,7 +291,11 @@ func (a *App) userUpdate(c *fiber.Ctx) error {
 		return err
 	}
 	a.choices.forget() // the triagers may have changed
-	a.flash(c, "Changes to "+strings.TrimSpace(f.Name)+" saved")
+	msg := "Changes to " + strings.TrimSpace(f.Name) + " saved"
+	if len(after.PendingRoles) > 0 {
+		msg += ". " + roleTitles(after.PendingRoles) + " needs a second administrator to authorise it on the access requests page"
+	}
+	a.flash(c, msg)
 	return c.Redirect(fmt.Sprintf("/admin/users/%d", u.ID), fiber.StatusSeeOther)
 }
 
@@ -324,6 +346,21 @@ func (a *App) userResetPassword(c *fiber.Ctx) error {
 	return a.render(c, fiber.StatusOK, "users/password_reset", &passwordResetPage{Page: a.page(c, "Password reset"), Subject: u, Password: password})
 }
 
+// sameRoleSet reports whether two lists hold the same roles, in any order.
+func sameRoleSet(a, b []string) bool {
+	for _, r := range a {
+		if !contains(b, r) {
+			return false
+		}
+	}
+	for _, r := range b {
+		if !contains(a, r) {
+			return false
+		}
+	}
+	return true
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -331,4 +368,19 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// statusTitle is how a page names an account's status.
+func statusTitle(status string) string {
+	switch status {
+	case identity.StatusActive:
+		return "Active"
+	case identity.StatusPending:
+		return "Waiting for approval"
+	case identity.StatusLeft:
+		return "Left: access ended"
+	case identity.StatusSuspended:
+		return "Suspended: access review not confirmed"
+	}
+	return "Disabled"
 }

@@ -105,6 +105,8 @@ func TestAdminEditsUserWithConflictDetection(t *testing.T) {
 	}
 	form := url.Values{"name": {"Edited Name"}, "email": {u.Email}, "organisation_id": {org},
 		"roles": {identity.RoleRequester, identity.RoleFunctionalAccountManager}, "version": {"1"}}
+	mustStatus(t, admin.post(userPath(u, ""), form), 422, "change roles without a reason")
+	form.Set("reason", "Became the region's account manager")
 	mustStatus(t, admin.post(userPath(u, ""), form), 303, "save")
 	res = admin.get(userPath(u, ""))
 	if !strings.Contains(res.body, "Edited Name") || !strings.Contains(res.body, "Functional account manager") {

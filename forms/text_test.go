@@ -22,7 +22,7 @@ var everyForm = []any{
 	&NSIG{}, &Appointment{}, &EndTerm{}, &RegionalView{}, &Meeting{}, &AgendaItem{}, &Minutes{}, &MeetingAction{},
 	&Project{}, &Handover{}, &RaiseTitle{}, &RaiseDetails{}, &RaiseAffected{}, &RaiseUrgency{},
 	&Release{}, &MoveRelease{}, &RequestAction{}, &Comment{}, &Support{}, &Assign{}, &Requirement{}, &RequirementAgree{},
-	&SchedulePreview{}, &SchedulePublish{}, &PublicSummary{}, &RegionalUpdate{},
+	&SchedulePreview{}, &SchedulePublish{}, &PublicSummary{}, &RegionalUpdate{}, &Passcode{}, &RecoveryCode{}, &Reconfirm{}, &FirstPassword{}, &GrantDecision{}, &AccessRequest{}, &Organisation{}, &OrganisationMerge{}, &LeavingDate{}, &RemoveAccess{}, &Downtime{},
 }
 
 func TestEveryFormIsListed(t *testing.T) {

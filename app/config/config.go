@@ -26,6 +26,7 @@ type Config struct {
 	BaseURL         *url.URL       // PORTAL_BASE_URL: how users reach the portal, used in links and to decide secure cookies
 	SessionSecret   []byte         // PORTAL_SESSION_SECRET (hex, ≥ 32 bytes) or the file DataDir/session-secret
 	AuditKey        []byte         // PORTAL_AUDIT_KEY (hex, ≥ 32 bytes) or the file DataDir/audit-key: signs audit checkpoints
+	TOTPKey         []byte         // PORTAL_TOTP_KEY (hex, ≥ 32 bytes) or the file DataDir/totp-key: seals authenticator secrets, keys recovery-code hashes
 	SessionIdle     time.Duration  // PORTAL_SESSION_IDLE_TIMEOUT
 	SessionAbsolute time.Duration  // PORTAL_SESSION_ABSOLUTE_TIMEOUT
 	LogLevel        slog.Level     // PORTAL_LOG_LEVEL: debug, info, warn, error
@@ -97,7 +98,7 @@ func Load(getenv Getenv) (*Config, error) {
 	for _, secret := range []struct {
 		name string
 		dest *[]byte
-	}{{"PORTAL_SESSION_SECRET", &c.SessionSecret}, {"PORTAL_AUDIT_KEY", &c.AuditKey}} {
+	}{{"PORTAL_SESSION_SECRET", &c.SessionSecret}, {"PORTAL_AUDIT_KEY", &c.AuditKey}, {"PORTAL_TOTP_KEY", &c.TOTPKey}} {
 		if s := strings.TrimSpace(getenv(secret.name)); s != "" {
 			b, err := hex.DecodeString(s)
 			if err != nil || len(b) < 32 {
@@ -136,6 +137,18 @@ func (c *Config) LoadAuditKey(create bool) error {
 	}
 	key, err := c.loadSecret("audit-key", "audit key", create)
 	c.AuditKey = key
+	return err
+}
+
+// LoadTOTPKey makes sure TOTPKey is set: from PORTAL_TOTP_KEY when given, otherwise from
+// DataDir/totp-key, created with a random value the first time. It must never be in the database or its
+// backups, and must be kept: without it nobody's authenticator works. Several instances must share it.
+func (c *Config) LoadTOTPKey() error {
+	if len(c.TOTPKey) > 0 {
+		return nil
+	}
+	key, err := c.loadSecret("totp-key", "two-factor key", true)
+	c.TOTPKey = key
 	return err
 }
 

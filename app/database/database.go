@@ -63,6 +63,11 @@ func IsUniqueViolation(err error, name string) bool {
 	return pgErrorIs(err, "23505", name)
 }
 
+// IsForeignKeyViolation reports whether err is PostgreSQL's foreign_key_violation.
+func IsForeignKeyViolation(err error) bool {
+	return pgErrorIs(err, "23503", "")
+}
+
 // RunInTx runs fn in a read-committed transaction and commits it when fn returns nil.
 func RunInTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bun.Tx) error) error {
 	return db.RunInTx(ctx, &sql.TxOptions{}, fn)

@@ -9,6 +9,7 @@ const (
 	RoleCentralTeam              = "central_team"
 	RoleDevelopmentTeam          = "development_team"
 	RoleAdmin                    = "admin"
+	RoleAccessApprover           = "access_approver"
 )
 
 // Role describes one role for people.
@@ -28,6 +29,7 @@ var Roles = []Role{
 	{RoleCentralTeam, "Central team", "Triages, decides, manages releases and publishes the Development Schedule", true},
 	{RoleDevelopmentTeam, "Development team", "Agrees requirement definitions and carries out impact assessments", true},
 	{RoleAdmin, "Administrator", "Manages users, organisations and roles", true},
+	{RoleAccessApprover, "Access approver", "Approves access for their organisation's people, sets leaving dates and reviews access every six months", false},
 }
 
 // IsRole reports whether name is a known role.

@@ -85,7 +85,7 @@ func SignIn(ctx context.Context, db *bun.DB, now time.Time, th Throttle, in Sign
 				return fmt.Errorf("end previous session: %w", err)
 			}
 		}
-		if token, err = createSession(ctx, tx, u.ID, now, in.Client); err != nil {
+		if token, err = createSession(ctx, tx, u.ID, now, in.Client, Passed{}); err != nil {
 			return err
 		}
 		if _, err := tx.NewUpdate().Table("users").Set("last_sign_in_at = ?", now).Where("id = ?", u.ID).Exec(ctx); err != nil {

@@ -177,11 +177,11 @@ func TestChangePasswordThrottled(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 1; i < th.PerAccountAddress; i++ {
-		if _, err := ChangePassword(ctx, db, th, actor, now, u.ID, "not my password", "a brand new password", client); !errors.Is(err, ErrWrongPassword) {
+		if _, err := ChangePassword(ctx, db, th, actor, now, u.ID, "not my password", "a brand new password", client, Passed{}, false); !errors.Is(err, ErrWrongPassword) {
 			t.Fatalf("wrong current password %d: %v", i, err)
 		}
 	}
-	if _, err := ChangePassword(ctx, db, th, actor, now, u.ID, rightPassword, "a brand new password", client); !errors.Is(err, ErrThrottled) {
+	if _, err := ChangePassword(ctx, db, th, actor, now, u.ID, rightPassword, "a brand new password", client, Passed{}, false); !errors.Is(err, ErrThrottled) {
 		t.Fatalf("the right password after %d guesses: %v, want ErrThrottled", th.PerAccountAddress, err)
 	}
 	if got := countAudit(t, db, "user.password_check_failed", "wrong password"); got != th.PerAccountAddress-1 {
@@ -191,7 +191,7 @@ func TestChangePasswordThrottled(t *testing.T) {
 		t.Errorf("%d throttled audit rows, want 1", got)
 	}
 	other := Client{IP: "192.0.2.2"}
-	if _, err := ChangePassword(ctx, db, th, actor, now, u.ID, rightPassword, "a brand new password", other); err != nil {
+	if _, err := ChangePassword(ctx, db, th, actor, now, u.ID, rightPassword, "a brand new password", other, Passed{}, false); err != nil {
 		t.Fatalf("from another address: %v", err)
 	}
 	var left int

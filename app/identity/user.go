@@ -20,6 +20,13 @@ import (
 const (
 	StatusActive   = "active"
 	StatusDisabled = "disabled"
+	// StatusPending is an account asked for after single sign-on, awaiting the organisation's access
+	// approver.
+	StatusPending = "pending"
+	// StatusLeft is someone whose access ended when they left (or was removed at once).
+	StatusLeft = "left"
+	// StatusSuspended is an account an access review did not confirm in time, until someone does.
+	StatusSuspended = "suspended"
 )
 
 // ErrEmailTaken is returned when another user already has the email address (whatever its case).
@@ -38,6 +45,9 @@ type User struct {
 	PasswordChangedAt  time.Time `bun:"password_changed_at"`
 	MustChangePassword bool      `bun:"must_change_password"`
 	LastSignInAt       time.Time `bun:"last_sign_in_at,nullzero"`
+	LeavingDate        time.Time `bun:"leaving_date,nullzero"`
+	AccessEndedAt      time.Time `bun:"access_ended_at,nullzero"`
+	AccessEndedReason  string    `bun:"access_ended_reason"`
 	Version            int       `bun:"version"`
 	CreatedAt          time.Time `bun:"created_at"`
 	UpdatedAt          time.Time `bun:"updated_at"`
@@ -52,6 +62,11 @@ type User struct {
 	// read with the user (by every query that reads users in full).
 	NSIGIDs   []int64 `bun:"nsig_ids,array,scanonly"`
 	NSIGsRead bool    `bun:"nsigs_read,scanonly"`
+	// TwoFactor says the user has a confirmed authenticator.
+	TwoFactor bool `bun:"two_factor,scanonly"`
+	// PendingRoles are elevated roles just asked for that wait for a second administrator (set by
+	// Create and Update only).
+	PendingRoles []string `bun:"-"`
 	// Unread is how many notifications the user has not read, read with their session for the header.
 	Unread int `bun:"unread,scanonly"`
 }
@@ -87,6 +102,7 @@ func selectUsers(db bun.IDB, dest any) *bun.SelectQuery {
 		ColumnExpr("r.id AS region_id, r.name AS region_name").
 		ColumnExpr("ARRAY(SELECT ur.role FROM user_roles AS ur JOIN roles AS rl ON rl.name = ur.role WHERE ur.user_id = u.id ORDER BY rl.sort_order) AS roles").
 		ColumnExpr("ARRAY(SELECT un.nsig_id FROM user_nsigs AS un WHERE un.user_id = u.id ORDER BY un.nsig_id) AS nsig_ids, true AS nsigs_read").
+		ColumnExpr("EXISTS (SELECT 1 FROM totp_factors AS tf WHERE tf.user_id = u.id AND tf.confirmed_at IS NOT NULL) AS two_factor").
 		Join("JOIN organisations AS o ON o.id = u.organisation_id").
 		Join("JOIN regions AS r ON r.id = o.region_id")
 }
@@ -179,6 +195,12 @@ type NewUser struct {
 	Password       string
 	// MustChangePassword makes the user choose a new password when they first sign in.
 	MustChangePassword bool
+	// Grant is how an administrator in the portal authorised the roles: elevated ones then wait for a
+	// second administrator (see planGrants). Nil gives the roles at once, for the operator's command
+	// line and the demo data, and records them as given when the account was made.
+	Grant *RoleChange
+	// Status is the new account's status; "" is active.
+	Status string
 }
 
 // Create adds a user with their roles, audited, in one transaction.
@@ -190,11 +212,15 @@ func Create(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time, i
 	if err != nil {
 		return nil, err
 	}
+	status := in.Status
+	if status == "" {
+		status = StatusActive
+	}
 	u := &User{
 		Email:              strings.TrimSpace(in.Email),
 		Name:               strings.TrimSpace(in.Name),
 		OrganisationID:     in.OrganisationID,
-		Status:             StatusActive,
+		Status:             status,
 		PasswordHash:       hash,
 		PasswordChangedAt:  now,
 		MustChangePassword: in.MustChangePassword,
@@ -211,12 +237,27 @@ func Create(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time, i
 		if err != nil {
 			return fmt.Errorf("insert user: %w", err)
 		}
+		if in.Grant != nil {
+			var pending []string
+			if u.Roles, pending, err = planGrants(ctx, tx, actor, now, u.ID, nil, u.Roles, *in.Grant); err != nil {
+				return err
+			}
+			u.PendingRoles = pending
+		} else {
+			for _, r := range u.Roles {
+				if err := insertGrant(ctx, tx, now, u.ID, r, "grant", GrantApplied, RoleChange{Reason: "Given when the account was made by " + actor.Name}, 0, 0); err != nil {
+					return err
+				}
+			}
+		}
 		if err := setRoles(ctx, tx, u.ID, u.Roles, now); err != nil {
 			return err
 		}
+		view := u.auditView()
+		view["roles_awaiting_second_administrator"] = u.PendingRoles
 		return audit.Record(ctx, tx, now, audit.Event{
 			Actor: actor, Action: "user.created", EntityType: "user", EntityID: fmt.Sprint(u.ID),
-			After: u.auditView(),
+			After: view,
 		})
 	})
 	if err != nil {
@@ -231,6 +272,8 @@ type Changes struct {
 	Email          string
 	OrganisationID int64
 	Roles          []string
+	// Grant is why the roles change and who asked; needed when they do.
+	Grant RoleChange
 }
 
 // Update changes a user's details and roles if the user is still at version; otherwise it returns
@@ -259,7 +302,12 @@ func Update(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time, i
 		if err := expectOneRow(res, err, id); err != nil {
 			return err
 		}
-		roles := sortRoles(in.Roles)
+		var roles, pending []string
+		if sameRoles(before.Roles, sortRoles(in.Roles)) {
+			roles = before.Roles
+		} else if roles, pending, err = planGrants(ctx, tx, actor, now, id, before.Roles, sortRoles(in.Roles), in.Grant); err != nil {
+			return err
+		}
 		if err := setRoles(ctx, tx, id, roles, now); err != nil {
 			return err
 		}
@@ -267,6 +315,7 @@ func Update(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time, i
 		if err != nil {
 			return err
 		}
+		after.PendingRoles = pending
 		if before.Name != after.Name || before.Email != after.Email || before.OrganisationID != after.OrganisationID {
 			if err := audit.Record(ctx, tx, now, audit.Event{
 				Actor: actor, Action: "user.updated", EntityType: "user", EntityID: fmt.Sprint(id),
@@ -275,10 +324,10 @@ func Update(ctx context.Context, db *bun.DB, actor audit.Actor, now time.Time, i
 				return err
 			}
 		}
-		if !sameRoles(before.Roles, after.Roles) {
+		if !sameRoles(before.Roles, after.Roles) || len(pending) > 0 {
 			if err := audit.Record(ctx, tx, now, audit.Event{
 				Actor: actor, Action: "user.roles_changed", EntityType: "user", EntityID: fmt.Sprint(id),
-				Before: map[string]any{"roles": before.Roles}, After: map[string]any{"roles": after.Roles},
+				Before: map[string]any{"roles": before.Roles}, After: map[string]any{"roles": after.Roles, "roles_awaiting_second_administrator": pending, "reason": strings.TrimSpace(in.Grant.Reason)},
 			}); err != nil {
 				return err
 			}
@@ -380,7 +429,11 @@ var ErrWrongPassword = errors.New("current password is wrong")
 // user's sessions and starts a new one for the browser that made the change, whose token it returns.
 // The check of the current password is throttled as a sign-in is (it guesses at the same secret) and
 // a wrong or refused one is audited; it returns ErrWrongPassword or ErrThrottled.
-func ChangePassword(ctx context.Context, db *bun.DB, th Throttle, actor audit.Actor, now time.Time, userID int64, current, next string, client Client) (string, error) {
+//
+// The new session keeps the second factor passed carries over from the one that made the change. A user
+// who must change a password they were given has just proved it by signing in with it: for them
+// current is not asked (set first).
+func ChangePassword(ctx context.Context, db *bun.DB, th Throttle, actor audit.Actor, now time.Time, userID int64, current, next string, client Client, passed Passed, first bool) (string, error) {
 	u, err := Get(ctx, db, userID)
 	if err != nil {
 		return "", err
@@ -397,19 +450,22 @@ func ChangePassword(ctx context.Context, db *bun.DB, th Throttle, actor audit.Ac
 		}
 		return "", cause
 	}
-	att, err := th.claim(ctx, db, now, AttemptPassword, strings.ToLower(u.Email), client.IP)
-	if errors.Is(err, ErrThrottled) {
-		return failed("throttled", ErrThrottled)
-	}
-	if err != nil {
-		return "", err
-	}
-	ok, err := checkPassword(ctx, current, u.PasswordHash)
-	if err != nil {
-		return "", err
-	}
-	if !ok {
-		return failed("wrong password", ErrWrongPassword)
+	var att *attempt
+	if !(first && u.MustChangePassword) {
+		att, err = th.claim(ctx, db, now, AttemptPassword, strings.ToLower(u.Email), client.IP)
+		if errors.Is(err, ErrThrottled) {
+			return failed("throttled", ErrThrottled)
+		}
+		if err != nil {
+			return "", err
+		}
+		ok, err := checkPassword(ctx, current, u.PasswordHash)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return failed("wrong password", ErrWrongPassword)
+		}
 	}
 	hash, err := HashPassword(ctx, next)
 	if err != nil {
@@ -417,22 +473,32 @@ func ChangePassword(ctx context.Context, db *bun.DB, th Throttle, actor audit.Ac
 	}
 	var token string
 	err = database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewUpdate().Table("users").
+		q := tx.NewUpdate().Table("users").
 			Set("password_hash = ?", hash).Set("password_changed_at = ?", now).
 			Set("must_change_password = false").
 			Set("version = version + 1").Set("updated_at = ?", now).
-			Where("id = ?", userID).Exec(ctx); err != nil {
+			Where("id = ?", userID)
+		if att == nil {
+			q = q.Where("must_change_password") // only once, without the current password
+		}
+		res, err := q.Exec(ctx)
+		if err != nil {
 			return fmt.Errorf("update password: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("password of user %d changed meanwhile: %w", userID, problem.ErrConflict)
 		}
 		ended, err := endSessions(ctx, tx, userID)
 		if err != nil {
 			return err
 		}
-		if token, err = createSession(ctx, tx, userID, now, client); err != nil {
+		if token, err = createSession(ctx, tx, userID, now, client, passed); err != nil {
 			return err
 		}
-		if err := att.succeeded(ctx, tx); err != nil {
-			return err
+		if att != nil {
+			if err := att.succeeded(ctx, tx); err != nil {
+				return err
+			}
 		}
 		return audit.Record(ctx, tx, now, audit.Event{
 			Actor: actor, Action: "user.password_changed", EntityType: "user", EntityID: fmt.Sprint(userID),

@@ -51,6 +51,8 @@ const (
 	EventAssessmentWaiting = "assessment_waiting"
 	EventReviewDue         = "review_due"
 	EventRegionReport      = "region_report"
+	EventAccessRequest     = "access_request"
+	EventDowntime          = "downtime"
 )
 
 // EventInfo describes an event on the notification settings page.
@@ -61,9 +63,9 @@ type EventInfo struct {
 }
 
 // optIn are the events nobody hears about until they ask to: the central team's daily summary of new
-// requests (the news of a published Development Schedule, once opt-in, is circulated to the people it
-// concerns unless they turn it off).
-var optIn = map[string]bool{EventNewRequestsDaily: true}
+// requests and planned downtime (the news of a published Development Schedule, once opt-in, is
+// circulated to the people it concerns unless they turn it off).
+var optIn = map[string]bool{EventNewRequestsDaily: true, EventDowntime: true}
 
 // OptIn reports whether nobody hears about the event until they ask to.
 func (e EventInfo) OptIn() bool { return optIn[e.Key] }
@@ -88,6 +90,8 @@ var Events = []EventInfo{
 	{EventNSIGAgenda, "NSIG meetings and agendas", "An agenda is published, an agenda item you asked for is accepted or not, or a meeting gives you an action."},
 	{EventProjectHandover, "A linked project is handed to an NSIG", "A national project has moved into business as usual with an NSIG you sit on, or in your region: the regional SIGs extend their membership to cover it."},
 	{EventRegionalUpdate, "A regional SIG update is sent", "The central team has sent your region's SIG an update on NSIG outcomes, decisions and coming releases."},
+	{EventAccessRequest, "Someone asks for access", "Someone in your organisation has asked for an account, or a role waits for you to authorise it (access approvers and administrators)."},
+	{EventDowntime, "Planned downtime", "The portal will be unavailable, or read-only, for planned maintenance. Off unless you turn it on: the banner on every page says so too."},
 	{EventRegionalView, "A region gives its view", "An NSIG region has said whether it supports a request you are triaging or follow."},
 	{EventRaised, "A request is raised", "For the central team: a new request has been raised and is waiting to be acknowledged."},
 	{EventNewRequestsDaily, "A daily summary of new requests", "For the central team: one message each morning listing the requests raised the day before. You hear about this only if you ask to; turn off ‘A request is raised’ if you want the summary instead."},
@@ -348,6 +352,22 @@ func MarkAllRead(ctx context.Context, db bun.IDB, userID int64, now time.Time) e
 		Where("user_id = ? AND in_app AND read_at IS NULL", userID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("mark notifications of user %d read: %w", userID, err)
+	}
+	return nil
+}
+
+// SecurityEmail writes an email about someone's own account (their second factor was reset, their access
+// ended) to the outbox inside the caller's transaction tx, whatever their notification settings, and
+// whether or not their account is still active: such news must reach them.
+func SecurityEmail(ctx context.Context, tx bun.IDB, now time.Time, userID int64, subject, body, link string) error {
+	m, err := Message{UserID: userID, Event: EventAcknowledged, Title: subject, Body: body, Link: link}.check()
+	if err != nil {
+		return fmt.Errorf("security email to user %d: %w", userID, err)
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	if _, err := tx.NewRaw(`INSERT INTO email_outbox (user_id, to_address, to_name, subject, body_text, link, created_at, next_attempt_at)
+		SELECT id, email, name, ?, ?, ?, ?, ? FROM users WHERE id = ?`, m.Title, m.Body, m.Link, now, now, userID).Exec(ctx); err != nil {
+		return fmt.Errorf("security email to user %d: %w", userID, err)
 	}
 	return nil
 }

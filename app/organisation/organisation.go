@@ -35,6 +35,13 @@ type Organisation struct {
 	RegionID   int16     `bun:"region_id"`
 	RegionName string    `bun:"region_name,scanonly"`
 	CreatedAt  time.Time `bun:"created_at,nullzero,default:now()"`
+	// MergedIntoID is the organisation this one merged into (0: none); it is kept for the record.
+	MergedIntoID   int64     `bun:"merged_into_id,nullzero"`
+	MergedAt       time.Time `bun:"merged_at,nullzero"`
+	MergedIntoName string    `bun:"merged_into_name,scanonly"`
+	Version        int       `bun:"version"`
+	UpdatedAt      time.Time `bun:"updated_at,nullzero,default:now()"`
+	People         int       `bun:"people,scanonly"`
 }
 
 // Regions lists the regions in their usual order.
@@ -52,6 +59,7 @@ func List(ctx context.Context, db bun.IDB) ([]Organisation, error) {
 	err := db.NewSelect().Model(&os).
 		ColumnExpr("organisation.*").
 		ColumnExpr("r.name AS region_name").
+		ColumnExpr("coalesce((SELECT m.name FROM organisations AS m WHERE m.id = organisation.merged_into_id), '') AS merged_into_name").
 		Join("JOIN regions AS r ON r.id = organisation.region_id").
 		Order("organisation.name").
 		Scan(ctx)
@@ -67,6 +75,8 @@ func Get(ctx context.Context, db bun.IDB, id int64) (*Organisation, error) {
 	err := db.NewSelect().Model(o).
 		ColumnExpr("organisation.*").
 		ColumnExpr("r.name AS region_name").
+		ColumnExpr("coalesce((SELECT m.name FROM organisations AS m WHERE m.id = organisation.merged_into_id), '') AS merged_into_name").
+		ColumnExpr("(SELECT count(*) FROM users AS u WHERE u.organisation_id = organisation.id) AS people").
 		Join("JOIN regions AS r ON r.id = organisation.region_id").
 		Where("organisation.id = ?", id).
 		Scan(ctx)

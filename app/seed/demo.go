@@ -80,6 +80,7 @@ var demoUsers = []struct {
 	{"central@demo.esr-portal.example", "Daniel Okafor", identity.RoleCentralTeam, "ZNC01"},
 	{"developer@demo.esr-portal.example", "Hannah Whitlock", identity.RoleDevelopmentTeam, "ZNC01"},
 	{"admin@demo.esr-portal.example", "Tomasz Nowak", identity.RoleAdmin, "ZNC01"},
+	{"approver@demo.esr-portal.example", "Siobhan Byrne", identity.RoleAccessApprover, "ZLN01"},
 }
 
 // System is the actor the seed records in the audit trail.

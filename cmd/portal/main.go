@@ -33,6 +33,7 @@ import (
 	"github.com/nhs-esr/portal/app/schedule"
 	"github.com/nhs-esr/portal/app/schedule/pdf"
 	"github.com/nhs-esr/portal/app/seed"
+	"github.com/nhs-esr/portal/app/sso"
 	"github.com/nhs-esr/portal/migrations"
 )
 
@@ -225,6 +226,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	if err := cfg.LoadAuditKey(true); err != nil {
 		return err
 	}
+	if err := cfg.LoadTOTPKey(); err != nil {
+		return err
+	}
 	smtpCfg, err := notify.SMTPFromEnv(os.Getenv)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
@@ -250,7 +254,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	if err != nil {
 		return err
 	}
-	a, err := app.New(app.Deps{Config: cfg, DB: db, Logger: log, Migrator: migrator})
+	providers, err := sso.FromEnv(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	a, err := app.New(app.Deps{Config: cfg, DB: db, Logger: log, Migrator: migrator, Providers: providers})
 	if err != nil {
 		return err
 	}
@@ -439,9 +447,19 @@ func seedCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 			return nil
 		})
 	}
+	if err := cfg.LoadTOTPKey(); err != nil {
+		return err
+	}
+	sealer, err := identity.NewSealer(cfg.TOTPKey)
+	if err != nil {
+		return err
+	}
 	return withMigratedDB(ctx, cfg, log, func(db *bun.DB) error {
 		accounts, err := seed.Demo(ctx, db, time.Now())
 		if err != nil {
+			return err
+		}
+		if err := seed.DemoTwoFactor(ctx, db, sealer, time.Now(), accounts); err != nil {
 			return err
 		}
 		made, err := seed.Requests(ctx, db, time.Now())
@@ -457,6 +475,12 @@ func seedCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 		fmt.Fprintf(out, "\nDemo data is ready. Sign in at %s with any of these accounts (password: %s):\n\n", cfg.BaseURL, seed.DemoPassword)
 		for _, a := range accounts {
 			fmt.Fprintf(out, "  %-28s %-38s %s\n", identity.RoleTitle(a.Role), a.Email, a.Name)
+		}
+		fmt.Fprintf(out, "\nThe central team, development team and administrator accounts also ask for a code from an\n"+
+			"authenticator app. Add this demo key to any authenticator app (time-based, 6 digits, 30 seconds):\n\n"+
+			"  %s\n\nor print the current code with: oathtool --totp -b %s\n", seed.DemoTOTPSecret, seed.DemoTOTPSecret)
+		if code, err := identity.CodeAt(seed.DemoTOTPSecret, time.Now()); err == nil {
+			fmt.Fprintf(out, "(the code right now is %s)\n", code)
 		}
 		fmt.Fprintln(out)
 		return nil
