@@ -669,3 +669,34 @@ func (tb *tab) selected(id string) string {
 	}
 	return label
 }
+
+// fetched is what the browser got when it fetched a URL of the page shown.
+type fetched struct {
+	Status      int    `json:"status"`
+	ContentType string `json:"contentType"`
+}
+
+// fetchHref fetches, with the page's cookies, the href of the first element matching the CSS selector,
+// as following the link would (a link to a download the tab cannot show).
+func (tb *tab) fetchHref(selector string) fetched {
+	tb.t.Helper()
+	args, err := json.Marshal(selector)
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
+	defer cancel()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[fetched](`(async (sel) => {
+		const a = document.querySelector(sel);
+		if (!a) return {status: -1, contentType: ''};
+		const r = await fetch(a.href, {credentials: 'same-origin'});
+		return {status: r.status, contentType: r.headers.get('content-type') || ''};
+	})(`+string(args)+`)`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.t.Fatalf("fetch the link %s on %s: %v", selector, tb.url, err)
+	}
+	if got.Status == -1 {
+		tb.t.Fatalf("no link %s on %s", selector, tb.url)
+	}
+	return got
+}
