@@ -325,6 +325,7 @@ type requestRelease struct {
 	Delivered bool   // the request was delivered in it
 	Date      string // its target date
 	Released  bool   // it has gone live
+	Status    string // its status in words
 	Moves     []moveItem
 	CanMove   bool
 }
@@ -348,7 +349,7 @@ func (a *App) requestReleaseOf(ctx context.Context, v request.Viewer, r *request
 	}
 	out := &requestRelease{ID: al.ReleaseID, Title: al.Title(), Delivered: r.Status == request.StatusDelivered,
 		Released: al.Status == release.StatusReleased, Date: al.TargetDate.Format("2 January 2006"), Moves: moveItems(moves),
-		CanMove: r.Status == request.StatusAllocated && release.CanManage(v)}
+		CanMove: r.Status == request.StatusAllocated && release.CanManage(v), Status: al.Status.Info().Label}
 	return out, true, nil
 }
 

@@ -508,7 +508,7 @@ func Appoint(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Acto
 		out = ap
 		return notify.Queue(ctx, tx, now, notify.Message{
 			UserID: u.ID, Event: notify.EventNSIGSeat, Title: fmt.Sprintf("You are the %s %s on the %s NSIG", seat.RegionName, strings.ToLower(ap.Position.Label()), n.Name),
-			Body: fmt.Sprintf("The %s nominated you. Your term runs from %s to %s. You can now review and comment on the requests the NSIG looks at, and give %s's view of them.",
+			Body: fmt.Sprintf("The %s nominated you. Your term runs from %s to %s. You can now review and comment on the requests the NSIG looks at, and give the %s region's view of them.",
 				ap.NominatingSIG, ap.TermStart.Format("2 January 2006"), ap.TermEnd.Format("2 January 2006"), seat.RegionName),
 			Link: fmt.Sprintf("/nsigs/%d", nsigID),
 		})

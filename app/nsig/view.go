@@ -237,7 +237,7 @@ func RecordView(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.A
 		}
 		return notify.Queue(ctx, tx, now, notify.Message{
 			UserID: er.AssigneeID, Event: notify.EventRegionalView, RequestID: er.ID,
-			Title: fmt.Sprintf("%s: %s's view is %s", reference, seat.RegionName, strings.ToLower(in.View.Info().Label)),
+			Title: fmt.Sprintf("%s: the %s region's view is %s", reference, seat.RegionName, strings.ToLower(in.View.Info().Label)),
 			Body:  fmt.Sprintf("%s\n\n%s\n\n%s", er.Title, summary, in.Comment),
 			Link:  "/requests/" + reference,
 		})

@@ -251,14 +251,14 @@ func readyForAssessment(ctx context.Context, tx bun.Tx, r *Request) error {
 		return err
 	}
 	if !agreed {
-		return &RuleError{Field: "text", Message: "The requirement definition must be agreed by the requester and the development team first"}
+		return &RuleError{Field: "next-steps", Message: "The requirement definition must be agreed by the requester and the development team first"}
 	}
 	submitted, err := JustificationSubmitted(ctx, tx, r.ID)
 	if err != nil {
 		return err
 	}
 	if !submitted {
-		return &RuleError{Field: "text", Message: "The business justification must be complete and submitted first"}
+		return &RuleError{Field: "next-steps", Message: "The business justification must be complete and submitted first"}
 	}
 	return nil
 }
@@ -270,7 +270,7 @@ func assessed(ctx context.Context, tx bun.Tx, r *Request) error {
 		return fmt.Errorf("read impact assessment of %s: %w", r.Reference, err)
 	}
 	if !done {
-		return &RuleError{Field: "text", Message: "The development team must complete the impact assessment first"}
+		return &RuleError{Field: "impact-assessment", Message: "The development team must complete the impact assessment first"}
 	}
 	return nil
 }
