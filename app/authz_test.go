@@ -85,6 +85,7 @@ var authzTable = map[string][]string{
 	"GET /releases/:id":                  {"*"},
 	"GET /releases/:id/edit":             {central},
 	"POST /releases/:id":                 {central},
+	"GET /releases/:id/release":          {central},
 	"POST /releases/:id/release":         {central},
 	"GET /requests/:ref/move":            {central},
 	"POST /requests/:ref/move":           {central},

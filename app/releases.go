@@ -104,6 +104,7 @@ type releaseShowPage struct {
 	CanManage  bool
 	ShowEffort bool
 	OverBy     string // how many effort days over capacity
+	Due        int    // the changes marking it released would deliver (those not yet delivered)
 }
 
 func (a *App) releaseFromParam(c *fiber.Ctx) (*release.Release, error) {
@@ -152,6 +153,9 @@ func (a *App) releaseShow(c *fiber.Ctx) error {
 			rc.Effort = release.FormatDays(ch.EffortDays.Float64)
 		}
 		p.Changes = append(p.Changes, rc)
+		if ch.Status == request.StatusAllocated {
+			p.Due++
+		}
 	}
 	moves, err := release.Moves(ctx, a.db, v, r.ID)
 	if err != nil {
@@ -294,6 +298,45 @@ func (a *App) releaseUpdate(c *fiber.Ctx) error {
 	}
 	a.flash(c, "Changes to "+saved.Title()+" saved")
 	return c.Redirect(fmt.Sprintf("/releases/%d", r.ID), fiber.StatusSeeOther)
+}
+
+// releaseConfirmPage asks the central team to confirm that a release has gone live, saying what that
+// does: which changes it delivers and how many people it tells.
+type releaseConfirmPage struct {
+	Page
+	Release *release.Release
+	Changes []releaseChange // the changes it delivers
+	People  int             // how many people it tells
+}
+
+func (a *App) releaseReleaseConfirm(c *fiber.Ctx) error {
+	r, err := a.releaseFromParam(c)
+	if err != nil {
+		return err
+	}
+	if r.Released() {
+		return c.Redirect(fmt.Sprintf("/releases/%d", r.ID), fiber.StatusSeeOther)
+	}
+	ctx := c.UserContext()
+	v, err := a.viewer(c)
+	if err != nil {
+		return err
+	}
+	_, people, err := release.Told(ctx, a.db, r.ID, v.UserID)
+	if err != nil {
+		return err
+	}
+	changes, err := release.Changes(ctx, a.db, v, r.ID)
+	if err != nil {
+		return err
+	}
+	p := &releaseConfirmPage{Page: a.page(c, "Mark "+r.Title()+" as released"), Release: r, People: people}
+	for _, ch := range changes {
+		if ch.Status == request.StatusAllocated {
+			p.Changes = append(p.Changes, releaseChange{Change: ch, StatusInfo: ch.Status.Info()})
+		}
+	}
+	return a.render(c, fiber.StatusOK, "releases/confirm", p)
 }
 
 func (a *App) releaseRelease(c *fiber.Ctx) error {

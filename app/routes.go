@@ -109,6 +109,7 @@ func (a *App) routeTable() []route {
 		{"GET", "/releases/:id", signedIn, a.releaseShow},
 		{"GET", "/releases/:id/edit", roles(central), a.releaseEdit},
 		{"POST", "/releases/:id", roles(central), a.releaseUpdate},
+		{"GET", "/releases/:id/release", roles(central), a.releaseReleaseConfirm},
 		{"POST", "/releases/:id/release", roles(central), a.releaseRelease},
 		// The quarterly Development Schedule: everyone signed in reads the published versions; the central
 		// team previews and publishes them and makes one public, which anyone may then read.

@@ -208,6 +208,9 @@ var enhancementTransitions = []Transition{
 		From: []Status{StatusAllocated}, To: StatusDelivered, Who: []string{identity.RoleCentralTeam},
 		Notify: []notice{{notify.EventDelivered, toFollowers, "%s has been delivered"}, {notify.EventDelivered, toSupporters, "%s has been delivered"}},
 		summary: func(_ *Request, _ Viewer, in Input) string {
+			if !in.releaseLive {
+				return "Delivered ahead of " + in.releaseName + ", which has not gone live yet."
+			}
 			return "Delivered: " + in.releaseName + " has gone live."
 		},
 	},
@@ -349,6 +352,7 @@ type Input struct {
 	Summary     string    // the public summary, for a transition that NeedsSummary
 
 	releaseName      string // filled in by Apply for the timeline
+	releaseLive      bool   // filled in by Apply on delivery: the request's release has gone live
 	originalAccepted bool   // filled in by Apply: a duplicate's original is open to every organisation
 }
 
@@ -428,7 +432,8 @@ func ApplyInTx(ctx context.Context, tx bun.Tx, env Env, v Viewer, actor audit.Ac
 		}
 		if name == "deliver" {
 			if err := tx.NewSelect().TableExpr("allocations AS al").ColumnExpr("'Release ' || rl.number || ': ' || rl.name").
-				Join("JOIN releases AS rl ON rl.id = al.release_id").Where("al.request_id = ?", r.ID).Scan(ctx, &in.releaseName); err != nil {
+				ColumnExpr("rl.status = 'released'").
+				Join("JOIN releases AS rl ON rl.id = al.release_id").Where("al.request_id = ?", r.ID).Scan(ctx, &in.releaseName, &in.releaseLive); err != nil {
 				return fmt.Errorf("read release of %s: %w", reference, err)
 			}
 		}
