@@ -16,7 +16,9 @@ type roleCard struct {
 
 type homePage struct {
 	Page
-	Cards []roleCard
+	Cards  []roleCard
+	ToDo   *todo
+	Region string // the region a functional account manager covers
 }
 
 // roleAbilities is what each role may do, in the words of DESIGN §1.
@@ -64,10 +66,15 @@ var roleLinks = map[string][]NavItem{
 		{Label: "Ask for a national competence", Href: "/competences/request"},
 	},
 	identity.RoleNSIGMember: {
+		{Label: "Requests waiting for your region's view", Href: "/nsigs/waiting"},
+		{Label: "Your NSIGs", Href: "/nsigs"},
 		{Label: "See requests", Href: "/requests"},
 		{Label: "Raise an enhancement request", Href: "/requests/new"},
 	},
-	identity.RoleFunctionalAccountManager: {{Label: "See requests", Href: "/requests"}},
+	identity.RoleFunctionalAccountManager: {
+		{Label: "See requests", Href: "/requests"},
+		{Label: "Regional SIG updates", Href: "/regions"},
+	},
 	identity.RoleCentralTeam: {
 		{Label: "Open the triage queue", Href: "/triage"},
 		{Label: "See all requests", Href: "/requests"},
@@ -75,7 +82,11 @@ var roleLinks = map[string][]NavItem{
 		{Label: "See deferred requests due for review", Href: "/reviews"},
 		{Label: "Prepare the quarterly Development Schedule", Href: "/schedules/new"},
 	},
-	identity.RoleDevelopmentTeam: {{Label: "See all requests", Href: "/requests"}},
+	identity.RoleDevelopmentTeam: {
+		{Label: "Impact assessments waiting", Href: "/assessments"},
+		{Label: "Requirement definitions being written", Href: requestsLink("status", "requirements_and_justification")},
+		{Label: "See all requests", Href: "/requests"},
+	},
 	identity.RoleAdmin: {
 		{Label: "Manage users", Href: "/admin/users"},
 		{Label: "See the audit trail", Href: "/admin/audit"},
@@ -86,6 +97,16 @@ var roleLinks = map[string][]NavItem{
 func (a *App) home(c *fiber.Ctx) error {
 	u := visitOf(c).user
 	p := &homePage{Page: a.page(c, "Home")}
+	v, err := a.viewer(c)
+	if err != nil {
+		return err
+	}
+	if p.ToDo, err = a.todoFor(c.UserContext(), u, v); err != nil {
+		return err
+	}
+	if u.HasRole(identity.RoleFunctionalAccountManager) {
+		p.Region = u.RegionName
+	}
 	for _, r := range identity.Roles {
 		if !u.HasRole(r.Name) {
 			continue

@@ -364,3 +364,17 @@ func DashboardOf(ctx context.Context, db bun.IDB, v request.Viewer, nsigID int64
 	}
 	return d, nil
 }
+
+// CountWaiting counts the requests Waiting lists, among those the access rule lets the viewer see,
+// for their home page.
+func CountWaiting(ctx context.Context, db bun.IDB, v request.Viewer) (int, error) {
+	q := db.NewSelect().TableExpr("requests AS r").
+		Join("JOIN nsig_appointments AS ap ON ap.nsig_id = r.nsig_id AND ap.ended_at IS NULL AND ap.user_id = ?", v.UserID).
+		Where("r.accepted AND r.status IN (?)", bun.List(openStatuses)).
+		Where("NOT EXISTS (SELECT 1 FROM regional_views AS rv WHERE rv.request_id = r.id AND rv.nsig_id = r.nsig_id AND rv.region_id = ap.region_id)")
+	n, err := v.Where(q, request.AccessSummary).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count requests waiting for user %d's view: %w", v.UserID, err)
+	}
+	return int(n), nil
+}
