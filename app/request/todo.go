@@ -15,16 +15,16 @@ import (
 // the summary (a question, a justification) counts only requests the viewer sees in full.
 type ToDo struct {
 	// For the raising organisation (its requesters and NSIG members).
-	Questions    int `bun:"questions"`     // the central team's questions to answer
-	Decisions    int `bun:"decisions"`     // requests to decide whether to take forward
-	Requirements int `bun:"requirements"`  // requests whose requirement and justification are being written
+	Questions    int `bun:"questions"`    // the central team's questions to answer
+	Decisions    int `bun:"decisions"`    // requests to decide whether to take forward
+	Requirements int `bun:"requirements"` // requests whose requirement and justification are being written
 	// For the central team.
-	AckOverdue  int `bun:"ack_overdue"`  // not acknowledged by their due date
-	ToTriage    int `bun:"to_triage"`    // submitted or in triage
-	Assessing   int `bun:"assessing"`    // in impact assessment
-	ToDecide    int `bun:"to_decide"`    // in impact assessment with the assessment complete
-	ToAllocate  int `bun:"to_allocate"`  // approved, waiting for a release
-	ReviewsDue  int `bun:"reviews_due"`  // deferred, their review date come
+	AckOverdue int `bun:"ack_overdue"` // not acknowledged by their due date
+	ToTriage   int `bun:"to_triage"`   // submitted or in triage
+	Assessing  int `bun:"assessing"`   // in impact assessment
+	ToDecide   int `bun:"to_decide"`   // in impact assessment with the assessment complete
+	ToAllocate int `bun:"to_allocate"` // approved, waiting for a release
+	ReviewsDue int `bun:"reviews_due"` // deferred, their review date come
 	// For the development team.
 	AssessMine       int `bun:"assess_mine"`       // impact assessments assigned to the viewer, not complete
 	AssessUnassigned int `bun:"assess_unassigned"` // impact assessments nobody has taken
