@@ -129,6 +129,7 @@ type tab struct {
 	ctx   context.Context // the chromedp context of the tab
 	base  string          // the portal's base URL
 	noJS  bool            // scripts are off: the page is not checked with axe, which needs them
+	limit time.Duration   // how long the browser may run; browserTestTimeout unless set
 	axe   string          // the source of axe.min.js
 	shots string          // where screenshots go; "" for none
 	shotN int
@@ -141,6 +142,10 @@ type tab struct {
 }
 
 type tabOption func(*tab)
+
+// withTimeLimit lets the tab's browser run for d instead of browserTestTimeout, for a test that reads
+// many pages in one tab.
+func withTimeLimit(d time.Duration) tabOption { return func(tb *tab) { tb.limit = d } }
 
 // withoutJavaScript turns script execution off in the tab before the first page loads.
 func withoutJavaScript(tb *tab) { tb.noJS = true }
@@ -173,7 +178,10 @@ func openTab(t *testing.T, p *livePortal, opts ...tabOption) *tab {
 
 	var output bytes.Buffer
 	var outputMu sync.Mutex
-	limit, cancelLimit := context.WithTimeout(context.Background(), browserTestTimeout)
+	if tb.limit == 0 {
+		tb.limit = browserTestTimeout
+	}
+	limit, cancelLimit := context.WithTimeout(context.Background(), tb.limit)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(limit,
 		chromedp.ExecPath(execPath),
 		chromedp.Headless,

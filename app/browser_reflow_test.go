@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -97,13 +98,19 @@ func TestBrowserListPagesReflow(t *testing.T) {
 		identity.RoleDevelopmentTeam: {"/", "/assessments"},
 		identity.RoleRequester:       {"/", "/requests", "/releases"},
 	}
+	// At 1280 px only the lists with the most columns, which used to stick out of the content column.
+	wide := map[string]bool{"/requests": true, "/triage": true, fmt.Sprintf("/releases/%d", releaseID): true,
+		"/competences/queue": true, "/admin/audit": true, "/admin/mail": true}
 	for _, role := range []string{identity.RoleCentralTeam, identity.RoleAdmin, identity.RoleNSIGMember, identity.RoleDevelopmentTeam, identity.RoleRequester} {
-		tb := openTab(t, p)
+		tb := openTab(t, p, withTimeLimit(4*time.Minute))
 		tb.visit("/sign-in")
 		tb.signIn(p.account(t, role).Email, seed.DemoPassword)
 		for _, width := range []int64{320, 800, 1280} {
 			tb.setWidth(width)
 			for _, path := range pages[role] {
+				if width == 1280 && !wide[path] {
+					continue
+				}
 				tb.visit(path)
 				tb.wantStatus(200, role+" opens "+path)
 				tb.wantReflow()

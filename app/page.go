@@ -23,6 +23,7 @@ type CurrentUser struct {
 	Name             string
 	Email            string
 	OrganisationName string
+	OrganisationID   int64
 	Roles            []string // role names, e.g. "central_team"
 }
 

@@ -16,7 +16,7 @@ func (a *App) page(c *fiber.Ctx, title string) Page {
 	p := Page{Title: title, CSRFToken: v.csrf, RequestID: requestID(c), Path: c.Path()}
 	p.Flash, p.FlashHref, p.FlashLink = splitFlash(v.flash)
 	if u := v.user; u != nil {
-		p.User = &CurrentUser{ID: u.ID, Name: u.Name, Email: u.Email, OrganisationName: u.OrganisationName, Roles: u.Roles}
+		p.User = &CurrentUser{ID: u.ID, Name: u.Name, Email: u.Email, OrganisationName: u.OrganisationName, OrganisationID: u.OrganisationID, Roles: u.Roles}
 		p.Nav = navFor(u, c.Path())
 		p.Unread = v.unread
 	}

@@ -130,7 +130,7 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 			SummaryRow{Key: "Urgency", Value: urgencyText(er.Urgency, er.UrgencyReason)},
 		)
 		if er.AcknowledgedAt.IsZero() {
-			p.Details = append(p.Details, SummaryRow{Key: "Acknowledgement due", Value: er.AckDueOn.Format("Monday 2 January 2006")})
+			p.Details = append(p.Details, SummaryRow{Key: "Acknowledge by", Value: er.AckDueOn.Format("Monday 2 January 2006")})
 		} else {
 			p.Details = append(p.Details, SummaryRow{Key: "Acknowledged", Value: er.AcknowledgedAt.In(london).Format("2 January 2006")})
 		}
