@@ -52,6 +52,7 @@ var authzTable = map[string][]string{
 	"POST /requests/:ref/justification/:section": {requester, nsigMember, fam, devTeam},
 	"POST /requests/:ref/attachments":            {requester, nsigMember, fam, central, devTeam},
 	"GET /requests/:ref/attachments/:id":         {requester, nsigMember, fam, central, devTeam},
+	"POST /requests/:ref/attachments/:id/remove": {requester, nsigMember, fam, central, devTeam},
 
 	"GET /requests/new":                  {requester, nsigMember},
 	"GET /requests/similar":              {"*"},

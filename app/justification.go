@@ -35,12 +35,14 @@ type endorsementView struct {
 
 // attachmentView is one supporting document as the page lists it.
 type attachmentView struct {
-	Href     string
-	Filename string
-	Kind     string
-	Size     string
-	Uploader string
-	When     string
+	ID        int64
+	CanRemove bool // the viewer added it, or is the central team, and the request is open
+	Href      string
+	Filename  string
+	Kind      string
+	Size      string
+	Uploader  string
+	When      string
 }
 
 type justificationPage struct {
@@ -126,7 +128,7 @@ func (a *App) justificationPage(c *fiber.Ctx, er *request.EnhancementRequest, v 
 		return nil, err
 	}
 	for _, f := range files {
-		p.Attachments = append(p.Attachments, attachmentView{
+		p.Attachments = append(p.Attachments, attachmentView{ID: f.ID, CanRemove: request.CanRemoveAttachment(v, r, &f),
 			Href: fmt.Sprintf("/requests/%s/attachments/%d", url.PathEscape(er.Reference), f.ID), Filename: f.Filename,
 			Kind: request.AttachmentKind(f.ContentType), Size: fileSize(f.SizeBytes), Uploader: v.NameFor(v.AccessTo(r), f.Uploader()),
 			When: f.CreatedAt.In(london).Format("2 January 2006"),

@@ -153,6 +153,7 @@ func (a *App) routeTable() []route {
 		{"POST", "/requests/:ref/justification/:section", roles(requester, nsigMember, fam, devTeam), a.justificationSectionSave},
 		{"POST", "/requests/:ref/attachments", roles(requester, nsigMember, fam, central, devTeam), a.attachmentCreate},
 		{"GET", "/requests/:ref/attachments/:id", roles(requester, nsigMember, fam, central, devTeam), a.attachmentShow},
+		{"POST", "/requests/:ref/attachments/:id/remove", roles(requester, nsigMember, fam, central, devTeam), a.attachmentRemove},
 		{"GET", "/requests/:ref", signedIn, a.requestShow},
 		{"GET", "/requests/:ref/actions/:name", roles(requester, nsigMember, central), a.requestActionShow},
 		{"POST", "/requests/:ref/actions/:name", roles(requester, nsigMember, central), a.requestActionApply},
