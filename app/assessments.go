@@ -432,7 +432,7 @@ func (a *App) assessmentsIndex(c *fiber.Ctx) error {
 		case 1:
 			it.Waited = "1 day"
 		default:
-			it.Waited = fmt.Sprintf("%d days", days)
+			it.Waited = fmt.Sprintf("%d %s", days, plural(days, "day", "days"))
 		}
 		switch {
 		case !r.CompletedAt.IsZero():

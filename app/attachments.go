@@ -51,6 +51,26 @@ func (a *App) attachmentCreate(c *fiber.Ctx) error {
 	return c.Redirect(justificationPath(er.Reference)+"#attachments", fiber.StatusSeeOther)
 }
 
+// attachmentRemove removes a supporting document: its uploader or the central team may, while the
+// request is open.
+func (a *App) attachmentRemove(c *fiber.Ctx) error {
+	v, err := a.viewer(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return fmt.Errorf("attachment %q: %w", c.Params("id"), problem.ErrNotFound)
+	}
+	ref := strings.ToUpper(strings.TrimSpace(c.Params("ref")))
+	name, err := request.RemoveAttachment(c.UserContext(), a.db, v, a.actor(c), a.now(), ref, id)
+	if err != nil {
+		return err
+	}
+	a.flash(c, "‘"+name+"’ has been removed")
+	return c.Redirect(justificationPath(ref)+"#attachments", fiber.StatusSeeOther)
+}
+
 func (a *App) attachmentShow(c *fiber.Ctx) error {
 	v, err := a.viewer(c)
 	if err != nil {

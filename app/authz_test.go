@@ -80,6 +80,7 @@ var authzTable = map[string][]string{
 	"POST /requests/:ref/justification/:section": {requester, nsigMember, fam, devTeam},
 	"POST /requests/:ref/attachments":            {requester, nsigMember, fam, central, devTeam},
 	"GET /requests/:ref/attachments/:id":         {requester, nsigMember, fam, central, devTeam},
+	"POST /requests/:ref/attachments/:id/remove": {requester, nsigMember, fam, central, devTeam},
 
 	"GET /requests/new":                  {requester, nsigMember},
 	"GET /requests/similar":              {"*"},
@@ -113,6 +114,7 @@ var authzTable = map[string][]string{
 	"GET /releases/:id":                  {"*"},
 	"GET /releases/:id/edit":             {central},
 	"POST /releases/:id":                 {central},
+	"GET /releases/:id/release":          {central},
 	"POST /releases/:id/release":         {central},
 	"GET /requests/:ref/move":            {central},
 	"POST /requests/:ref/move":           {central},

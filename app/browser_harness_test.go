@@ -164,10 +164,11 @@ type tab struct {
 	t      *testing.T
 	ctx    context.Context // the chromedp context of the tab
 	portal *livePortal
-	base   string // the portal's base URL
-	noJS   bool   // scripts are off: the page is not checked with axe, which needs them
-	axe    string // the source of axe.min.js
-	shots  string // where screenshots go; "" for none
+	base   string        // the portal's base URL
+	noJS   bool          // scripts are off: the page is not checked with axe, which needs them
+	axe    string        // the source of axe.min.js
+	limit  time.Duration // how long the browser may run; browserTestTimeout unless set
+	shots  string        // where screenshots go; "" for none
 	shotN  int
 
 	url    string // the URL of the page shown now, after any redirects
@@ -178,6 +179,10 @@ type tab struct {
 }
 
 type tabOption func(*tab)
+
+// withTimeLimit lets the tab's browser run for d instead of browserTestTimeout, for a test that reads
+// many pages in one tab.
+func withTimeLimit(d time.Duration) tabOption { return func(tb *tab) { tb.limit = d } }
 
 // withoutJavaScript turns script execution off in the tab before the first page loads.
 func withoutJavaScript(tb *tab) { tb.noJS = true }
@@ -210,7 +215,10 @@ func openTab(t *testing.T, p *livePortal, opts ...tabOption) *tab {
 
 	var output bytes.Buffer
 	var outputMu sync.Mutex
-	limit, cancelLimit := context.WithTimeout(context.Background(), browserTestTimeout)
+	if tb.limit == 0 {
+		tb.limit = browserTestTimeout
+	}
+	limit, cancelLimit := context.WithTimeout(context.Background(), tb.limit)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(limit,
 		chromedp.ExecPath(execPath),
 		chromedp.Headless,
@@ -705,4 +713,35 @@ func (tb *tab) selected(id string) string {
 		tb.t.Fatalf("read the option chosen in #%s on %s: %v", id, tb.url, err)
 	}
 	return label
+}
+
+// fetched is what the browser got when it fetched a URL of the page shown.
+type fetched struct {
+	Status      int    `json:"status"`
+	ContentType string `json:"contentType"`
+}
+
+// fetchHref fetches, with the page's cookies, the href of the first element matching the CSS selector,
+// as following the link would (a link to a download the tab cannot show).
+func (tb *tab) fetchHref(selector string) fetched {
+	tb.t.Helper()
+	args, err := json.Marshal(selector)
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
+	defer cancel()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[fetched](`(async (sel) => {
+		const a = document.querySelector(sel);
+		if (!a) return {status: -1, contentType: ''};
+		const r = await fetch(a.href, {credentials: 'same-origin'});
+		return {status: r.status, contentType: r.headers.get('content-type') || ''};
+	})(`+string(args)+`)`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.t.Fatalf("fetch the link %s on %s: %v", selector, tb.url, err)
+	}
+	if got.Status == -1 {
+		tb.t.Fatalf("no link %s on %s", selector, tb.url)
+	}
+	return got
 }

@@ -76,22 +76,19 @@ func TestBrowserRequirementAndJustification(t *testing.T) {
 	}
 	tb.typeInto("requester_role", "ESR lead, Thameside Royal Hospitals")
 	tb.submit(save)
-	tb.wantPath(base+"/justification", "after About")
-
-	tb.submit(`a[href="` + base + `/justification/requirement"]`)
+	// Save and continue goes on to the next section.
+	tb.wantPath(base+"/justification/requirement", "after About")
 	if got := tb.value("title"); got != title {
 		t.Errorf("the title is prefilled as %q", got)
 	}
 	tb.submit(save)
-	tb.wantPath(base+"/justification", "after the requirement")
-
-	tb.submit(`a[href="` + base + `/justification/strategic-fit"]`)
+	tb.wantPath(base+"/justification/strategic-fit", "after the requirement")
 	tb.typeIntoTextarea("policy", "Core Skills Training Framework compliance, a national priority for statutory and mandatory training.")
 	tb.tick("legislative", "no")
 	tb.submit(save)
 
 	// The one mistake: savings in words.
-	tb.submit(`a[href="` + base + `/justification/benefits"]`)
+	tb.wantPath(base+"/justification/benefits", "after the strategic fit")
 	tb.typeInto("savings", "twelve pounds")
 	tb.typeInto("hours", "7.5")
 	tb.typeInto("organisations", "220")
@@ -116,9 +113,7 @@ func TestBrowserRequirementAndJustification(t *testing.T) {
 	}
 	tb.typeInto("savings", "12,500")
 	tb.submit(save)
-	tb.wantPath(base+"/justification", "after the benefits")
-
-	tb.submit(`a[href="` + base + `/justification/delivery"]`)
+	tb.wantPath(base+"/justification/delivery", "after the benefits")
 	tb.tick("priority", "high")
 	next := time.Now().Year() + 1
 	tb.typeInto("required_by-day", "31")
@@ -129,6 +124,9 @@ func TestBrowserRequirementAndJustification(t *testing.T) {
 	tb.typeIntoTextarea("risks_of_not_doing", "Compliance keeps falling.")
 	tb.typeIntoTextarea("workaround", "Managers chase staff by hand.")
 	tb.submit(save)
+	// The sign-off can start now that the others are complete, so it comes next.
+	tb.wantPath(base+"/justification/sign-off", "after the delivery")
+	tb.visit(base + "/justification")
 	if got := tb.allTexts(".nhsuk-task-list__status"); !slices.Equal(got, []string{"Completed", "Completed", "Completed", "Completed", "Completed", "Incomplete"}) {
 		t.Errorf("section statuses before the sign-off %v", got)
 	}

@@ -62,10 +62,22 @@ func TestBrowserRaiseSupplementaryRoleRequest(t *testing.T) {
 	tb.wantStatus(200, "check your answers")
 	tb.wantText("h1", "Check your answers before asking for the role")
 	tb.wantText(".nhsuk-summary-list", "Car Park Marshal", "Manager", "Directs traffic", "Acute trusts")
-	tb.submit(`main form button[value="1"]`)
+	// Each answer has its own Change, which goes back to its field with every answer kept.
+	if n := len(tb.allTexts(`.nhsuk-summary-list__actions button`)); n != 7 {
+		t.Errorf("%d Change buttons on check your answers, want one for each of the 7 answers", n)
+	}
+	tb.submit(`.nhsuk-summary-list__actions button[formaction$="#duties"]`)
 	tb.wantText("h1", "Ask for a new supplementary role")
 	if got := tb.value("duties"); !strings.HasPrefix(got, "Directs traffic") {
 		t.Errorf("changing the answers lost the duties: %q", got)
+	}
+	tb.submit(`main form button[type="submit"]`)
+	tb.wantText("h1", "Check your answers before asking for the role")
+	// Back goes to the answers, kept, too.
+	tb.submit(`button.nhsuk-back-link`)
+	tb.wantText("h1", "Ask for a new supplementary role")
+	if got := tb.value("role_name"); got != "Car Park Marshal" {
+		t.Errorf("going back lost the role name: %q", got)
 	}
 	tb.submit(`main form button[type="submit"]`)
 	tb.wantText("h1", "Check your answers before asking for the role")

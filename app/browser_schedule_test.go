@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -46,6 +47,10 @@ func TestBrowserPublishDevelopmentSchedule(t *testing.T) {
 	central.wantStatus(200, "the preview")
 	central.wantText("main", "Preview: not published yet", "Development Schedule for "+quarter, allocated, "1. Releases in the coming period",
 		"5. How to raise an enhancement", "told that it is published", "Make this version the public one")
+	// The draft PDF link keeps the quarter and date the preview was made with.
+	if got := central.fetchHref(`main a[href^="/schedules/preview/pdf"]`); got.Status != 200 || got.ContentType != "application/pdf" {
+		t.Errorf("the preview's PDF link answered %d %q, want 200 application/pdf", got.Status, got.ContentType)
+	}
 	central.submit(`main form[action="/schedules"] button[type="submit"]`)
 	central.wantStatus(200, "the published schedule")
 	// "Make this version the public one" is ticked at first.
@@ -57,6 +62,9 @@ func TestBrowserPublishDevelopmentSchedule(t *testing.T) {
 	central.submit(`main form[action$="/public"] button[type="submit"]`)
 	central.wantStatus(200, "after making it public")
 	central.wantText(".nhsuk-notification-banner", "is public")
+	if links := central.attrs(".nhsuk-notification-banner a", "href"); !slices.Equal(links, []string{"/development-schedule"}) {
+		t.Errorf("the banner after making it public links to %v, want [/development-schedule]", links)
+	}
 
 	requester := openTab(t, p)
 	requester.visit("/sign-in")
@@ -68,8 +76,11 @@ func TestBrowserPublishDevelopmentSchedule(t *testing.T) {
 	requester.wantText("main", allocated, "Download its tables as an Excel spreadsheet")
 
 	anyone := openTab(t, p)
-	anyone.visit("/development-schedule")
+	anyone.visit("/sign-in")
+	anyone.submit(`main a[href="/development-schedule"]`)
 	anyone.wantStatus(200, "the public schedule")
 	anyone.wantText("h1", "Development Schedule for "+quarter)
 	anyone.wantText("main", allocated)
+	anyone.submit(`#raise ~ p a[href^="/sign-in"]`)
+	anyone.wantPath("/sign-in", "how to raise an enhancement links to signing in")
 }

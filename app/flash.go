@@ -45,6 +45,29 @@ func (a *App) flash(c *fiber.Ctx, message string) {
 	})
 }
 
+// flashLinkSep separates a success message from the link that follows it (see flashLink); it is a
+// control character, which no message contains.
+const flashLinkSep = "\x1f"
+
+// flashLink leaves a success message followed by a link to a page of the portal (href must be a path
+// on the portal, like /development-schedule), shown as a link in the banner.
+func (a *App) flashLink(c *fiber.Ctx, message, href, text string) {
+	a.flash(c, strings.TrimSpace(message)+flashLinkSep+href+flashLinkSep+text)
+}
+
+// splitFlash parses a success message left by flash or flashLink into the message and its link, if
+// any. A link that is not a path on the portal is dropped.
+func splitFlash(s string) (message, href, text string) {
+	parts := strings.Split(s, flashLinkSep)
+	if len(parts) != 3 {
+		return strings.ReplaceAll(s, flashLinkSep, " "), "", ""
+	}
+	if !strings.HasPrefix(parts[1], "/") || strings.HasPrefix(parts[1], "//") || strings.HasPrefix(parts[1], "/\\") || parts[2] == "" {
+		return parts[0], "", ""
+	}
+	return parts[0], parts[1], parts[2]
+}
+
 // takeFlash reads the success message left for this browser, if it is genuine, bound to this visit and
 // not expired, and clears the cookie: a message is shown once.
 func (a *App) takeFlash(c *fiber.Ctx, v *visit) {

@@ -18,7 +18,9 @@ type roleCard struct {
 
 type homePage struct {
 	Page
-	Cards []roleCard
+	Cards  []roleCard
+	ToDo   *todo
+	Region string // the region a functional account manager covers
 }
 
 // roleAbilities is what each role may do, in the words of DESIGN §1.
@@ -71,10 +73,15 @@ var roleLinks = map[string][]NavItem{
 		{Label: "Ask for a national competence", Href: "/competences/request"},
 	},
 	identity.RoleNSIGMember: {
+		{Label: "Requests waiting for your region's view", Href: "/nsigs/waiting"},
+		{Label: "Your NSIGs", Href: "/nsigs"},
 		{Label: "See requests", Href: "/requests"},
 		{Label: "Raise an enhancement request", Href: "/requests/new"},
 	},
-	identity.RoleFunctionalAccountManager: {{Label: "See requests", Href: "/requests"}},
+	identity.RoleFunctionalAccountManager: {
+		{Label: "See requests", Href: "/requests"},
+		{Label: "Regional SIG updates", Href: "/regions"},
+	},
 	identity.RoleCentralTeam: {
 		{Label: "Open the triage queue", Href: "/triage"},
 		{Label: "See all requests", Href: "/requests"},
@@ -82,8 +89,12 @@ var roleLinks = map[string][]NavItem{
 		{Label: "See deferred requests due for review", Href: "/reviews"},
 		{Label: "Prepare the quarterly Development Schedule", Href: "/schedules/new"},
 	},
-	identity.RoleDevelopmentTeam: {{Label: "See all requests", Href: "/requests"}},
-	identity.RoleAccessApprover:  {{Label: "Access requests", Href: "/access-requests"}, {Label: "People and leavers", Href: "/people"}},
+	identity.RoleDevelopmentTeam: {
+		{Label: "Impact assessments waiting", Href: "/assessments"},
+		{Label: "Requirement definitions being written", Href: todoLink("status", "requirements_and_justification")},
+		{Label: "See all requests", Href: "/requests"},
+	},
+	identity.RoleAccessApprover: {{Label: "Access requests", Href: "/access-requests"}, {Label: "People and leavers", Href: "/people"}},
 	identity.RoleAdmin: {
 		{Label: "Manage users", Href: "/admin/users"},
 		{Label: "See the audit trail", Href: "/admin/audit"},
@@ -118,6 +129,16 @@ func dashboardFor(u *identity.User, role string) string {
 func (a *App) home(c *fiber.Ctx) error {
 	u := visitOf(c).user
 	p := &homePage{Page: a.page(c, "Home")}
+	v, err := a.viewer(c)
+	if err != nil {
+		return err
+	}
+	if p.ToDo, err = a.todoFor(c.UserContext(), u, v); err != nil {
+		return err
+	}
+	if u.HasRole(identity.RoleFunctionalAccountManager) {
+		p.Region = u.RegionName
+	}
 	for _, r := range identity.Roles {
 		if !u.HasRole(r.Name) {
 			continue

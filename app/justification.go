@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,12 +35,14 @@ type endorsementView struct {
 
 // attachmentView is one supporting document as the page lists it.
 type attachmentView struct {
-	Href     string
-	Filename string
-	Kind     string
-	Size     string
-	Uploader string
-	When     string
+	ID        int64
+	CanRemove bool // the viewer added it, or is the central team, and the request is open
+	Href      string
+	Filename  string
+	Kind      string
+	Size      string
+	Uploader  string
+	When      string
 }
 
 type justificationPage struct {
@@ -125,7 +128,7 @@ func (a *App) justificationPage(c *fiber.Ctx, er *request.EnhancementRequest, v 
 		return nil, err
 	}
 	for _, f := range files {
-		p.Attachments = append(p.Attachments, attachmentView{
+		p.Attachments = append(p.Attachments, attachmentView{ID: f.ID, CanRemove: request.CanRemoveAttachment(v, r, &f),
 			Href: fmt.Sprintf("/requests/%s/attachments/%d", url.PathEscape(er.Reference), f.ID), Filename: f.Filename,
 			Kind: request.AttachmentKind(f.ContentType), Size: fileSize(f.SizeBytes), Uploader: v.NameFor(v.AccessTo(r), f.Uploader()),
 			When: f.CreatedAt.In(london).Format("2 January 2006"),
@@ -496,11 +499,29 @@ func (a *App) justificationSectionSave(c *fiber.Ctx) error {
 		msg += ". The justification had been submitted: check your answers and submit it again."
 	}
 	a.flash(c, msg)
-	next := justificationPath(er.Reference)
-	if p.Return || saved.Completed() == len(request.JustificationSections) {
-		next += "/check"
+	return c.Redirect(nextSectionPath(er.Reference, sec, saved, p.Return), fiber.StatusSeeOther)
+}
+
+// nextSectionPath is where "Save and continue" goes: back to check your answers when the section was
+// changed from there or every section is complete; otherwise the next section that is not complete
+// and can be started, in the task list's order, after this one (then before it); the task list when
+// there is none.
+func nextSectionPath(ref string, sec request.Section, saved *request.Justification, fromCheck bool) string {
+	base := justificationPath(ref)
+	if fromCheck || saved.Completed() == len(request.JustificationSections) {
+		return base + "/check"
 	}
-	return c.Redirect(next, fiber.StatusSeeOther)
+	all := request.JustificationSections
+	at := slices.IndexFunc(all, func(s request.Section) bool { return s.Key == sec.Key })
+	states := saved.Sections()
+	for k := 1; k < len(all); k++ {
+		i := (at + k) % len(all)
+		if states[i].State == request.SectionCompleted || !saved.CanStart(all[i].Key) {
+			continue
+		}
+		return base + "/" + all[i].Key
+	}
+	return base
 }
 
 // hiddenField is a form value carried over in a hidden input.

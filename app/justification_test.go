@@ -331,4 +331,19 @@ func TestAttachmentUploadAndDownload(t *testing.T) {
 	mustStatus(t, raiser.get(base+"/attachments/999999"), 404, "an attachment that does not exist")
 	mustStatus(t, raiser.get(base+"/attachments/x"), 404, "an attachment id that is not a number")
 	mustContain(t, raiser.get(base).body, "request page", "1 supporting document", "A supporting document was added")
+
+	// Removing it: only the person who added it (or the central team) may, and the request says so.
+	remove := link + "/remove"
+	mustContain(t, raiser.get(base+"/justification").body, "the uploader's list", `action="`+remove+`"`)
+	if body := p.as(who.famLondon).get(base + "/justification").body; strings.Contains(body, remove) {
+		t.Error("the region's FAM, who did not add it, is offered to remove it")
+	}
+	mustStatus(t, p.as(who.famLondon).post(remove, url.Values{}), 403, "the region's FAM removes another's document")
+	mustStatus(t, p.as(who.otherOrg).post(remove, url.Values{}), 404, "another organisation's requester removes it")
+	res = raiser.post(remove, url.Values{})
+	mustStatus(t, res, 303, "the uploader removes it")
+	mustContain(t, raiser.get(base+"/justification").body, "after removing", "‘Évaluation “final”.pdf’ has been removed", "No supporting documents yet")
+	mustStatus(t, raiser.get(link), 404, "the removed document")
+	mustStatus(t, raiser.post(remove, url.Values{}), 404, "removing it again")
+	mustContain(t, raiser.get(base).body, "request page", "A supporting document was removed: Évaluation “final”.pdf.")
 }

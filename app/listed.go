@@ -44,6 +44,16 @@ func frameworkOptions() []Option {
 	return out
 }
 
+// frameworkLabel is a framework as the form names it: "NHS MAND" for MAND.
+func frameworkLabel(value string) string {
+	for _, f := range catalogue.Frameworks {
+		if f.Value == value {
+			return f.Label
+		}
+	}
+	return value
+}
+
 var yesNoOptions = []Option{{Value: "yes", Label: "Yes"}, {Value: "no", Label: "No"}}
 
 // roleRequestPage is the supplementary role request form, or its check page.
@@ -85,13 +95,13 @@ func (a *App) roleRequestCheck(c *fiber.Ctx) error {
 		wellbeing = "Yes"
 	}
 	p.Answers = []SummaryRow{
-		{Key: "Role name", Value: f.RoleName},
-		{Key: "Duties", Value: f.Duties},
-		{Key: "Who records it in ESR", Value: catalogue.InputLevelLabel(f.InputLevel)},
-		{Key: "Linked to the wellbeing agenda", Value: wellbeing},
-		{Key: "Justification", Value: f.Justification},
-		{Key: "Benefits", Value: f.Benefits},
-		{Key: "Organisations expected to use it", Value: f.Organisations},
+		{Key: "Role name", Value: f.RoleName, ChangeHref: "#role_name"},
+		{Key: "Duties", Value: f.Duties, ChangeHref: "#duties"},
+		{Key: "Who records it in ESR", Value: catalogue.InputLevelLabel(f.InputLevel), ChangeHref: "#input_level"},
+		{Key: "Linked to the wellbeing agenda", Value: wellbeing, ChangeHref: "#wellbeing"},
+		{Key: "Justification", Value: f.Justification, ChangeHref: "#justification"},
+		{Key: "Benefits", Value: f.Benefits, ChangeHref: "#benefits"},
+		{Key: "Organisations expected to use it", Value: f.Organisations, ChangeHref: "#organisations"},
 	}
 	return a.render(c, fiber.StatusOK, "listed/role-check", p)
 }
@@ -204,13 +214,13 @@ func (a *App) competenceRequestCheck(c *fiber.Ctx) error {
 		return err
 	}
 	p.Answers = []SummaryRow{
-		{Key: "Competence name", Value: f.CompetenceName},
-		{Key: "Framework", Value: f.Framework},
-		{Key: "Renewal period", Value: catalogue.RenewalText(f.Years())},
-		{Key: "National learning", Value: orDash(f.NationalLearning)},
-		{Key: "National initiative", Value: orDash(f.NationalInitiative)},
-		{Key: "Staff groups", Value: f.StaffGroups},
-		{Key: "Justification", Value: f.Justification},
+		{Key: "Competence name", Value: f.CompetenceName, ChangeHref: "#competence_name"},
+		{Key: "Framework", Value: frameworkLabel(f.Framework), ChangeHref: "#framework"},
+		{Key: "Renewal period", Value: catalogue.RenewalText(f.Years()), ChangeHref: "#renewal_years"},
+		{Key: "National learning", Value: orDash(f.NationalLearning), ChangeHref: "#national_learning"},
+		{Key: "National initiative", Value: orDash(f.NationalInitiative), ChangeHref: "#national_initiative"},
+		{Key: "Staff groups", Value: f.StaffGroups, ChangeHref: "#staff_groups"},
+		{Key: "Justification", Value: f.Justification, ChangeHref: "#justification"},
 	}
 	return a.render(c, fiber.StatusOK, "listed/competence-check", p)
 }

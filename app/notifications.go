@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -11,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/nhs-esr/portal/app/actionlink"
+	"github.com/nhs-esr/portal/app/identity"
 	"github.com/nhs-esr/portal/app/notify"
 	"github.com/nhs-esr/portal/app/problem"
 	"github.com/nhs-esr/portal/app/request"
@@ -97,9 +99,34 @@ type notificationSettingsPage struct {
 	EmailsOptions []Option
 }
 
+// eventRoles are the roles that can receive an event which not everyone can: the settings page offers
+// it only to someone holding one of them (a requester is never told of an NSIG meeting's agenda).
+// Events not listed concern requests, which anyone may raise, follow or support.
+var eventRoles = map[string][]string{
+	notify.EventInformationRequested: {requester, nsigMember, central},
+	notify.EventDecisionNeeded:       {requester, nsigMember},
+	notify.EventNSIGSeat:             {nsigMember, central, admin},
+	notify.EventNSIGAgenda:           {nsigMember, central},
+	notify.EventProjectHandover:      {nsigMember, fam, central},
+	notify.EventRegionalUpdate:       {nsigMember, fam, central},
+	notify.EventRegionalView:         {central, nsigMember},
+}
+
+// eventsFor are the events the settings page offers the user: those that can reach them.
+func eventsFor(u *identity.User) []notify.EventInfo {
+	var out []notify.EventInfo
+	for _, e := range notify.Events {
+		who, limited := eventRoles[e.Key]
+		if !limited || slices.ContainsFunc(who, u.HasRole) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func (a *App) notificationSettingsPage(c *fiber.Ctx, f forms.NotificationSettings) *notificationSettingsPage {
 	p := &notificationSettingsPage{Page: a.page(c, "Notification settings"), Form: f}
-	for _, e := range notify.Events {
+	for _, e := range eventsFor(visitOf(c).user) {
 		p.InAppOptions = append(p.InAppOptions, Option{Value: e.Key, Label: e.Title, Hint: e.Description})
 		p.EmailOptions = append(p.EmailOptions, Option{Value: e.Key, Label: e.Title})
 	}
@@ -137,9 +164,11 @@ func (a *App) notificationSettingsUpdate(c *fiber.Ctx) error {
 	}
 	p := a.notificationSettingsPage(c, f)
 	errs := a.validate.Check(&f)
+	u := visitOf(c).user
+	offered := eventsFor(u)
 	for field, keys := range map[string][]string{"in_app": f.InApp, "email": f.Email} {
 		for _, k := range keys {
-			if _, ok := notify.Event(k); !ok {
+			if !slices.ContainsFunc(offered, func(e notify.EventInfo) bool { return e.Key == k }) {
 				errs.Add(field, "Select from the list")
 			}
 		}
@@ -147,11 +176,24 @@ func (a *App) notificationSettingsUpdate(c *fiber.Ctx) error {
 	if errs.Any() {
 		return a.invalid(c, "notifications/settings", &p.Page, errs, p)
 	}
+	// The events not offered keep what was chosen before (or the default), for when a new role
+	// brings them.
+	_, before, err := notify.Preferences(c.UserContext(), a.db, u.ID)
+	if err != nil {
+		return err
+	}
 	prefs := make([]notify.Preference, 0, len(notify.Events))
 	for _, e := range notify.Events {
-		prefs = append(prefs, notify.Preference{Event: e.Key, InApp: contains(f.InApp, e.Key), Email: contains(f.Email, e.Key)})
+		pref := notify.Preference{Event: e.Key, InApp: contains(f.InApp, e.Key), Email: contains(f.Email, e.Key)}
+		if !slices.ContainsFunc(offered, func(o notify.EventInfo) bool { return o.Key == e.Key }) {
+			for _, b := range before {
+				if b.Event == e.Key {
+					pref = b
+				}
+			}
+		}
+		prefs = append(prefs, pref)
 	}
-	u := visitOf(c).user
 	if err := notify.SavePreferences(c.UserContext(), a.db, a.actor(c), a.now(), u.ID, f.Emails == forms.EmailsDaily, prefs); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -350,6 +351,7 @@ type seatPage struct {
 	N       *nsig.NSIG
 	Seat    nsig.Seat
 	History []nsig.Appointment
+	Today   time.Time // now, to tell terms that have not started from current ones
 }
 
 func (a *App) seatFromParams(c *fiber.Ctx) (*nsig.NSIG, nsig.Seat, error) {
@@ -382,7 +384,7 @@ func (a *App) seatShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := &seatPage{Page: a.page(c, s.RegionName+" seat on the "+n.Name+" NSIG"), N: n, Seat: s}
+	p := &seatPage{Page: a.page(c, s.RegionName+" seat on the "+n.Name+" NSIG"), N: n, Seat: s, Today: a.now()}
 	if p.History, err = nsig.SeatHistory(c.UserContext(), a.db, n.ID, s.RegionID); err != nil {
 		return err
 	}
@@ -519,6 +521,7 @@ type endTermPage struct {
 	N           *nsig.NSIG
 	Appointment *nsig.Appointment
 	Form        forms.EndTerm
+	Started     bool // the term has started; ending it before then cancels it
 }
 
 func (a *App) appointmentFromParams(c *fiber.Ctx) (*nsig.NSIG, *nsig.Appointment, error) {
@@ -552,7 +555,8 @@ func (a *App) endTermShow(c *fiber.Ctx) error {
 	if !ap.Current() {
 		return fmt.Errorf("appointment %d has ended: %w", ap.ID, problem.ErrNotFound)
 	}
-	return a.render(c, fiber.StatusOK, "nsigs/end", &endTermPage{Page: a.page(c, "End "+ap.UserName+"'s term"), N: n, Appointment: ap})
+	return a.render(c, fiber.StatusOK, "nsigs/end", &endTermPage{Page: a.page(c, "End "+ap.UserName+"'s term"), N: n, Appointment: ap,
+		Started: ap.StartedBy(a.now())})
 }
 
 func (a *App) endTermCreate(c *fiber.Ctx) error {
@@ -564,7 +568,7 @@ func (a *App) endTermCreate(c *fiber.Ctx) error {
 	if err := c.BodyParser(&f); err != nil {
 		return fiber.ErrBadRequest
 	}
-	p := &endTermPage{Page: a.page(c, "End "+ap.UserName+"'s term"), N: n, Appointment: ap, Form: f}
+	p := &endTermPage{Page: a.page(c, "End "+ap.UserName+"'s term"), N: n, Appointment: ap, Form: f, Started: ap.StartedBy(a.now())}
 	if errs := a.validate.Check(&f); errs.Any() {
 		return a.invalid(c, "nsigs/end", &p.Page, errs, p)
 	}

@@ -9,6 +9,8 @@ type Page struct {
 	Nav       []NavItem    // role-aware header navigation
 	CSRFToken string       // goes in a hidden "_csrf" field of every form that posts
 	Flash     string       // a success message shown once in a notification banner
+	FlashHref string       // a link on the portal that follows the message, if any
+	FlashLink string       // the link's text
 	RequestID string
 	Errors    forms.Errors   // drives the error summary
 	Path      string         // the current URL path, to mark the current navigation item
@@ -22,6 +24,7 @@ type CurrentUser struct {
 	Name             string
 	Email            string
 	OrganisationName string
+	OrganisationID   int64
 	Roles            []string // role names, e.g. "central_team"
 }
 

@@ -484,6 +484,7 @@ type raiseSimilarMatch struct {
 	Organisation string `json:"organisation"`
 	Supporters   int    `json:"supporters"`
 	Href         string `json:"href"`
+	Yours        bool   `json:"yours"` // the viewer's own organisation raised it, so cannot support it
 }
 
 // requestsSimilar returns, as JSON, the requests the viewer may see whose titles look like ?title=, for
@@ -502,7 +503,7 @@ func (a *App) requestsSimilar(c *fiber.Ctx) error {
 	for _, s := range found {
 		out = append(out, raiseSimilarMatch{
 			Reference: s.Reference, Title: s.Title, Status: s.Status.Label(), Organisation: s.OrganisationName,
-			Supporters: s.SupportCount, Href: "/requests/" + s.Reference,
+			Supporters: s.SupportCount, Href: "/requests/" + s.Reference, Yours: s.OrganisationID == visitOf(c).user.OrganisationID,
 		})
 	}
 	return c.JSON(out)

@@ -242,7 +242,7 @@ func updateReport(u *rsig.Update) *pdf.Report {
 	rep.Sections = append(rep.Sections, meetings, views, decisions)
 	for _, r := range u.Releases {
 		s := pdf.ReportSection{Title: fmt.Sprintf("Release %d: %s", r.Number, r.Name), Columns: []string{"Reference", "Title", "Organisation", "Region"},
-			Paragraphs: []string{fmt.Sprintf("Target date %s · %s · %d changes, %d from %s", r.TargetDate.Format("2 January 2006"), r.Status, len(r.Changes), r.Ours(), u.Region)},
+			Paragraphs: []string{fmt.Sprintf("Target date %s · %s · %d %s, %d from %s", r.TargetDate.Format("2 January 2006"), r.Status, len(r.Changes), plural(len(r.Changes), "change", "changes"), r.Ours(), u.Region)},
 			Empty:      "No changes are allocated to this release yet."}
 		for _, ch := range r.Changes {
 			s.Rows = append(s.Rows, []string{ch.Reference, ch.Title, ch.Organisation, ch.Region})

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -103,6 +104,7 @@ type releaseShowPage struct {
 	CanManage  bool
 	ShowEffort bool
 	OverBy     string // how many effort days over capacity
+	Due        int    // the changes marking it released would deliver (those not yet delivered)
 }
 
 func (a *App) releaseFromParam(c *fiber.Ctx) (*release.Release, error) {
@@ -151,6 +153,9 @@ func (a *App) releaseShow(c *fiber.Ctx) error {
 			rc.Effort = release.FormatDays(ch.EffortDays.Float64)
 		}
 		p.Changes = append(p.Changes, rc)
+		if ch.Status == request.StatusAllocated {
+			p.Due++
+		}
 	}
 	moves, err := release.Moves(ctx, a.db, v, r.ID)
 	if err != nil {
@@ -295,6 +300,45 @@ func (a *App) releaseUpdate(c *fiber.Ctx) error {
 	return c.Redirect(fmt.Sprintf("/releases/%d", r.ID), fiber.StatusSeeOther)
 }
 
+// releaseConfirmPage asks the central team to confirm that a release has gone live, saying what that
+// does: which changes it delivers and how many people it tells.
+type releaseConfirmPage struct {
+	Page
+	Release *release.Release
+	Changes []releaseChange // the changes it delivers
+	People  int             // how many people it tells
+}
+
+func (a *App) releaseReleaseConfirm(c *fiber.Ctx) error {
+	r, err := a.releaseFromParam(c)
+	if err != nil {
+		return err
+	}
+	if r.Released() {
+		return c.Redirect(fmt.Sprintf("/releases/%d", r.ID), fiber.StatusSeeOther)
+	}
+	ctx := c.UserContext()
+	v, err := a.viewer(c)
+	if err != nil {
+		return err
+	}
+	_, people, err := release.Told(ctx, a.db, r.ID, v.UserID)
+	if err != nil {
+		return err
+	}
+	changes, err := release.Changes(ctx, a.db, v, r.ID)
+	if err != nil {
+		return err
+	}
+	p := &releaseConfirmPage{Page: a.page(c, "Mark "+r.Title()+" as released"), Release: r, People: people}
+	for _, ch := range changes {
+		if ch.Status == request.StatusAllocated {
+			p.Changes = append(p.Changes, releaseChange{Change: ch, StatusInfo: ch.Status.Info()})
+		}
+	}
+	return a.render(c, fiber.StatusOK, "releases/confirm", p)
+}
+
 func (a *App) releaseRelease(c *fiber.Ctx) error {
 	r, err := a.releaseFromParam(c)
 	if err != nil {
@@ -324,8 +368,32 @@ type requestRelease struct {
 	Delivered bool   // the request was delivered in it
 	Date      string // its target date
 	Released  bool   // it has gone live
+	Status    string // its status in words
 	Moves     []moveItem
 	CanMove   bool
+}
+
+// requestReleaseOf returns the release an allocated or delivered request is in, and false for a
+// request in no release.
+func (a *App) requestReleaseOf(ctx context.Context, v request.Viewer, r *request.Request) (*requestRelease, bool, error) {
+	if r.Status != request.StatusAllocated && r.Status != request.StatusDelivered {
+		return nil, false, nil
+	}
+	al, err := release.AllocationOf(ctx, a.db, r.ID)
+	if errors.Is(err, problem.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	moves, err := release.RequestMoves(ctx, a.db, r.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	out := &requestRelease{ID: al.ReleaseID, Title: al.Title(), Delivered: r.Status == request.StatusDelivered,
+		Released: al.Status == release.StatusReleased, Date: al.TargetDate.Format("2 January 2006"), Moves: moveItems(moves),
+		CanMove: r.Status == request.StatusAllocated && release.CanManage(v), Status: al.Status.Info().Label}
+	return out, true, nil
 }
 
 // pageRelease is the release of a request as its page shows it, from what request.GetPage read.

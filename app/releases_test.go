@@ -185,11 +185,16 @@ func TestAllocateMoveAndReleaseOverHTTP(t *testing.T) {
 	mustContain(t, res.body, "the moved request", "Release 72: December 2026", "Moved from Release 73 to Release 72", reason)
 	res = central.get(r72)
 	mustContain(t, res.body, "release 72", first.Reference, second.Reference, "Welsh labels on the online payslip", "21.5 effort days in 2 changes",
-		"Over capacity", "1.5 effort days more than its capacity", "In from", reason, `name="version" value="1"`)
+		"Over capacity", "1.5 effort days more than its capacity", "In from", reason, "Marking it released delivers the 2 changes")
 	res = central.get(r73)
 	mustContain(t, res.body, "release 73", "Out to", reason, "No changes are allocated to this release yet")
 
-	// Mark as released: a stale form is a conflict; then both requests are delivered.
+	// Mark as released: its page says what it delivers and that it cannot be undone; a stale form is a
+	// conflict; then both requests are delivered.
+	res = central.get(r72 + "/release")
+	mustStatus(t, res, 200, "the page confirming release 72 is live")
+	mustContain(t, res.body, "the release confirmation", first.Reference, second.Reference, "This cannot be undone", "2 changes are marked as delivered",
+		`name="version" value="1"`)
 	mustStatus(t, central.post(r72+"/release", url.Values{"version": {"0"}}), 409, "a stale release")
 	res = central.post(r72+"/release", url.Values{"version": {"1"}})
 	mustStatus(t, res, 303, "mark as released")

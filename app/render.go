@@ -291,6 +291,7 @@ func templateFuncs(assets *Assets, london *time.Location) template.FuncMap {
 		"add":   func(a, b int) int { return a + b },
 		"sub":   func(a, b int) int { return a - b },
 		"join":  strings.Join,
+		"lower": strings.ToLower,
 		"contains": func(list []string, s string) bool {
 			return slices.Contains(list, s)
 		},

@@ -13,9 +13,10 @@ import (
 // page builds the part of every page that the layout needs.
 func (a *App) page(c *fiber.Ctx, title string) Page {
 	v := visitOf(c)
-	p := Page{Title: title, CSRFToken: v.csrf, Flash: v.flash, RequestID: requestID(c), Path: c.Path(), Notices: a.banners(c.UserContext())}
+	p := Page{Title: title, CSRFToken: v.csrf, RequestID: requestID(c), Path: c.Path(), Notices: a.banners(c.UserContext())}
+	p.Flash, p.FlashHref, p.FlashLink = splitFlash(v.flash)
 	if u := v.user; u != nil {
-		p.User = &CurrentUser{ID: u.ID, Name: u.Name, Email: u.Email, OrganisationName: u.OrganisationName, Roles: u.Roles}
+		p.User = &CurrentUser{ID: u.ID, Name: u.Name, Email: u.Email, OrganisationName: u.OrganisationName, OrganisationID: u.OrganisationID, Roles: u.Roles}
 		p.Nav = navFor(u, c.Path())
 		p.Unread = v.unread
 	}

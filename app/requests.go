@@ -6,11 +6,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/nsig"
 	"github.com/nhs-esr/portal/app/problem"
 	"github.com/nhs-esr/portal/app/request"
 	"github.com/nhs-esr/portal/forms"
@@ -31,6 +31,7 @@ type requestShowPage struct {
 	SLA        string
 	Following  bool
 	Release    *requestRelease // the release it is allocated to or was delivered in; nil for none
+	Next       *nextPanel      // what happens next; nil once nothing more will
 	Work       *workOverview   // the requirement definition and business justification; nil before they start
 	// SummaryNote says why a viewer who may not see the whole request sees its summary; the
 	// enhancement wording when empty.
@@ -129,7 +130,7 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 			SummaryRow{Key: "Urgency", Value: urgencyText(er.Urgency, er.UrgencyReason)},
 		)
 		if er.AcknowledgedAt.IsZero() {
-			p.Details = append(p.Details, SummaryRow{Key: "Acknowledgement due", Value: er.AckDueOn.Format("Monday 2 January 2006")})
+			p.Details = append(p.Details, SummaryRow{Key: "Acknowledge by", Value: er.AckDueOn.Format("Monday 2 January 2006")})
 		} else {
 			p.Details = append(p.Details, SummaryRow{Key: "Acknowledged", Value: er.AcknowledgedAt.In(london).Format("2 January 2006")})
 		}
@@ -160,8 +161,12 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 		return nil, err
 	}
 	p.Supporters = pg.Supporters
-	if p.Regional, err = a.regionalPanelFor(ctx, v, er, p.Internal); err != nil {
-		return nil, err
+	// The regional views only while the NSIG reviews the request: before it is accepted and once it
+	// is decided nobody can give one.
+	if nsig.Reviewable(&er.Request) {
+		if p.Regional, err = a.regionalPanelFor(ctx, v, er, p.Internal); err != nil {
+			return nil, err
+		}
 	}
 	p.Release = pageRelease(v, er, pg.Release)
 	if p.Full {
@@ -175,13 +180,18 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 		p.Following = pg.Following
 		p.Work = workOverviewOf(er, &pg.Work)
 	}
+	ready := readinessOf(pg, p.Assessment)
 	for _, t := range request.Available(v, &er.Request) {
+		if !ready.ready(t.Name) {
+			continue
+		}
 		p.Actions = append(p.Actions, actionButton{
-			Name: t.Name, Label: t.Label, HasForm: t.NeedsText || t.NeedsCode || t.TextLabel != "" || t.NeedsRelease || t.NeedsReviewDate,
+			Name: t.Name, Label: t.Label, HasForm: hasForm(t),
 			Secondary: t.Name == "withdraw" || t.Name == "decline" || t.Name == "request_information",
 			Warning:   t.Name == "not_taken_forward" || t.Name == "not_approve",
 		})
 	}
+	p.Next = nextStepsFor(v, er, pg, p.Full, ready, a.now())
 	p.CanComment = p.Full
 	p.CanInternal = p.Internal
 	p.InternalOptions = []Option{{Value: "true", Label: "Internal note: only the central and development teams and the request's NSIG"}}
@@ -203,6 +213,12 @@ func (a *App) requestShowPage(c *fiber.Ctx, ref string) (*requestShowPage, error
 		}
 	}
 	return p, nil
+}
+
+// hasForm reports whether an action has a page of its own before it is made: to ask for words or a
+// choice, or to confirm an action that cannot be undone and tells people.
+func hasForm(t request.Transition) bool {
+	return t.NeedsText || t.NeedsCode || t.TextLabel != "" || t.NeedsRelease || t.NeedsReviewDate || t.Irreversible()
 }
 
 // describe words a timeline entry for the viewer, who may see the request at access: people are named
@@ -314,6 +330,15 @@ type requestActionPage struct {
 	Listed []SummaryRow
 	// Regional is the NSIG's regional views, on the central team's triage and decision pages.
 	Regional *regionalPanel
+	// Question is the central team's question, on the page that answers it.
+	Question string
+	// Irreversible: the action closes the request; Told says whom it tells.
+	Irreversible bool
+	Told         []string
+	// Release is the release a request is delivered in, on the page that marks it delivered.
+	Release *requestRelease
+	// Effort is the request's assessed effort, on the page that allocates it; "" when not given.
+	Effort string
 }
 
 func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestActionPage, error) {
@@ -347,7 +372,7 @@ func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestAc
 			return nil, err
 		}
 	}
-	if v.Has(identity.RoleCentralTeam) {
+	if v.Has(identity.RoleCentralTeam) && nsig.Reviewable(&er.Request) && (t.Name == "approve" || t.Name == "defer" || t.Name == "not_approve") {
 		if p.Regional, err = a.regionalPanelFor(c.UserContext(), v, er, true); err != nil {
 			return nil, err
 		}
@@ -356,20 +381,24 @@ func (a *App) requestActionPage(c *fiber.Ctx, f forms.RequestAction) (*requestAc
 		p.TextLabel = strings.ToUpper(t.TextLabel[:1]) + t.TextLabel[1:]
 	}
 	if t.NeedsRelease {
-		var rels []struct {
-			ID         int64     `bun:"id"`
-			Number     int       `bun:"number"`
-			Name       string    `bun:"name"`
-			TargetDate time.Time `bun:"target_date"`
+		if p.ReleaseOptions, p.Effort, err = a.allocateOptions(c.UserContext(), v, er); err != nil {
+			return nil, err
 		}
-		if err := a.db.NewSelect().Table("releases").Column("id", "number", "name", "target_date").
-			Where("status <> 'released'").Order("target_date", "number").Scan(c.UserContext(), &rels); err != nil {
-			return nil, fmt.Errorf("list releases: %w", err)
+	}
+	if er.Kind == request.KindEnhancement && t.Name == "answer" {
+		if p.Question, _, err = request.LatestDetail(c.UserContext(), a.db, er.ID, "request_information"); err != nil {
+			return nil, err
 		}
-		p.ReleaseOptions = []Option{{Value: "", Label: "Choose a release"}}
-		for _, r := range rels {
-			p.ReleaseOptions = append(p.ReleaseOptions, Option{Value: strconv.FormatInt(r.ID, 10),
-				Label: fmt.Sprintf("Release %d: %s (target %s)", r.Number, r.Name, r.TargetDate.Format("2 January 2006"))})
+	}
+	if t.Irreversible() {
+		p.Irreversible = true
+		if p.Told, err = a.toldText(c.UserContext(), v, er, t); err != nil {
+			return nil, err
+		}
+	}
+	if er.Kind == request.KindEnhancement && t.Name == "deliver" {
+		if p.Release, _, err = a.requestReleaseOf(c.UserContext(), v, &er.Request); err != nil {
+			return nil, err
 		}
 	}
 	if t.Name == "not_taken_forward" || t.Name == "classify_enhancement" {
@@ -455,6 +484,11 @@ func (a *App) requestActionApply(c *fiber.Ctx) error {
 		r, err := request.Apply(c.UserContext(), a.db, a.requestEnv(), v, a.actor(c), ref, t.Name, in)
 		var rule *request.RuleError
 		switch {
+		case errors.As(err, &rule) && !hasForm(t):
+			// An action without a page of its own was refused: the request page says why, and what
+			// is missing.
+			errs.Add(rule.Field, rule.Message)
+			return a.requestShowInvalid(c, errs, nil)
 		case errors.As(err, &rule):
 			errs.Add(rule.Field, rule.Message)
 		case errors.Is(err, problem.ErrConflict):
@@ -462,7 +496,7 @@ func (a *App) requestActionApply(c *fiber.Ctx) error {
 		case err != nil:
 			return err
 		default:
-			a.flash(c, r.Reference+": "+r.Status.Label())
+			a.flash(c, actionDone(t.Name, r))
 			return c.Redirect("/requests/"+url.PathEscape(r.Reference), fiber.StatusSeeOther)
 		}
 	}
@@ -471,6 +505,41 @@ func (a *App) requestActionApply(c *fiber.Ctx) error {
 		return err
 	}
 	return a.invalid(c, "requests/action", &p.Page, errs, p)
+}
+
+// actionDone is the success message after an action: what was done, and where the request now is.
+func actionDone(name string, r *request.Request) string {
+	done := map[string]string{
+		"acknowledge":           "acknowledged. Triage has started",
+		"request_information":   "your question has been sent to the raising organisation",
+		"answer":                "your answer has been sent to the central team. The request is back in triage",
+		"classify_enhancement":  "classified as an enhancement. The raising organisation now decides whether to take it forward",
+		"not_taken_forward":     "closed: it will not be taken forward. The raising organisation has been told",
+		"progress":              "you are taking it forward. Next: the requirement definition and business justification",
+		"decline":               "closed: you are not taking it forward",
+		"submit_for_assessment": "sent for impact assessment",
+		"approve":               "approved. Next: allocate it to a release",
+		"defer":                 "deferred. It comes back for impact assessment on its review date",
+		"not_approve":           "closed: not approved. Its followers have been told",
+		"review":                "back in impact assessment",
+		"allocate":              "allocated to a release",
+		"deliver":               "marked as delivered. Its followers and supporters have been told",
+		"withdraw":              "withdrawn",
+	}
+	if r.Kind != request.KindEnhancement {
+		done = map[string]string{
+			"acknowledge":         "the review has started",
+			"request_information": "your question has been sent to the requester",
+			"answer":              "your answer has been sent to the central team. The request is back in review",
+			"approve":             "approved and added to the list. The requester has been told",
+			"reject":              "closed: rejected. The requester has been told",
+			"withdraw":            "withdrawn",
+		}
+	}
+	if d, ok := done[name]; ok {
+		return r.Reference + ": " + d
+	}
+	return r.Reference + ": " + r.Status.Label()
 }
 
 // requestShowInvalid re-renders the request page with a form's errors and what was typed.

@@ -106,7 +106,7 @@ func (a *App) listedShowPage(c *fiber.Ctx, v request.Viewer, ref string) (*reque
 	if p.Full {
 		p.Details = append(p.Details, full...)
 		if r.AcknowledgedAt.IsZero() {
-			p.Details = append(p.Details, SummaryRow{Key: "Acknowledgement due", Value: r.AckDueOn.Format("Monday 2 January 2006")})
+			p.Details = append(p.Details, SummaryRow{Key: "Acknowledge by", Value: r.AckDueOn.Format("Monday 2 January 2006")})
 		} else {
 			p.Details = append(p.Details, SummaryRow{Key: "Acknowledged", Value: r.AcknowledgedAt.In(london).Format("2 January 2006")})
 		}

@@ -254,9 +254,9 @@ func (a *App) requirementConflict(c *fiber.Ctx, er *request.EnhancementRequest, 
 		if rv := q.Version(conflict.Based); rv != nil {
 			before = rv.Body
 		}
-		p.Diff = request.Diff(before, conflict.Current.Body)
+		p.Diff = request.WordDiff(before, conflict.Current.Body)
 	} else {
-		p.Diff = request.Diff(conflict.Current.Body, conflict.Typed)
+		p.Diff = request.WordDiff(conflict.Current.Body, conflict.Typed)
 	}
 	return a.render(c, fiber.StatusConflict, "requirements/conflict", p)
 }
@@ -300,9 +300,9 @@ func (a *App) requirementVersion(c *fiber.Ctx) error {
 	}
 	if other := q.Version(compare); other != nil && compare != n {
 		p.Compare, p.CompareValue = compare, strconv.Itoa(compare)
-		p.From, p.To, p.Diff = compare, n, request.Diff(other.Body, rv.Body)
+		p.From, p.To, p.Diff = compare, n, request.WordDiff(other.Body, rv.Body)
 		if compare > n {
-			p.From, p.To, p.Diff = n, compare, request.Diff(rv.Body, other.Body)
+			p.From, p.To, p.Diff = n, compare, request.WordDiff(rv.Body, other.Body)
 		}
 	}
 	for i := len(q.Versions) - 1; i >= 0; i-- {

@@ -153,7 +153,14 @@ func TestRequirementPages(t *testing.T) {
 	// Versions and their comparison.
 	res = raiser.get(path + "/versions/3?compare=1")
 	mustStatus(t, res, 200, "comparison")
-	mustContain(t, res.body, "comparison", "What changed from version 1 to version 3", "<ins>", "<del>", "Removed: </span>Remind employees 90 days")
+	// The first line changed by four words shows those words added, not the line struck through and
+	// written again; the new line is added whole.
+	mustContain(t, res.body, "comparison", "What changed from version 1 to version 3",
+		`Changed: </span>Remind employees 90<ins><span class="nhsuk-u-visually-hidden">[added: </span>, 60 and 30<span class="nhsuk-u-visually-hidden">]</span></ins> days before a competence expires.`,
+		`<ins><span aria-hidden="true">+ </span><span class="nhsuk-u-visually-hidden">Added: </span>Email their manager at 30 days.</ins>`)
+	if strings.Contains(res.body, "<del>") {
+		t.Error("the comparison strikes through text that was kept")
+	}
 	mustStatus(t, raiser.get(path+"/versions/9"), 404, "a version that does not exist")
 	mustStatus(t, raiser.get(path+"/versions/3?compare=7"), 404, "comparison with a version that does not exist")
 

@@ -147,6 +147,7 @@ func (a *App) routeTable() []route {
 		{"GET", "/releases/:id", signedIn, a.releaseShow},
 		{"GET", "/releases/:id/edit", roles(central), a.releaseEdit},
 		{"POST", "/releases/:id", roles(central), a.releaseUpdate},
+		{"GET", "/releases/:id/release", roles(central), a.releaseReleaseConfirm},
 		{"POST", "/releases/:id/release", sensitive(roles(central)), a.releaseRelease},
 		// The quarterly Development Schedule: everyone signed in reads the published versions; the central
 		// team previews and publishes them and makes one public, which anyone may then read.
@@ -190,6 +191,7 @@ func (a *App) routeTable() []route {
 		{"POST", "/requests/:ref/justification/:section", roles(requester, nsigMember, fam, devTeam), a.justificationSectionSave},
 		{"POST", "/requests/:ref/attachments", roles(requester, nsigMember, fam, central, devTeam), a.attachmentCreate},
 		{"GET", "/requests/:ref/attachments/:id", roles(requester, nsigMember, fam, central, devTeam), a.attachmentShow},
+		{"POST", "/requests/:ref/attachments/:id/remove", roles(requester, nsigMember, fam, central, devTeam), a.attachmentRemove},
 		{"GET", "/requests/:ref", signedIn, a.requestShow},
 		{"GET", "/requests/:ref/actions/:name", roles(requester, nsigMember, central), a.requestActionShow},
 		{"POST", "/requests/:ref/actions/:name", roles(requester, nsigMember, central), a.requestActionApply},

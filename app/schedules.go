@@ -257,9 +257,10 @@ func (a *App) schedulePublish(c *fiber.Ctx) error {
 	}
 	msg += fmt.Sprintf("; %d %s told", published.Told, plural(published.Told, "person was", "people were"))
 	if published.Public() {
-		msg += ". It is the version the public sees"
+		a.flashLink(c, msg+". It is the version the public sees", "/development-schedule", "Read the public Development Schedule")
+	} else {
+		a.flash(c, msg)
 	}
-	a.flash(c, msg)
 	return c.Redirect(fmt.Sprintf("/schedules/%d", published.ID), fiber.StatusSeeOther)
 }
 
@@ -418,11 +419,12 @@ func (a *App) schedulePublic(c *fiber.Ctx) error {
 	if _, err := schedule.SetPublic(c.UserContext(), a.db, a.actor(c), a.now(), pub.ID, public); err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("Version %d of the schedule for %s is public: anyone can read it at /development-schedule", pub.Version, pub.QuarterValue().Label())
-	if !public {
-		msg = fmt.Sprintf("Version %d of the schedule for %s is no longer public", pub.Version, pub.QuarterValue().Label())
+	if public {
+		a.flashLink(c, fmt.Sprintf("Version %d of the schedule for %s is public: anyone can read it without signing in", pub.Version, pub.QuarterValue().Label()),
+			"/development-schedule", "Read the public Development Schedule")
+	} else {
+		a.flash(c, fmt.Sprintf("Version %d of the schedule for %s is no longer public", pub.Version, pub.QuarterValue().Label()))
 	}
-	a.flash(c, msg)
 	return c.Redirect(fmt.Sprintf("/schedules/%d", pub.ID), fiber.StatusSeeOther)
 }
 

@@ -103,7 +103,8 @@ func TestRequestPageStatementsDoNotGrow(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Both requests are accepted for the Self Service NSIG, which the NSIG member reviews, and the one
+	// Both requests are accepted for the Self Service NSIG, which the NSIG member reviews, and in impact
+	// assessment, so that the NSIG gives its views and the central team reads the assessment; the one
 	// with many comments has the support of every other organisation and every region's view too.
 	member := p.users[identity.RoleNSIGMember]
 	if _, err := p.db.DB.NewRaw(`INSERT INTO user_nsigs (user_id, nsig_id, granted_at) SELECT ?, id, ? FROM nsigs WHERE name = 'Self Service and Portal'`,
@@ -111,7 +112,7 @@ func TestRequestPageStatementsDoNotGrow(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, stmt := range []string{
-		`UPDATE requests SET accepted, nsig_id = (SELECT id FROM nsigs WHERE name = 'Self Service and Portal') WHERE id IN (?0, ?1)`,
+		`UPDATE requests SET accepted, status = 'impact_assessment', nsig_id = (SELECT id FROM nsigs WHERE name = 'Self Service and Portal') WHERE id IN (?0, ?1)`,
 		`INSERT INTO request_supports (request_id, organisation_id, user_id, created_at)
 			SELECT ?1, o.id, ?2, now() FROM organisations AS o WHERE o.id <> (SELECT organisation_id FROM requests WHERE id = ?1)`,
 		`INSERT INTO regional_views (request_id, nsig_id, region_id, view, comment, position, recorded_by, recorded_at)

@@ -219,3 +219,25 @@ func TestAgendaItemRules(t *testing.T) {
 		})
 	}
 }
+
+// TestTermNotStarted: a term whose start is still to come is not yet current, and ending it before it
+// starts reads as cancelled, not as ending before it began.
+func TestTermNotStarted(t *testing.T) {
+	t.Parallel()
+	ap := &Appointment{TermStart: date("2027-01-04"), TermEnd: date("2029-01-03")}
+	// 23:30 UTC on 3 January 2027 is still 3 January in London (GMT).
+	if ap.StartedBy(time.Date(2027, 1, 3, 23, 30, 0, 0, time.UTC)) {
+		t.Error("a term starting on 4 January has started on 3 January")
+	}
+	if !ap.StartedBy(time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC)) {
+		t.Error("a term starting on 4 January has not started that day")
+	}
+	ap.EndedAt = time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC)
+	if !ap.Cancelled() {
+		t.Error("a term ended before it started is not cancelled")
+	}
+	ap.EndedAt = time.Date(2027, 6, 1, 9, 0, 0, 0, time.UTC)
+	if ap.Cancelled() {
+		t.Error("a term ended while it ran is cancelled")
+	}
+}

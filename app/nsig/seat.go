@@ -106,6 +106,14 @@ func (a *Appointment) OutOfRegion() bool { return a.UserRegionID != 0 && a.UserR
 // Current reports whether the appointment has not been ended.
 func (a *Appointment) Current() bool { return a.EndedAt.IsZero() }
 
+// StartedBy reports whether the term has started by the day (in London) of t.
+func (a *Appointment) StartedBy(t time.Time) bool {
+	return !request.Day(t.In(london)).Before(request.Day(a.TermStart))
+}
+
+// Cancelled reports whether the appointment was ended before its term started.
+func (a *Appointment) Cancelled() bool { return !a.EndedAt.IsZero() && !a.StartedBy(a.EndedAt) }
+
 func selectAppointments(db bun.IDB, dest any) *bun.SelectQuery {
 	return db.NewSelect().Model(dest).ColumnExpr("ap.*").
 		ColumnExpr("u.name AS user_name, u.email AS user_email, o.name AS organisation_name, n.name AS nsig_name, rg.name AS region_name").
@@ -508,7 +516,7 @@ func Appoint(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Acto
 		out = ap
 		return notify.Queue(ctx, tx, now, notify.Message{
 			UserID: u.ID, Event: notify.EventNSIGSeat, Title: fmt.Sprintf("You are the %s %s on the %s NSIG", seat.RegionName, strings.ToLower(ap.Position.Label()), n.Name),
-			Body: fmt.Sprintf("The %s nominated you. Your term runs from %s to %s. You can now review and comment on the requests the NSIG looks at, and give %s's view of them.",
+			Body: fmt.Sprintf("The %s nominated you. Your term runs from %s to %s. You can now review and comment on the requests the NSIG looks at, and give the %s region's view of them.",
 				ap.NominatingSIG, ap.TermStart.Format("2 January 2006"), ap.TermEnd.Format("2 January 2006"), seat.RegionName),
 			Link: fmt.Sprintf("/nsigs/%d", nsigID),
 		})
@@ -585,11 +593,17 @@ func EndTerm(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Acto
 			return err
 		}
 		out = ap
-		return notify.Queue(ctx, tx, now, notify.Message{
+		msg := notify.Message{
 			UserID: ap.UserID, Event: notify.EventNSIGSeat,
 			Title: fmt.Sprintf("Your term as %s %s on the %s NSIG has ended", ap.RegionName, strings.ToLower(ap.Position.Label()), ap.NSIGName),
 			Body:  "Thank you for representing your region. " + in.Reason,
-		})
+		}
+		if ap.Cancelled() {
+			msg.Title = fmt.Sprintf("Your appointment as %s %s on the %s NSIG has been cancelled before it started", ap.RegionName,
+				strings.ToLower(ap.Position.Label()), ap.NSIGName)
+			msg.Body = in.Reason
+		}
+		return notify.Queue(ctx, tx, now, msg)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("end appointment %d: %w", appointmentID, err)

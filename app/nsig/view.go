@@ -237,7 +237,7 @@ func RecordView(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.A
 		}
 		return notify.Queue(ctx, tx, now, notify.Message{
 			UserID: er.AssigneeID, Event: notify.EventRegionalView, RequestID: er.ID,
-			Title: fmt.Sprintf("%s: %s's view is %s", reference, seat.RegionName, strings.ToLower(in.View.Info().Label)),
+			Title: fmt.Sprintf("%s: the %s region's view is %s", reference, seat.RegionName, strings.ToLower(in.View.Info().Label)),
 			Body:  fmt.Sprintf("%s\n\n%s\n\n%s", er.Title, summary, in.Comment),
 			Link:  "/requests/" + reference,
 		})
@@ -396,4 +396,18 @@ func dashboardOf(ctx context.Context, db bun.Tx, v request.Viewer, nsigID int64,
 		d.Gaps[i].Filter.ViewRegion, d.Gaps[i].Filter.View = d.Gaps[i].RegionID, request.ViewWaiting
 	}
 	return d, nil
+}
+
+// CountWaiting counts the requests Waiting lists, among those the access rule lets the viewer see,
+// for their home page.
+func CountWaiting(ctx context.Context, db bun.IDB, v request.Viewer) (int, error) {
+	q := db.NewSelect().TableExpr("requests AS r").
+		Join("JOIN nsig_appointments AS ap ON ap.nsig_id = r.nsig_id AND ap.ended_at IS NULL AND ap.user_id = ?", v.UserID).
+		Where("r.accepted AND r.status IN (?)", bun.List(openStatuses)).
+		Where("NOT EXISTS (SELECT 1 FROM regional_views AS rv WHERE rv.request_id = r.id AND rv.nsig_id = r.nsig_id AND rv.region_id = ap.region_id)")
+	n, err := v.Where(q, request.AccessSummary).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count requests waiting for user %d's view: %w", v.UserID, err)
+	}
+	return int(n), nil
 }

@@ -333,3 +333,22 @@ func Move(ctx context.Context, db *bun.DB, env request.Env, v request.Viewer, ac
 	}
 	return out, nil
 }
+
+// Told is what marking a release as released would do now: how many of its requests it delivers, and
+// how many people it tells (those following or supporting them, each once, but not the person
+// marking it).
+func Told(ctx context.Context, db bun.IDB, id, exceptUserID int64) (changes, people int, err error) {
+	err = db.NewRaw(`SELECT
+		(SELECT count(*) FROM allocations AS al JOIN requests AS r ON r.id = al.request_id
+			WHERE al.release_id = ?0 AND r.status = ?1) AS changes,
+		(SELECT count(DISTINCT u.user_id) FROM (
+			SELECT f.user_id FROM request_followers AS f JOIN allocations AS al ON al.request_id = f.request_id
+				JOIN requests AS r ON r.id = al.request_id WHERE al.release_id = ?0 AND r.status = ?1
+			UNION SELECT s.user_id FROM request_supports AS s JOIN allocations AS al ON al.request_id = s.request_id
+				JOIN requests AS r ON r.id = al.request_id WHERE al.release_id = ?0 AND r.status = ?1) AS u
+			WHERE u.user_id <> ?2) AS people`, id, request.StatusAllocated, exceptUserID).Scan(ctx, &changes, &people)
+	if err != nil {
+		return 0, 0, fmt.Errorf("who marking release %d released tells: %w", id, err)
+	}
+	return changes, people, nil
+}

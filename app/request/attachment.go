@@ -316,3 +316,54 @@ func GetAttachment(ctx context.Context, db bun.IDB, v Viewer, reference string, 
 	}
 	return f, nil
 }
+
+// CanRemoveAttachment reports whether the viewer may remove a supporting document from a request still
+// open: the person who added it, or the central team.
+func CanRemoveAttachment(v Viewer, r *Request, a *Attachment) bool {
+	return !r.Status.Closed() && CanUpload(v, r) && (a.UploadedBy == v.UserID || v.Has(identity.RoleCentralTeam))
+}
+
+// RemoveAttachment deletes a supporting document from a request, in one transaction with its timeline
+// and audit events; it returns the document's name. A document already removed, or not the request's,
+// is problem.ErrNotFound.
+func RemoveAttachment(ctx context.Context, db *bun.DB, v Viewer, actor audit.Actor, now time.Time, reference string, id int64) (string, error) {
+	var name string
+	err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		r, err := lockForWork(ctx, tx, v, reference)
+		if err != nil {
+			return err
+		}
+		a := new(Attachment)
+		err = tx.NewSelect().Model(a).Column("at.id", "at.request_id", "at.filename", "at.content_type", "at.size_bytes", "at.sha256", "at.uploaded_by").
+			Where("at.id = ? AND at.request_id = ?", id, r.ID).For("UPDATE").Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("attachment %d of %s: %w", id, reference, problem.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("read attachment %d of %s: %w", id, reference, err)
+		}
+		if !CanRemoveAttachment(v, r, a) {
+			return fmt.Errorf("remove attachment %d of %s: %w", id, reference, problem.ErrForbidden)
+		}
+		if _, err := tx.NewDelete().Table("attachments").Where("id = ?", a.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("remove attachment %d of %s: %w", id, reference, err)
+		}
+		if err := addEvent(ctx, tx, Event{RequestID: r.ID, OccurredAt: now, ActorUserID: v.UserID, ActorName: v.Name, Kind: "attachment_removed",
+			Summary: fmt.Sprintf("A supporting document was removed: %s.", a.Filename)}); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, now, audit.Event{
+			Actor: actor, Action: "attachment.removed", EntityType: "request", EntityID: r.Reference,
+			Before: map[string]any{"attachment_id": a.ID, "filename": a.Filename, "content_type": a.ContentType, "size_bytes": a.SizeBytes,
+				"sha256": fmt.Sprintf("%x", a.SHA256)},
+		}); err != nil {
+			return err
+		}
+		name = a.Filename
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("remove attachment from %s: %w", reference, err)
+	}
+	return name, nil
+}

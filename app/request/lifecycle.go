@@ -117,7 +117,7 @@ var enhancementTransitions = []Transition{
 		NeedsText: true, TextLabel: "an explanation for the requester", NeedsCode: true, Decides: true,
 		Notify: []notice{{notify.EventClassified, toFollowers, "%s will not be taken forward"}},
 		summary: func(_ *Request, _ Viewer, in Input) string {
-			s := "Not taken forward: " + strings.ToLower(OutcomeReasonLabel(in.Reason)) + "."
+			s := "Not taken forward: " + lowerFirst(OutcomeReasonLabel(in.Reason)) + "."
 			switch {
 			case in.Reason == "duplicate" && in.originalAccepted:
 				s += " It duplicates " + strings.ToUpper(in.DuplicateOf) + ", which its supporters now support."
@@ -208,6 +208,9 @@ var enhancementTransitions = []Transition{
 		From: []Status{StatusAllocated}, To: StatusDelivered, Who: []string{identity.RoleCentralTeam},
 		Notify: []notice{{notify.EventDelivered, toFollowers, "%s has been delivered"}, {notify.EventDelivered, toSupporters, "%s has been delivered"}},
 		summary: func(_ *Request, _ Viewer, in Input) string {
+			if !in.releaseLive {
+				return "Delivered ahead of " + in.releaseName + ", which has not gone live yet."
+			}
 			return "Delivered: " + in.releaseName + " has gone live."
 		},
 	},
@@ -251,14 +254,14 @@ func readyForAssessment(ctx context.Context, tx bun.Tx, r *Request) error {
 		return err
 	}
 	if !agreed {
-		return &RuleError{Field: "text", Message: "The requirement definition must be agreed by the requester and the development team first"}
+		return &RuleError{Field: "next-steps", Message: "The requirement definition must be agreed by the requester and the development team first"}
 	}
 	submitted, err := JustificationSubmitted(ctx, tx, r.ID)
 	if err != nil {
 		return err
 	}
 	if !submitted {
-		return &RuleError{Field: "text", Message: "The business justification must be complete and submitted first"}
+		return &RuleError{Field: "next-steps", Message: "The business justification must be complete and submitted first"}
 	}
 	return nil
 }
@@ -270,7 +273,7 @@ func assessed(ctx context.Context, tx bun.Tx, r *Request) error {
 		return fmt.Errorf("read impact assessment of %s: %w", r.Reference, err)
 	}
 	if !done {
-		return &RuleError{Field: "text", Message: "The development team must complete the impact assessment first"}
+		return &RuleError{Field: "impact-assessment", Message: "The development team must complete the impact assessment first"}
 	}
 	return nil
 }
@@ -349,6 +352,7 @@ type Input struct {
 	Summary     string    // the public summary, for a transition that NeedsSummary
 
 	releaseName      string // filled in by Apply for the timeline
+	releaseLive      bool   // filled in by Apply on delivery: the request's release has gone live
 	originalAccepted bool   // filled in by Apply: a duplicate's original is open to every organisation
 }
 
@@ -428,7 +432,8 @@ func ApplyInTx(ctx context.Context, tx bun.Tx, env Env, v Viewer, actor audit.Ac
 		}
 		if name == "deliver" {
 			if err := tx.NewSelect().TableExpr("allocations AS al").ColumnExpr("'Release ' || rl.number || ': ' || rl.name").
-				Join("JOIN releases AS rl ON rl.id = al.release_id").Where("al.request_id = ?", r.ID).Scan(ctx, &in.releaseName); err != nil {
+				ColumnExpr("rl.status = 'released'").
+				Join("JOIN releases AS rl ON rl.id = al.release_id").Where("al.request_id = ?", r.ID).Scan(ctx, &in.releaseName, &in.releaseLive); err != nil {
 				return fmt.Errorf("read release of %s: %w", reference, err)
 			}
 		}
@@ -670,4 +675,14 @@ func recipients(ctx context.Context, tx bun.IDB, r *Request, group string) ([]in
 		return nil, fmt.Errorf("find %s of %s: %w", group, r.Reference, err)
 	}
 	return ids, nil
+}
+
+// lowerFirst puts the first word of a label in lower case to go inside a sentence, unless it is an
+// acronym such as ESR: "It is a defect" becomes "it is a defect", "ESR already does this" stays.
+func lowerFirst(s string) string {
+	word, _, _ := strings.Cut(s, " ")
+	if len(word) > 1 && strings.ToUpper(word) == word {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }

@@ -256,6 +256,7 @@ type Similar struct {
 	Title            string  `bun:"title"`
 	Status           Status  `bun:"status"`
 	OrganisationName string  `bun:"organisation_name"`
+	OrganisationID   int64   `bun:"organisation_id"`
 	SupportCount     int     `bun:"support_count"`
 	Score            float64 `bun:"score"`
 }
@@ -293,7 +294,7 @@ func similarQuery(db bun.IDB, v Viewer, kind, title string, excludeID int64, lim
 	}
 	best = v.visible(best).OrderExpr("score DESC, r.id DESC").Limit(int64(limit))
 	return db.NewSelect().TableExpr("(?) AS r", best).
-		ColumnExpr("r.reference, r.title, r.status, o.name AS organisation_name, r.score").
+		ColumnExpr("r.reference, r.title, r.status, o.name AS organisation_name, r.organisation_id, r.score").
 		ColumnExpr("(SELECT count(*) FROM request_supports AS s WHERE s.request_id = r.id) AS support_count").
 		Join("JOIN organisations AS o ON o.id = r.organisation_id").
 		OrderExpr("r.score DESC, r.id DESC")

@@ -382,8 +382,10 @@ func tellReaders(ctx context.Context, tx bun.Tx, now time.Time, r *Request, acto
 
 // DiffLine is one line of a comparison of two texts.
 type DiffLine struct {
-	Op   string // "same", "added" or "removed"
+	Op   string // "same", "added", "removed", or "changed" (from WordDiff: see Words)
 	Text string
+	// Words is a changed line word by word: which words were removed and which added.
+	Words []DiffWord
 }
 
 // maxDiffCells bounds the work of a comparison: texts whose changed middles are larger are shown as
@@ -396,20 +398,20 @@ func Diff(a, b string) []DiffLine {
 	x, y := splitLines(a), splitLines(b)
 	var head, tail []DiffLine
 	for len(x) > 0 && len(y) > 0 && x[0] == y[0] {
-		head = append(head, DiffLine{"same", x[0]})
+		head = append(head, DiffLine{Op: "same", Text: x[0]})
 		x, y = x[1:], y[1:]
 	}
 	for len(x) > 0 && len(y) > 0 && x[len(x)-1] == y[len(y)-1] {
-		tail = append([]DiffLine{{"same", x[len(x)-1]}}, tail...)
+		tail = append([]DiffLine{{Op: "same", Text: x[len(x)-1]}}, tail...)
 		x, y = x[:len(x)-1], y[:len(y)-1]
 	}
 	out := head
 	if len(x)*len(y) > maxDiffCells {
 		for _, l := range x {
-			out = append(out, DiffLine{"removed", l})
+			out = append(out, DiffLine{Op: "removed", Text: l})
 		}
 		for _, l := range y {
-			out = append(out, DiffLine{"added", l})
+			out = append(out, DiffLine{Op: "added", Text: l})
 		}
 		return append(out, tail...)
 	}
@@ -431,13 +433,13 @@ func Diff(a, b string) []DiffLine {
 	for i < len(x) || j < len(y) {
 		switch {
 		case i < len(x) && j < len(y) && x[i] == y[j]:
-			out = append(out, DiffLine{"same", x[i]})
+			out = append(out, DiffLine{Op: "same", Text: x[i]})
 			i, j = i+1, j+1
 		case i < len(x) && (j == len(y) || lcs[i+1][j] >= lcs[i][j+1]):
-			out = append(out, DiffLine{"removed", x[i]})
+			out = append(out, DiffLine{Op: "removed", Text: x[i]})
 			i++
 		default:
-			out = append(out, DiffLine{"added", y[j]})
+			out = append(out, DiffLine{Op: "added", Text: y[j]})
 			j++
 		}
 	}

@@ -227,3 +227,47 @@ func TestDiff(t *testing.T) {
 		t.Errorf("large diff has %d lines, want 6001", got)
 	}
 }
+
+// TestWordDiff: a line changed by a few words shows those words removed and added, not the whole
+// line struck through and written again.
+func TestWordDiff(t *testing.T) {
+	show := func(lines []request.DiffLine) string {
+		var b strings.Builder
+		for _, l := range lines {
+			if l.Op != "changed" {
+				b.WriteString(map[string]string{"same": "=", "added": "+", "removed": "-"}[l.Op] + l.Text + "\n")
+				continue
+			}
+			b.WriteString("~")
+			for _, w := range l.Words {
+				switch w.Op {
+				case "added":
+					b.WriteString("{+" + w.Text + "+}")
+				case "removed":
+					b.WriteString("[-" + w.Text + "-]")
+				default:
+					b.WriteString(w.Text)
+				}
+			}
+			b.WriteString("\n")
+		}
+		return b.String()
+	}
+	cases := []struct{ a, b, want string }{
+		{"Remind managers 30 days before a competence expires.", "Remind managers and staff 60 days before a competence expires.",
+			"~Remind managers [-30-]{+and staff 60+} days before a competence expires.\n"},
+		{"Title\nSend an email to the learner.\nEnd", "Title\nSend a text message to the learner.\nEnd",
+			"=Title\n~Send [-an email-]{+a text message+} to the learner.\n=End\n"},
+		// Nothing in common: removed and added whole.
+		{"alpha beta", "gamma delta", "-alpha beta\n+gamma delta\n"},
+		// A line added among unchanged ones stays an added line.
+		{"one\ntwo", "one\nnew\ntwo", "=one\n+new\n=two\n"},
+		// Two lines replaced by one: the first pair is compared word by word, the second removed.
+		{"keep this line\ndrop me entirely", "keep that line", "~keep [-this-]{+that+} line\n-drop me entirely\n"},
+	}
+	for _, c := range cases {
+		if got := show(request.WordDiff(c.a, c.b)); got != c.want {
+			t.Errorf("WordDiff(%q, %q) =\n%s\nwant\n%s", c.a, c.b, got, c.want)
+		}
+	}
+}

@@ -23,7 +23,7 @@ if (field) {
     heading.className = 'nhsuk-heading-s'
     heading.textContent = matches.length === 1 ? 'A request that looks similar' : 'Requests that look similar'
     const intro = document.createElement('p')
-    intro.textContent = 'If one of these asks for the same change, your organisation can support it instead of raising a new request.'
+    intro.textContent = 'If one of these asks for the same change, support it instead of raising a new request; if your organisation raised it, add to it there instead.'
     const list = document.createElement('ul')
     list.className = 'nhsuk-list'
     for (const m of matches) {
@@ -33,7 +33,7 @@ if (field) {
       link.textContent = m.reference + ': ' + m.title
       const about = document.createElement('span')
       about.className = 'nhsuk-body-s'
-      about.textContent = m.status + ', raised by ' + m.organisation
+      about.textContent = m.status + ', raised by ' + (m.yours ? 'your organisation' : m.organisation)
       item.append(link, document.createElement('br'), about)
       list.append(item)
     }
