@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	netmail "net/mail"
 	"strings"
 	"sync"
 	"testing"
@@ -58,7 +59,9 @@ func TestSMTPSenderDelivers(t *testing.T) {
 		"Subject":                h.Get("Subject") == "ENH-2026-0042 has been acknowledged",
 		"Message-ID":             h.Get("Message-Id") == "<"+row.MessageID+">",
 		"Auto-Submitted":         h.Get("Auto-Submitted") == "auto-generated",
-		"plain text":             strings.HasPrefix(h.Get("Content-Type"), "text/plain"),
+		"text and HTML":          strings.HasPrefix(h.Get("Content-Type"), "multipart/alternative") && fmt.Sprint(m.Mail.Parts) == "[text/plain text/html]",
+		"Reply-To":               replyTo(h) == "no-reply@esr-portal.example",
+		"HTML link":              len(m.Mail.HTMLLinks) > 0 && m.Mail.HTMLLinks[0].Href == testBaseURL+"/requests/ENH-2026-0042",
 		"greeting":               strings.Contains(m.Body, "Hello Nia Evans,"),
 		"body":                   strings.Contains(m.Body, "will classify it within 10 working days."),
 		"link":                   strings.Contains(m.Body, testBaseURL+"/requests/ENH-2026-0042"),
@@ -301,12 +304,13 @@ func TestSMTPFromEnv(t *testing.T) {
 		t.Fatalf("without SMTP_HOST: %+v, %v; want nil (emails kept locally)", cfg, err)
 	}
 	cfg, err = SMTPFromEnv(env("SMTP_HOST", "smtp.example.nhs.uk"))
-	if err != nil || *cfg != (SMTPConfig{Host: "smtp.example.nhs.uk", Port: 587, From: DefaultFrom, TLS: TLSStartTLS}) {
+	if err != nil || *cfg != (SMTPConfig{Host: "smtp.example.nhs.uk", Port: 587, From: DefaultFrom, ReplyTo: "no-reply@esr-portal.example", TLS: TLSStartTLS}) {
 		t.Fatalf("defaults: %+v, %v", cfg, err)
 	}
 	cfg, err = SMTPFromEnv(env("SMTP_HOST", "smtp.example.nhs.uk", "SMTP_TLS", "TLS", "SMTP_USERNAME", "portal", "SMTP_PASSWORD", "pw with spaces ",
-		"SMTP_FROM", "Portal <portal@example.nhs.uk>"))
-	if err != nil || *cfg != (SMTPConfig{Host: "smtp.example.nhs.uk", Port: 465, Username: "portal", Password: "pw with spaces ", From: "Portal <portal@example.nhs.uk>", TLS: TLSImplicit}) {
+		"SMTP_FROM", "Portal <portal@example.nhs.uk>", "SMTP_REPLY_TO", "do-not-reply@example.nhs.uk"))
+	if err != nil || *cfg != (SMTPConfig{Host: "smtp.example.nhs.uk", Port: 465, Username: "portal", Password: "pw with spaces ", From: "Portal <portal@example.nhs.uk>",
+		ReplyTo: "do-not-reply@example.nhs.uk", TLS: TLSImplicit}) {
 		t.Fatalf("implicit TLS: %+v, %v", cfg, err)
 	}
 	cfg, err = SMTPFromEnv(env("SMTP_HOST", "localhost", "SMTP_PORT", "2525", "SMTP_TLS", "none"))
@@ -318,6 +322,7 @@ func TestSMTPFromEnv(t *testing.T) {
 		"port range":    env("SMTP_HOST", "h", "SMTP_PORT", "70000"),
 		"tls":           env("SMTP_HOST", "h", "SMTP_TLS", "ssl"),
 		"from":          env("SMTP_HOST", "h", "SMTP_FROM", "not an address"),
+		"reply-to":      env("SMTP_HOST", "h", "SMTP_REPLY_TO", "nobody"),
 		"password only": env("SMTP_HOST", "h", "SMTP_PASSWORD", "hunter2"),
 		"host and port": env("SMTP_HOST", "h:25"),
 	} {
@@ -348,4 +353,13 @@ func TestEmailText(t *testing.T) {
 	if got := (&OutboxEmail{Subject: "ENH-2026-0042 has been withdrawn"}).Text(testBaseURL); !strings.HasPrefix(got, "ENH-2026-0042 has been withdrawn\n\n") {
 		t.Errorf("an email without a body does not repeat its subject:\n%s", got)
 	}
+}
+
+// replyTo is the address of an email's Reply-To header.
+func replyTo(h netmail.Header) string {
+	a, err := netmail.ParseAddress(h.Get("Reply-To"))
+	if err != nil {
+		return ""
+	}
+	return a.Address
 }
