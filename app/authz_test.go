@@ -89,6 +89,7 @@ var authzTable = map[string][]string{
 	"GET /requests/:ref/move":            {central},
 	"POST /requests/:ref/move":           {central},
 	"GET /links/:token":                  {"*"},
+	"POST /links/:token":                 {"*"},
 	"GET /requests/:ref":                 {"*"},
 	"GET /requests/:ref/actions/:name":   {requester, nsigMember, central},
 	"POST /requests/:ref/actions/:name":  {requester, nsigMember, central},
@@ -172,6 +173,7 @@ var authzTable = map[string][]string{
 	"POST /account/notifications":          {"*"},
 	"GET /admin/mail":                      {admin},
 	"GET /admin/mail/:id":                  {admin},
+	"GET /admin/mail/:id/html":             {admin},
 	"GET /admin/audit":                     {admin},
 }
 
