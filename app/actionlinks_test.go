@@ -17,6 +17,7 @@ import (
 	"github.com/nhs-esr/portal/app/notify"
 	"github.com/nhs-esr/portal/app/notify/mailtest"
 	"github.com/nhs-esr/portal/app/request"
+	"github.com/nhs-esr/portal/app/seed"
 )
 
 // mailWorld is a portal whose emails are sent, as in production, by the outbox sender to an SMTP
@@ -608,5 +609,62 @@ func TestActionsOfferedOnlyToThoseAllowed(t *testing.T) {
 	}
 	if n := count(t, p, `SELECT count(*) FROM notifications WHERE link LIKE '/links/%'`); n != 0 {
 		t.Errorf("%d notifications link to action links", n)
+	}
+}
+
+// TestDemoMailShowsBothLevels: the demo data's emails, kept for the mail view without SMTP, include
+// action emails to its NHSmail-style addresses and summary emails to everyone else; the mail view shows
+// each email's level and its actions, and its HTML part as sent, with no token anywhere.
+func TestDemoMailShowsBothLevels(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	ctx := context.Background()
+	if _, err := seed.Demo(ctx, p.db.DB, p.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Requests(ctx, p.db.DB, p.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	s := notify.NewSender(p.db.DB, nil, p.app.cfg.BaseURL.String(), nil, p.clock.Now).OfferActions(p.app.cfg.SecureEmailDomains, 0)
+	for {
+		n, err := s.RunOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	var id int64
+	if err := p.db.DB.NewRaw(`SELECT min(id) FROM email_outbox WHERE email_level = 'action' AND jsonb_array_length(actions) > 0
+		AND to_address = 'esrportal.demo.central@nhs.net'`).Scan(ctx, &id); err != nil || id == 0 {
+		t.Fatalf("no action email to the demo's NHSmail central team member: %v", err)
+	}
+	var levels []string
+	if err := p.db.DB.NewRaw(`SELECT DISTINCT email_level FROM email_outbox ORDER BY 1`).Scan(ctx, &levels); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(levels) != "[action summary]" {
+		t.Errorf("levels %v", levels)
+	}
+	if n := count(t, p, `SELECT count(*) FROM action_links`); n != 0 {
+		t.Errorf("%d action links made for emails nobody receives", n)
+	}
+	// An administrator who is also on the central team reads every email's words (the mail view applies
+	// the access rule to its reader).
+	admin := p.as(userIn(t, p, "ada.admin@esr.nhs.uk", "ZNC01", identity.RoleAdmin, identity.RoleCentralTeam))
+	res := admin.get("/admin/mail")
+	mustStatus(t, res, 200, "the mail view")
+	mustContain(t, res.body, "the mail view", "Approval and summary", "Summary")
+	res = admin.get(fmt.Sprintf("/admin/mail/%d", id))
+	mustStatus(t, res, 200, "an action email")
+	mustContain(t, res.body, "an action email", "Approval and summary: the address is on the list of secure email domains", "Offered: Acknowledge ENH-",
+		fmt.Sprintf(`<iframe class="portal-mail-frame" src="/admin/mail/%d/html"`, id), "sandbox", "/links/[hidden]")
+	res = admin.get(fmt.Sprintf("/admin/mail/%d/html", id))
+	mustStatus(t, res, 200, "an action email's HTML part")
+	mustContain(t, res.body, "the HTML part", "What you can do from this email", ">Acknowledge ENH-", `href="http://localhost:3000/links/[hidden]"`)
+	if csp := res.header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "sandbox") ||
+		res.header.Get("X-Frame-Options") != "SAMEORIGIN" {
+		t.Errorf("the HTML part is served with %q, X-Frame-Options %q", csp, res.header.Get("X-Frame-Options"))
 	}
 }
