@@ -1,9 +1,12 @@
 package app
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/nhs-esr/portal/app/actionlink"
 	"github.com/nhs-esr/portal/app/identity"
@@ -89,6 +92,29 @@ func TestBrowserTriageToRequesterDecision(t *testing.T) {
 	central.submit(`form[action="` + actionlink.Prefix + token + `"] button[type="submit"]`)
 	central.wantPath("/requests/"+other.Reference, "after confirming")
 	central.wantText("main", "In triage", "Acknowledged by the central team")
+
+	// The mail view shows that email's HTML part as its recipient sees it, in a frame of its own.
+	var id int64
+	if err := p.db.NewRaw(`SELECT max(id) FROM email_outbox WHERE request_id = ? AND user_id = ?`, other.ID, amara.ID).Scan(t.Context(), &id); err != nil {
+		t.Fatal(err)
+	}
+	central.submit(`form[action="/sign-out"] button`)
+	central.visit("/sign-in")
+	central.signIn(p.account(t, identity.RoleAdmin).Email, seed.DemoPassword)
+	central.visit(fmt.Sprintf("/admin/mail/%d", id))
+	central.wantText("main", "Approval and summary", "As its recipient sees it")
+	var framed string
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(framed, "Please do not reply to this email") && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		var err error
+		if framed, err = chromedp.Run(central.ctx, chromedp.Evaluate[string](
+			`document.querySelector('iframe.portal-mail-frame')?.contentDocument?.body?.textContent ?? ''`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.Contains(framed, "ESR Enhancement Portal") || !strings.Contains(framed, "Please do not reply to this email") {
+		t.Errorf("the email's frame shows %q", framed)
+	}
 }
 
 // rowLink returns the link of the first table row on the page that mentions text.

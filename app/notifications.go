@@ -368,8 +368,10 @@ func (a *App) mailShow(c *fiber.Ctx) error {
 }
 
 // mailHTMLPolicy lets the HTML part of an email show in the mail view's frame, and nothing more: its
-// inline styles, no scripts, no requests anywhere, framed only by the portal's own pages.
-const mailHTMLPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'self'; base-uri 'none'; sandbox"
+// inline styles; no scripts, forms, pop-ups or requests anywhere; framed only by the portal's own pages.
+// The sandbox keeps the portal's origin (allow-same-origin) because the pages are cross-origin isolated
+// (Cross-Origin-Embedder-Policy), under which a frame with an opaque origin would not be shown at all.
+const mailHTMLPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'self'; base-uri 'none'; sandbox allow-same-origin"
 
 // mailHTML is the HTML part of an email as its recipient sees it, for the frame on its mail view page.
 func (a *App) mailHTML(c *fiber.Ctx) error {
