@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -214,6 +215,23 @@ type mailRow struct {
 	Status       string
 	StatusColour string
 	Error        string // the last error, cut short
+	LevelName    string // the level it went out at, or would now
+}
+
+// levelName words an email level.
+func levelName(level string) string {
+	if level == notify.LevelAction {
+		return "Approval and summary"
+	}
+	return "Summary"
+}
+
+// mailLevel is the level an email went out at, or, while it waits, the level it would go out at now.
+func (a *App) mailLevel(e *notify.OutboxEmail) string {
+	if e.Level != "" {
+		return e.Level
+	}
+	return a.cfg.SecureEmailDomains.Level(e.ToAddress)
 }
 
 // mailStatus words where an email stands, with the colour of its tag.
@@ -261,6 +279,7 @@ func (a *App) mailReadable(c *fiber.Ctx, es []notify.OutboxEmail) error {
 		}
 		if !readable {
 			e.Subject, e.BodyText, e.Link = withheldSubject, "The words of this email are about a request that your own access does not cover, so they are not shown here. Its recipient, status and delivery are.", ""
+			e.Actions = nil // their words name the request
 		}
 		e.Link = linkTokens.ReplaceAllString(e.Link, actionlink.Prefix+"[hidden]")
 		e.BodyText = linkTokens.ReplaceAllString(e.BodyText, actionlink.Prefix+"[hidden]")
@@ -283,7 +302,7 @@ func (a *App) mailIndex(c *fiber.Ctx) error {
 	rows := make([]mailRow, 0, len(es))
 	for _, e := range es {
 		status, colour := mailStatus(&e)
-		rows = append(rows, mailRow{OutboxEmail: e, Status: status, StatusColour: colour, Error: snippet(e.LastError, 120)})
+		rows = append(rows, mailRow{OutboxEmail: e, Status: status, StatusColour: colour, Error: snippet(e.LastError, 120), LevelName: levelName(a.mailLevel(&e))})
 	}
 	p := &mailIndexPage{Page: a.page(c, "Emails"), Emails: rows, Total: total}
 	p.Pagination = paginate("/admin/mail", url.Values{}, pageNo, mailPerPage, total)
@@ -299,20 +318,41 @@ type mailShowPage struct {
 	StatusColour string
 }
 
-func (a *App) mailShow(c *fiber.Ctx) error {
+// mailReadableOne reads one email of the outbox as the administrator may see it (mailReadable).
+func (a *App) mailReadableOne(c *fiber.Ctx) (*notify.OutboxEmail, error) {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return fmt.Errorf("email %q: %w", c.Params("id"), problem.ErrNotFound)
+		return nil, fmt.Errorf("email %q: %w", c.Params("id"), problem.ErrNotFound)
 	}
 	e, err := notify.GetOutbox(c.UserContext(), a.db, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	one := []notify.OutboxEmail{*e}
 	if err := a.mailReadable(c, one); err != nil {
+		return nil, err
+	}
+	return &one[0], nil
+}
+
+// mailAsSent is the email as its recipient got it (or would, if it waits), with every action link in
+// place but its token hidden: the tokens exist only in the emails themselves.
+func (a *App) mailAsSent(e *notify.OutboxEmail) notify.Email {
+	base := a.cfg.BaseURL.String()
+	var links []string
+	if a.mailLevel(e) == notify.LevelAction {
+		for range e.Actions {
+			links = append(links, base+actionlink.Prefix+"[hidden]")
+		}
+	}
+	return e.Email(base, links, time.Time{})
+}
+
+func (a *App) mailShow(c *fiber.Ctx) error {
+	e, err := a.mailReadableOne(c)
+	if err != nil {
 		return err
 	}
-	e = &one[0]
 	to := e.ToAddress
 	if e.ToName != "" {
 		to = fmt.Sprintf("%s <%s>", e.ToName, e.ToAddress)
@@ -337,6 +377,27 @@ func (a *App) mailShow(c *fiber.Ctx) error {
 		{Key: "Sent by", Value: transport},
 		{Key: "Attempts", Value: strconv.Itoa(e.Attempts)},
 	}
+	level := a.mailLevel(e)
+	levelWhy := "the address is on the list of secure email domains, so the email carries the actions it offers"
+	if level == notify.LevelSummary {
+		levelWhy = "the address is not on the list of secure email domains, so the email carries no actions"
+	}
+	if e.Level == "" {
+		levelWhy += " (decided when it is sent)"
+	}
+	headers = append(headers, SummaryRow{Key: "Level", Value: levelName(level) + ": " + levelWhy})
+	if len(e.Actions) > 0 {
+		var names []string
+		for _, act := range e.Actions {
+			names = append(names, act.Label)
+		}
+		what := "Offered: "
+		if level == notify.LevelSummary {
+			what = "Not in this email (summary level): "
+		}
+		headers = append(headers, SummaryRow{Key: "Actions", Value: what + strings.Join(names, "; ") +
+			". Each link is made when the email is sent, for its recipient alone; its token is never kept and shows here as [hidden]."})
+	}
 	if e.LastError != "" {
 		headers = append(headers, SummaryRow{Key: "Last error", Value: e.LastError})
 	}
@@ -344,6 +405,28 @@ func (a *App) mailShow(c *fiber.Ctx) error {
 		headers = append(headers, SummaryRow{Key: "Next attempt", Value: e.NextAttemptAt.In(london).Format("2 January 2006 at 3:04:05pm")})
 	}
 	return a.render(c, fiber.StatusOK, "mail/show", &mailShowPage{
-		Page: a.page(c, e.Subject), Email: e, Headers: headers, Text: e.Text(a.cfg.BaseURL.String()), Status: status, StatusColour: colour,
+		Page: a.page(c, e.Subject), Email: e, Headers: headers, Text: a.mailAsSent(e).Text(), Status: status, StatusColour: colour,
 	})
+}
+
+// mailHTMLPolicy lets the HTML part of an email show in the mail view's frame, and nothing more: its
+// inline styles; no scripts, forms, pop-ups or requests anywhere; framed only by the portal's own pages.
+// The sandbox keeps the portal's origin (allow-same-origin) because the pages are cross-origin isolated
+// (Cross-Origin-Embedder-Policy), under which a frame with an opaque origin would not be shown at all.
+const mailHTMLPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'self'; base-uri 'none'; sandbox allow-same-origin"
+
+// mailHTML is the HTML part of an email as its recipient sees it, for the frame on its mail view page.
+func (a *App) mailHTML(c *fiber.Ctx) error {
+	e, err := a.mailReadableOne(c)
+	if err != nil {
+		return err
+	}
+	_, html, err := a.mailAsSent(e).Render()
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentSecurityPolicy, mailHTMLPolicy)
+	c.Set(fiber.HeaderXFrameOptions, "SAMEORIGIN")
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.SendString(html)
 }

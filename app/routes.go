@@ -165,8 +165,11 @@ func (a *App) routeTable() []route {
 		{"GET", "/development-schedule/pdf", anyone, a.publicSchedulePDF},
 		{"GET", "/requests/:ref/move", roles(central), a.requestMoveShow},
 		{"POST", "/requests/:ref/move", roles(central), a.requestMove},
-		// One-time links from emails: the user they were sent to, signed in, goes on to the page.
+		// One-time links from emails, for the user they were sent to, signed in: an action link opens a
+		// page to confirm its action on (opening it changes nothing) and the confirmation takes it; a
+		// link to a page (from emails written before action links) goes on to it.
 		{"GET", "/links/:token", signedIn, a.linkFollow},
+		{"POST", "/links/:token", signedIn, a.linkTake},
 		// Impact assessment and decisions: the development team assesses a request (the central team
 		// reads it and either team sets the assessor); decisions are the approve, defer and
 		// not_approve actions; deferred requests come back on their review dates.
@@ -297,6 +300,7 @@ func (a *App) routeTable() []route {
 		{"GET", "/admin/audit", roles(admin), a.auditIndex},
 		{"GET", "/admin/mail", roles(admin), a.mailIndex},
 		{"GET", "/admin/mail/:id", roles(admin), a.mailShow},
+		{"GET", "/admin/mail/:id/html", roles(admin), a.mailHTML},
 	}
 }
 

@@ -38,3 +38,18 @@ type Assign struct {
 	AssigneeID string `form:"assignee_id" validate:"omitempty,numeric" errors:"numeric=Select a member of the central team"`
 	NSIGID     string `form:"nsig_id" validate:"omitempty,numeric" errors:"numeric=Select an NSIG from the list"`
 }
+
+// LinkAction is the confirmation page of an action link from an email: what its action needs. The
+// version is the link's own, never the form's. An action uses the fields it needs: a rationale,
+// reason, question, answer or comment (text); an outcome reason code and a duplicate's original; a
+// review date; the public summary; the region an endorsement is for.
+type LinkAction struct {
+	Text        string `form:"text" label:"the details" validate:"max=5000"`
+	Reason      string `form:"reason" validate:"max=50"`
+	DuplicateOf string `form:"duplicate_of" label:"the original request's reference" validate:"max=20"`
+	ReviewDay   string `form:"review_on-day" validate:"max=10"`
+	ReviewMonth string `form:"review_on-month" validate:"max=10"`
+	ReviewYear  string `form:"review_on-year" validate:"max=10"`
+	Summary     string `form:"summary" label:"what it asks for" validate:"max=600"`
+	Region      string `form:"region" validate:"omitempty,numeric,max=5" errors:"numeric=Select the region whose SIG you are endorsing it for"`
+}

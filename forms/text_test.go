@@ -21,7 +21,7 @@ var everyForm = []any{
 	&SupplementaryRoleRequest{}, &NationalCompetencyRequest{}, &NotificationSettings{},
 	&NSIG{}, &Appointment{}, &EndTerm{}, &RegionalView{}, &Meeting{}, &AgendaItem{}, &Minutes{}, &MeetingAction{},
 	&Project{}, &Handover{}, &RaiseTitle{}, &RaiseDetails{}, &RaiseAffected{}, &RaiseUrgency{},
-	&Release{}, &MoveRelease{}, &RequestAction{}, &Comment{}, &Support{}, &Assign{}, &Requirement{}, &RequirementAgree{},
+	&Release{}, &MoveRelease{}, &RequestAction{}, &LinkAction{}, &Comment{}, &Support{}, &Assign{}, &Requirement{}, &RequirementAgree{},
 	&SchedulePreview{}, &SchedulePublish{}, &PublicSummary{}, &RegionalUpdate{}, &Passcode{}, &RecoveryCode{}, &Reconfirm{}, &FirstPassword{}, &GrantDecision{}, &AccessRequest{}, &Organisation{}, &OrganisationMerge{}, &LeavingDate{}, &RemoveAccess{}, &Downtime{},
 }
 

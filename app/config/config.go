@@ -15,6 +15,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nhs-esr/portal/app/actionlink"
+	"github.com/nhs-esr/portal/app/notify"
 )
 
 // Config is every setting the portal reads, with its default.
@@ -36,6 +39,10 @@ type Config struct {
 	// AssessmentAlertDays (PORTAL_ASSESSMENT_ALERT_DAYS): the development team is alerted about a request
 	// that has waited more than this many working days for its impact assessment.
 	AssessmentAlertDays int
+	// SecureEmailDomains is PORTAL_SECURE_EMAIL_DOMAINS: the email domains whose addresses get action
+	// emails (default nhs.net); every other address gets summary emails.
+	SecureEmailDomains notify.SecureDomains
+	ActionLinkTTL      time.Duration // PORTAL_ACTION_LINK_TTL: how long an action link in an email works (default 7 days)
 }
 
 // Getenv reads one variable; os.Getenv in production, a map in tests.
@@ -73,6 +80,14 @@ func Load(getenv Getenv) (*Config, error) {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("PORTAL_LOG_FORMAT must be text or json"))
+	}
+	if c.SecureEmailDomains, err = notify.ParseSecureDomains(or(getenv("PORTAL_SECURE_EMAIL_DOMAINS"), notify.DefaultSecureDomains)); err != nil {
+		errs = append(errs, fmt.Errorf("PORTAL_SECURE_EMAIL_DOMAINS: %w", err))
+	}
+	if c.ActionLinkTTL, err = days(getenv, "PORTAL_ACTION_LINK_TTL", actionlink.TTL); err != nil {
+		errs = append(errs, err)
+	} else if c.ActionLinkTTL > actionlink.MaxTTL {
+		errs = append(errs, fmt.Errorf("PORTAL_ACTION_LINK_TTL must be at most %d days", int(actionlink.MaxTTL/(24*time.Hour))))
 	}
 	if c.AutoMigrate, err = strconv.ParseBool(or(getenv("PORTAL_AUTO_MIGRATE"), "true")); err != nil {
 		errs = append(errs, fmt.Errorf("PORTAL_AUTO_MIGRATE must be true or false"))
@@ -209,6 +224,23 @@ func or(v, def string) string {
 		return v
 	}
 	return def
+}
+
+// days is duration that also takes a whole number of days, such as 7d.
+func days(getenv Getenv, name string, def time.Duration) (time.Duration, error) {
+	v := strings.TrimSpace(getenv(name))
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		d, err := strconv.Atoi(n)
+		if err != nil || d <= 0 {
+			return 0, fmt.Errorf("%s must be a positive duration such as 7d or 72h", name)
+		}
+		return time.Duration(d) * 24 * time.Hour, nil
+	}
+	d, err := duration(getenv, name, def)
+	if err != nil {
+		return 0, fmt.Errorf("%s must be a positive duration such as 7d or 72h", name)
+	}
+	return d, nil
 }
 
 func duration(getenv Getenv, name string, def time.Duration) (time.Duration, error) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func env(vars map[string]string) Getenv { return func(k string) string { return vars[k] } }
@@ -136,6 +137,54 @@ func TestTrustedProxies(t *testing.T) {
 		})
 		if err == nil || !strings.Contains(err.Error(), "PORTAL_TRUSTED_PROXIES") {
 			t.Errorf("%q: %v, want an error naming PORTAL_TRUSTED_PROXIES", in, err)
+		}
+	}
+}
+
+// TestSecureEmailDomains: nhs.net by default; a list, case and spaces ignored; "none" for no action
+// emails at all; anything that is not a domain refused. A domain covers its own addresses only.
+func TestSecureEmailDomains(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for addr, want := range map[string]string{
+		"jo.bloggs@nhs.net": "action", "Jo <JO.BLOGGS@NHS.NET>": "action", "jo@trust.nhs.uk": "summary",
+		"jo@example.nhs.net": "summary", "jo@nhs.net.evil.example": "summary", "not an address": "summary",
+	} {
+		if got := c.SecureEmailDomains.Level(addr); got != want {
+			t.Errorf("default list: %s is %s, want %s", addr, got, want)
+		}
+	}
+	c, err = Load(env(map[string]string{"PORTAL_SECURE_EMAIL_DOMAINS": " NHS.net, wales.nhs.uk ,"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(c.SecureEmailDomains.List()); got != "[nhs.net wales.nhs.uk]" {
+		t.Errorf("list = %s", got)
+	}
+	c, err = Load(env(map[string]string{"PORTAL_SECURE_EMAIL_DOMAINS": "none"}))
+	if err != nil || c.SecureEmailDomains.Level("jo@nhs.net") != "summary" {
+		t.Errorf("none: %v, %v", c, err)
+	}
+	for _, bad := range []string{"nhs", "*.nhs.net", "nhs.net/x", "@nhs.net", ",", "-a.nhs.net"} {
+		if _, err := Load(env(map[string]string{"PORTAL_SECURE_EMAIL_DOMAINS": bad})); err == nil || !strings.Contains(err.Error(), "PORTAL_SECURE_EMAIL_DOMAINS") {
+			t.Errorf("PORTAL_SECURE_EMAIL_DOMAINS=%q: %v, want refused", bad, err)
+		}
+	}
+}
+
+// TestActionLinkTTL: 7 days by default, in days or as a duration, at most 30 days.
+func TestActionLinkTTL(t *testing.T) {
+	for v, want := range map[string]time.Duration{"": 7 * 24 * time.Hour, "3d": 72 * time.Hour, "36h": 36 * time.Hour, "30d": 30 * 24 * time.Hour} {
+		c, err := Load(env(map[string]string{"PORTAL_ACTION_LINK_TTL": v}))
+		if err != nil || c.ActionLinkTTL != want {
+			t.Errorf("PORTAL_ACTION_LINK_TTL=%q: %v, %v; want %s", v, c, err, want)
+		}
+	}
+	for _, bad := range []string{"0d", "-1d", "31d", "soon", "1.5d", "0"} {
+		if _, err := Load(env(map[string]string{"PORTAL_ACTION_LINK_TTL": bad})); err == nil || !strings.Contains(err.Error(), "PORTAL_ACTION_LINK_TTL") {
+			t.Errorf("PORTAL_ACTION_LINK_TTL=%q: %v, want refused", bad, err)
 		}
 	}
 }

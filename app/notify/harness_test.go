@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"mime/quotedprintable"
 	"net"
 	netmail "net/mail"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/nhs-esr/portal/app/database/dbtest"
+	"github.com/nhs-esr/portal/app/notify/mailtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
@@ -66,6 +66,20 @@ func (f *fixture) user(name string) int64 {
 	email := strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@test.nhs.uk"
 	err := f.db.NewRaw("INSERT INTO users (email, name, organisation_id, password_hash) VALUES (?, ?, ?, 'not a hash') RETURNING id",
 		email, name, f.org).Scan(f.t.Context(), &id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return id
+}
+
+// request adds a submitted enhancement request with the reference, raised by userID, and returns its id.
+func (f *fixture) request(userID int64, reference string) int64 {
+	f.t.Helper()
+	var id int64
+	err := f.db.NewRaw(`INSERT INTO requests (kind, reference, title, status, organisation_id, raised_by_id, received_at, ack_due_on,
+		submission_token, created_at, updated_at)
+		VALUES ('enhancement', ?, 'Payslip tweaks', 'submitted', ?, ?, now(), current_date, gen_random_uuid(), now(), now())
+		RETURNING id`, reference, f.org, userID).Scan(f.t.Context(), &id)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -149,7 +163,8 @@ type received struct {
 	From string
 	To   []string
 	Msg  *netmail.Message
-	Body string
+	Body string         // the plain-text part
+	Mail *mailtest.Mail // the whole email taken apart
 }
 
 // smtpServer is an in-process SMTP server that keeps every email it accepts.
@@ -237,31 +252,16 @@ func (ss *smtpSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	body, err := decodeBody(msg)
+	parsed, err := mailtest.Parse(raw)
 	if err != nil {
 		return err
 	}
-	s.mails = append(s.mails, received{At: time.Now(), From: ss.from, To: ss.to, Msg: msg, Body: body})
+	s.mails = append(s.mails, received{At: time.Now(), From: ss.from, To: ss.to, Msg: msg, Body: parsed.Body(), Mail: parsed})
 	return nil
 }
 
 func (ss *smtpSession) Reset()        { ss.from, ss.to = "", nil }
 func (ss *smtpSession) Logout() error { return nil }
-
-// decodeBody returns the text of a single-part email, undoing its transfer encoding.
-func decodeBody(msg *netmail.Message) (string, error) {
-	raw, err := io.ReadAll(msg.Body)
-	if err != nil {
-		return "", err
-	}
-	switch strings.ToLower(msg.Header.Get("Content-Transfer-Encoding")) {
-	case "quoted-printable":
-		b, err := io.ReadAll(quotedprintable.NewReader(strings.NewReader(string(raw))))
-		return string(b), err
-	default:
-		return string(raw), nil
-	}
-}
 
 // waitFor polls cond until it holds or the time runs out.
 func waitFor(t *testing.T, what string, cond func() bool) {

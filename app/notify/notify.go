@@ -10,6 +10,7 @@ package notify
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -53,6 +54,7 @@ const (
 	EventRegionReport      = "region_report"
 	EventAccessRequest     = "access_request"
 	EventDowntime          = "downtime"
+	EventEndorsementNeeded = "endorsement_needed"
 )
 
 // EventInfo describes an event on the notification settings page.
@@ -78,6 +80,7 @@ var Events = []EventInfo{
 	{EventInformationRequested, "More information is needed", "Someone has asked a question about a request that you need to answer."},
 	{EventAnswered, "A question is answered", "Someone has answered a question asked about a request you raised or follow."},
 	{EventDecisionNeeded, "A decision is needed", "A request is waiting for you to decide whether it goes ahead."},
+	{EventEndorsementNeeded, "A business justification needs endorsing", "A business justification in your region or NSIG is complete and waits for your endorsement."},
 	{EventComment, "Someone comments", "There is a new comment on a request you raised or follow."},
 	{EventMention, "You are mentioned", "Someone has mentioned you in a comment."},
 	{EventWithdrawn, "A request is withdrawn", "A request you raised, support or follow has been withdrawn."},
@@ -120,15 +123,30 @@ type Message struct {
 	Title     string // one line, e.g. "ENH-2026-0042 has been acknowledged"; it is also the email's subject
 	Body      string // plain text, a few sentences
 	Link      string // a path in the portal, e.g. "/requests/ENH-2026-0042"; "" for none
-	// EmailLink is the email's link when it is not Link: a one-time link made for the email alone, so
-	// that opening the notification in the portal does not use it up. "" sends Link.
-	EmailLink string
+	// Actions are what the email lets its recipient do next (approve, answer, endorse …), each as a
+	// one-time link to a page where they confirm it. They are decided when the message is written, from
+	// what the recipient may do; the links themselves are made when the email is sent, and only for an
+	// address on the secure list (an action email); anyone else gets the summary email without them.
+	// The notification in the portal carries none: its Link leads to the same pages.
+	Actions []Action
 	// Access is the level of access to the request (0 none to 3 internal, as request.Access) that the
 	// message's words need: its recipient has at least that much. Anyone else who reads the email (an
 	// administrator's mail view) sees its words only with as much access themselves. A message about a
 	// request that leaves it 0 is taken to need internal access.
 	Access int
 }
+
+// Action is something an email lets its recipient do, as one link to a page where they confirm it.
+type Action struct {
+	Name  string `json:"name"`  // what it does, e.g. "approve": the name the request package takes it by
+	Label string `json:"label"` // the link's words, which make sense on their own: "Approve ENH-2026-0042"
+	// Version is the version of the request, or of the document the action is about, that the email
+	// was written against: a link taken after it has moved on leads to the conflict page.
+	Version int `json:"version"`
+}
+
+// maxActions is the most actions one email offers.
+const maxActions = 8
 
 // AccessInternal is the highest level of access a message can need (request.AccessInternal).
 const AccessInternal = 3
@@ -164,16 +182,22 @@ func (m Message) check() (Message, error) {
 	m.Title = shorten(clean.Replace(strings.Join(strings.Fields(strings.ToValidUTF8(m.Title, "\uFFFD")), " ")), maxTitle)
 	m.Body = shorten(clean.Replace(strings.TrimSpace(strings.ToValidUTF8(m.Body, "\uFFFD"))), maxBody)
 	m.Link = strings.TrimSpace(m.Link)
-	m.EmailLink = strings.TrimSpace(m.EmailLink)
 	switch {
 	case m.Title == "":
 		return m, errors.New("no title")
-	case len(m.Link) > maxLink || len(m.EmailLink) > maxLink:
-		return m, fmt.Errorf("link is %d bytes, at most %d", max(len(m.Link), len(m.EmailLink)), maxLink)
+	case len(m.Link) > maxLink:
+		return m, fmt.Errorf("link is %d bytes, at most %d", len(m.Link), maxLink)
 	case !portalPath(m.Link):
 		return m, fmt.Errorf("link %q is not a path in the portal", m.Link)
-	case !portalPath(m.EmailLink):
-		return m, fmt.Errorf("email link %q is not a path in the portal", m.EmailLink)
+	case len(m.Actions) > maxActions:
+		return m, fmt.Errorf("%d actions, at most %d", len(m.Actions), maxActions)
+	case len(m.Actions) > 0 && m.RequestID == 0:
+		return m, errors.New("actions on a message about no request")
+	}
+	for _, a := range m.Actions {
+		if a.Name == "" || a.Label == "" || len(a.Label) > maxTitle || a.Version < 0 {
+			return m, fmt.Errorf("action %+v", a)
+		}
 	}
 	return m, nil
 }
@@ -207,8 +231,8 @@ func portalPath(link string) bool {
 //   - an email is written to the outbox when the user wants it by email straight away.
 const queueSQL = `
 WITH m AS (
-    SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::boolean[], ?::smallint[])
-        WITH ORDINALITY AS m (user_id, event, request_id, title, body, link, email_link, opt_in, access_level, ord)
+    SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::jsonb[], ?::boolean[], ?::smallint[])
+        WITH ORDINALITY AS m (user_id, event, request_id, title, body, link, actions, opt_in, access_level, ord)
 ), r AS (
     SELECT m.*, u.email AS to_address, u.name AS to_name,
         coalesce(p.in_app, NOT m.opt_in) AS in_app,
@@ -225,8 +249,8 @@ WITH m AS (
     WHERE in_app OR (email AND digest)
     ORDER BY ord
 )
-INSERT INTO email_outbox (user_id, to_address, to_name, subject, body_text, link, created_at, next_attempt_at, request_id, access_level)
-SELECT user_id, to_address, to_name, title, body, coalesce(nullif(email_link, ''), link), ?, ?, nullif(request_id, 0), access_level
+INSERT INTO email_outbox (user_id, to_address, to_name, subject, body_text, link, created_at, next_attempt_at, request_id, access_level, actions)
+SELECT user_id, to_address, to_name, title, body, link, ?, ?, nullif(request_id, 0), access_level, actions
 FROM r
 WHERE email AND NOT digest
 ORDER BY ord`
@@ -241,7 +265,7 @@ func Queue(ctx context.Context, tx bun.IDB, now time.Time, msgs ...Message) erro
 	n := len(msgs)
 	users, requests := make([]int64, 0, n), make([]int64, 0, n)
 	events, titles, bodies, links := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-	emailLinks, optIns, levels := make([]string, 0, n), make([]bool, 0, n), make([]int16, 0, n)
+	actions, optIns, levels := make([]string, 0, n), make([]bool, 0, n), make([]int16, 0, n)
 	for i, m := range msgs {
 		m, err := m.check()
 		if err != nil {
@@ -250,12 +274,16 @@ func Queue(ctx context.Context, tx bun.IDB, now time.Time, msgs ...Message) erro
 		users, requests = append(users, m.UserID), append(requests, m.RequestID)
 		events, titles, bodies, links = append(events, m.Event), append(titles, m.Title), append(bodies, m.Body), append(links, m.Link)
 		e, _ := Event(m.Event)
-		emailLinks, optIns, levels = append(emailLinks, m.EmailLink), append(optIns, e.OptIn()), append(levels, int16(m.Access))
+		acts, err := json.Marshal(append([]Action{}, m.Actions...))
+		if err != nil {
+			return fmt.Errorf("queue notification %d of %d: actions: %w", i+1, n, err)
+		}
+		actions, optIns, levels = append(actions, string(acts)), append(optIns, e.OptIn()), append(levels, int16(m.Access))
 	}
 	now = now.UTC().Truncate(time.Microsecond)
 	_, err := tx.NewRaw(queueSQL,
 		pgdialect.Array(users), pgdialect.Array(events), pgdialect.Array(requests),
-		pgdialect.Array(titles), pgdialect.Array(bodies), pgdialect.Array(links), pgdialect.Array(emailLinks), pgdialect.Array(optIns), pgdialect.Array(levels),
+		pgdialect.Array(titles), pgdialect.Array(bodies), pgdialect.Array(links), pgdialect.Array(actions), pgdialect.Array(optIns), pgdialect.Array(levels),
 		now, now, now,
 	).Exec(ctx)
 	if err != nil {

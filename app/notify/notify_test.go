@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -428,7 +430,7 @@ func TestSentEmailsForgetLinkTokens(t *testing.T) {
 	f := newFixture(t)
 	u := f.user("Token Tess")
 	f.queue(Message{UserID: u, Event: EventDecisionNeeded, Title: "Decide on ENH-2026-0042", Body: "Or paste /links/secretToken_42 into your browser",
-		Link: "/requests/ENH-2026-0042", EmailLink: "/links/secretToken_42"})
+		Link: "/links/secretToken_42"})
 	if _, err := f.sender(nil).RunOnce(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -441,20 +443,33 @@ func TestSentEmailsForgetLinkTokens(t *testing.T) {
 	}
 }
 
-// TestEmailLinkGoesOnlyToTheEmail: a message with a link of its own for the email (a one-time link)
-// sends that in the email and keeps the plain link in the portal.
-func TestEmailLinkGoesOnlyToTheEmail(t *testing.T) {
+// TestActionsGoOnlyToTheEmail: a message's actions are kept with its email, as names, words and
+// versions (never links: those are made when the email is sent); the notification in the portal has
+// none. Actions that make no sense are refused.
+func TestActionsGoOnlyToTheEmail(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	u := f.user("Linked Lee")
-	f.queue(Message{UserID: u, Event: EventDecisionNeeded, Title: "Decide on ENH-2026-0042", Link: "/requests/ENH-2026-0042", EmailLink: "/links/abc123"})
+	requestID := f.request(u, "ENH-2026-0042")
+	acts := []Action{{Name: "approve", Label: "Approve ENH-2026-0042", Version: 7}, {Name: "defer", Label: "Defer ENH-2026-0042", Version: 7}}
+	f.queue(Message{UserID: u, Event: EventDecisionNeeded, RequestID: requestID, Title: "Decide on ENH-2026-0042", Link: "/requests/ENH-2026-0042", Actions: acts})
 	if ns := f.notifications(u); len(ns) != 1 || ns[0].Link != "/requests/ENH-2026-0042" {
 		t.Errorf("notifications %+v", ns)
 	}
-	if es := f.outboxTo(u); len(es) != 1 || es[0].Link != "/links/abc123" {
+	es := f.outboxTo(u)
+	if len(es) != 1 || es[0].Link != "/requests/ENH-2026-0042" || fmt.Sprint(es[0].Actions) != fmt.Sprint(acts) || es[0].Level != "" {
 		t.Errorf("emails %+v", es)
 	}
-	if err := Queue(t.Context(), f.db, f.clock.Now(), Message{UserID: u, Event: EventDecisionNeeded, Title: "x", EmailLink: "https://evil.example/"}); err == nil {
-		t.Error("an email link off the portal was queued")
+	for name, bad := range map[string]Message{
+		"no request":          {UserID: u, Event: EventDecisionNeeded, Title: "x", Actions: acts},
+		"no label":            {UserID: u, Event: EventDecisionNeeded, RequestID: requestID, Title: "x", Actions: []Action{{Name: "approve"}}},
+		"no name":             {UserID: u, Event: EventDecisionNeeded, RequestID: requestID, Title: "x", Actions: []Action{{Label: "Approve"}}},
+		"bad version":         {UserID: u, Event: EventDecisionNeeded, RequestID: requestID, Title: "x", Actions: []Action{{Name: "approve", Label: "Approve", Version: -1}}},
+		"too many":            {UserID: u, Event: EventDecisionNeeded, RequestID: requestID, Title: "x", Actions: slices.Repeat(acts, 5)},
+		"link off the portal": {UserID: u, Event: EventDecisionNeeded, Title: "x", Link: "https://evil.example/"},
+	} {
+		if err := Queue(t.Context(), f.db, f.clock.Now(), bad); err == nil {
+			t.Errorf("%s: queued", name)
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -42,6 +41,9 @@ type OutboxEmail struct {
 	LastError     string    `bun:"last_error"`
 	RequestID     int64     `bun:"request_id,nullzero"` // the request the email is about, if one
 	Access        int       `bun:"access_level"`        // the access to it the email's words need (see Message.Access)
+	Actions       []Action  `bun:"actions,type:jsonb"`  // what it lets its recipient do (see Message.Actions)
+	// Level is the level it went out at, LevelAction or LevelSummary; "" until it is sent.
+	Level string `bun:"email_level,nullzero"`
 }
 
 // Sent reports whether the email has been sent (or, without SMTP, kept as sent).
@@ -53,30 +55,11 @@ func (e *OutboxEmail) GaveUp() bool { return !e.Sent() && e.Attempts >= maxAttem
 // MessageIDHeader is the email's Message-ID header, the same on every attempt.
 func (e *OutboxEmail) MessageIDHeader() string { return "<" + e.MessageID + ">" }
 
-// Text is the email's plain-text body as it is sent: a greeting, the message, its link in the portal
-// at baseURL (e.g. "https://esr-portal.example.nhs.uk") and a footer saying how to change what is emailed.
+// Text is the email's plain-text part as a summary email: a greeting, the message, its link in the
+// portal at baseURL (e.g. "https://esr-portal.example.nhs.uk"), and a footer saying where to comment
+// and how to change what is emailed. Any actions are left out, with a sentence saying why.
 func (e *OutboxEmail) Text(baseURL string) string {
-	baseURL = strings.TrimRight(baseURL, "/")
-	var b strings.Builder
-	if name := strings.TrimSpace(e.ToName); name != "" {
-		fmt.Fprintf(&b, "Hello %s,\n\n", name)
-	}
-	body := strings.TrimSpace(e.BodyText)
-	if body == "" {
-		body = e.Subject
-	}
-	if body != "" {
-		b.WriteString(body)
-		b.WriteString("\n\n")
-	}
-	if e.Link != "" {
-		fmt.Fprintf(&b, "Open it in the portal:\n%s%s\n\n", baseURL, e.Link)
-	}
-	b.WriteString("-- \n")
-	b.WriteString("This email was sent by the ESR Enhancement Portal because of your notification settings.\n")
-	fmt.Fprintf(&b, "To choose what we email you about, or to get one email a day instead, go to:\n%s/account/notifications\n", baseURL)
-	b.WriteString("Please do not reply to this email: replies are not read.\n")
-	return b.String()
+	return e.Email(baseURL, nil, time.Time{}).Text()
 }
 
 // ListOutbox returns a page of the outbox, newest first, and how many emails it holds.

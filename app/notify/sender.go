@@ -16,7 +16,10 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/wneessen/go-mail"
+
+	"github.com/nhs-esr/portal/app/actionlink"
 )
 
 // What the sender guarantees about each email in the outbox:
@@ -69,20 +72,23 @@ type SMTPConfig struct {
 	Username string // empty: no authentication
 	Password string
 	From     string // e.g. "ESR Enhancement Portal <no-reply@esr-portal.example>"
-	TLS      string // TLSStartTLS, TLSImplicit or TLSNone
+	// ReplyTo is every email's Reply-To: an address whose mail nobody reads (replies are not read; the
+	// footer says where to comment instead). Default: From's address.
+	ReplyTo string
+	TLS     string // TLSStartTLS, TLSImplicit or TLSNone
 }
 
 // LogValue describes the configuration for a log line, without the password.
 func (c SMTPConfig) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("host", c.Host), slog.Int("port", c.Port), slog.String("tls", c.TLS),
-		slog.String("from", c.From), slog.Bool("authenticated", c.Username != ""),
+		slog.String("from", c.From), slog.String("reply_to", c.ReplyTo), slog.Bool("authenticated", c.Username != ""),
 	)
 }
 
 // SMTPFromEnv reads the SMTP settings: SMTP_HOST, SMTP_PORT (default 587, or 465 with SMTP_TLS=tls),
-// SMTP_USERNAME and SMTP_PASSWORD (both or neither), SMTP_FROM (default DefaultFrom) and SMTP_TLS
-// (starttls, tls or none; default starttls). Without SMTP_HOST it returns nil: emails are then kept
+// SMTP_USERNAME and SMTP_PASSWORD (both or neither), SMTP_FROM (default DefaultFrom), SMTP_REPLY_TO
+// (default SMTP_FROM's address) and SMTP_TLS (starttls, tls or none; default starttls). Without SMTP_HOST it returns nil: emails are then kept
 // for the mail view and not sent.
 func SMTPFromEnv(getenv func(string) string) (*SMTPConfig, error) {
 	host := strings.TrimSpace(getenv("SMTP_HOST"))
@@ -94,6 +100,7 @@ func SMTPFromEnv(getenv func(string) string) (*SMTPConfig, error) {
 		Username: strings.TrimSpace(getenv("SMTP_USERNAME")),
 		Password: getenv("SMTP_PASSWORD"),
 		From:     strings.TrimSpace(getenv("SMTP_FROM")),
+		ReplyTo:  strings.TrimSpace(getenv("SMTP_REPLY_TO")),
 		TLS:      strings.ToLower(strings.TrimSpace(getenv("SMTP_TLS"))),
 	}
 	if c.From == "" {
@@ -121,8 +128,13 @@ func SMTPFromEnv(getenv func(string) string) (*SMTPConfig, error) {
 		}
 		c.Port = n
 	}
-	if _, err := netmail.ParseAddress(c.From); err != nil {
+	if from, err := netmail.ParseAddress(c.From); err != nil {
 		errs = append(errs, errors.New(`SMTP_FROM must be an email address, optionally with a name: "ESR Enhancement Portal <no-reply@example.nhs.uk>"`))
+	} else if c.ReplyTo == "" {
+		c.ReplyTo = from.Address
+	}
+	if _, err := netmail.ParseAddress(c.ReplyTo); c.ReplyTo != "" && err != nil {
+		errs = append(errs, errors.New("SMTP_REPLY_TO must be an email address whose mail nobody reads, such as no-reply@example.nhs.uk"))
 	}
 	if (c.Username == "") != (c.Password == "") {
 		errs = append(errs, errors.New("set both SMTP_USERNAME and SMTP_PASSWORD, or neither"))
@@ -146,6 +158,8 @@ type Sender struct {
 	batch   int
 	lease   time.Duration
 	renew   time.Duration
+	secure  SecureDomains // addresses that get action emails
+	linkTTL time.Duration // how long an action link works
 }
 
 // NewSender makes a sender. smtp nil keeps emails locally; baseURL is the portal's address, from which
@@ -164,8 +178,19 @@ func NewSender(db *bun.DB, smtp *SMTPConfig, baseURL string, log *slog.Logger, n
 	}
 	return &Sender{
 		db: db, smtp: smtp, baseURL: strings.TrimRight(baseURL, "/"), log: log, now: now, london: london,
-		helo: heloName(baseURL), batch: batchSize, lease: claimLease, renew: renewEvery,
+		helo: heloName(baseURL), batch: batchSize, lease: claimLease, renew: renewEvery, linkTTL: actionlink.TTL,
 	}
+}
+
+// OfferActions makes the sender put action links in the emails that offer actions, when they go to an
+// address whose domain is on secure, each working for ttl (actionlink.TTL when 0). Without it every
+// email is a summary email.
+func (s *Sender) OfferActions(secure SecureDomains, ttl time.Duration) *Sender {
+	s.secure = secure
+	if ttl > 0 {
+		s.linkTTL = ttl
+	}
+	return s
 }
 
 // heloName is the name the sender gives the SMTP server: the portal's host name, or "portal.local"
@@ -291,16 +316,22 @@ func (s *Sender) held(cl *claim) bool {
 	return cl.expiry().Sub(s.now()) > s.lease/2
 }
 
-// keepLocally marks claimed emails sent without sending them.
+// keepLocally marks claimed emails sent without sending them, each with the level it would have gone
+// out at. No action link is made: nobody receives these emails.
 func (s *Sender) keepLocally(ctx context.Context, es []OutboxEmail) (int, error) {
 	ids := make([]int64, len(es))
+	var secure []int64
 	for i, e := range es {
 		ids[i] = e.ID
+		if s.secure.Level(e.ToAddress) == LevelAction {
+			secure = append(secure, e.ID)
+		}
 	}
 	ctx, cancel := outcomeContext(ctx)
 	defer cancel()
 	_, err := s.db.NewUpdate().Model((*OutboxEmail)(nil)).
 		Set("sent_at = ?, transport = ?, sent_from = '', claimed_until = NULL, claim_token = NULL, last_error = ''", s.now().UTC(), TransportLocal).
+		Set("email_level = CASE WHEN id = ANY (?) THEN ? ELSE ? END", pgdialect.Array(secure), LevelAction, LevelSummary).
 		Where("id IN (?) AND sent_at IS NULL", bun.List(ids)).Exec(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("keep %d emails for the mail view: %w", len(ids), err)
@@ -345,7 +376,7 @@ func (s *Sender) sendSMTP(ctx context.Context, cl *claim) (int, error) {
 			// these emails when it runs out, so this one sends no more of them.
 			return sent, errors.Join(append(errs, fmt.Errorf("claim on %d emails not renewed: left for the next attempt", len(es)-i))...)
 		}
-		msg, err := s.message(e)
+		msg, level, err := s.message(ctx, e)
 		if err == nil {
 			err = client.Send(msg)
 		}
@@ -353,7 +384,7 @@ func (s *Sender) sendSMTP(ctx context.Context, cl *claim) (int, error) {
 			errs = append(errs, fmt.Errorf("send email %d: %w", e.ID, err), s.failed(ctx, e, err))
 			continue
 		}
-		if err := s.markSent(ctx, e); err != nil {
+		if err := s.markSent(ctx, e, level); err != nil {
 			return sent, errors.Join(append(errs, err)...)
 		}
 		sent++
@@ -383,30 +414,57 @@ func (s *Sender) client() (*mail.Client, error) {
 	return client, nil
 }
 
-// message builds the email of an outbox row. Every attempt builds the same message, with the row's
-// Message-ID and its time of writing as the Date.
-func (s *Sender) message(e *OutboxEmail) (*mail.Msg, error) {
+// message builds the email of an outbox row, and says at which level it goes out. Every attempt builds
+// the same message, with the row's Message-ID and its time of writing as the Date, apart from its
+// action links: an email to an address on the secure list that offers actions gets a new link for each
+// (the tokens exist only in the email; only their hashes are stored), and any other gets none.
+func (s *Sender) message(ctx context.Context, e *OutboxEmail) (*mail.Msg, string, error) {
+	level := s.secure.Level(e.ToAddress)
+	var links []string
+	expires := s.now().UTC().Add(s.linkTTL)
+	if level == LevelAction && len(e.Actions) > 0 && e.UserID != 0 && e.RequestID != 0 {
+		for _, a := range e.Actions {
+			token, err := actionlink.CreateAction(ctx, s.db, e.UserID, e.RequestID, a.Name, a.Version, s.now().UTC(), s.linkTTL)
+			if err != nil {
+				return nil, "", err
+			}
+			links = append(links, s.baseURL+actionlink.Prefix+token)
+		}
+	}
+	text, html, err := e.Email(s.baseURL, links, expires).Render()
+	if err != nil {
+		return nil, "", err
+	}
 	m := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	if err := m.From(s.smtp.From); err != nil {
-		return nil, fmt.Errorf("from %q: %w", s.smtp.From, err)
+		return nil, "", fmt.Errorf("from %q: %w", s.smtp.From, err)
 	}
 	if err := m.AddToFormat(e.ToName, e.ToAddress); err != nil {
-		return nil, fmt.Errorf("to: %w", err)
+		return nil, "", fmt.Errorf("to: %w", err)
+	}
+	replyTo := s.smtp.ReplyTo
+	if replyTo == "" {
+		replyTo = s.smtp.From
+	}
+	if err := m.ReplyTo(replyTo); err != nil {
+		return nil, "", fmt.Errorf("reply-to %q: %w", replyTo, err)
 	}
 	m.Subject(e.Subject)
 	m.SetMessageIDWithValue(e.MessageID)
 	m.SetDateWithValue(e.CreatedAt)
 	m.SetGenHeader(mail.Header("Auto-Submitted"), "auto-generated")
 	m.SetBulk()
-	m.SetBodyString(mail.TypeTextPlain, e.Text(s.baseURL))
-	return m, nil
+	m.SetBodyString(mail.TypeTextPlain, text)
+	m.AddAlternativeString(mail.TypeTextHTML, html)
+	return m, level, nil
 }
 
-func (s *Sender) markSent(ctx context.Context, e *OutboxEmail) error {
+func (s *Sender) markSent(ctx context.Context, e *OutboxEmail, level string) error {
 	ctx, cancel := outcomeContext(ctx)
 	defer cancel()
 	_, err := s.db.NewUpdate().Model((*OutboxEmail)(nil)).
 		Set("sent_at = ?, transport = ?, sent_from = ?, claimed_until = NULL, claim_token = NULL, last_error = ''", s.now().UTC(), TransportSMTP, s.smtp.From).
+		Set("email_level = ?", level).
 		Where("id = ? AND sent_at IS NULL", e.ID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("mark email %d sent: %w", e.ID, err)

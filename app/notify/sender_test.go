@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	netmail "net/mail"
 	"strings"
 	"sync"
 	"testing"
@@ -58,7 +59,9 @@ func TestSMTPSenderDelivers(t *testing.T) {
 		"Subject":                h.Get("Subject") == "ENH-2026-0042 has been acknowledged",
 		"Message-ID":             h.Get("Message-Id") == "<"+row.MessageID+">",
 		"Auto-Submitted":         h.Get("Auto-Submitted") == "auto-generated",
-		"plain text":             strings.HasPrefix(h.Get("Content-Type"), "text/plain"),
+		"text and HTML":          strings.HasPrefix(h.Get("Content-Type"), "multipart/alternative") && fmt.Sprint(m.Mail.Parts) == "[text/plain text/html]",
+		"Reply-To":               replyTo(h) == "no-reply@esr-portal.example",
+		"HTML link":              len(m.Mail.HTMLLinks) > 0 && m.Mail.HTMLLinks[0].Href == testBaseURL+"/requests/ENH-2026-0042",
 		"greeting":               strings.Contains(m.Body, "Hello Nia Evans,"),
 		"body":                   strings.Contains(m.Body, "will classify it within 10 working days."),
 		"link":                   strings.Contains(m.Body, testBaseURL+"/requests/ENH-2026-0042"),
@@ -301,12 +304,13 @@ func TestSMTPFromEnv(t *testing.T) {
 		t.Fatalf("without SMTP_HOST: %+v, %v; want nil (emails kept locally)", cfg, err)
 	}
 	cfg, err = SMTPFromEnv(env("SMTP_HOST", "smtp.example.nhs.uk"))
-	if err != nil || *cfg != (SMTPConfig{Host: "smtp.example.nhs.uk", Port: 587, From: DefaultFrom, TLS: TLSStartTLS}) {
+	if err != nil || *cfg != (SMTPConfig{Host: "smtp.example.nhs.uk", Port: 587, From: DefaultFrom, ReplyTo: "no-reply@esr-portal.example", TLS: TLSStartTLS}) {
 		t.Fatalf("defaults: %+v, %v", cfg, err)
 	}
 	cfg, err = SMTPFromEnv(env("SMTP_HOST", "smtp.example.nhs.uk", "SMTP_TLS", "TLS", "SMTP_USERNAME", "portal", "SMTP_PASSWORD", "pw with spaces ",
-		"SMTP_FROM", "Portal <portal@example.nhs.uk>"))
-	if err != nil || *cfg != (SMTPConfig{Host: "smtp.example.nhs.uk", Port: 465, Username: "portal", Password: "pw with spaces ", From: "Portal <portal@example.nhs.uk>", TLS: TLSImplicit}) {
+		"SMTP_FROM", "Portal <portal@example.nhs.uk>", "SMTP_REPLY_TO", "do-not-reply@example.nhs.uk"))
+	if err != nil || *cfg != (SMTPConfig{Host: "smtp.example.nhs.uk", Port: 465, Username: "portal", Password: "pw with spaces ", From: "Portal <portal@example.nhs.uk>",
+		ReplyTo: "do-not-reply@example.nhs.uk", TLS: TLSImplicit}) {
 		t.Fatalf("implicit TLS: %+v, %v", cfg, err)
 	}
 	cfg, err = SMTPFromEnv(env("SMTP_HOST", "localhost", "SMTP_PORT", "2525", "SMTP_TLS", "none"))
@@ -318,6 +322,7 @@ func TestSMTPFromEnv(t *testing.T) {
 		"port range":    env("SMTP_HOST", "h", "SMTP_PORT", "70000"),
 		"tls":           env("SMTP_HOST", "h", "SMTP_TLS", "ssl"),
 		"from":          env("SMTP_HOST", "h", "SMTP_FROM", "not an address"),
+		"reply-to":      env("SMTP_HOST", "h", "SMTP_REPLY_TO", "nobody"),
 		"password only": env("SMTP_HOST", "h", "SMTP_PASSWORD", "hunter2"),
 		"host and port": env("SMTP_HOST", "h:25"),
 	} {
@@ -347,5 +352,154 @@ func TestEmailText(t *testing.T) {
 	}
 	if got := (&OutboxEmail{Subject: "ENH-2026-0042 has been withdrawn"}).Text(testBaseURL); !strings.HasPrefix(got, "ENH-2026-0042 has been withdrawn\n\n") {
 		t.Errorf("an email without a body does not repeat its subject:\n%s", got)
+	}
+}
+
+// replyTo is the address of an email's Reply-To header.
+func replyTo(h netmail.Header) string {
+	a, err := netmail.ParseAddress(h.Get("Reply-To"))
+	if err != nil {
+		return ""
+	}
+	return a.Address
+}
+
+// TestActionEmailLevels: an email that offers actions carries them, as one-time links made as it is
+// sent, only to an address on the secure list; the outbox keeps no token (only each link's hash is
+// stored, in action_links) and records the level each email went out at. Any other address gets the
+// summary email, which says why it has no links. Both parts say the same, with the same links.
+func TestActionEmailLevels(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	srv := startSMTP(t)
+	secure, err := ParseSecureDomains("test.nhs.uk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	onList := f.user("Cara Central")
+	var offList int64
+	if err := f.db.NewRaw("INSERT INTO users (email, name, organisation_id, password_hash) VALUES ('colin@trust.example', 'Colin Elsewhere', ?, 'x') RETURNING id", f.org).
+		Scan(t.Context(), &offList); err != nil {
+		t.Fatal(err)
+	}
+	req := f.request(onList, "ENH-2026-0042")
+	acts := []Action{{Name: "approve", Label: "Approve ENH-2026-0042", Version: 4}, {Name: "not_approve", Label: "Do not approve ENH-2026-0042", Version: 4}}
+	for _, u := range []int64{onList, offList} {
+		f.queue(Message{UserID: u, Event: EventDecisionNeeded, RequestID: req, Title: "ENH-2026-0042: ready for a decision",
+			Body: "Payslip tweaks <b>&</b> more", Link: "/requests/ENH-2026-0042", Actions: acts})
+	}
+	s := f.sender(srv.config()).OfferActions(secure, 48*time.Hour)
+	if n, err := s.RunOnce(t.Context()); err != nil || n != 2 {
+		t.Fatalf("RunOnce = %d, %v", n, err)
+	}
+	byTo := map[string]*received{}
+	for _, m := range srv.received() {
+		byTo[m.To[0]] = &m
+	}
+	action, summary := byTo["cara.central@test.nhs.uk"], byTo["colin@trust.example"]
+	if action == nil || summary == nil {
+		t.Fatalf("received %v", srv.received())
+	}
+	var tokens []string
+	for _, a := range action.Mail.HTMLLinks {
+		if strings.Contains(a.Href, "/links/") {
+			tokens = append(tokens, strings.TrimPrefix(a.Href, testBaseURL+"/links/"))
+			if !strings.Contains(action.Mail.Text, a.Text+":\n"+a.Href+"\n") {
+				t.Errorf("the text part lacks %q %s", a.Text, a.Href)
+			}
+		}
+	}
+	if len(tokens) != 2 || tokens[0] == tokens[1] || len(tokens[0]) < 40 {
+		t.Fatalf("action links %v in %v", tokens, action.Mail.HTMLLinks)
+	}
+	for _, want := range []string{">Approve ENH-2026-0042</a>", ">Do not approve ENH-2026-0042</a>", "What you can do from this email",
+		"Nothing changes until you confirm it there", "stop working on 23 November 2026 at 9:00am", "Payslip tweaks &lt;b&gt;&amp;&lt;/b&gt; more"} {
+		if !strings.Contains(action.Mail.HTML, want) {
+			t.Errorf("the action email's HTML lacks %q", want)
+		}
+	}
+	if strings.Contains(action.Mail.HTML, "<b>&</b>") {
+		t.Error("the message's words are HTML in the HTML part")
+	}
+	if strings.Contains(summary.Mail.Raw, "/links/") || !strings.Contains(summary.Body, "not on the portal's list of secure email domains") ||
+		!strings.Contains(summary.Mail.HTML, "not on the portal&#39;s list of secure email domains") {
+		t.Errorf("the summary email:\n%s", summary.Body)
+	}
+	var links []struct {
+		UserID  int64     `bun:"user_id"`
+		Action  string    `bun:"action"`
+		Version int       `bun:"version"`
+		Expires time.Time `bun:"expires_at"`
+		Hash    []byte    `bun:"token_hash"`
+	}
+	if err := f.db.NewRaw("SELECT user_id, action, version, expires_at, token_hash FROM action_links ORDER BY action").Scan(t.Context(), &links); err != nil {
+		t.Fatal(err)
+	}
+	if len(links) != 2 || links[0].UserID != onList || links[0].Action != "approve" || links[1].Action != "not_approve" || links[0].Version != 4 ||
+		!links[0].Expires.Equal(f.clock.Now().Add(48*time.Hour)) {
+		t.Errorf("links stored: %+v", links)
+	}
+	for _, e := range f.outbox() {
+		raw := fmt.Sprintf("%+v", e)
+		for _, tok := range tokens {
+			if strings.Contains(raw, tok) {
+				t.Errorf("the outbox keeps a token: %s", raw)
+			}
+		}
+		want := LevelSummary
+		if e.UserID == onList {
+			want = LevelAction
+		}
+		if e.Level != want {
+			t.Errorf("email to %s went out at level %q, want %q", e.ToAddress, e.Level, want)
+		}
+	}
+
+	// Without SMTP the emails are kept for the mail view, each with the level it would have gone out at,
+	// and no link is made: nobody receives them.
+	for _, u := range []int64{onList, offList} {
+		f.queue(Message{UserID: u, Event: EventDecisionNeeded, RequestID: req, Title: "Again", Link: "/requests/ENH-2026-0042", Actions: acts})
+	}
+	if n, err := f.sender(nil).OfferActions(secure, 0).RunOnce(t.Context()); err != nil || n != 2 {
+		t.Fatalf("kept locally: %d, %v", n, err)
+	}
+	if n := count(t, f.db, "SELECT count(*) FROM action_links"); n != 2 {
+		t.Errorf("%d links after keeping emails locally, want the 2 sent over SMTP", n)
+	}
+	if n := count(t, f.db, "SELECT count(*) FROM email_outbox WHERE subject = 'Again' AND email_level = CASE WHEN user_id = ? THEN 'action' ELSE 'summary' END", onList); n != 2 {
+		t.Errorf("%d emails kept locally with their level, want 2", n)
+	}
+}
+
+// TestEmailTemplates: the HTML part is a whole document in English with a title, layout tables
+// marked as presentation, inline styles only and no images or scripts; its links are the text part's;
+// a line that is only a web address becomes a link; what a message says is escaped.
+func TestEmailTemplates(t *testing.T) {
+	e := Email{ToName: "Nia <Evans>", Subject: "A & B", Body: "First line\nsecond line\n\nhttps://esr-portal.example.nhs.uk/requests/ENH-2026-0001\n\n<script>alert(1)</script>",
+		Actions: []Link{{Text: "Approve ENH-2026-0001", URL: "https://esr-portal.example.nhs.uk/links/abc"}}, ActionsNote: "Once only.",
+		Links:       []Link{{Text: "Open ENH-2026-0001 in the portal", URL: "https://esr-portal.example.nhs.uk/requests/ENH-2026-0001"}},
+		Reply:       &Link{Text: "To comment, open it", URL: "https://esr-portal.example.nhs.uk/requests/ENH-2026-0001"},
+		SettingsURL: "https://esr-portal.example.nhs.uk/account/notifications"}
+	text, html, err := e.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Hello Nia <Evans>,\n\nFirst line\nsecond line\n\n", "Approve ENH-2026-0001:\nhttps://esr-portal.example.nhs.uk/links/abc\n",
+		"Once only.", "Open ENH-2026-0001 in the portal:\n", "To comment, open it:\nhttps://", "<script>alert(1)</script>"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+	for _, want := range []string{`<html lang="en">`, "<title>A &amp; B</title>", `<table role="presentation"`, "Hello Nia &lt;Evans&gt;,", "First line<br>second line",
+		`<a href="https://esr-portal.example.nhs.uk/requests/ENH-2026-0001" style=`, "&lt;script&gt;alert(1)&lt;/script&gt;",
+		`<a href="https://esr-portal.example.nhs.uk/links/abc" style="display:inline-block;`, ">Approve ENH-2026-0001</a>"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("HTML lacks %q:\n%s", want, html)
+		}
+	}
+	for _, unwanted := range []string{"<script>", "<style", "<img", "<link", "class="} {
+		if strings.Contains(html, unwanted) {
+			t.Errorf("HTML has %q", unwanted)
+		}
 	}
 }

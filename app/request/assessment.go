@@ -327,14 +327,12 @@ func SaveAssessment(ctx context.Context, db *bun.DB, v Viewer, actor audit.Actor
 			if err != nil {
 				return err
 			}
-			var msgs []notify.Message
-			for _, id := range ids {
-				if id != v.UserID {
-					msgs = append(msgs, notify.Message{UserID: id, Event: notify.EventDecisionNeeded, RequestID: r.ID,
-						Title: r.Reference + ": the impact assessment is complete, ready for a decision", Body: r.Title, Link: "/requests/" + r.Reference})
-				}
-			}
-			if err := notify.Queue(ctx, tx, now, msgs...); err != nil {
+			// They may approve, defer or not approve it straight from the email.
+			at := r.Version
+			if err := Tell(ctx, tx, now, r, v.person(), ids, News{Event: notify.EventDecisionNeeded,
+				Title: "%[1]s: the impact assessment is complete, ready for a decision", MinLevel: AccessInternal,
+				Detail: "The development team's " + recommendationPhrase(in.Recommendation) + ".", DetailLevel: AccessInternal,
+				Actions: []Offer{{"approve", at}, {"defer", at}, {"not_approve", at}}}); err != nil {
 				return err
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/notify"
 	"github.com/nhs-esr/portal/app/problem"
 )
 
@@ -517,7 +518,7 @@ func SaveJustificationSection(ctx context.Context, db *bun.DB, v Viewer, actor a
 			return err
 		}
 		title := fmt.Sprintf("%s: the business justification changed (%s)", r.Reference, sec.Name)
-		if err := tellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/justification"); err != nil {
+		if err := tellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/justification", nil); err != nil {
 			return err
 		}
 		out = j
@@ -573,8 +574,14 @@ func SubmitJustification(ctx context.Context, db *bun.DB, v Viewer, actor audit.
 		if err := follow(ctx, tx, r.ID, v.UserID, now); err != nil {
 			return err
 		}
+		// Those who may endorse it (the region's FAM, the seat holders of its NSIG) are asked to, each
+		// once; the other followers are told it was submitted.
+		told, err := askEndorsers(ctx, tx, now, r, v.person(), j.Version)
+		if err != nil {
+			return err
+		}
 		title := fmt.Sprintf("%s: the business justification has been submitted", r.Reference)
-		if err := tellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/justification"); err != nil {
+		if err := tellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/justification", told); err != nil {
 			return err
 		}
 		out = j
@@ -690,96 +697,107 @@ func Endorsable(r *Request) bool {
 type EndorsementInput struct {
 	Comment  string
 	RegionID int16 // the region on whose behalf they endorse, one of EndorsingRegions
+	// Version is the version of the justification the endorser read (from an email's link): when it is
+	// no longer the submitted version, the endorsement is a *JustificationConflict. 0 checks nothing.
+	Version int
 }
 
 // Endorse records the viewer's endorsement of a submitted business justification on behalf of a region
 // they may speak for (EndorsingRegions), in one transaction with its timeline event, audit event and
 // notifications. Each person endorses a request once, and each regional SIG once.
 func Endorse(ctx context.Context, db *bun.DB, v Viewer, actor audit.Actor, now time.Time, reference string, in EndorsementInput) error {
-	in.Comment = tidyText(in.Comment)
 	err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		r, err := lockForWork(ctx, tx, v, reference)
-		if err != nil {
-			return err
-		}
-		if v.OrganisationID == r.OrganisationID {
-			return fmt.Errorf("endorse %s: the raising organisation may not endorse its own justification: %w", reference, problem.ErrForbidden)
-		}
-		regions, err := EndorsingRegions(ctx, tx, v, r)
-		if err != nil {
-			return err
-		}
-		if len(regions) == 0 {
-			return fmt.Errorf("endorse %s: neither a functional account manager nor an NSIG seat holder: %w", reference, problem.ErrForbidden)
-		}
-		var region *EndorsingRegion
-		for i := range regions {
-			if regions[i].ID == in.RegionID {
-				region = &regions[i]
-			}
-		}
-		switch {
-		case in.RegionID == 0:
-			return &RuleError{Field: "region", Message: "Select the region whose SIG you are endorsing it for"}
-		case region == nil:
-			return &RuleError{Field: "region", Message: NotYourRegion}
-		case in.Comment == "":
-			return &RuleError{Field: "comment", Message: "Enter your comment"}
-		case utf8.RuneCountInString(in.Comment) > 2000:
-			return &RuleError{Field: "comment", Message: "Your comment must be 2000 characters or fewer"}
-		case !Endorsable(r):
-			return &RuleError{Field: "comment", Message: "The business justification can be endorsed only until a decision is made"}
-		}
-		j, err := GetJustification(ctx, tx, r.ID)
-		if err != nil {
-			return err
-		}
-		if !j.Submitted() {
-			return &RuleError{Field: "comment", Message: "You can endorse the business justification once it has been submitted"}
-		}
-		var earlier []Endorsement
-		if err := tx.NewSelect().Model(&earlier).ColumnExpr("je.*, u.name AS user_name").
-			Join("JOIN users AS u ON u.id = je.user_id").
-			Where("je.request_id = ?", r.ID).
-			Where("je.user_id = ? OR (je.endorser = ? AND je.region_id = ?)", v.UserID, EndorserRegionalSIG, region.ID).Scan(ctx); err != nil {
-			return fmt.Errorf("read endorsements of %s: %w", reference, err)
-		}
-		for _, e := range earlier {
-			if e.UserID == v.UserID {
-				return &RuleError{Field: "comment", Message: "You have already endorsed this business justification"}
-			}
-			if region.Endorser == EndorserRegionalSIG {
-				return &RuleError{Field: "region", Message: fmt.Sprintf("%s has already endorsed it for the %s regional SIG", e.UserName, region.Name)}
-			}
-		}
-		e := &Endorsement{RequestID: r.ID, UserID: v.UserID, Endorser: region.Endorser, RegionID: region.ID, Comment: in.Comment, CreatedAt: now, ForRegion: region.Name}
-		if _, err := tx.NewInsert().Model(e).Returning("id").Exec(ctx); err != nil {
-			return fmt.Errorf("endorse %s: %w", reference, err)
-		}
-		summary := "The functional account manager for " + region.Name + " endorsed the business justification."
-		if region.Endorser == EndorserRegionalSIG {
-			summary = "The business justification was endorsed on behalf of the " + region.Name + " regional SIG."
-		}
-		if err := addEvent(ctx, tx, Event{RequestID: r.ID, OccurredAt: now, ActorUserID: v.UserID, ActorName: v.Name,
-			Kind: "justification_endorsed", Summary: summary, Detail: in.Comment}); err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, now, audit.Event{
-			Actor: actor, Action: "justification.endorsed", EntityType: "request", EntityID: r.Reference,
-			After: map[string]any{"endorsement_id": e.ID, "endorser": region.Endorser, "region_id": region.ID, "region": region.Name},
-		}); err != nil {
-			return err
-		}
-		if err := follow(ctx, tx, r.ID, v.UserID, now); err != nil {
-			return err
-		}
-		title := fmt.Sprintf("%s: the business justification has been endorsed", r.Reference)
-		return tellReaders(ctx, tx, now, r, v.person(), title, summary+"\n\n"+in.Comment, "/requests/"+r.Reference+"/justification")
+		return endorse(ctx, tx, v, actor, now, reference, in)
 	})
 	if err != nil {
 		return fmt.Errorf("endorse %s: %w", reference, err)
 	}
 	return nil
+}
+
+// endorse is Endorse in the caller's transaction.
+func endorse(ctx context.Context, tx bun.Tx, v Viewer, actor audit.Actor, now time.Time, reference string, in EndorsementInput) error {
+	in.Comment = tidyText(in.Comment)
+	r, err := lockForWork(ctx, tx, v, reference)
+	if err != nil {
+		return err
+	}
+	if v.OrganisationID == r.OrganisationID {
+		return fmt.Errorf("endorse %s: the raising organisation may not endorse its own justification: %w", reference, problem.ErrForbidden)
+	}
+	regions, err := EndorsingRegions(ctx, tx, v, r)
+	if err != nil {
+		return err
+	}
+	if len(regions) == 0 {
+		return fmt.Errorf("endorse %s: neither a functional account manager nor an NSIG seat holder: %w", reference, problem.ErrForbidden)
+	}
+	var region *EndorsingRegion
+	for i := range regions {
+		if regions[i].ID == in.RegionID {
+			region = &regions[i]
+		}
+	}
+	switch {
+	case in.RegionID == 0:
+		return &RuleError{Field: "region", Message: "Select the region whose SIG you are endorsing it for"}
+	case region == nil:
+		return &RuleError{Field: "region", Message: NotYourRegion}
+	case in.Comment == "":
+		return &RuleError{Field: "comment", Message: "Enter your comment"}
+	case utf8.RuneCountInString(in.Comment) > 2000:
+		return &RuleError{Field: "comment", Message: "Your comment must be 2000 characters or fewer"}
+	case !Endorsable(r):
+		return &RuleError{Field: "comment", Message: "The business justification can be endorsed only until a decision is made"}
+	}
+	j, err := GetJustification(ctx, tx, r.ID)
+	if err != nil {
+		return err
+	}
+	if in.Version != 0 && (j.Version != in.Version || !j.Submitted()) {
+		return &JustificationConflict{Current: j, Based: in.Version}
+	}
+	if !j.Submitted() {
+		return &RuleError{Field: "comment", Message: "You can endorse the business justification once it has been submitted"}
+	}
+	var earlier []Endorsement
+	if err := tx.NewSelect().Model(&earlier).ColumnExpr("je.*, u.name AS user_name").
+		Join("JOIN users AS u ON u.id = je.user_id").
+		Where("je.request_id = ?", r.ID).
+		Where("je.user_id = ? OR (je.endorser = ? AND je.region_id = ?)", v.UserID, EndorserRegionalSIG, region.ID).Scan(ctx); err != nil {
+		return fmt.Errorf("read endorsements of %s: %w", reference, err)
+	}
+	for _, e := range earlier {
+		if e.UserID == v.UserID {
+			return &RuleError{Field: "comment", Message: "You have already endorsed this business justification"}
+		}
+		if region.Endorser == EndorserRegionalSIG {
+			return &RuleError{Field: "region", Message: fmt.Sprintf("%s has already endorsed it for the %s regional SIG", e.UserName, region.Name)}
+		}
+	}
+	e := &Endorsement{RequestID: r.ID, UserID: v.UserID, Endorser: region.Endorser, RegionID: region.ID, Comment: in.Comment, CreatedAt: now, ForRegion: region.Name}
+	if _, err := tx.NewInsert().Model(e).Returning("id").Exec(ctx); err != nil {
+		return fmt.Errorf("endorse %s: %w", reference, err)
+	}
+	summary := "The functional account manager for " + region.Name + " endorsed the business justification."
+	if region.Endorser == EndorserRegionalSIG {
+		summary = "The business justification was endorsed on behalf of the " + region.Name + " regional SIG."
+	}
+	if err := addEvent(ctx, tx, Event{RequestID: r.ID, OccurredAt: now, ActorUserID: v.UserID, ActorName: v.Name,
+		Kind: "justification_endorsed", Summary: summary, Detail: in.Comment}); err != nil {
+		return err
+	}
+	if err := audit.Record(ctx, tx, now, audit.Event{
+		Actor: actor, Action: "justification.endorsed", EntityType: "request", EntityID: r.Reference,
+		After: map[string]any{"endorsement_id": e.ID, "endorser": region.Endorser, "region_id": region.ID, "region": region.Name},
+	}); err != nil {
+		return err
+	}
+	if err := follow(ctx, tx, r.ID, v.UserID, now); err != nil {
+		return err
+	}
+	title := fmt.Sprintf("%s: the business justification has been endorsed", r.Reference)
+	return tellReaders(ctx, tx, now, r, v.person(), title, summary+"\n\n"+in.Comment, "/requests/"+r.Reference+"/justification", nil)
 }
 
 // NotYourRegion is why an endorsement for a region the endorser may not speak for is refused.
@@ -843,4 +861,33 @@ func GetWorkSummary(ctx context.Context, db bun.IDB, requestID int64) (*WorkSumm
 		return nil, fmt.Errorf("read the work on request %d: %w", requestID, err)
 	}
 	return w, nil
+}
+
+// askEndorsers asks those who may endorse the submitted business justification of r and have not yet
+// (the functional account managers of the raising organisation's region, and the current seat holders of
+// its NSIG), each once, to endorse it; their email offers ActionEndorse at the justification's version.
+// It returns whom it told.
+func askEndorsers(ctx context.Context, tx bun.Tx, now time.Time, r *Request, actor Person, version int) (map[int64]bool, error) {
+	var ids []int64
+	err := tx.NewRaw(`SELECT u.id FROM users AS u
+		WHERE u.status = 'active' AND u.organisation_id <> ?
+		  AND (EXISTS (SELECT 1 FROM user_roles AS ur JOIN organisations AS o ON o.id = u.organisation_id
+		               WHERE ur.user_id = u.id AND ur.role = ? AND o.region_id = ?)
+		       OR EXISTS (SELECT 1 FROM nsig_appointments AS ap WHERE ap.user_id = u.id AND ap.ended_at IS NULL AND ap.nsig_id = ?))
+		  AND NOT EXISTS (SELECT 1 FROM justification_endorsements AS je WHERE je.request_id = ? AND je.user_id = u.id)
+		ORDER BY u.id`, r.OrganisationID, identity.RoleFunctionalAccountManager, r.RegionID, r.NSIGID, r.ID).Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("find who may endorse %s: %w", r.Reference, err)
+	}
+	msgs, err := compose(ctx, tx, r, actor, ids, News{Event: notify.EventEndorsementNeeded,
+		Title: "%[1]s: the business justification is ready for your endorsement", MinLevel: AccessFull,
+		Link: "/requests/" + r.Reference + "/justification", Actions: []Offer{{ActionEndorse, version}}, OnlyActors: true})
+	if err != nil {
+		return nil, err
+	}
+	told := make(map[int64]bool, len(msgs))
+	for _, m := range msgs {
+		told[m.UserID] = true
+	}
+	return told, notify.Queue(ctx, tx, now, msgs...)
 }

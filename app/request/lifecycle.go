@@ -60,7 +60,10 @@ type Transition struct {
 	// NeedsRelease: the release an approved request is allocated to.
 	NeedsRelease bool
 	Notify       []notice
-	summary      func(r *Request, v Viewer, in Input) string
+	// Offers are what its messages let their recipients do next straight from the email, at the
+	// request's new version: each recipient is offered only those the portal would let them take.
+	Offers  []string
+	summary func(r *Request, v Viewer, in Input) string
 	// guard checks what must be true of the request besides its status, e.g. an agreed requirement
 	// definition; it returns a RuleError to show the user.
 	guard func(ctx context.Context, tx bun.Tx, r *Request) error
@@ -86,6 +89,7 @@ var enhancementTransitions = []Transition{
 		From: []Status{StatusSubmitted, StatusInTriage}, To: StatusInformationRequested, Who: []string{identity.RoleCentralTeam},
 		NeedsText: true, TextLabel: "your question",
 		Notify: []notice{{notify.EventInformationRequested, toRaisers, "The central team has a question about %s"}},
+		Offers: []string{"answer"},
 		summary: func(r *Request, _ Viewer, _ Input) string {
 			return "The central team asked for more information, to be answered by " + r.InfoDueOn.Format("Monday 2 January 2006") + "."
 		},
@@ -95,6 +99,8 @@ var enhancementTransitions = []Transition{
 		From: []Status{StatusInformationRequested}, To: StatusInTriage, Who: []string{Raiser},
 		NeedsText: true, TextLabel: "your answer",
 		Notify: []notice{{notify.EventAnswered, toTriage, "%s: the requester has answered"}},
+		// Back in triage: the triager classifies it, closes it or asks again.
+		Offers: []string{"classify_enhancement", "not_taken_forward", "request_information"},
 		summary: func(*Request, Viewer, Input) string {
 			return "The raising organisation answered the central team's question. The request is back in triage."
 		},
@@ -107,6 +113,7 @@ var enhancementTransitions = []Transition{
 			{notify.EventDecisionNeeded, toRaisers, "%s is an enhancement: decide whether to take it forward"},
 			{notify.EventClassified, toFollowers, "%s has been classified as an enhancement"},
 		},
+		Offers: []string{"progress", "decline"},
 		summary: func(*Request, Viewer, Input) string {
 			return "Classified as an enhancement. The raising organisation now decides whether to take it forward."
 		},
@@ -368,10 +375,6 @@ func (e *RuleError) Error() string { return e.Message }
 type Env struct {
 	Now      time.Time
 	Calendar *workday.Calendar
-	// Links, when set, makes a one-time signed link for a user to a path of a request and returns
-	// the link's path; messages asking for the user's decision carry it instead of the request's
-	// address.
-	Links func(ctx context.Context, tx bun.Tx, userID, requestID int64, path string) (string, error)
 }
 
 // Apply makes a transition on the request with the reference, in one transaction: it checks the
@@ -498,7 +501,7 @@ func ApplyInTx(ctx context.Context, tx bun.Tx, env Env, v Viewer, actor audit.Ac
 		}); err != nil {
 			return err
 		}
-		if err := sendNotices(ctx, tx, env, r, v.person(), t.Notify, in.Text); err != nil {
+		if err := sendNotices(ctx, tx, env, r, v.person(), t, in.Text); err != nil {
 			return err
 		}
 		out = r
@@ -618,11 +621,15 @@ func lockByReference(ctx context.Context, tx bun.Tx, reference string) (*Request
 
 // sendNotices queues a transition's notifications, each worded for what its recipient may see of the
 // request (tell): the transition's text (a question, answer, reason or explanation) only for those who
-// may see the whole request. The actor is never told of their own action, and nobody is told twice. A
-// message asking for a decision links through a one-time link when env makes them.
-func sendNotices(ctx context.Context, tx bun.Tx, env Env, r *Request, actor Person, notices []notice, text string) error {
+// may see the whole request. The actor is never told of their own action, and nobody is told twice.
+// Each email offers its recipient what of the transition's Offers they may take next.
+func sendNotices(ctx context.Context, tx bun.Tx, env Env, r *Request, actor Person, t Transition, text string) error {
+	var offers []Offer
+	for _, name := range t.Offers {
+		offers = append(offers, Offer{Name: name, Version: r.Version})
+	}
 	seen := map[int64]bool{actor.UserID: true}
-	for _, n := range notices {
+	for _, n := range t.Notify {
 		ids, err := recipients(ctx, tx, r, n.To)
 		if err != nil {
 			return err
@@ -634,14 +641,7 @@ func sendNotices(ctx context.Context, tx bun.Tx, env Env, r *Request, actor Pers
 				fresh = append(fresh, id)
 			}
 		}
-		nw := News{Event: n.Event, Title: strings.ReplaceAll(n.Title, "%s", "%[1]s"), Detail: text}
-		// The email asking for a decision carries a one-time link of its own; the notification in the
-		// portal links to the request, so that opening it does not use the email's link up.
-		if n.Event == notify.EventDecisionNeeded && env.Links != nil {
-			nw.EmailLink = func(ctx context.Context, userID int64, link string) (string, error) {
-				return env.Links(ctx, tx, userID, r.ID, link)
-			}
-		}
+		nw := News{Event: n.Event, Title: strings.ReplaceAll(n.Title, "%s", "%[1]s"), Detail: text, Actions: offers}
 		if err := Tell(ctx, tx, env.Now, r, actor, fresh, nw); err != nil {
 			return err
 		}

@@ -97,6 +97,7 @@ func listTransitions(kind, list string, addToList func(ctx context.Context, tx b
 			From: []Status{StatusSubmitted, StatusUnderReview}, To: StatusInformationRequested, Who: []string{identity.RoleCentralTeam},
 			NeedsText: true, TextLabel: "your question",
 			Notify: []notice{{notify.EventInformationRequested, toRaisers, "The central team has a question about %s"}},
+			Offers: []string{"answer"},
 			summary: func(r *Request, _ Viewer, _ Input) string {
 				return "The central team asked for more information, to be answered by " + r.InfoDueOn.Format("Monday 2 January 2006") + "."
 			},

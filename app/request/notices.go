@@ -8,7 +8,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/nhs-esr/portal/app/identity"
 	"github.com/nhs-esr/portal/app/notify"
 )
 
@@ -29,8 +28,12 @@ type News struct {
 	MinLevel Access
 	// Link is the path the message links to; the request's page when empty.
 	Link string
-	// EmailLink, when set, makes the email's own link for a recipient (a one-time link).
-	EmailLink func(ctx context.Context, userID int64, link string) (string, error)
+	// Actions are what the email lets its recipient do next, straight from it: each is offered only to
+	// a recipient who may take it now (the same rules as the pages), and becomes a one-time link when
+	// the email goes to an address on the secure list (see notify.Message.Actions).
+	Actions []Offer
+	// OnlyActors: recipients who may take none of the Actions are not told at all.
+	OnlyActors bool
 }
 
 // Lock reads the request with the reference and locks it until the transaction ends, for changes made
@@ -49,20 +52,17 @@ func (v Viewer) Person() Person { return v.person() }
 
 // recipient is a user to be told about a request, with their access to it.
 type recipient struct {
-	ID             int64  `bun:"id"`
-	OrganisationID int64  `bun:"organisation_id"`
-	RegionID       int16  `bun:"region_id"`
-	FAM            bool   `bun:"fam"`
-	Level          Access `bun:"level"`
+	ID             int64    `bun:"id"`
+	OrganisationID int64    `bun:"organisation_id"`
+	RegionID       int16    `bun:"region_id"`
+	Roles          []string `bun:"roles,array"`
+	NSIGIDs        []int64  `bun:"nsig_ids,array"`
+	Level          Access   `bun:"level"`
 }
 
-// viewer is the recipient as the rule on names sees them.
+// viewer is the recipient as the access rule, the rule on names and the actions' rules see them.
 func (rc recipient) viewer() Viewer {
-	v := Viewer{UserID: rc.ID, OrganisationID: rc.OrganisationID, RegionID: rc.RegionID}
-	if rc.FAM {
-		v.Roles = []string{identity.RoleFunctionalAccountManager}
-	}
-	return v
+	return Viewer{UserID: rc.ID, OrganisationID: rc.OrganisationID, RegionID: rc.RegionID, Roles: rc.Roles, NSIGIDs: rc.NSIGIDs}
 }
 
 // recipientsWithAccess reads the active users among ids, in order of id, each with their access to r.
@@ -74,7 +74,8 @@ func recipientsWithAccess(ctx context.Context, tx bun.IDB, r *Request, ids []int
 	var out []recipient
 	err := tx.NewSelect().TableExpr("users AS u").
 		ColumnExpr("u.id, u.organisation_id, COALESCE(o.region_id, 0) AS region_id").
-		ColumnExpr("EXISTS (SELECT 1 FROM user_roles AS fr WHERE fr.user_id = u.id AND fr.role = ?) AS fam", identity.RoleFunctionalAccountManager).
+		ColumnExpr("ARRAY(SELECT ur.role FROM user_roles AS ur WHERE ur.user_id = u.id ORDER BY ur.role) AS roles").
+		ColumnExpr("ARRAY(SELECT un.nsig_id FROM user_nsigs AS un WHERE un.user_id = u.id ORDER BY un.nsig_id) AS nsig_ids").
 		ColumnExpr("("+level+") AS level", args...).
 		Join("LEFT JOIN organisations AS o ON o.id = u.organisation_id").
 		Where("u.id IN (?)", bun.List(ids)).Where("u.status = 'active'").
@@ -135,16 +136,17 @@ func compose(ctx context.Context, tx bun.IDB, r *Request, actor Person, ids []in
 		if strings.Contains(n.Title, "%[2]s") && rc.viewer().SeesNameOf(rc.Level, actor) && actor.UserID != 0 {
 			needs = max(needs, min(rc.Level, AccessInternal))
 		}
-		m := notify.Message{
+		actions, err := offered(ctx, tx, rc.viewer(), r, n.Actions)
+		if err != nil {
+			return nil, err
+		}
+		if n.OnlyActors && len(actions) == 0 {
+			continue
+		}
+		msgs = append(msgs, notify.Message{
 			UserID: rc.ID, Event: n.Event, RequestID: r.ID, Title: fmt.Sprintf(n.Title, r.Reference, who),
-			Body: body, Link: n.Link, Access: int(needs),
-		}
-		if n.EmailLink != nil {
-			if m.EmailLink, err = n.EmailLink(ctx, rc.ID, n.Link); err != nil {
-				return nil, fmt.Errorf("email link for user %d to %s: %w", rc.ID, r.Reference, err)
-			}
-		}
-		msgs = append(msgs, m)
+			Body: body, Link: n.Link, Access: int(needs), Actions: actions,
+		})
 	}
 	return msgs, nil
 }

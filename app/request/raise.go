@@ -14,6 +14,7 @@ import (
 	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/notify"
 	"github.com/nhs-esr/portal/app/problem"
 	"github.com/nhs-esr/portal/app/workday"
 )
@@ -61,6 +62,7 @@ func RaiseEnhancement(ctx context.Context, db *bun.DB, cal *workday.Calendar, v 
 		Kind: KindEnhancement, Title: strings.TrimSpace(in.Title), Status: StatusSubmitted,
 		OrganisationID: v.OrganisationID, RaisedByID: v.UserID, NSIGID: nsigID,
 		ReceivedAt: now, AckDueOn: Day(due), SubmissionToken: in.SubmissionToken, Version: 1, CreatedAt: now, UpdatedAt: now,
+		RegionID: v.RegionID,
 	}
 	e := &Enhancement{
 		SRNumber: strings.ToUpper(strings.TrimSpace(in.SRNumber)), FunctionalArea: in.FunctionalArea,
@@ -94,9 +96,6 @@ func RaiseEnhancement(ctx context.Context, db *bun.DB, cal *workday.Calendar, v 
 		}); err != nil {
 			return err
 		}
-		if err := tellRaised(ctx, tx, now, r, v); err != nil {
-			return err
-		}
 		fromDraft, err := deleteRaisedDraft(ctx, tx, v.UserID, in.SubmissionToken)
 		if err != nil {
 			return err
@@ -105,9 +104,21 @@ func RaiseEnhancement(ctx context.Context, db *bun.DB, cal *workday.Calendar, v 
 		if fromDraft {
 			after["draft_id"] = in.SubmissionToken // raising deletes the draft
 		}
-		return audit.Record(ctx, tx, now, audit.Event{
+		if err := audit.Record(ctx, tx, now, audit.Event{
 			Actor: actor, Action: "request.raised", EntityType: "request", EntityID: r.Reference, After: after,
-		})
+		}); err != nil {
+			return err
+		}
+		// The central team is told (unless they chose the daily summary instead), and may acknowledge it
+		// straight from the email.
+		central, err := recipients(ctx, tx, r, toTriage)
+		if err != nil {
+			return err
+		}
+		org := strings.ReplaceAll(v.OrganisationName, "%", "%%")
+		return Tell(ctx, tx, now, r, v.person(), central, News{Event: notify.EventRaised,
+			Title: "%[1]s has been raised by " + org + ": acknowledge it", Detail: "Acknowledgement is due by " + due.Format("Monday 2 January 2006") + ".",
+			Actions: []Offer{{"acknowledge", r.Version}}})
 	})
 	if database.IsUniqueViolation(err, "requests_submission_token_key") {
 		// The same form was submitted twice at once: the other submission made the request.

@@ -3,6 +3,7 @@ package request
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -289,7 +290,8 @@ func SaveRequirement(ctx context.Context, db *bun.DB, v Viewer, actor audit.Acto
 			return err
 		}
 		title := fmt.Sprintf("%s: version %d of the requirement definition was saved", r.Reference, rv.Version)
-		if err := tellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/requirement"); err != nil {
+		// Whoever agrees the requirement definition for either side may agree the new version from the email.
+		if err := tellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/requirement", nil, Offer{ActionAgree, rv.Version}); err != nil {
 			return err
 		}
 		out = rv
@@ -309,59 +311,9 @@ func AgreeRequirement(ctx context.Context, db *bun.DB, v Viewer, actor audit.Act
 	var side string
 	var both bool
 	err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		r, err := lockToEdit(ctx, tx, v, reference, "requirement definition", func(v Viewer, r *Request) bool { return AgreementSide(v, r) != "" })
-		if err != nil {
-			return err
-		}
-		side = AgreementSide(v, r)
-		latest, err := latestRequirement(ctx, tx, r.ID)
-		if err != nil {
-			return err
-		}
-		if latest.Version == 0 {
-			return &RuleError{Field: "", Message: "There is no requirement definition to agree yet"}
-		}
-		if latest.Version != version {
-			return &RequirementConflict{Current: latest, Based: version}
-		}
-		var agreed []RequirementAgreement
-		if err := tx.NewSelect().Model(&agreed).Where("ra.request_id = ? AND ra.version = ?", r.ID, version).Scan(ctx); err != nil {
-			return fmt.Errorf("read agreements of %s: %w", reference, err)
-		}
-		for _, a := range agreed {
-			if a.Side == side {
-				both = len(agreed) == 2
-				return nil
-			}
-		}
-		both = len(agreed) == 1
-		if _, err := tx.NewRaw(`INSERT INTO requirement_agreements (request_id, side, version, user_id, agreed_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (request_id, side) DO UPDATE SET version = EXCLUDED.version, user_id = EXCLUDED.user_id, agreed_at = EXCLUDED.agreed_at`,
-			r.ID, side, version, v.UserID, now).Exec(ctx); err != nil {
-			return fmt.Errorf("agree requirement of %s: %w", reference, err)
-		}
-		summary := fmt.Sprintf("Version %d of the requirement definition was agreed for %s.", version, SideLabel(side))
-		if both {
-			summary += " Both sides have now agreed it."
-		}
-		if err := addEvent(ctx, tx, Event{RequestID: r.ID, OccurredAt: now, ActorUserID: v.UserID, ActorName: v.Name,
-			Kind: "requirement_agreed", Summary: summary}); err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, now, audit.Event{
-			Actor: actor, Action: "requirement.agreed", EntityType: "request", EntityID: r.Reference,
-			After: map[string]any{"version": version, "side": side, "both_agreed": both},
-		}); err != nil {
-			return err
-		}
-		if err := follow(ctx, tx, r.ID, v.UserID, now); err != nil {
-			return err
-		}
-		title := fmt.Sprintf("%s: %s agreed the requirement definition", r.Reference, SideLabel(side))
-		if both {
-			title = fmt.Sprintf("%s: the requirement definition is agreed by both sides", r.Reference)
-		}
-		return tellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/requirement")
+		var err error
+		side, both, err = agreeRequirement(ctx, tx, v, actor, now, reference, version)
+		return err
 	})
 	if err != nil {
 		return "", false, fmt.Errorf("agree requirement of %s: %w", reference, err)
@@ -369,15 +321,79 @@ func AgreeRequirement(ctx context.Context, db *bun.DB, v Viewer, actor audit.Act
 	return side, both, nil
 }
 
+// agreeRequirement is AgreeRequirement in the caller's transaction.
+func agreeRequirement(ctx context.Context, tx bun.Tx, v Viewer, actor audit.Actor, now time.Time, reference string, version int) (side string, both bool, err error) {
+	r, err := lockToEdit(ctx, tx, v, reference, "requirement definition", func(v Viewer, r *Request) bool { return AgreementSide(v, r) != "" })
+	if err != nil {
+		return side, both, err
+	}
+	side = AgreementSide(v, r)
+	latest, err := latestRequirement(ctx, tx, r.ID)
+	if err != nil {
+		return side, both, err
+	}
+	if latest.Version == 0 {
+		return side, both, &RuleError{Field: "", Message: "There is no requirement definition to agree yet"}
+	}
+	if latest.Version != version {
+		return side, both, &RequirementConflict{Current: latest, Based: version}
+	}
+	var agreed []RequirementAgreement
+	if err := tx.NewSelect().Model(&agreed).Where("ra.request_id = ? AND ra.version = ?", r.ID, version).Scan(ctx); err != nil {
+		return side, both, fmt.Errorf("read agreements of %s: %w", reference, err)
+	}
+	for _, a := range agreed {
+		if a.Side == side {
+			both = len(agreed) == 2
+			return side, both, nil
+		}
+	}
+	both = len(agreed) == 1
+	if _, err := tx.NewRaw(`INSERT INTO requirement_agreements (request_id, side, version, user_id, agreed_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (request_id, side) DO UPDATE SET version = EXCLUDED.version, user_id = EXCLUDED.user_id, agreed_at = EXCLUDED.agreed_at`,
+		r.ID, side, version, v.UserID, now).Exec(ctx); err != nil {
+		return side, both, fmt.Errorf("agree requirement of %s: %w", reference, err)
+	}
+	summary := fmt.Sprintf("Version %d of the requirement definition was agreed for %s.", version, SideLabel(side))
+	if both {
+		summary += " Both sides have now agreed it."
+	}
+	if err := addEvent(ctx, tx, Event{RequestID: r.ID, OccurredAt: now, ActorUserID: v.UserID, ActorName: v.Name,
+		Kind: "requirement_agreed", Summary: summary}); err != nil {
+		return side, both, err
+	}
+	if err := audit.Record(ctx, tx, now, audit.Event{
+		Actor: actor, Action: "requirement.agreed", EntityType: "request", EntityID: r.Reference,
+		After: map[string]any{"version": version, "side": side, "both_agreed": both},
+	}); err != nil {
+		return side, both, err
+	}
+	if err := follow(ctx, tx, r.ID, v.UserID, now); err != nil {
+		return side, both, err
+	}
+	title := fmt.Sprintf("%s: %s agreed the requirement definition", r.Reference, SideLabel(side))
+	var offers []Offer
+	if both {
+		title = fmt.Sprintf("%s: the requirement definition is agreed by both sides", r.Reference)
+	} else {
+		// The other side's followers may agree it straight from the email.
+		offers = []Offer{{ActionAgree, version}}
+	}
+	return side, both, tellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/requirement", nil, offers...)
+}
+
 // tellReaders tells the followers of a request who may read it in full (notify.EventRequirements),
-// never the actor: the requirement definition, justification and attachments are for them only.
-func tellReaders(ctx context.Context, tx bun.Tx, now time.Time, r *Request, actor Person, title, body, link string) error {
+// never the actor nor anyone in told (who has heard in another message): the requirement definition,
+// justification and attachments are for them only. The email offers each follower what of offers they
+// may take.
+func tellReaders(ctx context.Context, tx bun.Tx, now time.Time, r *Request, actor Person, title, body, link string, told map[int64]bool, offers ...Offer) error {
 	ids, err := followersWhoMayRead(ctx, tx, r, AccessFull)
 	if err != nil {
 		return err
 	}
+	ids = slices.DeleteFunc(ids, func(id int64) bool { return told[id] })
 	return Tell(ctx, tx, now, r, actor, ids, News{Event: notify.EventRequirements, Title: strings.ReplaceAll(title, "%", "%%"),
-		Detail: body, MinLevel: AccessFull, Link: link})
+		Detail: body, MinLevel: AccessFull, Link: link, Actions: offers})
 }
 
 // DiffLine is one line of a comparison of two texts.

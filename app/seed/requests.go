@@ -24,7 +24,19 @@ var demoRaisers = []struct{ email, name, ods string }{
 	{"raiser.weald@demo.esr-portal.example", "Grace Adeyemi", "ZSE01"},
 	{"raiser.cotswold@demo.esr-portal.example", "Tom Penrose", "ZSW01"},
 	{"raiser.teifi@demo.esr-portal.example", "Rhiannon Price", "ZWA01"},
+	// Two raisers with NHSmail-style addresses, on the default list of secure email domains, so that the
+	// mail view shows both levels of email: theirs carry actions, everyone else's are summaries.
+	{demoSecureHumber, "Jade Whitfield", "ZNE01"},
+	{demoSecureCharnwood, "Ravi Mistry", "ZMD01"},
 }
+
+// The demo's NHSmail-style addresses (nhs.net, the default secure domain). Their local parts are made
+// up for the demo; the demo sends no email unless SMTP is configured, and it must never be.
+const (
+	demoSecureHumber    = "esrportal.demo.humber@nhs.net"
+	demoSecureCharnwood = "esrportal.demo.charnwood@nhs.net"
+	demoSecureCentral   = "esrportal.demo.central@nhs.net"
+)
 
 // demoStep is a lifecycle transition, or one of the steps whose forms other pages own, done directly:
 // "prepare" (an agreed requirement definition and a submitted business justification), "assess" (the
@@ -84,13 +96,13 @@ var demoRequests = []demoRequest{
 		[]string{"employee", "manager"}, "high", "Compliance with mandatory training dropped below 85% this year.", 62,
 		[]demoStep{{action: "acknowledge"}, {action: "classify_enhancement", text: "A national change that many organisations have asked for."}, {action: "progress"}},
 		[]string{"raiser.fenland@demo.esr-portal.example", "raiser.teifi@demo.esr-portal.example", "raiser.weald@demo.esr-portal.example"}, ""},
-	{"raiser.charnwood@demo.esr-portal.example", "Let supervisors filter the Compliance Matrix by CSTF subject and staff group", "Learning Management (OLM)",
+	{demoSecureCharnwood, "Let supervisors filter the Compliance Matrix by CSTF subject and staff group", "Learning Management (OLM)",
 		"The Compliance Matrix shows every competence at once, so supervisors of large teams cannot see who is missing one CSTF subject.",
 		"Add filters for CSTF subject and staff group to the Compliance Matrix.",
 		[]string{"manager"}, "medium", "", 48,
 		[]demoStep{{action: "acknowledge"}, {action: "classify_enhancement"}},
 		[]string{"requester@demo.esr-portal.example"}, ""},
-	{"raiser.humber@demo.esr-portal.example", "Show the outcome and review date on the flexible working requests portlet", "Self Service",
+	{demoSecureHumber, "Show the outcome and review date on the flexible working requests portlet", "Self Service",
 		"Employees cannot see the outcome of their flexible working request or when it will be reviewed.",
 		"Show the outcome and review date on the portlet.", []string{"employee", "manager"}, "medium", "", 40,
 		[]demoStep{{action: "acknowledge"}, {action: "request_information", text: "Which version of the flexible working portlet do you use, and is the review date held in ESR today?"}},
@@ -194,6 +206,11 @@ func Requests(ctx context.Context, db *bun.DB, now time.Time) (int, error) {
 		if _, err := ensureUser(ctx, db, now, r.email, r.name, r.ods, identity.RoleRequester); err != nil {
 			return 0, err
 		}
+	}
+	// A second member of the central team, with an NHSmail-style address: the central team's emails
+	// reach her with their actions and the demo central team without.
+	if _, err := ensureUser(ctx, db, now, demoSecureCentral, "Amara Osei", "ZNC01", identity.RoleCentralTeam); err != nil {
+		return 0, err
 	}
 	central, err := identity.GetByEmail(ctx, db, "central@demo.esr-portal.example")
 	if err != nil {

@@ -263,7 +263,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 		return err
 	}
 	// Emails go out from the outbox in the background; the sender stops before the database closes.
-	sender := notify.NewSender(db, smtpCfg, cfg.BaseURL.String(), log, time.Now)
+	sender := notify.NewSender(db, smtpCfg, cfg.BaseURL.String(), log, time.Now).OfferActions(cfg.SecureEmailDomains, cfg.ActionLinkTTL)
 	sendCtx, stopSending := context.WithCancel(ctx)
 	sending := make(chan struct{})
 	go func() { defer close(sending); sender.Run(sendCtx, notify.PollEvery) }()
