@@ -70,6 +70,17 @@ func TestLeaversLoseAccessOnTheirLeavingDateOnce(t *testing.T) {
 	if u.Status != identity.StatusLeft || u.Name != "Lee Leaver" {
 		t.Errorf("after the leaving date: %s %q", u.Status, u.Name)
 	}
+	// The lists name the status in words, not its code: a leaver is not shown as merely disabled.
+	res = p.as(approverUser).get("/people")
+	mustStatus(t, res, 200, "the approver's people after the leaving date")
+	mustContain(t, res.body, "the approver's people", `nhsuk-tag--grey">Left: access ended<`, `nhsuk-tag--green">Active<`)
+	admin := p.as(p.users[identity.RoleAdmin])
+	res = admin.get("/admin/users?status=left")
+	mustStatus(t, res, 200, "users who have left")
+	mustContain(t, res.body, "users who have left", "Lee Leaver", `nhsuk-tag--grey">Left: access ended<`)
+	if strings.Contains(res.body, `nhsuk-tag--grey">Disabled<`) {
+		t.Error("the users list filtered to leavers shows a leaver as disabled")
+	}
 }
 
 func TestRemoveAccessNow(t *testing.T) {

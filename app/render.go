@@ -303,8 +303,9 @@ func templateFuncs(assets *Assets, london *time.Location) template.FuncMap {
 			}
 			return t.In(london).Format("2 January 2006")
 		},
-		"roleTitle":  identity.RoleTitle,
-		"roleTitles": roleTitles,
+		"roleTitle":     identity.RoleTitle,
+		"roleTitles":    roleTitles,
+		"accountStatus": accountStatus,
 		"formatDateTime": func(t time.Time) string {
 			if t.IsZero() {
 				return ""

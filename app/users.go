@@ -40,7 +40,9 @@ func (a *App) usersIndex(c *fiber.Ctx) error {
 	if f.Role != "" && !identity.IsRole(f.Role) {
 		f.Role = ""
 	}
-	if f.Status != identity.StatusActive && f.Status != identity.StatusDisabled {
+	switch f.Status {
+	case identity.StatusActive, identity.StatusPending, identity.StatusSuspended, identity.StatusLeft, identity.StatusDisabled:
+	default:
 		f.Status = ""
 	}
 	users, total, err := identity.List(c.UserContext(), a.db, f)
@@ -54,7 +56,8 @@ func (a *App) usersIndex(c *fiber.Ctx) error {
 	p := &usersIndexPage{
 		Page: a.page(c, "Users"), Users: rows, Total: total, Query: f.Query, Role: f.Role, Status: f.Status,
 		RoleOptions:   append([]Option{{Value: "", Label: "Any role"}}, roleOptions()...),
-		StatusOptions: []Option{{Value: "", Label: "Any status"}, {Value: identity.StatusActive, Label: "Active"}, {Value: identity.StatusDisabled, Label: "Disabled"}},
+		StatusOptions: []Option{{Value: "", Label: "Any status"}, {Value: identity.StatusActive, Label: "Active"}, {Value: identity.StatusPending, Label: statusTitle(identity.StatusPending)},
+			{Value: identity.StatusSuspended, Label: statusTitle(identity.StatusSuspended)}, {Value: identity.StatusLeft, Label: statusTitle(identity.StatusLeft)}, {Value: identity.StatusDisabled, Label: "Disabled"}},
 	}
 	q := url.Values{"q": {f.Query}, "role": {f.Role}, "status": {f.Status}}
 	p.Pagination = paginate("/admin/users", q, pageNo, usersPerPage, total)
@@ -368,6 +371,20 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// accountStatus is an account's status as a tag: its name and colour.
+func accountStatus(status string) map[string]any {
+	colour := "grey"
+	switch status {
+	case identity.StatusActive:
+		colour = "green"
+	case identity.StatusPending:
+		colour = "yellow"
+	case identity.StatusSuspended:
+		colour = "orange"
+	}
+	return map[string]any{"Text": statusTitle(status), "Colour": colour}
 }
 
 // statusTitle is how a page names an account's status.
