@@ -55,7 +55,7 @@ func (a *App) usersIndex(c *fiber.Ctx) error {
 	}
 	p := &usersIndexPage{
 		Page: a.page(c, "Users"), Users: rows, Total: total, Query: f.Query, Role: f.Role, Status: f.Status,
-		RoleOptions:   append([]Option{{Value: "", Label: "Any role"}}, roleOptions()...),
+		RoleOptions: append([]Option{{Value: "", Label: "Any role"}}, roleOptions()...),
 		StatusOptions: []Option{{Value: "", Label: "Any status"}, {Value: identity.StatusActive, Label: "Active"}, {Value: identity.StatusPending, Label: statusTitle(identity.StatusPending)},
 			{Value: identity.StatusSuspended, Label: statusTitle(identity.StatusSuspended)}, {Value: identity.StatusLeft, Label: statusTitle(identity.StatusLeft)}, {Value: identity.StatusDisabled, Label: "Disabled"}},
 	}
