@@ -92,8 +92,10 @@ func TestBrowserListPagesReflow(t *testing.T) {
 		identity.RoleCentralTeam: {"/", "/requests", "/triage", "/reviews", "/releases", fmt.Sprintf("/releases/%d", releaseID), "/schedules",
 			"/nsigs", fmt.Sprintf("/nsigs/%d", nsigID), fmt.Sprintf("/nsigs/%d/queue", nsigID), "/nsigs/membership",
 			fmt.Sprintf("/nsigs/%d/seats/%d", nsigID, regionID), "/supplementary-roles", "/competences", "/supplementary-roles/queue",
-			"/competences/queue", "/projects", "/regions", fmt.Sprintf("/regions/%d/update", regionID), "/notifications"},
-		identity.RoleAdmin:           {"/admin/users", "/admin/audit", "/admin/mail"},
+			"/competences/queue", "/projects", "/regions", fmt.Sprintf("/regions/%d/update", regionID), "/notifications",
+			"/dashboard", fmt.Sprintf("/dashboard/regions/%d", regionID), "/account/sessions"},
+		identity.RoleAdmin:           {"/admin/users", "/admin/audit", "/admin/mail", "/admin/organisations", "/downtime"},
+		identity.RoleAccessApprover:  {"/", "/people", "/access-requests"},
 		identity.RoleNSIGMember:      {"/", "/nsigs/waiting", "/requests"},
 		identity.RoleDevelopmentTeam: {"/", "/assessments"},
 		identity.RoleRequester:       {"/", "/requests", "/releases"},
@@ -101,7 +103,7 @@ func TestBrowserListPagesReflow(t *testing.T) {
 	// At 1280 px only the lists with the most columns, which used to stick out of the content column.
 	wide := map[string]bool{"/requests": true, "/triage": true, fmt.Sprintf("/releases/%d", releaseID): true,
 		"/competences/queue": true, "/admin/audit": true, "/admin/mail": true}
-	for _, role := range []string{identity.RoleCentralTeam, identity.RoleAdmin, identity.RoleNSIGMember, identity.RoleDevelopmentTeam, identity.RoleRequester} {
+	for _, role := range []string{identity.RoleCentralTeam, identity.RoleAdmin, identity.RoleAccessApprover, identity.RoleNSIGMember, identity.RoleDevelopmentTeam, identity.RoleRequester} {
 		tb := openTab(t, p, withTimeLimit(4*time.Minute))
 		tb.visit("/sign-in")
 		tb.signIn(p.account(t, role).Email, seed.DemoPassword)
