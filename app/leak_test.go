@@ -631,6 +631,7 @@ func plantLeakWorld(t *testing.T) *leakWorld {
 		"people":          strs(userIDs...),
 		"downtime":        {"1"},
 		"access-requests": {"1"},
+		"access-reviews":  {"1"},
 	}
 	return w
 }
