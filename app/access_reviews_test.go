@@ -358,9 +358,41 @@ func TestAccessReviewEscalatedOnceThenSuspendsUntilConfirmed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	res = admin.get(fmt.Sprintf("/admin/users/%d", fam.ID))
+	if !strings.Contains(res.body, "is suspended because an access review did not confirm") {
+		t.Error("the user page does not say why they are suspended")
+	}
 	mustStatus(t, admin.post(fmt.Sprintf("/admin/users/%d/enable", fam.ID), url.Values{"version": {fmt.Sprint(fam.Version)}}), 303, "re-enable the FAM")
 	if s := userStatus(t, p, fam.ID); s != identity.StatusActive {
 		t.Errorf("re-enabled, the FAM is %s", s)
 	}
 	mustStatus(t, p.anonymous().signIn(fam.Email, testPassword), 303, "the re-enabled FAM signs in")
+}
+
+// An organisation without an access approver is reviewed by its region's functional account manager;
+// another region's is told it is not found.
+func TestAccessReviewWithoutApproverFallsToTheRegionsFAM(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	person := userIn(t, p, "person.wales@test.nhs.uk", "ZWA01", identity.RoleRequester)
+	fam := userIn(t, p, "fam.wales@test.nhs.uk", "ZWA01", identity.RoleFunctionalAccountManager)
+	if n := openReviewsAtOnce(t, p, 2); n != 2 {
+		t.Fatalf("opened %d", n)
+	}
+	if n := count(t, p, "SELECT count(*) FROM notifications WHERE user_id = ? AND event = 'access_review'", fam.ID); n != 1 {
+		t.Errorf("the Welsh FAM was told %d times", n)
+	}
+	id := reviewOf(t, p, person.OrganisationID)
+	path := fmt.Sprintf("/access-reviews/%d", id)
+	mustStatus(t, p.as(p.users[identity.RoleFunctionalAccountManager]).get(path), 404, "another region's FAM")
+	mustStatus(t, p.as(p.users[identity.RoleAccessApprover]).get(path), 404, "another organisation's approver")
+	b := p.as(fam)
+	res := b.get("/access-reviews")
+	if !strings.Contains(res.body, path) {
+		t.Error("the FAM's list lacks the review")
+	}
+	mustStatus(t, b.get("/access-reviews/roles.csv"), 403, "a FAM downloads the roles report")
+	mustStatus(t, b.post(fmt.Sprintf("%s/people/%d", path, person.ID), url.Values{"decision": {"keep"}, "version": {entryVersion(t, p, id, person.ID)}}), 303, "the FAM keeps the person")
+	mustStatus(t, b.post(fmt.Sprintf("%s/people/%d", path, fam.ID), url.Values{"decision": {"keep"}, "version": {entryVersion(t, p, id, fam.ID)}}), 403, "the FAM keeps themselves")
+	mustStatus(t, b.get(path+"/record.pdf"), 200, "the FAM downloads the record")
 }
