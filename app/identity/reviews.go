@@ -250,8 +250,9 @@ func ReviewEntries(ctx context.Context, db bun.IDB, reviewID int64) ([]ReviewEnt
 
 // OpenReviews opens the period's review for every organisation (not merged into another) with people
 // who hold access (active or suspended), listing each of them with their roles, and tells the
-// reviewers. Every instance may run it: the second to insert a review for an organisation and period
-// waits for the first and then finds it there, so each is opened once. It returns how many it opened.
+// reviewers. Every instance may run it, as often as it likes: an organisation whose review is open
+// already is passed over, and an instance inserting the same review at the same moment waits for the
+// other and then finds it there (the unique key), so each is opened once. It returns how many it opened.
 func OpenReviews(ctx context.Context, db *bun.DB, now time.Time, london *time.Location, policy ReviewPolicy) (int, error) {
 	period := ReviewPeriod(now.In(london), policy.Months)
 	type opened struct {
@@ -266,6 +267,7 @@ func OpenReviews(ctx context.Context, db *bun.DB, now time.Time, london *time.Lo
 				SELECT o.id, ?, ?, ? FROM organisations AS o
 				WHERE o.merged_into_id IS NULL
 				  AND EXISTS (SELECT 1 FROM users AS u WHERE u.organisation_id = o.id AND u.status IN ('active', 'suspended'))
+				  AND NOT EXISTS (SELECT 1 FROM access_reviews AS x WHERE x.organisation_id = o.id AND x.period = ?)
 				ORDER BY o.id
 				ON CONFLICT (organisation_id, period) DO NOTHING
 				RETURNING id, organisation_id
@@ -277,7 +279,7 @@ func OpenReviews(ctx context.Context, db *bun.DB, now time.Time, london *time.Lo
 			)
 			SELECT opened.id, opened.organisation_id, (SELECT count(*) FROM entries WHERE entries.review_id = opened.id) AS people
 			FROM opened ORDER BY opened.id`,
-			period, now, now.Add(policy.DueAfter)).Scan(ctx, &os); err != nil {
+			period, now, now.Add(policy.DueAfter), period).Scan(ctx, &os); err != nil {
 			return fmt.Errorf("open access reviews for %s: %w", period, err)
 		}
 		var msgs []notify.Message
