@@ -205,16 +205,11 @@ func (a *App) accessReviewMark(c *fiber.Ctx) error {
 		case err != nil:
 			return err
 		}
-		name := "This person"
-		es, err := identity.ReviewEntries(c.UserContext(), a.db, r.ID)
+		person, err := identity.Get(c.UserContext(), a.db, userID)
 		if err != nil {
 			return err
 		}
-		for _, e := range es {
-			if e.UserID == userID {
-				name = e.UserName
-			}
-		}
+		name := person.Name
 		if f.Decision == identity.ReviewRemove {
 			a.flash(c, name+"'s access has been removed and they have been signed out everywhere.")
 		} else {
