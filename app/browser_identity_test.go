@@ -1,9 +1,12 @@
 package app
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/nhs-esr/portal/app/audit"
 	"github.com/nhs-esr/portal/app/identity"
@@ -13,7 +16,9 @@ import (
 // TestBrowserTwoFactorJourneys is the second factor as people meet it, in one browser: an administrator
 // signs in with a passcode and adds a central team member; they sign in with the password they were
 // given, choose their own, set up an authenticator from the QR code's key and keep their recovery
-// codes; then sign in with a recovery code instead of a passcode. Each journey is timed.
+// codes; then sign in with a recovery code instead of a passcode. Then the administrator schedules
+// planned downtime, whose banner then shows on the pages; and an organisation's access review is
+// marked person by person and signed off. Each journey is timed.
 func TestBrowserTwoFactorJourneys(t *testing.T) {
 	t.Parallel()
 	p := startLivePortal(t)
@@ -111,4 +116,80 @@ func TestBrowserTwoFactorJourneys(t *testing.T) {
 	tb.wantPath("/", "after a recovery code")
 	tb.wantText(".nhsuk-notification-banner", "cannot be used again")
 	t.Logf("sign-in with a recovery code: %s", time.Since(start).Round(time.Millisecond))
+
+	tb.submit(".nhsuk-header__account-button")
+
+	// Planned downtime: the administrator schedules it, and its banner shows on every page.
+	start = time.Now()
+	tb.signIn(admin.Email, seed.DemoPassword)
+	tb.visit("/admin/downtime/new")
+	tb.tick("kind", "planned")
+	tb.typeInto("message", "ESR Release 73 is being installed")
+	day := time.Now().In(london).AddDate(0, 0, 1)
+	for _, f := range []string{"starts", "ends"} {
+		tb.typeInto(f+"-day", fmt.Sprint(day.Day()))
+		tb.typeInto(f+"-month", fmt.Sprint(int(day.Month())))
+		tb.typeInto(f+"-year", fmt.Sprint(day.Year()))
+	}
+	tb.typeInto("starts-time", "18:00")
+	tb.typeInto("ends-time", "20:00")
+	tb.typeInto("show_days", "3")
+	tb.submit(`form[action="/admin/downtime"] button[type="submit"]`)
+	tb.wantStatus(200, "schedule downtime")
+	tb.visit("/requests")
+	tb.wantText(".portal-downtime", "ESR Release 73 is being installed")
+	t.Logf("planned downtime scheduled and its banner shown: %s", time.Since(start).Round(time.Millisecond))
+
+	// An access review: the administrator confirms the people only they may (the approver and national
+	// roles), the approver everyone else, then signs it off, after being told everyone must be marked.
+	start = time.Now()
+	if _, err := identity.OpenReviews(t.Context(), p.db, time.Now(), london, identity.DefaultReviewPolicy(6)); err != nil {
+		t.Fatal(err)
+	}
+	approverAccount := p.account(t, identity.RoleAccessApprover)
+	approver, err := identity.GetByEmail(t.Context(), p.db, approverAccount.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var review int64
+	if err := p.db.NewSelect().Table("access_reviews").Column("id").Where("organisation_id = ?", approver.OrganisationID).Scan(t.Context(), &review); err != nil {
+		t.Fatal(err)
+	}
+	people, err := identity.ReviewEntries(t.Context(), p.db, review)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/access-reviews/%d", review)
+	keep := func(e identity.ReviewEntry) {
+		t.Helper()
+		tb.step("keep "+e.UserName, chromedp.Click(chromedp.CSS(fmt.Sprintf("#decision-%d", e.UserID))))
+		tb.submit(fmt.Sprintf(`form[action="%s/people/%d"] button[type="submit"]`, path, e.UserID))
+		tb.wantStatus(200, "keep "+e.UserName)
+		tb.wantText(".nhsuk-notification-banner--success", e.UserName+" is marked still needed")
+	}
+	tb.visit(path)
+	for _, e := range people {
+		if e.UserID == approver.ID || e.National() {
+			keep(e)
+		}
+	}
+	tb.submit(".nhsuk-header__account-button")
+	tb.signIn(approverAccount.Email, seed.DemoPassword)
+	tb.visit("/access-reviews")
+	tb.submit(fmt.Sprintf(`main a[href="%s"]`, path))
+	tb.wantText("h1", approver.OrganisationName)
+	tb.submit(fmt.Sprintf(`form[action="%s/sign-off"] button[type="submit"]`, path))
+	tb.wantStatus(422, "sign off with nobody marked")
+	tb.wantText(".nhsuk-error-summary", "Confirm the statement")
+	for _, e := range people {
+		if e.UserID != approver.ID && !e.National() {
+			keep(e)
+		}
+	}
+	tb.step("confirm the statement", chromedp.Click(chromedp.CSS("#confirm")))
+	tb.submit(fmt.Sprintf(`form[action="%s/sign-off"] button[type="submit"]`, path))
+	tb.wantStatus(200, "sign off the review")
+	tb.wantText(".nhsuk-notification-banner--success", "is signed off")
+	tb.wantText("main", "Signed off by "+approver.Name)
+	t.Logf("access review of %d people marked and signed off: %s", len(people), time.Since(start).Round(time.Millisecond))
 }

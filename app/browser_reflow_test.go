@@ -88,14 +88,21 @@ func TestBrowserListPagesReflow(t *testing.T) {
 	if err := p.db.NewRaw(`SELECT release_id FROM allocations GROUP BY release_id ORDER BY count(*) DESC, release_id LIMIT 1`).Scan(t.Context(), &releaseID); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := identity.OpenReviews(t.Context(), p.db, time.Now(), london, identity.DefaultReviewPolicy(6)); err != nil {
+		t.Fatal(err)
+	}
+	var reviewID int64
+	if err := p.db.NewRaw(`SELECT id FROM access_reviews ORDER BY id LIMIT 1`).Scan(t.Context(), &reviewID); err != nil {
+		t.Fatal(err)
+	}
 	pages := map[string][]string{
 		identity.RoleCentralTeam: {"/", "/requests", "/triage", "/reviews", "/releases", fmt.Sprintf("/releases/%d", releaseID), "/schedules",
 			"/nsigs", fmt.Sprintf("/nsigs/%d", nsigID), fmt.Sprintf("/nsigs/%d/queue", nsigID), "/nsigs/membership",
 			fmt.Sprintf("/nsigs/%d/seats/%d", nsigID, regionID), "/supplementary-roles", "/competences", "/supplementary-roles/queue",
 			"/competences/queue", "/projects", "/regions", fmt.Sprintf("/regions/%d/update", regionID), "/notifications",
 			"/dashboard", fmt.Sprintf("/dashboard/regions/%d", regionID), "/account/sessions"},
-		identity.RoleAdmin:           {"/admin/users", "/admin/audit", "/admin/mail", "/admin/organisations", "/downtime"},
-		identity.RoleAccessApprover:  {"/", "/people", "/access-requests"},
+		identity.RoleAdmin:           {"/admin/users", "/admin/audit", "/admin/mail", "/admin/organisations", "/downtime", "/access-reviews", fmt.Sprintf("/access-reviews/%d", reviewID)},
+		identity.RoleAccessApprover:  {"/", "/people", "/access-requests", "/access-reviews"},
 		identity.RoleNSIGMember:      {"/", "/nsigs/waiting", "/requests"},
 		identity.RoleDevelopmentTeam: {"/", "/assessments"},
 		identity.RoleRequester:       {"/", "/requests", "/releases"},

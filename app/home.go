@@ -81,6 +81,7 @@ var roleLinks = map[string][]NavItem{
 	identity.RoleFunctionalAccountManager: {
 		{Label: "See requests", Href: "/requests"},
 		{Label: "Regional SIG updates", Href: "/regions"},
+		{Label: "Access reviews of organisations without an access approver", Href: "/access-reviews"},
 	},
 	identity.RoleCentralTeam: {
 		{Label: "Open the triage queue", Href: "/triage"},
@@ -94,9 +95,10 @@ var roleLinks = map[string][]NavItem{
 		{Label: "Requirement definitions being written", Href: todoLink("status", "requirements_and_justification")},
 		{Label: "See all requests", Href: "/requests"},
 	},
-	identity.RoleAccessApprover: {{Label: "Access requests", Href: "/access-requests"}, {Label: "People and leavers", Href: "/people"}},
+	identity.RoleAccessApprover: {{Label: "Access requests", Href: "/access-requests"}, {Label: "People and leavers", Href: "/people"}, {Label: "Access reviews", Href: "/access-reviews"}},
 	identity.RoleAdmin: {
 		{Label: "Manage users", Href: "/admin/users"},
+		{Label: "Access reviews", Href: "/access-reviews"},
 		{Label: "See the audit trail", Href: "/admin/audit"},
 		{Label: "Read the emails the portal sent", Href: "/admin/mail"},
 	},

@@ -592,6 +592,22 @@ func plantLeakWorld(t *testing.T) *leakWorld {
 		t.Fatalf("%d action links planted, %d of whose pages open: the emails offer fewer actions than they should", len(tokens), pages)
 	}
 	t.Logf("%d action links planted, %d of whose confirmation pages open for their owners", len(tokens), pages)
+	// Every organisation's access review is open, for its approver, its region's FAM or an administrator.
+	if _, err := identity.OpenReviews(ctx, p.db.DB, p.clock.Now(), london, p.app.reviewPolicy()); err != nil {
+		t.Fatal(err)
+	}
+	var reviewIDs []int64
+	if err := p.db.DB.NewSelect().Table("access_reviews").Column("id").Order("id").Scan(ctx, &reviewIDs); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range reviewIDs {
+		if res := p.as(w.users["admin"]).get(fmt.Sprintf("/access-reviews/%d", id)); res.status != 200 {
+			t.Fatalf("the administrator cannot read access review %d: %d", id, res.status)
+		}
+	}
+	if len(reviewIDs) < 3 {
+		t.Fatalf("%d access reviews opened", len(reviewIDs))
+	}
 	refs := []string{"ENH-2099-0001"}
 	for _, k := range []string{"r1", "r2", "r3", "r4", "r5", "r6"} {
 		refs = append(refs, w.refs[k])
@@ -631,6 +647,7 @@ func plantLeakWorld(t *testing.T) *leakWorld {
 		"people":          strs(userIDs...),
 		"downtime":        {"1"},
 		"access-requests": {"1"},
+		"access-reviews":  strs(reviewIDs...),
 	}
 	return w
 }

@@ -306,6 +306,7 @@ func templateFuncs(assets *Assets, london *time.Location) template.FuncMap {
 		"roleTitle":     identity.RoleTitle,
 		"roleTitles":    roleTitles,
 		"accountStatus": accountStatus,
+		"decisionWords": decisionWords,
 		"formatDateTime": func(t time.Time) string {
 			if t.IsZero() {
 				return ""

@@ -287,6 +287,18 @@ func (a *App) routeTable() []route {
 		{"GET", "/people/:id", roles(approver, admin), a.personShow},
 		{"POST", "/people/:id/leaving", roles(approver, admin), a.personLeaving},
 		{"POST", "/people/:id/remove-access", roles(approver, admin), a.personRemoveAccess},
+		// Access reviews: every few months each organisation's access approver (failing one, its
+		// region's FAM; for national roles, an administrator) confirms or removes each person's access
+		// and signs the review off (record-level, in identity.MayReview). Reports of who holds which
+		// role where, for administrators and for an approver's own organisation. Fixed paths first.
+		{"GET", "/access-reviews", roles(approver, fam, admin), a.accessReviewsIndex},
+		{"GET", "/access-reviews/roles.csv", roles(approver, admin), a.accessRolesCSV},
+		{"GET", "/access-reviews/reviews.csv", roles(approver, admin), a.accessReviewsCSV},
+		{"GET", "/access-reviews/report.xlsx", roles(approver, admin), a.accessReportXLSX},
+		{"GET", "/access-reviews/:id", roles(approver, fam, admin), a.accessReviewShow},
+		{"GET", "/access-reviews/:id/record.pdf", roles(approver, fam, admin), a.accessReviewPDF},
+		{"POST", "/access-reviews/:id/people/:user", roles(approver, fam, admin), a.accessReviewMark},
+		{"POST", "/access-reviews/:id/sign-off", roles(approver, fam, admin), a.accessReviewSignOff},
 		{"GET", "/admin/downtime/new", roles(admin), a.downtimeNew},
 		{"POST", "/admin/downtime", roles(admin), a.downtimeCreate},
 		{"POST", "/admin/downtime/:id/withdraw", roles(admin), a.downtimeWithdraw},

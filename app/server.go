@@ -200,8 +200,9 @@ func (a *App) sweepSessions(ctx context.Context) {
 	}
 }
 
-// endLeavers ends the access of people whose leaving date has come, at start and every ten minutes
-// until ctx ends; whichever instance gets there first ends each one, once.
+// endLeavers ends the access of people whose leaving date has come, and does the access reviews' work
+// (opening, escalating, suspending), at start and every ten minutes until ctx ends; whichever instance
+// gets there first does each thing, once.
 func (a *App) endLeavers(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -213,6 +214,7 @@ func (a *App) endLeavers(ctx context.Context) {
 			a.log.Info("ended leavers' access", "count", n)
 			a.choices.forget()
 		}
+		a.accessReviewsOnce(ctx)
 		select {
 		case <-ctx.Done():
 			return

@@ -107,3 +107,16 @@ type Downtime struct {
 	EndTime    string `form:"ends-time" validate:"max=10"`
 	ShowDays   string `form:"show_days" label:"how many days before" validate:"max=10"`
 }
+
+// ReviewMark is a reviewer's decision on one person in an access review.
+type ReviewMark struct {
+	Decision string `form:"decision" label:"whether their access is still needed" validate:"required,oneof=keep remove" errors:"required=Select still needed or remove;oneof=Select still needed or remove"`
+	Reason   string `form:"reason" label:"the reason" validate:"max=2000"`
+	Version  int    `form:"version"`
+}
+
+// ReviewSignOff signs an access review off as a whole, stating the attestation.
+type ReviewSignOff struct {
+	Confirm string `form:"confirm" label:"the statement" validate:"required,eq=yes" errors:"required=Confirm the statement to sign the review off;eq=Confirm the statement to sign the review off"`
+	Version int    `form:"version"`
+}

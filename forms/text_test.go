@@ -22,7 +22,7 @@ var everyForm = []any{
 	&NSIG{}, &Appointment{}, &EndTerm{}, &RegionalView{}, &Meeting{}, &AgendaItem{}, &Minutes{}, &MeetingAction{},
 	&Project{}, &Handover{}, &RaiseTitle{}, &RaiseDetails{}, &RaiseAffected{}, &RaiseUrgency{},
 	&Release{}, &MoveRelease{}, &RequestAction{}, &LinkAction{}, &Comment{}, &Support{}, &Assign{}, &Requirement{}, &RequirementAgree{},
-	&SchedulePreview{}, &SchedulePublish{}, &PublicSummary{}, &RegionalUpdate{}, &Passcode{}, &RecoveryCode{}, &Reconfirm{}, &FirstPassword{}, &GrantDecision{}, &AccessRequest{}, &Organisation{}, &OrganisationMerge{}, &LeavingDate{}, &RemoveAccess{}, &Downtime{},
+	&SchedulePreview{}, &SchedulePublish{}, &PublicSummary{}, &RegionalUpdate{}, &Passcode{}, &RecoveryCode{}, &Reconfirm{}, &FirstPassword{}, &GrantDecision{}, &AccessRequest{}, &Organisation{}, &OrganisationMerge{}, &LeavingDate{}, &RemoveAccess{}, &Downtime{}, &ReviewMark{}, &ReviewSignOff{},
 }
 
 func TestEveryFormIsListed(t *testing.T) {

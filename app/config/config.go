@@ -39,6 +39,9 @@ type Config struct {
 	// AssessmentAlertDays (PORTAL_ASSESSMENT_ALERT_DAYS): the development team is alerted about a request
 	// that has waited more than this many working days for its impact assessment.
 	AssessmentAlertDays int
+	// AccessReviewMonths (PORTAL_ACCESS_REVIEW_MONTHS): each organisation's access is reviewed every
+	// this many months (default 6: reviews open in January and July); 1, 2, 3, 4, 6 or 12.
+	AccessReviewMonths int
 	// SecureEmailDomains is PORTAL_SECURE_EMAIL_DOMAINS: the email domains whose addresses get action
 	// emails (default nhs.net); every other address gets summary emails.
 	SecureEmailDomains notify.SecureDomains
@@ -94,6 +97,9 @@ func Load(getenv Getenv) (*Config, error) {
 	}
 	if c.AssessmentAlertDays, err = strconv.Atoi(or(getenv("PORTAL_ASSESSMENT_ALERT_DAYS"), "10")); err != nil || c.AssessmentAlertDays < 1 || c.AssessmentAlertDays > 250 {
 		errs = append(errs, fmt.Errorf("PORTAL_ASSESSMENT_ALERT_DAYS must be a whole number of working days from 1 to 250"))
+	}
+	if c.AccessReviewMonths, err = strconv.Atoi(or(getenv("PORTAL_ACCESS_REVIEW_MONTHS"), "6")); err != nil || c.AccessReviewMonths < 1 || 12%c.AccessReviewMonths != 0 {
+		errs = append(errs, fmt.Errorf("PORTAL_ACCESS_REVIEW_MONTHS must be 1, 2, 3, 4, 6 or 12 (months between access reviews)"))
 	}
 	for _, p := range strings.Split(getenv("PORTAL_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p == "" {

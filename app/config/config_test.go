@@ -188,3 +188,17 @@ func TestActionLinkTTL(t *testing.T) {
 		}
 	}
 }
+
+func TestAccessReviewMonths(t *testing.T) {
+	for v, want := range map[string]int{"": 6, "6": 6, "3": 3, "12": 12, "1": 1, "4": 4} {
+		c, err := Load(env(map[string]string{"PORTAL_ACCESS_REVIEW_MONTHS": v}))
+		if err != nil || c.AccessReviewMonths != want {
+			t.Errorf("PORTAL_ACCESS_REVIEW_MONTHS=%q: %v, %v; want %d", v, c, err, want)
+		}
+	}
+	for _, bad := range []string{"0", "5", "7", "13", "24", "-6", "six", "6.0"} {
+		if _, err := Load(env(map[string]string{"PORTAL_ACCESS_REVIEW_MONTHS": bad})); err == nil || !strings.Contains(err.Error(), "PORTAL_ACCESS_REVIEW_MONTHS") {
+			t.Errorf("PORTAL_ACCESS_REVIEW_MONTHS=%q: %v, want refused", bad, err)
+		}
+	}
+}

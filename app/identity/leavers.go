@@ -98,16 +98,23 @@ func RemoveAccessNow(ctx context.Context, db *bun.DB, actor audit.Actor, decider
 		if err := MayManage(decider, u); err != nil {
 			return err
 		}
-		res, err := tx.NewUpdate().Table("users").Set("status = ?", StatusLeft).Set("access_ended_at = ?", now).Set("access_ended_reason = ?", reason).
-			Set("version = version + 1").Set("updated_at = ?", now).Where("id = ? AND status <> ?", userID, StatusLeft).Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("remove access: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil // already ended
-		}
-		return endAccess(ctx, tx, actor, now, userID, "user.access_removed", reason)
+		return removeAccess(ctx, tx, actor, now, userID, reason)
 	})
+}
+
+// removeAccess ends someone's access inside tx (unless it has ended already): status left, with when
+// and why, every session ended, audited as user.access_removed. Removing access now and an access
+// review's "remove" both come here.
+func removeAccess(ctx context.Context, tx bun.Tx, actor audit.Actor, now time.Time, userID int64, reason string) error {
+	res, err := tx.NewUpdate().Table("users").Set("status = ?", StatusLeft).Set("access_ended_at = ?", now).Set("access_ended_reason = ?", reason).
+		Set("version = version + 1").Set("updated_at = ?", now).Where("id = ? AND status <> ?", userID, StatusLeft).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("remove access: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // already ended
+	}
+	return endAccess(ctx, tx, actor, now, userID, "user.access_removed", reason)
 }
 
 // EndLeavers ends the access of everyone whose leaving date has come (today in London), in one

@@ -54,6 +54,7 @@ const (
 	EventRegionReport      = "region_report"
 	EventAccessRequest     = "access_request"
 	EventDowntime          = "downtime"
+	EventAccessReview      = "access_review"
 	EventEndorsementNeeded = "endorsement_needed"
 )
 
@@ -94,6 +95,7 @@ var Events = []EventInfo{
 	{EventProjectHandover, "A linked project is handed to an NSIG", "A national project has moved into business as usual with an NSIG you sit on, or in your region: the regional SIGs extend their membership to cover it."},
 	{EventRegionalUpdate, "A regional SIG update is sent", "The central team has sent your region's SIG an update on NSIG outcomes, decisions and coming releases."},
 	{EventAccessRequest, "Someone asks for access", "Someone in your organisation has asked for an account, or a role waits for you to authorise it (access approvers and administrators)."},
+	{EventAccessReview, "An access review is open or overdue", "For access approvers, functional account managers and administrators: an organisation's six-monthly review of who has access is open, or has gone past its due date."},
 	{EventDowntime, "Planned downtime", "The portal will be unavailable, or read-only, for planned maintenance. Off unless you turn it on: the banner on every page says so too."},
 	{EventRegionalView, "A region gives its view", "An NSIG region has said whether it supports a request you are triaging or follow."},
 	{EventRaised, "A request is raised", "For the central team: a new request has been raised and is waiting to be acknowledged."},

@@ -472,6 +472,9 @@ func seedCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 		if err := seed.Schedules(ctx, db, time.Now(), pdf.Render); err != nil {
 			return err
 		}
+		if err := seed.AccessReviews(ctx, db, time.Now(), cfg.AccessReviewMonths); err != nil {
+			return err
+		}
 		fmt.Fprintf(out, "\nDemo data is ready. Sign in at %s with any of these accounts (password: %s):\n\n", cfg.BaseURL, seed.DemoPassword)
 		for _, a := range accounts {
 			fmt.Fprintf(out, "  %-28s %-38s %s\n", identity.RoleTitle(a.Role), a.Email, a.Name)

@@ -1,0 +1,2 @@
+DROP TABLE access_review_entries;
+DROP TABLE access_reviews;
