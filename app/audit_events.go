@@ -76,13 +76,20 @@ func auditEvents(rows []audit.Row) []auditEvent {
 	for i, r := range rows {
 		ch := audit.Changes(r.Before, r.After)
 		for j := range ch {
-			if ch[j].Field == "Status" && r.EntityType == "request" {
-				if ch[j].Before != "" {
-					ch[j].Before = request.Status(ch[j].Before).Label()
-				}
-				if ch[j].After != "" {
-					ch[j].After = request.Status(ch[j].After).Label()
-				}
+			var words func(string) string
+			switch {
+			case ch[j].Field == "Status" && r.EntityType == "request":
+				words = func(s string) string { return request.Status(s).Label() }
+			case ch[j].Field == "Roles" || ch[j].Field == "Role":
+				words = func(s string) string { return roleTitles(strings.Split(s, ", ")) }
+			default:
+				continue
+			}
+			if ch[j].Before != "" {
+				ch[j].Before = words(ch[j].Before)
+			}
+			if ch[j].After != "" {
+				ch[j].After = words(ch[j].After)
 			}
 		}
 		out[i] = auditEvent{Row: r, Label: audit.Label(r.Action), Changes: ch}

@@ -223,7 +223,7 @@ func fieldLabel(k string) string {
 	}
 	for i, w := range words {
 		switch w {
-		case "id", "ids", "ip", "nsig", "nsigs", "url", "sha256", "totp", "rsig":
+		case "id", "ids", "ip", "nsig", "nsigs", "url", "sha256", "totp", "rsig", "sig", "ods":
 			words[i] = strings.ToUpper(strings.TrimSuffix(w, "s"))
 			if strings.HasSuffix(w, "s") && w != "sha256" {
 				words[i] += "s"
