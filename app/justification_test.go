@@ -62,6 +62,9 @@ func TestJustificationPages(t *testing.T) {
 	res = raiser.get(base + "/about")
 	mustContain(t, res.body, "about page", `value="SR7654321"`, `value="raiser@trust.nhs.uk"`, "Thameside Royal Hospitals NHS Trust (London)",
 		`<option value="Self Service and Portal" selected>`)
+	// Delivery's priority is prefilled from the urgency the request was raised with (high).
+	res = raiser.get(base + "/delivery")
+	mustContain(t, res.body, "delivery page", `name="priority" type="radio" value="high" checked`)
 	mustStatus(t, saveSection(t, raiser, base, "about", answers["about"]), 303, "about")
 	mustStatus(t, saveSection(t, developer, base, "requirement", answers["requirement"]), 303, "requirement, by the development team")
 	mustStatus(t, saveSection(t, fam, base, "strategic-fit", answers["strategic-fit"]), 303, "strategic fit, by the region's FAM")
