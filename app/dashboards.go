@@ -488,7 +488,7 @@ func decisionSection(d *dashboard.Dashboard) dashSection {
 			figureCell(q.NotApproved, "not approved in "+q.Label), figureCell(q.NotTakenForward, "not taken forward in "+q.Label)})
 		row := []dashCell{{Text: q.Label, Value: q.Label, Header: true}}
 		for _, g := range q.Reasons {
-			row = append(row, figureCell(g.Figure, "not taken forward in "+q.Label+": "+strings.ToLower(g.Label)))
+			row = append(row, figureCell(g.Figure, "not taken forward in "+q.Label+": "+request.LowerFirst(g.Label)))
 		}
 		r.Rows = append(r.Rows, row)
 	}
