@@ -103,7 +103,11 @@ func TestJustificationPages(t *testing.T) {
 	mustStatus(t, p.as(who.famLondon).post(base+"/submit", url.Values{"version": {version}}), 403, "the FAM submits")
 	mustStatus(t, raiser.post(base+"/submit", url.Values{"version": {version}}), 303, "submit")
 	res = raiser.get(base)
-	mustContain(t, res.body, "submitted", "The business justification has been submitted", "Submitted on")
+	mustContain(t, res.body, "submitted", "The business justification has been submitted", "Submitted on",
+		"No endorsements yet. A region's functional account manager")
+	if strings.Contains(res.body, "Once the justification is submitted") || strings.Contains(res.body, "Complete each section") {
+		t.Error("a submitted justification still asks for it to be completed and submitted")
+	}
 	mustContain(t, raiser.get("/requests/"+r.Reference).body, "request page", "Submitted on")
 
 	// Two people change the same section: the second sees both versions and keeps what they typed.
