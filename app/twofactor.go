@@ -88,11 +88,11 @@ func (a *App) reconfirm(c *fiber.Ctx, v *visit) (bool, error) {
 	}
 	ct := string(c.Request().Header.ContentType())
 	if strings.HasPrefix(ct, fiber.MIMEApplicationForm) {
-		c.Request().PostArgs().VisitAll(func(k, val []byte) {
+		for k, val := range c.Request().PostArgs().All() {
 			if name := string(k); name != "_csrf" && name != "_passcode" {
 				p.Fields = append(p.Fields, hiddenField{name, string(val)})
 			}
-		})
+		}
 	}
 	if !p.HasCode {
 		return false, a.render(c, fiber.StatusForbidden, "twofactor/reconfirm", p)

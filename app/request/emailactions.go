@@ -234,4 +234,3 @@ func TakeLinkAction(ctx context.Context, db *bun.DB, env Env, v Viewer, actor au
 	}
 	return out, nil
 }
-
