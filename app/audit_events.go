@@ -94,6 +94,9 @@ func auditEvents(rows []audit.Row) []auditEvent {
 		}
 		out[i] = auditEvent{Row: r, Label: audit.Label(r.Action), Changes: ch}
 		out[i].Record, out[i].RecordHref = auditRecord(r.EntityType, r.EntityID)
+		if r.EntityName != "" {
+			out[i].Record = r.EntityName
+		}
 	}
 	return out
 }

@@ -181,6 +181,10 @@ func TestAuditTrailPage(t *testing.T) {
 		if !strings.Contains(res.body, "<p>1 event</p>") || !strings.Contains(res.body, ">"+requester.Name+"</a>") {
 			t.Errorf("done by %q does not find the requester's sign-in:\n%s", who, excerpt(res.body))
 		}
+		// Who did it, and whom it was done to, by name, each linking to their page.
+		if n := strings.Count(res.body, `<a href="/admin/users/`+fmt.Sprint(requester.ID)+`">`+requester.Name+`</a>`); n != 2 {
+			t.Errorf("the requester's sign-in names them %d times, want 2 (who and record)", n)
+		}
 		if !strings.Contains(res.body, `value="`+who+`"`) {
 			t.Errorf("done by %q is not shown back", who)
 		}

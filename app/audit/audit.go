@@ -74,6 +74,9 @@ type Row struct {
 	RequestID      string          `bun:"request_id"`
 	PrevHash       []byte          `bun:"prev_hash"`
 	Hash           []byte          `bun:"hash"`
+
+	// EntityName is, in List's rows, the current name of the user an event was done to; not stored.
+	EntityName string `bun:"entity_name,scanonly"`
 }
 
 // genesis returns the prev_hash of the first row: 32 zero bytes.
@@ -417,7 +420,9 @@ const (
 // List returns the events matching f, newest first, and how many match in all.
 func List(ctx context.Context, db bun.IDB, f Filter) ([]Row, int, error) {
 	var rows []Row
-	q := db.NewSelect().Model(&rows).OrderExpr("ae.id DESC").Limit(int64(pageLimit(f.Limit))).Offset(int64(max(f.Offset, 0)))
+	q := db.NewSelect().Model(&rows).ColumnExpr("ae.*").
+		ColumnExpr("(SELECT u.name FROM users AS u WHERE ae.entity_type = 'user' AND u.id::text = ae.entity_id) AS entity_name").
+		OrderExpr("ae.id DESC").Limit(int64(pageLimit(f.Limit))).Offset(int64(max(f.Offset, 0)))
 	if f.ActorUserID != 0 {
 		q = q.Where("ae.actor_user_id = ?", f.ActorUserID)
 	}
