@@ -802,7 +802,7 @@ func (e *benchPortal) pickSavers(b *testing.B, tdb *dbtest.TestDB, orgID int64) 
 		}
 		e.saves = append(e.saves, benchSaver{ref: r.Reference, id: r.ID, cookie: &http.Cookie{Name: e.cookie.Name, Value: token}})
 	}
-	if _, err := tdb.DB.ExecContext(ctx, "CREATE TABLE bench_bare_posts (id bigserial PRIMARY KEY, body text NOT NULL)"); err != nil {
+	if _, err := tdb.Owner(b).ExecContext(ctx, "CREATE TABLE bench_bare_posts (id bigserial PRIMARY KEY, body text NOT NULL)"); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -402,7 +402,10 @@ func TestRaiseSuggestsSimilarRequests(t *testing.T) {
 	mustContain(t, res.body, "details page", "Requests that look similar", `<a href="/requests/`+existing.Reference+`">`+existing.Reference+": "+existing.Title+"</a>")
 	res = b.get(raiseStepPath(id, "check"))
 	mustStatus(t, res, 200, "check page")
-	mustContain(t, res.body, "check page", "Requests that look similar", `<a href="/requests/`+existing.Reference+`">View and support it instead`)
+	mustContain(t, res.body, "check page", "Requests that look similar", `<a href="/requests/`+existing.Reference+`">View it, and add to it with a comment instead`)
+	if strings.Contains(res.body, "View and support it instead") {
+		t.Error("the check page invites supporting a request raised by the requester's own organisation, which cannot be supported")
+	}
 
 	res = b.get("/requests/similar?title=" + url.QueryEscape("OLM waiting-list places"))
 	mustStatus(t, res, 200, "similar requests as JSON")

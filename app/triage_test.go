@@ -14,7 +14,7 @@ import (
 	"github.com/nhs-esr/portal/app/request"
 )
 
-var triageRowPattern = regexp.MustCompile(`(?s)<tr class="nhsuk-table__row">\s*<td class="nhsuk-table__cell"><a href="/requests/(ENH-\d{4}-\d{4})">.*?</tr>`)
+var triageRowPattern = regexp.MustCompile(`(?s)<tr class="nhsuk-table__row"[^>]*>\s*<td class="nhsuk-table__cell"[^>]*>(?:<span class="nhsuk-table__heading"[^>]*>[^<]*</span><div class="portal-cell">)?<a href="/requests/(ENH-\d{4}-\d{4})">.*?</tr>`)
 
 // triageRows returns the queue's rows by reference, in order, with each row's HTML.
 func triageRows(body string) (refs []string, rows map[string]string) {

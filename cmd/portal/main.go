@@ -459,11 +459,11 @@ func seedCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 		if err != nil {
 			return err
 		}
-		if err := seed.DemoTwoFactor(ctx, db, sealer, time.Now(), accounts); err != nil {
-			return err
-		}
 		made, err := seed.Requests(ctx, db, time.Now())
 		if err != nil {
+			return err
+		}
+		if err := seed.DemoTwoFactor(ctx, db, sealer, time.Now(), accounts); err != nil {
 			return err
 		}
 		if made > 0 {
