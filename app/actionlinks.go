@@ -156,7 +156,7 @@ func (a *App) linkDone(c *fiber.Ctx, out *request.LinkOutcome) error {
 		a.flash(c, "Your endorsement has been recorded")
 		return c.Redirect(justificationPath(ref)+"#endorsements", fiber.StatusSeeOther)
 	}
-	a.flash(c, out.Request.Reference+": "+out.Request.Status.Label())
+	a.flash(c, actionDone(out.Link.Action, out.Request))
 	return c.Redirect("/requests/"+url.PathEscape(out.Request.Reference), fiber.StatusSeeOther)
 }
 

@@ -289,6 +289,9 @@ func TestActionEmailsThroughTheLifecycle(t *testing.T) {
 	mustHaveStatus(t, p, ref, request.StatusInformationRequested)
 	mustStatus(t, rhian.post(link, url.Values{"text": {"Every staff group with CSTF competences."}}), 303, "answer from the email")
 	mustHaveStatus(t, p, ref, request.StatusInTriage)
+	// The request page says what was done, not only where the request now is.
+	res = rhian.get(path)
+	mustContain(t, res.body, "the request page after answering from the email", ref+": your answer has been sent to the central team. The request is back in triage")
 
 	// The answer is back with the central team, who may classify it, close it or ask again.
 	mails = w.deliver(t)

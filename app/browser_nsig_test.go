@@ -108,6 +108,10 @@ func TestBrowserRecordRegionalView(t *testing.T) {
 	m.wantStatus(200, "the request")
 	m.wantText("#regional-views", "Regional views:")
 	m.wantText("main table", "Wales (your region)", "Waiting")
+	// The region's view and a comment of one's own are told apart.
+	m.wantText(`label[for="comment"]`, "The Wales region's comment")
+	m.wantText(`label[for="body"]`, "Your comment")
+	m.wantText(`#body-hint`, "not your region's view")
 
 	m.tick("view", "do_not_support")
 	m.submit(`form[action="/requests/` + ref + `/regional-view"] button[type="submit"]`)

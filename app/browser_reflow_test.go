@@ -95,15 +95,24 @@ func TestBrowserListPagesReflow(t *testing.T) {
 	if err := p.db.NewRaw(`SELECT id FROM access_reviews ORDER BY id LIMIT 1`).Scan(t.Context(), &reviewID); err != nil {
 		t.Fatal(err)
 	}
+	var memberID int64
+	if err := p.db.NewRaw(`SELECT id FROM users WHERE email = ?`, p.account(t, identity.RoleNSIGMember).Email).Scan(t.Context(), &memberID); err != nil {
+		t.Fatal(err)
+	}
+	var assessed string // a request the NSIG reviews: its page has the regional views and the forms under them
+	if err := p.db.NewRaw(`SELECT reference FROM requests WHERE status = 'impact_assessment' ORDER BY id LIMIT 1`).Scan(t.Context(), &assessed); err != nil {
+		t.Fatal(err)
+	}
 	pages := map[string][]string{
 		identity.RoleCentralTeam: {"/", "/requests", "/triage", "/reviews", "/releases", fmt.Sprintf("/releases/%d", releaseID), "/schedules",
 			"/nsigs", fmt.Sprintf("/nsigs/%d", nsigID), fmt.Sprintf("/nsigs/%d/queue", nsigID), "/nsigs/membership",
 			fmt.Sprintf("/nsigs/%d/seats/%d", nsigID, regionID), "/supplementary-roles", "/competences", "/supplementary-roles/queue",
 			"/competences/queue", "/projects", "/regions", fmt.Sprintf("/regions/%d/update", regionID), "/notifications",
 			"/dashboard", fmt.Sprintf("/dashboard/regions/%d", regionID), "/account/sessions"},
-		identity.RoleAdmin:           {"/admin/users", "/admin/audit", "/admin/mail", "/admin/organisations", "/downtime", "/access-reviews", fmt.Sprintf("/access-reviews/%d", reviewID)},
+		identity.RoleAdmin: {"/admin/users", "/admin/audit", "/admin/mail", "/admin/organisations", "/downtime", "/access-reviews", fmt.Sprintf("/access-reviews/%d", reviewID),
+			fmt.Sprintf("/admin/users/%d", memberID)},
 		identity.RoleAccessApprover:  {"/", "/people", "/access-requests", "/access-reviews"},
-		identity.RoleNSIGMember:      {"/", "/nsigs/waiting", "/requests"},
+		identity.RoleNSIGMember:      {"/", "/nsigs/waiting", "/requests", "/requests/" + assessed},
 		identity.RoleDevelopmentTeam: {"/", "/assessments"},
 		identity.RoleRequester:       {"/", "/requests", "/releases"},
 	}

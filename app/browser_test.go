@@ -234,28 +234,30 @@ func TestBrowserAdminManagesAUser(t *testing.T) {
 	// The audit trail, filtered to the new user's role change, then with a filter it refuses.
 	tb.submit(`a.nhsuk-header__navigation-link[href="/admin/audit"]`)
 	tb.wantStatus(200, "audit trail")
-	tb.wantText("main", "user.created", "session.signed_in")
-	tb.choose("action", "user.roles_changed")
+	// Actions read as words, not codes, and are chosen by them.
+	tb.wantText("main", "User added", "Signed in", "Authenticator code accepted")
+	tb.choose("action", "Roles changed")
 	tb.typeInto("entity_id", userID)
 	tb.submit(`form.portal-filter button[type="submit"]`)
 	tb.wantStatus(200, "filtered audit trail")
 	if !strings.Contains(tb.url, "action=user.roles_changed") || !strings.Contains(tb.url, "entity_id="+userID) {
 		t.Errorf("the filtered audit trail is at %s", tb.url)
 	}
-	tb.wantText("main", "1 event", "user.roles_changed", "Tomasz Nowak")
+	tb.wantText("main", "1 event", "Roles changed", "Tomasz Nowak", "Aisha Patel")
 	if rows := tb.attrs("table.portal-audit-table tbody tr", "class"); len(rows) != 1 {
 		t.Errorf("the filtered audit trail has %d rows, want 1", len(rows))
 	}
 
-	tb.typeInto("actor", "someone")
+	// Done by: a name typed, not a user ID.
+	tb.typeInto("who", "nowak")
 	tb.typeInto("from-day", "31")
 	tb.typeInto("from-month", "2")
 	tb.typeInto("from-year", "2026")
 	tb.submit(`form.portal-filter button[type="submit"]`)
 	tb.wantStatus(422, "audit trail with a bad filter")
-	tb.wantText(".nhsuk-error-summary", "User ID must be a number", "Enter a real date")
-	if got := tb.value("actor"); got != "someone" {
-		t.Errorf("the actor field holds %q after the error", got)
+	tb.wantText(".nhsuk-error-summary", "Enter a real date")
+	if got := tb.value("who"); got != "nowak" {
+		t.Errorf("the done-by field holds %q after the error", got)
 	}
 }
 

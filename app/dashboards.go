@@ -433,7 +433,8 @@ func dashSections(d *dashboard.Dashboard) []dashSection {
 	out = append(out, backlog)
 
 	demand := dashSection{ID: "demand", Title: "Demand for the requests awaiting a decision",
-		Intro: fmt.Sprintf("The %d requests accepted and not yet decided, by how many other organisations support them and how many regions those organisations are in.", d.Awaiting.Count)}
+		Intro: fmt.Sprintf("The %d %s accepted and not yet decided, by how many other organisations support %s and how many regions those organisations are in.",
+			d.Awaiting.Count, plural(d.Awaiting.Count, "request", "requests"), plural(d.Awaiting.Count, "it", "them"))}
 	demand.Blocks = append(demand.Blocks,
 		groupBlock("demand-supporters", "Requests awaiting a decision by supporting organisations", "Demand by organisations", "Supported by", "requests awaiting a decision", d.BySupporters),
 		groupBlock("demand-regions", "Requests awaiting a decision by regions supporting them", "Demand by regions", "Supporters in", "requests awaiting a decision", d.BySupportRegions))
@@ -453,7 +454,7 @@ func groupBlock(id, title, sheet, column, counts string, groups []dashboard.Grou
 	var cats []chart.Category
 	for _, g := range groups {
 		cats = append(cats, chart.Category{Label: g.Label, Bars: []chart.Bar{{Value: float64(g.Figure.Count), Text: strconv.Itoa(g.Figure.Count),
-			Href: requestsLink(g.Figure.Filter), Count: g.Figure.Count, Label: fmt.Sprintf("%s: %d %s", g.Label, g.Figure.Count, counts)}}})
+			Href: requestsLink(g.Figure.Filter), Count: g.Figure.Count, Label: fmt.Sprintf("%s: %d %s", g.Label, g.Figure.Count, countLabel(g.Figure.Count, counts))}}})
 		t.Rows = append(t.Rows, []dashCell{headCell(g.Label), figureCell(g.Figure, counts+": "+g.Label)})
 	}
 	b := dashBlock{Table: &t, Beside: true}
@@ -488,7 +489,7 @@ func decisionSection(d *dashboard.Dashboard) dashSection {
 			figureCell(q.NotApproved, "not approved in "+q.Label), figureCell(q.NotTakenForward, "not taken forward in "+q.Label)})
 		row := []dashCell{{Text: q.Label, Value: q.Label, Header: true}}
 		for _, g := range q.Reasons {
-			row = append(row, figureCell(g.Figure, "not taken forward in "+q.Label+": "+strings.ToLower(g.Label)))
+			row = append(row, figureCell(g.Figure, "not taken forward in "+q.Label+": "+request.LowerFirst(g.Label)))
 		}
 		r.Rows = append(r.Rows, row)
 	}
@@ -591,9 +592,9 @@ func coverageSection(d *dashboard.Dashboard) dashSection {
 		t.Columns = append(t.Columns, dashColumn{rg.Name, true, 10})
 	}
 	for _, row := range d.Coverage {
-		cells := []dashCell{headCell(row.Name), figureCell(row.Open, "requests of "+row.Name+" awaiting a decision")}
+		cells := []dashCell{headCell(row.Name), figureCell(row.Open, "requests of the "+row.Name+" NSIG awaiting a decision")}
 		for i, g := range row.Given {
-			cells = append(cells, figureCell(g, "with the view of "+d.Regions[i].Name+", of "+row.Name+"'s requests awaiting a decision"))
+			cells = append(cells, figureCell(g, "with the view of the "+d.Regions[i].Name+" region, of the "+row.Name+" NSIG's requests awaiting a decision"))
 		}
 		t.Rows = append(t.Rows, cells)
 	}

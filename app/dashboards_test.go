@@ -299,6 +299,15 @@ func TestEveryFigureCountsItsList(t *testing.T) {
 					t.Errorf("no figure with %s counted any request for the central team", param)
 				}
 			}
+			// A reason inside a sentence keeps its acronym: "ESR already does this", never "esr …".
+			res := b.get("/dashboard" + year)
+			mustContain(t, res.body, "the dashboard", "not taken forward in ")
+			if strings.Contains(strings.ToLower(res.body), "esr already does this") && !strings.Contains(res.body, "ESR already does this") ||
+				strings.Contains(res.body, "esr already does this") {
+				t.Errorf("the dashboard lower-cases ESR:\n%s", excerpt(res.body))
+			}
+			res = b.get("/requests?decision=not_taken_forward&reason=existing_functionality")
+			mustContain(t, res.body, "the list of requests ESR already does", "Not taken forward: ESR already does this")
 		}
 	}
 	t.Logf("%d figures and bars checked against their lists, over %d kinds of viewer", figures, viewers)

@@ -62,6 +62,9 @@ func TestJustificationPages(t *testing.T) {
 	res = raiser.get(base + "/about")
 	mustContain(t, res.body, "about page", `value="SR7654321"`, `value="raiser@trust.nhs.uk"`, "Thameside Royal Hospitals NHS Trust (London)",
 		`<option value="Self Service and Portal" selected>`)
+	// Delivery's priority is prefilled from the urgency the request was raised with (high).
+	res = raiser.get(base + "/delivery")
+	mustContain(t, res.body, "delivery page", `name="priority" type="radio" value="high" checked`)
 	mustStatus(t, saveSection(t, raiser, base, "about", answers["about"]), 303, "about")
 	mustStatus(t, saveSection(t, developer, base, "requirement", answers["requirement"]), 303, "requirement, by the development team")
 	mustStatus(t, saveSection(t, fam, base, "strategic-fit", answers["strategic-fit"]), 303, "strategic fit, by the region's FAM")
@@ -100,7 +103,11 @@ func TestJustificationPages(t *testing.T) {
 	mustStatus(t, p.as(who.famLondon).post(base+"/submit", url.Values{"version": {version}}), 403, "the FAM submits")
 	mustStatus(t, raiser.post(base+"/submit", url.Values{"version": {version}}), 303, "submit")
 	res = raiser.get(base)
-	mustContain(t, res.body, "submitted", "The business justification has been submitted", "Submitted on")
+	mustContain(t, res.body, "submitted", "The business justification has been submitted", "Submitted on",
+		"No endorsements yet. A region's functional account manager")
+	if strings.Contains(res.body, "Once the justification is submitted") || strings.Contains(res.body, "Complete each section") {
+		t.Error("a submitted justification still asks for it to be completed and submitted")
+	}
 	mustContain(t, raiser.get("/requests/"+r.Reference).body, "request page", "Submitted on")
 
 	// Two people change the same section: the second sees both versions and keeps what they typed.

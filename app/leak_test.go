@@ -72,6 +72,7 @@ func TestNoChannelLeaksWhatAViewerMayNotSee(t *testing.T) {
 	t.Parallel()
 	w := plantLeakWorld(t)
 	seen := map[string]bool{} // canary words some allowed viewer saw, to prove they were planted
+	wordingReported := map[string]bool{}
 	checks := 0
 	for _, who := range leakViewers {
 		b := w.p.as(w.users[who])
@@ -91,7 +92,12 @@ func TestNoChannelLeaksWhatAViewerMayNotSee(t *testing.T) {
 		// Every GET route with every id.
 		for _, path := range w.getPaths(t) {
 			res := b.get(path)
-			report("GET "+path, readable(t, res))
+			body := readable(t, res)
+			report("GET "+path, body)
+			if bad := badWording(body); bad != "" && !wordingReported[path] {
+				wordingReported[path] = true
+				t.Errorf("GET %s as %s reads %q", path, who, bad)
+			}
 		}
 		// Search and similar requests with each canary: neither its text nor, for a viewer who may
 		// not see it, its request may come back.
@@ -650,4 +656,22 @@ func plantLeakWorld(t *testing.T) *leakWorld {
 		"access-reviews":  strs(reviewIDs...),
 	}
 	return w
+}
+
+// Wording the portal must never show: a bare possessive on a name ending in s ("Midlands's view",
+// "Wales's"), a count of one with a plural noun ("1 requests"), ESR lower-cased inside a sentence.
+var (
+	barePossessive = regexp.MustCompile(`\b[A-Z][A-Za-z]*s(?:'|&#39;|’)s\b`)
+	pluralOfOne    = regexp.MustCompile(`(?:^|[^0-9.,£])\b1 (?:requests|regions|organisations|events|people|views|comments|supporters|supports|members|seats|changes|days|working days|items|meetings|actions|releases|documents|notifications|questions|sessions|devices|endorsements|answers)\b`)
+	lowerESR       = regexp.MustCompile(`\besr already\b`)
+)
+
+// badWording returns the first wording fault in a page's text, with the text around it, or "".
+func badWording(body string) string {
+	for _, re := range []*regexp.Regexp{barePossessive, pluralOfOne, lowerESR} {
+		if loc := re.FindStringIndex(body); loc != nil {
+			return body[max(0, loc[0]-80):min(len(body), loc[1]+40)]
+		}
+	}
+	return ""
 }

@@ -221,6 +221,14 @@ func TestNSIGFormsAndConflict(t *testing.T) {
 	if n := strings.Count(dash.body, ">Vacant<"); n != 8 {
 		t.Errorf("%d vacant seats on the new NSIG, want 8", n)
 	}
+	// With nothing open, nobody is said to have given a view of everything, on the page or in its report.
+	mustContain(t, dash.body, "the new NSIG's dashboard", "No request is open for the regions' views.")
+	report := c.get(path + "/report.pdf")
+	mustStatus(t, report, 200, "the new NSIG's report")
+	text := pdfText(t, []byte(report.body))
+	if !strings.Contains(text, "No request is open for the regions' views.") || strings.Contains(text, "Every region has given") {
+		t.Errorf("the new NSIG's report says: %s", text)
+	}
 }
 
 // TestNSIGMemberRoleCannotBeTakenFromASeatHolder: the role follows from seats, so the user page refuses

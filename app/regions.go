@@ -229,7 +229,7 @@ func updateReport(u *rsig.Update) *pdf.Report {
 		}
 		meetings.Rows = append(meetings.Rows, []string{date(m.On), m.NSIGs, rep, strings.Join(items, "\n")})
 	}
-	views := pdf.ReportSection{Title: u.Region + "'s views on requests", Columns: []string{"Reference", "Title", "NSIG", "View", "Given"},
+	views := pdf.ReportSection{Title: "The " + u.Region + " region's views on requests", Columns: []string{"Reference", "Title", "NSIG", "View", "Given"},
 		Empty: "The region gave no views in this period."}
 	for _, v := range u.Views {
 		views.Rows = append(views.Rows, []string{v.Reference, v.Title, v.NSIG, v.View, date(v.On)})

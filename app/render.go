@@ -295,8 +295,9 @@ func templateFuncs(assets *Assets, london *time.Location) template.FuncMap {
 		"contains": func(list []string, s string) bool {
 			return slices.Contains(list, s)
 		},
-		"upper":  strings.ToUpper,
-		"tokens": tokens,
+		"upper":      strings.ToUpper,
+		"tokens":     tokens,
+		"countLabel": countLabel,
 		"formatDate": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
@@ -361,4 +362,20 @@ func tokens(parts ...any) string {
 		}
 	}
 	return strings.Join(out, " ")
+}
+
+// countLabel is what a count of n is of: "requests awaiting a decision" stays plural unless n is 1,
+// when its first "requests" becomes "request".
+func countLabel(n int, label string) string {
+	if n != 1 {
+		return label
+	}
+	words := strings.Split(label, " ")
+	for i, w := range words {
+		if w == "requests" {
+			words[i] = "request"
+			break
+		}
+	}
+	return strings.Join(words, " ")
 }

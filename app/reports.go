@@ -337,8 +337,11 @@ func (a *App) nsigReport(c *fiber.Ctx) (reportFile, error) {
 	byStatus.Rows = append(byStatus.Rows, []dashCell{headCell("All open requests"), {Text: strconv.Itoa(d.OpenN), Value: d.OpenN}})
 	gaps := dashTable{Caption: "Requests waiting for each region's view", Sheet: "Coverage gaps",
 		Columns: []dashColumn{{"Region", false, 50}, {"Waiting", true, 15}, {"Member", false, 20}}, Empty: "Every region has given its view of every open request."}
-	if !d.SeesCoverage {
+	switch {
+	case !d.SeesCoverage:
 		gaps.Empty = "Which regions have given their view is shown to the NSIG's members and the national teams."
+	case d.OpenN == 0:
+		gaps.Empty = "No request is open for the regions' views."
 	}
 	for _, g := range d.Gaps {
 		member := "Seated"

@@ -329,7 +329,7 @@ func (a *App) drillTags(ctx context.Context, ff requestFilterForm) ([]drillTag, 
 			request.DecisionNotApproved: "Not approved", request.DecisionNotTakenForward: "Not taken forward",
 		}[d.Decision]
 		if d.Reason != "" {
-			text += ": " + strings.ToLower(request.OutcomeReasonLabel(d.Reason))
+			text += ": " + request.LowerFirst(request.OutcomeReasonLabel(d.Reason))
 		}
 		if !d.DecidedFrom.IsZero() || !d.DecidedTo.IsZero() {
 			text += " " + between(d.DecidedFrom, d.DecidedTo)

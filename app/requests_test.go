@@ -144,3 +144,14 @@ func TestRequestAssignment(t *testing.T) {
 		t.Error("triager not shown")
 	}
 }
+
+// TestEveryActionSaysWhatWasDone: the banner after each lifecycle action says what was done, not
+// only the status the request is now in.
+func TestEveryActionSaysWhatWasDone(t *testing.T) {
+	for _, tr := range request.Transitions {
+		r := &request.Request{Reference: "REF-1", Kind: tr.Kind, Status: tr.To}
+		if got := actionDone(tr.Name, r); got == "REF-1: "+tr.To.Label() || !strings.HasPrefix(got, "REF-1: ") {
+			t.Errorf("after %s (%s) the banner reads only %q", tr.Name, tr.Kind, got)
+		}
+	}
+}

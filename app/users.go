@@ -172,7 +172,7 @@ type userShowPage struct {
 	Subject  *identity.User
 	Details  []SummaryRow
 	Sessions int
-	Events   []audit.Row
+	Events   []auditEvent
 	Elevated bool
 	Grants   []identity.Grant
 }
@@ -216,7 +216,7 @@ func (a *App) userShow(c *fiber.Ctx) error {
 		{Key: "Last signed in", Value: lastSignIn},
 		{Key: "User ID", Value: strconv.FormatInt(u.ID, 10)},
 	}
-	return a.render(c, fiber.StatusOK, "users/show", &userShowPage{Page: a.page(c, u.Name), Subject: u, Details: details, Sessions: n, Events: events, Elevated: u.Elevated(), Grants: grants})
+	return a.render(c, fiber.StatusOK, "users/show", &userShowPage{Page: a.page(c, u.Name), Subject: u, Details: details, Sessions: n, Events: auditEvents(events), Elevated: u.Elevated(), Grants: grants})
 }
 
 func (a *App) userEdit(c *fiber.Ctx) error {

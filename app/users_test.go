@@ -160,6 +160,54 @@ func TestAuditTrailPage(t *testing.T) {
 	if !strings.Contains(res.body, "session.sign_in_failed") || !strings.Contains(res.body, "wrong password") {
 		t.Errorf("failed sign-in not listed:\n%s", excerpt(res.body))
 	}
+	// The trail reads in words: each action by its label, its details as fields, never a code or JSON.
+	if !strings.Contains(res.body, "Sign-in failed") || !strings.Contains(res.body, "<strong>Reason:</strong> wrong password") {
+		t.Errorf("the failed sign-in is not told in words:\n%s", excerpt(res.body))
+	}
+	tbody := res.body[strings.Index(res.body, "<tbody"):]
+	if strings.Contains(tbody, "session.sign_in_failed") || strings.Contains(tbody, "{&#34;") || strings.Contains(tbody, "<code>") {
+		t.Errorf("the trail shows an action code or raw JSON:\n%s", excerpt(tbody))
+	}
+	if !strings.Contains(res.body, `<option value="session.sign_in_failed" selected>Sign-in failed</option>`) {
+		t.Errorf("the action filter does not offer actions by their labels:\n%s", excerpt(res.body))
+	}
+
+	// Done by: part of a name or an email address, in any case, not a user ID.
+	requester := p.users[identity.RoleRequester]
+	mustStatus(t, p.anonymous().signIn(requester.Email, testPassword), 303, "sign in")
+	for _, who := range []string{strings.ToUpper(requester.Email[:6]), requester.Name[len(requester.Name)-4:]} {
+		res = admin.get("/admin/audit?action=session.signed_in&who=" + url.QueryEscape(who))
+		mustStatus(t, res, 200, "done by "+who)
+		if !strings.Contains(res.body, "<p>1 event</p>") || !strings.Contains(res.body, ">"+requester.Name+"</a>") {
+			t.Errorf("done by %q does not find the requester's sign-in:\n%s", who, excerpt(res.body))
+		}
+		// Who did it, and whom it was done to, by name, each linking to their page.
+		if n := strings.Count(res.body, `<a href="/admin/users/`+fmt.Sprint(requester.ID)+`">`+requester.Name+`</a>`); n != 2 {
+			t.Errorf("the requester's sign-in names them %d times, want 2 (who and record)", n)
+		}
+		if !strings.Contains(res.body, `value="`+who+`"`) {
+			t.Errorf("done by %q is not shown back", who)
+		}
+	}
+	for _, who := range []string{"nobody-like-this", "%", "_"} {
+		res = admin.get("/admin/audit?who=" + url.QueryEscape(who))
+		mustStatus(t, res, 200, "done by "+who)
+		if !strings.Contains(res.body, "<p>0 events</p>") {
+			t.Errorf("done by %q matches someone:\n%s", who, excerpt(res.body))
+		}
+	}
+	mustStatus(t, admin.get("/admin/audit?who="+strings.Repeat("a", 201)), 422, "a very long name")
+
+	// The user page's recent changes read in words too, and lead to what the person did.
+	res = admin.get(userPath(requester, ""))
+	mustStatus(t, res, 200, "user page")
+	if !strings.Contains(res.body, "<strong>Signed in</strong>") || strings.Contains(res.body, "session.signed_in") {
+		t.Errorf("recent changes are not in words:\n%s", excerpt(res.body))
+	}
+	if !strings.Contains(res.body, `href="/admin/audit?who=`+url.QueryEscape(requester.Email)+`"`) {
+		t.Errorf("the user page does not link to what the person did:\n%s", excerpt(res.body))
+	}
+
 	res = admin.get("/admin/audit?from-day=31&from-month=2&from-year=2026")
 	mustStatus(t, res, 422, "impossible date")
 	if !strings.Contains(res.body, `href="#from-day"`) || !strings.Contains(res.body, `value="31"`) {

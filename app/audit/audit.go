@@ -74,6 +74,9 @@ type Row struct {
 	RequestID      string          `bun:"request_id"`
 	PrevHash       []byte          `bun:"prev_hash"`
 	Hash           []byte          `bun:"hash"`
+
+	// EntityName is, in List's rows, the current name of the user an event was done to; not stored.
+	EntityName string `bun:"entity_name,scanonly"`
 }
 
 // genesis returns the prev_hash of the first row: 32 zero bytes.
@@ -398,12 +401,15 @@ func plainDecimal(s string) (string, error) {
 // Filter selects audit events for List.
 type Filter struct {
 	ActorUserID int64
-	Action      string // exact, or a prefix when it ends with "." ("user." matches "user.created")
-	EntityType  string
-	EntityID    string
-	From, To    time.Time // inclusive from, exclusive to; zero = open
-	Limit       int       // default 50, at most 200
-	Offset      int
+	// Actor matches who did it by words: part of their name or email address now, or of the name
+	// recorded at the time ("system" finds what the portal did by itself).
+	Actor      string
+	Action     string // exact, or a prefix when it ends with "." ("user." matches "user.created")
+	EntityType string
+	EntityID   string
+	From, To   time.Time // inclusive from, exclusive to; zero = open
+	Limit      int       // default 50, at most 200
+	Offset     int
 }
 
 const (
@@ -414,9 +420,15 @@ const (
 // List returns the events matching f, newest first, and how many match in all.
 func List(ctx context.Context, db bun.IDB, f Filter) ([]Row, int, error) {
 	var rows []Row
-	q := db.NewSelect().Model(&rows).OrderExpr("ae.id DESC").Limit(int64(pageLimit(f.Limit))).Offset(int64(max(f.Offset, 0)))
+	q := db.NewSelect().Model(&rows).ColumnExpr("ae.*").
+		ColumnExpr("(SELECT u.name FROM users AS u WHERE ae.entity_type = 'user' AND u.id::text = ae.entity_id) AS entity_name").
+		OrderExpr("ae.id DESC").Limit(int64(pageLimit(f.Limit))).Offset(int64(max(f.Offset, 0)))
 	if f.ActorUserID != 0 {
 		q = q.Where("ae.actor_user_id = ?", f.ActorUserID)
+	}
+	if who := strings.TrimSpace(f.Actor); who != "" {
+		like := "%" + likeEscaper.Replace(who) + "%"
+		q = q.Where("(ae.actor_name ILIKE ? OR ae.actor_user_id IN (SELECT u.id FROM users AS u WHERE u.name ILIKE ? OR u.email ILIKE ?))", like, like, like)
 	}
 	if f.Action != "" {
 		if strings.HasSuffix(f.Action, ".") {
@@ -443,6 +455,9 @@ func List(ctx context.Context, db bun.IDB, f Filter) ([]Row, int, error) {
 	}
 	return rows, int(total), nil
 }
+
+// likeEscaper makes typed text match itself in an ILIKE pattern (backslash is the default escape).
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 // pageLimit is the page size List uses when asked for n rows.
 func pageLimit(n int) int {

@@ -124,7 +124,7 @@ var enhancementTransitions = []Transition{
 		NeedsText: true, TextLabel: "an explanation for the requester", NeedsCode: true, Decides: true,
 		Notify: []notice{{notify.EventClassified, toFollowers, "%s will not be taken forward"}},
 		summary: func(_ *Request, _ Viewer, in Input) string {
-			s := "Not taken forward: " + lowerFirst(OutcomeReasonLabel(in.Reason)) + "."
+			s := "Not taken forward: " + LowerFirst(OutcomeReasonLabel(in.Reason)) + "."
 			switch {
 			case in.Reason == "duplicate" && in.originalAccepted:
 				s += " It duplicates " + strings.ToUpper(in.DuplicateOf) + ", which its supporters now support."
@@ -677,9 +677,9 @@ func recipients(ctx context.Context, tx bun.IDB, r *Request, group string) ([]in
 	return ids, nil
 }
 
-// lowerFirst puts the first word of a label in lower case to go inside a sentence, unless it is an
+// LowerFirst puts the first word of a label in lower case to go inside a sentence, unless it is an
 // acronym such as ESR: "It is a defect" becomes "it is a defect", "ESR already does this" stays.
-func lowerFirst(s string) string {
+func LowerFirst(s string) string {
 	word, _, _ := strings.Cut(s, " ")
 	if len(word) > 1 && strings.ToUpper(word) == word {
 		return s

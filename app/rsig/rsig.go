@@ -371,7 +371,7 @@ func (u *Update) Email() (string, string) {
 		}
 		fmt.Fprintf(&b, "- %s, %s: %d agenda items; %s %s\n", m.On.Format("2 January 2006"), m.NSIGs, m.ItemCount, u.Region, rep)
 	}
-	fmt.Fprintf(&b, "\n%s's views on requests (%d)\n", u.Region, len(u.Views))
+	fmt.Fprintf(&b, "\nThe %s region's views on requests (%d)\n", u.Region, len(u.Views))
 	for _, v := range u.Views {
 		fmt.Fprintf(&b, "- %s %s (%s): %s\n", v.Reference, v.Title, v.NSIG, v.View)
 	}
