@@ -311,7 +311,7 @@ func (a *App) accessReviewPDF(c *fiber.Ctx) error {
 		rep.Intro = append(rep.Intro, fmt.Sprintf("Signed off by %s on %s. Their statement: “%s”", r.SignedOffByName,
 			r.SignedOffAt.In(london).Format("2 January 2006 at 3:04pm"), r.Attestation))
 	} else {
-		rep.Intro = append(rep.Intro, fmt.Sprintf("Not signed off yet: %d of %d people marked.", r.Marked, r.People))
+		rep.Intro = append(rep.Intro, "Not signed off yet: "+r.MarkedText()+".")
 	}
 	if !r.EscalatedAt.IsZero() {
 		rep.Intro = append(rep.Intro, "Escalated to the administrators on "+r.EscalatedAt.In(london).Format("2 January 2006")+".")

@@ -12,6 +12,10 @@ import (
 // labels says in words what each recorded action is, as the audit trail shows it. Every action the
 // portal records has one (the app's audit label test reads the code base to check).
 var labels = map[string]string{
+	"access_review.escalated":          "Overdue access review escalated",
+	"access_review.marked":             "Access review: person marked",
+	"access_review.opened":             "Access review opened",
+	"access_review.signed_off":         "Access review signed off",
 	"action_link.used":                 "Acted from an email link",
 	"attachment.added":                 "Document attached",
 	"attachment.removed":               "Document removed",
@@ -98,10 +102,12 @@ var labels = map[string]string{
 	"user.password_changed":            "Password changed",
 	"user.password_check_failed":       "Wrong current password",
 	"user.password_reset":              "Password reset",
+	"user.reactivated":                 "Account reactivated after an access review",
 	"user.role_granted":                "Role granted",
 	"user.role_refused":                "Role request refused",
 	"user.role_revoked":                "Role revoked",
 	"user.roles_changed":               "Roles changed",
+	"user.suspended":                   "Account suspended (access review not confirmed)",
 	"user.two_factor_enrolled":         "Two-factor authentication set up",
 	"user.two_factor_reset":            "Two-factor authentication reset",
 	"user.updated":                     "User details changed",

@@ -300,8 +300,8 @@ func OpenReviews(ctx context.Context, db *bun.DB, now time.Time, london *time.Lo
 			for _, id := range ids {
 				msgs = append(msgs, notify.Message{UserID: id, Event: notify.EventAccessReview,
 					Title: "Review who has access to the portal at " + r.OrganisationName,
-					Body: fmt.Sprintf("The access review of %s for %s is open: mark each of its %d people still needed or remove, then sign the review off by %s. "+
-						"People not confirmed %d days after that are suspended.", r.OrganisationName, r.PeriodLabel(), o.People,
+					Body: fmt.Sprintf("The access review of %s for %s is open: mark each of its %s still needed or remove, then sign the review off by %s. "+
+						"People not confirmed %d days after that are suspended.", r.OrganisationName, r.PeriodLabel(), people(o.People),
 						r.DueAt.In(london).Format("2 January 2006"), int(policy.SuspendAfter.Hours()/24)),
 					Link: fmt.Sprintf("/access-reviews/%d", r.ID)})
 			}
@@ -507,9 +507,9 @@ func EscalateReviews(ctx context.Context, db *bun.DB, now time.Time, london *tim
 			for _, a := range to {
 				msgs = append(msgs, notify.Message{UserID: a, Event: notify.EventAccessReview,
 					Title: "Overdue access review: " + r.OrganisationName,
-					Body: fmt.Sprintf("The access review of %s for %s was due on %s and has not been signed off: %d of its %d people are marked. "+
+					Body: fmt.Sprintf("The access review of %s for %s was due on %s and has not been signed off: %d of its %s marked. "+
 						"Everyone not confirmed by %s will be suspended.", r.OrganisationName, r.PeriodLabel(), r.DueAt.In(london).Format("2 January 2006"),
-						r.Marked, r.People, r.DueAt.Add(policy.SuspendAfter).In(london).Format("2 January 2006")),
+						r.Marked, peopleAre(r.People), r.DueAt.Add(policy.SuspendAfter).In(london).Format("2 January 2006")),
 					Link: fmt.Sprintf("/access-reviews/%d", id)})
 			}
 		}
@@ -611,4 +611,25 @@ func Holdings(ctx context.Context, db bun.IDB, organisationID int64) ([]Holding,
 		return nil, fmt.Errorf("who holds which role: %w", err)
 	}
 	return hs, nil
+}
+
+// people counts people in words: "1 person", "3 people".
+func people(n int) string {
+	if n == 1 {
+		return "1 person"
+	}
+	return fmt.Sprintf("%d people", n)
+}
+
+// peopleAre is people with its verb: "1 person is", "3 people are".
+func peopleAre(n int) string {
+	if n == 1 {
+		return "1 person is"
+	}
+	return people(n) + " are"
+}
+
+// MarkedText says how many of a review's people are marked: "0 of 1 person marked".
+func (r Review) MarkedText() string {
+	return fmt.Sprintf("%d of %s marked", r.Marked, people(r.People))
 }
