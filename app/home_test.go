@@ -72,6 +72,18 @@ func TestHomeToDo(t *testing.T) {
 	// Nobody else sees the requests before triage accepts them, so the development team counts none.
 	res = p.as(p.users[identity.RoleDevelopmentTeam]).get("/")
 	mustContain(t, res.body, "the development team's home", `<span class="portal-todo__count">0 </span>impact assessments nobody has taken yet`)
+	// An organisation's access approver, and the administrators, are told of access reviews to complete.
+	approver := p.as(p.users[identity.RoleAccessApprover])
+	mustContain(t, approver.get("/").body, "the access approver's home before a review",
+		`<a href="/access-requests"><span class="portal-todo__count">0 </span>requests for access or roles to decide</a>`,
+		`<a href="/access-reviews"><span class="portal-todo__count">0 </span>access reviews to complete</a>`)
+	if _, err := identity.OpenReviews(ctx, p.db.DB, p.clock.Now(), london, p.app.reviewPolicy()); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, approver.get("/").body, "the access approver's home", `<a href="/access-reviews"><span class="portal-todo__count">1 </span>access review to complete</a>`)
+	if res := p.as(p.users[identity.RoleRequester]).get("/"); strings.Contains(res.body, "access review") {
+		t.Error("a requester's home counts access reviews")
+	}
 	for _, u := range []*identity.User{p.users[identity.RoleDevelopmentTeam], p.users[identity.RoleFunctionalAccountManager], p.users[identity.RoleAdmin]} {
 		v, err := request.ViewerFor(ctx, p.db.DB, u)
 		if err != nil {

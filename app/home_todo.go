@@ -101,5 +101,23 @@ func (a *App) todoFor(ctx context.Context, u *identity.User, v request.Viewer) (
 			todoLink("status", string(request.StatusRequirementsJustification)))
 		it.Note = fmt.Sprintf("%d waiting for the development team to agree the latest version.", n.ToAgree)
 	}
+	if u.HasRole(identity.RoleAccessApprover) || u.HasRole(identity.RoleAdmin) {
+		grants, err := identity.PendingFor(ctx, a.db, u)
+		if err != nil {
+			return nil, err
+		}
+		add(len(grants), "request for access or a role to decide", "requests for access or roles to decide", "/access-requests")
+		reviews, err := identity.ReviewsFor(ctx, a.db, u)
+		if err != nil {
+			return nil, err
+		}
+		open := 0
+		for i := range reviews {
+			if !reviews[i].Complete() {
+				open++
+			}
+		}
+		add(open, "access review to complete", "access reviews to complete", "/access-reviews")
+	}
 	return t, nil
 }
