@@ -79,6 +79,11 @@ func BenchmarkPortal(b *testing.B) {
 	b.Run("RequestsList", func(b *testing.B) {
 		e.paired(b, e.portalURL+"/requests", e.bareURL+"/requests", e.newest)
 	})
+	// The same list built afresh for every view, as after any change to the database (the content
+	// cache kept nothing).
+	b.Run("RequestsListFresh", func(b *testing.B) {
+		e.paired(b, e.freshURL+"/requests", e.bareURL+"/requests", e.newest)
+	})
 	b.Run("RequestPage", func(b *testing.B) {
 		e.paired(b, e.portalURL+"/requests/"+e.typical, e.bareURL+"/requests/"+e.typical, e.typical)
 	})
@@ -86,10 +91,16 @@ func BenchmarkPortal(b *testing.B) {
 	b.Run("RequestPageMany", func(b *testing.B) {
 		e.pairedMany(b, e.portalURL+"/requests/", e.bareURL+"/requests/", e.many)
 	})
+	b.Run("RequestPageManyFresh", func(b *testing.B) {
+		e.pairedMany(b, e.freshURL+"/requests/", e.bareURL+"/requests/", e.many)
+	})
 	// Full-text search of the list, and the similar-request suggestions, each over many different
 	// words; the bare server runs the one index-served query of each.
 	b.Run("Search", func(b *testing.B) {
 		e.pairedMany(b, e.portalURL+"/requests?q=", e.bareURL+"/search?q=", benchWords)
+	})
+	b.Run("SearchFresh", func(b *testing.B) {
+		e.pairedMany(b, e.freshURL+"/requests?q=", e.bareURL+"/search?q=", benchWords)
 	})
 	b.Run("Similar", func(b *testing.B) {
 		e.pairedMany(b, e.portalURL+"/requests/similar?title=", e.bareURL+"/similar?title=", benchTitles)
@@ -126,6 +137,7 @@ func BenchmarkPortal(b *testing.B) {
 // benchPortal is the portal and the bare server on one database of synthetic requests.
 type benchPortal struct {
 	portalURL, bareURL string
+	freshURL           string // the portal again, with its content cache keeping nothing
 	client             *http.Client
 	cookie             *http.Cookie
 
@@ -196,7 +208,8 @@ func newBenchPortal(b *testing.B) *benchPortal {
 	if err != nil {
 		b.Fatal(err)
 	}
-	deps.DB = tdb.DB.WithQueryHook(e.log)
+	// The statements counted are those of pages built afresh.
+	deps.DB, deps.ContentCacheBytes = tdb.DB.WithQueryHook(e.log), -1
 	if e.counted, err = New(deps); err != nil {
 		b.Fatal(err)
 	}
@@ -210,23 +223,13 @@ func newBenchPortal(b *testing.B) *benchPortal {
 	}
 	b.Cleanup(transport.CloseIdleConnections)
 
-	// The portal, as `portal serve` runs it.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// The portal, as `portal serve` runs it, and again with the content cache keeping nothing.
+	deps.DB = tdb.DB
+	fresh, err := New(deps)
 	if err != nil {
 		b.Fatal(err)
 	}
-	serveCtx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- portal.ServeListener(serveCtx, ln) }()
-	b.Cleanup(func() {
-		transport.CloseIdleConnections()
-		stop()
-		if err := <-served; err != nil {
-			b.Errorf("portal: %v", err)
-		}
-	})
-	e.portalURL = "http://" + ln.Addr().String()
-
+	e.portalURL, e.freshURL = benchServe(b, portal, transport), benchServe(b, fresh, transport)
 	// The bare server: one handler a page, one query through its own pgx pool, a small template.
 	pool, err := pgxpool.New(ctx, tdb.URL)
 	if err != nil {
@@ -253,6 +256,25 @@ func newBenchPortal(b *testing.B) *benchPortal {
 	})
 	e.bareURL = "http://" + bln.Addr().String()
 	return e
+}
+
+// benchServe serves the portal on a port of its own until the benchmark ends, and returns its address.
+func benchServe(b *testing.B, portal *App, transport *http.Transport) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	serveCtx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- portal.ServeListener(serveCtx, ln) }()
+	b.Cleanup(func() {
+		transport.CloseIdleConnections()
+		stop()
+		if err := <-served; err != nil {
+			b.Errorf("portal: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
 }
 
 // benchFill adds the synthetic requests and then vacuums and analyses them, as autovacuum would have on

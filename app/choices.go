@@ -21,11 +21,15 @@ type choices struct {
 	ttl    time.Duration
 	at     time.Time // when data was read; zero when there is none
 	data   *choiceLists
+	gen    uint64     // counts the readings
 	loadMu sync.Mutex // one reader at a time refreshes the lists
 }
 
 // choiceLists is one reading of the lists.
 type choiceLists struct {
+	// Reading numbers this reading of the lists: content built from one reading is not reused with
+	// another (see contentKey).
+	Reading       uint64
 	Areas         []string
 	NSIGs         []nsigChoice // every NSIG, by name, inactive ones too
 	Regions       []organisation.Region
@@ -61,6 +65,8 @@ func (ch *choices) get(ctx context.Context, a *App) (*choiceLists, error) {
 		return nil, err
 	}
 	ch.mu.Lock()
+	ch.gen++
+	d.Reading = ch.gen
 	ch.data, ch.at = d, at
 	ch.mu.Unlock()
 	return d, nil

@@ -176,6 +176,27 @@ func (r *Renderer) Render(w io.Writer, name string, data any) error {
 	return nil
 }
 
+// RenderParts renders only the parts of the page name that come from its own file — what goes before
+// the main content (a back link) and the content — for the content cache (pagecache.go), which shows
+// them again later in the layout of another visit through the page "pages/cached".
+func (r *Renderer) RenderParts(name string, data any) (cachedContent, error) {
+	t, ok := r.pages[name]
+	if !ok {
+		return cachedContent{}, fmt.Errorf("render %q: no such page", name)
+	}
+	var before, content bytes.Buffer
+	if t.Lookup("beforeContent") != nil {
+		if err := t.ExecuteTemplate(&before, "beforeContent", data); err != nil {
+			return cachedContent{}, fmt.Errorf("render %q: %w", name, err)
+		}
+	}
+	if err := t.ExecuteTemplate(&content, "content", data); err != nil {
+		return cachedContent{}, fmt.Errorf("render %q: %w", name, err)
+	}
+	// The HTML was escaped by the page's own templates as it was rendered.
+	return cachedContent{Before: template.HTML(before.String()), Content: template.HTML(content.String())}, nil //nolint:gosec
+}
+
 func parseFile(t *template.Template, views fs.FS, name string) error {
 	src, err := fs.ReadFile(views, name)
 	if err != nil {

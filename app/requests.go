@@ -75,12 +75,21 @@ func (a *App) viewer(c *fiber.Ctx) (request.Viewer, error) {
 	return request.ViewerFor(c.UserContext(), a.db, visitOf(c).user)
 }
 
+// requestShow shows a request. The page is kept by the content cache for the visitor while the
+// database is unchanged; it is built afresh whenever anything is written.
 func (a *App) requestShow(c *fiber.Ctx) error {
-	p, err := a.requestShowPage(c, c.Params("ref"))
+	ref := c.Params("ref")
+	key, err := a.contentKey(c.UserContext(), visitOf(c), "requests/show", ref)
 	if err != nil {
 		return err
 	}
-	return a.render(c, fiber.StatusOK, "requests/show", p)
+	return a.showCached(c, "requests/show", key, func() (any, *Page, error) {
+		p, err := a.requestShowPage(c, ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		return p, &p.Page, nil
+	})
 }
 
 // requestShowPage gathers what the request page shows. It runs a fixed number of statements, however

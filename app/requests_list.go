@@ -196,32 +196,50 @@ func (a *App) requestsIndex(c *fiber.Ctx) error {
 	pageNo := max(1, c.QueryInt("page", 1))
 	ff := readRequestFilter(c)
 	f, errs := a.requestFilter(ff)
-	p := &requestsIndexPage{Page: a.page(c, "Requests"), Filter: ff, ExportLimit: thousands(exportLimit)}
+	if errs.Any() {
+		p := &requestsIndexPage{Page: a.page(c, "Requests"), Filter: ff, ExportLimit: thousands(exportLimit)}
+		if err := a.requestsIndexChoices(ctx, p, ff); err != nil {
+			return err
+		}
+		return a.invalid(c, "requests/index", &p.Page, errs, p)
+	}
+	// The list is the same for everyone with the same access who asks the same of it while the
+	// database is unchanged: it is kept by the content cache.
+	key, err := a.contentKey(ctx, visitOf(c), "requests/index", ff.values().Encode(), strconv.Itoa(pageNo))
+	if err != nil {
+		return err
+	}
+	return a.showCached(c, "requests/index", key, func() (any, *Page, error) {
+		p := &requestsIndexPage{Page: a.page(c, "Requests"), Filter: ff, ExportLimit: thousands(exportLimit)}
+		if err := a.requestsIndexChoices(ctx, p, ff); err != nil {
+			return nil, nil, err
+		}
+		v, err := request.ViewerFor(ctx, a.db, visitOf(c).user)
+		if err != nil {
+			return nil, nil, err
+		}
+		f.Limit, f.Offset = requestsPerPage, (pageNo-1)*requestsPerPage
+		rows, total, err := request.List(ctx, a.db, v, f)
+		if err != nil {
+			return nil, nil, err
+		}
+		p.Rows, p.Total, p.OverExportLimit = rows, total, total.N > exportLimit
+		q := ff.values()
+		p.Pagination = paginate("/requests", q, pageNo, requestsPerPage, total.N)
+		p.CSVHref, p.XLSXHref = withQuery("/requests/export.csv", q), withQuery("/requests/export.xlsx", q)
+		p.PDFHref = withQuery("/requests/export.pdf", q)
+		return p, &p.Page, nil
+	})
+}
+
+// requestsIndexChoices fills the list's filter choices and the dashboard filters it was opened with.
+func (a *App) requestsIndexChoices(ctx context.Context, p *requestsIndexPage, ff requestFilterForm) error {
 	if err := a.requestFilterOptions(ctx, p); err != nil {
 		return err
 	}
 	var err error
-	if p.DrillTags, err = a.drillTags(ctx, ff); err != nil {
-		return err
-	}
-	if errs.Any() {
-		return a.invalid(c, "requests/index", &p.Page, errs, p)
-	}
-	v, err := request.ViewerFor(ctx, a.db, visitOf(c).user)
-	if err != nil {
-		return err
-	}
-	f.Limit, f.Offset = requestsPerPage, (pageNo-1)*requestsPerPage
-	rows, total, err := request.List(ctx, a.db, v, f)
-	if err != nil {
-		return err
-	}
-	p.Rows, p.Total, p.OverExportLimit = rows, total, total.N > exportLimit
-	q := ff.values()
-	p.Pagination = paginate("/requests", q, pageNo, requestsPerPage, total.N)
-	p.CSVHref, p.XLSXHref = withQuery("/requests/export.csv", q), withQuery("/requests/export.xlsx", q)
-	p.PDFHref = withQuery("/requests/export.pdf", q)
-	return a.render(c, fiber.StatusOK, "requests/index", p)
+	p.DrillTags, err = a.drillTags(ctx, ff)
+	return err
 }
 
 // requestFilterOptions fills the filter's choices, the ones held in the database included.

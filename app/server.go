@@ -3,6 +3,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -43,6 +44,9 @@ type Deps struct {
 	// ChoicesTTL is how long the reference lists that filters and forms offer are kept in memory; zero
 	// means choicesTTL.
 	ChoicesTTL time.Duration
+	// ContentCacheBytes bounds the memory of the content cache (pagecache.go); zero means
+	// contentCacheLimit, and a negative number keeps nothing, so that every page is built afresh.
+	ContentCacheBytes int
 }
 
 // App is the portal's web application.
@@ -58,6 +62,7 @@ type App struct {
 	providers []*sso.Provider
 	validate  *forms.Validator
 	choices   *choices
+	content   *contentCache // rendered pages by database snapshot (pagecache.go)
 	notices   *notices
 	views     *Renderer
 	assets    *Assets
@@ -85,6 +90,7 @@ func New(d Deps) (*App, error) {
 		calendar:  d.Calendar,
 		validate:  forms.NewValidator(),
 		choices:   &choices{ttl: d.ChoicesTTL},
+		content:   newContentCache(cmp.Or(d.ContentCacheBytes, contentCacheLimit)),
 		notices:   &notices{},
 		drain:     newDrainState(),
 		providers: d.Providers,
@@ -132,7 +138,9 @@ func New(d Deps) (*App, error) {
 	a.fiber.Use(a.frontDoor)
 	a.fiber.Use(a.accessLog)
 	a.fiber.Use(a.refuseUnreadableURL)
-	a.fiber.Use(compress.New(compress.Config{Level: compress.LevelDefault}))
+	// The fastest level: pages are HTML that compresses well at any level, and the time saved is the
+	// server's, on every page.
+	a.fiber.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
 	a.routes = a.routeTable()
 	for _, r := range a.routes {
 		a.fiber.Add(r.method, r.path, a.guard(r))

@@ -47,6 +47,10 @@ type Session struct {
 	// VerifiedAt is when the session passed its second factor (zero: not yet), VerifiedBy how.
 	VerifiedAt time.Time `bun:"verified_at,nullzero"`
 	VerifiedBy string    `bun:"verified_by"`
+	// Snapshot is the database snapshot the session was read in (pg_current_snapshot): two reads with
+	// the same snapshot see the same rows, so what was built from the database under it may be reused
+	// while it lasts (see the portal's content cache).
+	Snapshot string `bun:"-"`
 }
 
 // Verified reports whether the session has passed a second factor.
@@ -123,10 +127,12 @@ func Lookup(ctx context.Context, db bun.IDB, token string, now time.Time, p Sess
 		SID        int64     `bun:"s_id"`
 		SVerified  time.Time `bun:"s_verified_at,nullzero"`
 		SVerifyBy  string    `bun:"s_verified_by"`
+		SSnapshot  string    `bun:"s_snapshot"`
 	}
 	// One statement: who is visiting is needed by every page.
 	err := selectUsers(db, &row).
 		ColumnExpr("s.token_hash AS s_token_hash, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.ip AS s_ip, s.user_agent AS s_user_agent, s.verified_at AS s_verified_at, s.verified_by AS s_verified_by, s.id AS s_id").
+		ColumnExpr("pg_current_snapshot()::text AS s_snapshot").
 		ColumnExpr("(SELECT count(*) FROM notifications AS nt WHERE nt.user_id = u.id AND nt.in_app AND nt.read_at IS NULL) AS unread").
 		Join("JOIN sessions AS s ON s.user_id = u.id").
 		Where("s.token_hash = ?", hashToken(token)).Scan(ctx)
@@ -137,7 +143,7 @@ func Lookup(ctx context.Context, db bun.IDB, token string, now time.Time, p Sess
 		return nil, nil, fmt.Errorf("look up session: %w", err)
 	}
 	s := &Session{TokenHash: row.STokenHash, UserID: row.ID, CreatedAt: row.SCreatedAt, LastSeenAt: row.SLastSeen, IP: row.SIP, UserAgent: row.SUserAgent,
-		VerifiedAt: row.SVerified, VerifiedBy: row.SVerifyBy, ID: row.SID}
+		VerifiedAt: row.SVerified, VerifiedBy: row.SVerifyBy, ID: row.SID, Snapshot: row.SSnapshot}
 	if now.Sub(s.LastSeenAt) > p.Idle || now.Sub(s.CreatedAt) > p.Absolute {
 		if _, err := db.NewDelete().Model(s).WherePK().Exec(ctx); err != nil {
 			return nil, nil, fmt.Errorf("remove expired session: %w", err)
