@@ -33,7 +33,9 @@ func TestSnapshotXmax(t *testing.T) {
 // kept.
 func TestContentCacheKeepsOnlyTheNewestSnapshot(t *testing.T) {
 	c := newContentCache(1 << 10)
-	page := func(s string) cachedContent { return cachedContent{Title: s, Content: template.HTML("<p>" + s + "</p>")} }
+	page := func(s string) cachedContent {
+		return cachedContent{Title: s, Content: template.HTML("<p>" + s + "</p>")}
+	}
 
 	if _, ok := c.get("", "k"); ok {
 		t.Error("found content without a snapshot")
