@@ -99,6 +99,12 @@ func TestNoChannelLeaksWhatAViewerMayNotSee(t *testing.T) {
 				t.Errorf("GET %s as %s reads %q", path, who, bad)
 			}
 		}
+		// The pages the content cache keeps, opened again: now they come from the cache.
+		for _, path := range w.getPaths(t) {
+			if rest, ok := strings.CutPrefix(path, "/requests"); ok && (rest == "" || strings.Count(rest, "/") == 1 && !strings.ContainsAny(rest, "?")) {
+				report("GET "+path+" (again, from the content cache)", readable(t, b.get(path)))
+			}
+		}
 		// Search and similar requests with each canary: neither its text nor, for a viewer who may
 		// not see it, its request may come back.
 		for _, c := range w.canary {
@@ -131,6 +137,9 @@ func TestNoChannelLeaksWhatAViewerMayNotSee(t *testing.T) {
 		if !seen[c.Word] {
 			t.Errorf("nobody allowed saw %s (%q): the canary was not planted or no channel shows it", c.Field, c.Word)
 		}
+	}
+	if hits, _ := w.p.app.content.counts(); hits == 0 {
+		t.Error("no page came from the content cache: its path was not checked")
 	}
 	t.Logf("%d viewers × %d canaries, %d responses and messages checked", len(leakViewers), len(w.canary), checks)
 }
