@@ -1,6 +1,8 @@
 package app
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"html/template"
 	"strconv"
@@ -32,10 +34,12 @@ type contentCache struct {
 	misses  int64
 }
 
-// cachedContent is a page's title, its content and what comes before it (a back link).
+// cachedContent is a page's title, its content and what comes before it (a back link); or, for a whole
+// page kept for one session, the page as sent, as it is and gzipped.
 type cachedContent struct {
 	Title           string
 	Before, Content template.HTML
+	Page, Gzip      []byte
 }
 
 // contentCacheLimit bounds the memory the cache holds (a requests list is about 50 kB of HTML).
@@ -78,7 +82,7 @@ func (c *contentCache) put(snapshot, key string, e cachedContent) {
 	if !ok {
 		return
 	}
-	n := len(snapshot) + len(key) + len(e.Title) + len(e.Before) + len(e.Content)
+	n := len(snapshot) + len(key) + len(e.Title) + len(e.Before) + len(e.Content) + len(e.Page) + len(e.Gzip)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
@@ -152,29 +156,81 @@ type cachedPage struct {
 	Before, Content template.HTML
 }
 
-// showCached shows the page name from the parts the content cache holds under this visit's snapshot
-// and key, or else builds its data with build, renders its parts and keeps them. Both ways the page is
+// showCached shows the page name from what the content cache holds under this visit's snapshot and
+// key, or else builds its data with build, renders its parts and keeps them. Both ways the page is
 // shown through "pages/cached", so a page from the cache is the page built afresh. build returns the
 // page's data and its Page (for the title); an error it returns is shown as it would be without the
 // cache, and nothing is kept.
+//
+// The whole page as sent, gzipped too, is kept as well, under the key and what the layout adds for
+// this visit: the unread count and the downtime notices (the user, their form token and the path are
+// in the key already). A page carrying a success message is shown once and never kept whole.
 func (a *App) showCached(c *fiber.Ctx, name, key string, build func() (data any, p *Page, err error)) error {
 	v := visitOf(c)
 	snapshot := ""
 	if v.session != nil {
 		snapshot = v.session.Snapshot
 	}
-	if e, ok := a.content.get(snapshot, key); ok {
-		return a.render(c, fiber.StatusOK, "pages/cached", &cachedPage{Page: a.page(c, e.Title), Before: e.Before, Content: e.Content})
+	wholeKey := ""
+	if v.flash == "" {
+		var b strings.Builder
+		b.WriteString(key)
+		b.WriteString("\x00whole\x00")
+		b.WriteString(strconv.Itoa(v.unread))
+		for _, n := range a.banners(c.UserContext()) {
+			b.WriteString("\x00" + n.Heading + "\x00" + n.Text + "\x00" + n.When + "\x00" + strconv.FormatBool(n.ReadOnly))
+		}
+		wholeKey = b.String()
+		if e, ok := a.content.get(snapshot, wholeKey); ok {
+			return sendPage(c, e)
+		}
 	}
-	data, p, err := build()
-	if err != nil {
+	e, ok := a.content.get(snapshot, key)
+	var p Page
+	if ok {
+		p = a.page(c, e.Title)
+	} else {
+		data, built, err := build()
+		if err != nil {
+			return err
+		}
+		if e, err = a.views.RenderParts(name, data); err != nil {
+			return err
+		}
+		e.Title, p = built.Title, *built
+		a.content.put(snapshot, key, e)
+	}
+	var buf bytes.Buffer
+	if err := a.views.Render(&buf, "pages/cached", &cachedPage{Page: p, Before: e.Before, Content: e.Content}); err != nil {
 		return err
 	}
-	parts, err := a.views.RenderParts(name, data)
-	if err != nil {
-		return err
+	whole := cachedContent{Page: buf.Bytes()}
+	if wholeKey != "" && snapshot != "" {
+		var gz bytes.Buffer
+		w, err := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(whole.Page); err != nil {
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+		whole.Gzip = gz.Bytes()
+		a.content.put(snapshot, wholeKey, whole)
 	}
-	parts.Title = p.Title
-	a.content.put(snapshot, key, parts)
-	return a.render(c, fiber.StatusOK, "pages/cached", &cachedPage{Page: *p, Before: parts.Before, Content: parts.Content})
+	return sendPage(c, whole)
+}
+
+// sendPage sends a page kept whole, gzipped to a browser that takes gzip (the compression middleware
+// leaves a response that is encoded already as it is).
+func sendPage(c *fiber.Ctx, e cachedContent) error {
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Vary(fiber.HeaderAcceptEncoding)
+	if e.Gzip != nil && c.Context().Request.Header.HasAcceptEncoding("gzip") {
+		c.Set(fiber.HeaderContentEncoding, "gzip")
+		return c.Status(fiber.StatusOK).Send(e.Gzip)
+	}
+	return c.Status(fiber.StatusOK).Send(e.Page)
 }

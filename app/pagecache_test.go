@@ -1,8 +1,12 @@
 package app
 
 import (
+	"compress/gzip"
 	"context"
 	"html/template"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -124,10 +128,42 @@ func TestCachedPagesShowEveryChangeAtOnce(t *testing.T) {
 		}
 	}
 
-	// A change through the first instance shows at once through the second.
+	// A browser that takes gzip gets the same page, gzipped.
+	plain := onTwo.get(path).body
+	req := httptest.NewRequest("GET", path, nil)
+	req.Header.Set("Accept-Encoding", "gzip, deflate, br")
+	for k, v := range onTwo.cookies {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	res, err := second.Handler().Test(req, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(res.Body)
+	if err != nil {
+		t.Fatalf("GET %s with gzip: Content-Encoding %q: %v", path, res.Header.Get("Content-Encoding"), err)
+	}
+	unzipped, err := io.ReadAll(zr)
+	res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strip(string(unzipped)) != strip(plain) || !strings.Contains(res.Header.Get("Vary"), "Accept-Encoding") {
+		t.Errorf("the gzipped page (Vary %q) differs from the page:\n%s", res.Header.Get("Vary"), excerpt(string(unzipped)))
+	}
+
+	// A change through the first instance shows at once through the second, with its success message
+	// once only.
 	mustStatus(t, onOne.post(path+"/comments", url.Values{"body": {"Looking at this with the payroll team"}}), 303, "comment through the first instance")
-	if body, _ := view(onTwo, path); !strings.Contains(body, "Looking at this with the payroll team") {
+	body, _ := view(onTwo, path)
+	if !strings.Contains(body, "Looking at this with the payroll team") {
 		t.Errorf("the second instance does not show the comment made through the first:\n%s", excerpt(body))
+	}
+	if !strings.Contains(body, "Your comment has been added") {
+		t.Errorf("the page after the comment does not say it was added:\n%s", excerpt(body))
+	}
+	if body, _ := view(onTwo, path); strings.Contains(body, "Your comment has been added") {
+		t.Error("the success message was shown again on the next view")
 	}
 	// So does a change made in the database by neither instance.
 	if _, err := p.db.DB.NewUpdate().Table("requests").Set("title = ?", "Show payslips in Welsh and English").Where("id = ?", r.ID).Exec(ctx); err != nil {
