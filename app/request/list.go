@@ -262,8 +262,8 @@ type Similar struct {
 }
 
 // FindSimilar returns up to limit requests of a kind that the viewer may see whose titles look like
-// title (trigram similarity, served by the title's trigram index) or whose text matches its words
-// (full text, served by the search index); closed requests are left out, and so is excludeID.
+// title (trigram similarity) or whose text matches its words (full text); closed requests are left out,
+// and so is excludeID.
 func FindSimilar(ctx context.Context, db bun.IDB, v Viewer, kind, title string, excludeID int64, limit int) ([]Similar, error) {
 	title = strings.TrimSpace(title)
 	if len([]rune(title)) < 4 {
@@ -276,23 +276,37 @@ func FindSimilar(ctx context.Context, db bun.IDB, v Viewer, kind, title string, 
 	return out, nil
 }
 
-// similarQuery is FindSimilar's query.
+// similarCandidates is how many of the nearest titles FindSimilar scores; it also scores five times as
+// many of the newest requests whose text has all the title's words.
+const similarCandidates = 20
+
+// similarQuery is FindSimilar's query. Scoring every request that shares a few letters or a word with
+// the title would read thousands of rows; instead the candidates are the open requests the viewer may
+// see whose titles are nearest to it (the title's trigram GiST index, read in order of distance) and the
+// newest of those whose text has all its words (the search indexes). Only they are scored, filtered to
+// a title at least as alike as title % (similarity 0.3) or a text match, joined to their organisations
+// and counted for support.
 func similarQuery(db bun.IDB, v Viewer, kind, title string, excludeID int64, limit int) *bun.SelectQuery {
-	// The best matches are chosen from requests alone; only they are joined to their organisations and
-	// counted for support.
-	best := db.NewSelect().TableExpr("requests AS r").ColumnExpr("r.id, r.reference, r.title, r.status, r.organisation_id").
-		Where("r.kind = ?", kind).
-		Where("r.status NOT IN (?)", bun.List([]Status{StatusWithdrawn, StatusNotTakenForward, StatusNotApproved}))
+	open := func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = q.Where("r.kind = ?", kind).
+			Where("r.status NOT IN (?)", bun.List([]Status{StatusWithdrawn, StatusNotTakenForward, StatusNotApproved}))
+		if excludeID != 0 {
+			q = q.Where("r.id <> ?", excludeID)
+		}
+		return v.visible(q)
+	}
+	match, matchArgs := v.matches("plainto_tsquery", title)
+	near := open(db.NewSelect().TableExpr("requests AS r").Column("r.id")).OrderExpr("r.title <-> ?", title).Limit(similarCandidates)
+	words := open(db.NewSelect().TableExpr("requests AS r").Column("r.id")).Where(match, matchArgs...).
+		OrderExpr("r.received_at DESC, r.id DESC").Limit(5 * similarCandidates)
 	// How alike the titles are decides; sharing words in the text breaks ties and lifts a title that says
 	// the same thing in other words.
 	rank, rankArgs := v.rankExpr("plainto_tsquery", title)
-	best = best.ColumnExpr("similarity(r.title, ?) + 0.25 * "+strings.TrimSuffix(rank, " AS rank")+" AS score", append([]any{title}, rankArgs...)...)
-	match, matchArgs := v.matches("plainto_tsquery", title)
-	best = best.Where("(r.title % ? OR "+match+")", append([]any{title}, matchArgs...)...)
-	if excludeID != 0 {
-		best = best.Where("r.id <> ?", excludeID)
-	}
-	best = v.visible(best).OrderExpr("score DESC, r.id DESC").Limit(int64(limit))
+	best := open(db.NewSelect().TableExpr("requests AS r").ColumnExpr("r.id, r.reference, r.title, r.status, r.organisation_id")).
+		ColumnExpr("similarity(r.title, ?) + 0.25 * "+strings.TrimSuffix(rank, " AS rank")+" AS score", append([]any{title}, rankArgs...)...).
+		Where("r.id IN ((?) UNION (?))", near, words).
+		Where("(r.title % ? OR "+match+")", append([]any{title}, matchArgs...)...).
+		OrderExpr("score DESC, r.id DESC").Limit(int64(limit))
 	return db.NewSelect().TableExpr("(?) AS r", best).
 		ColumnExpr("r.reference, r.title, r.status, o.name AS organisation_name, r.organisation_id, r.score").
 		ColumnExpr("(SELECT count(*) FROM request_supports AS s WHERE s.request_id = r.id) AS support_count").

@@ -677,3 +677,21 @@ func TestSimilarRequestsAreRankedByHowAlikeTheyAre(t *testing.T) {
 		t.Errorf("similar requests in the order\n%s\nwant first\n%s", strings.Join(order, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestSimilarFindsTheAlikeTitleAmongManySharingItsWords raises the same title first and then more
+// requests sharing all its words than FindSimilar scores for their text: the oldest, alike title still
+// comes first, found among the nearest titles.
+func TestSimilarFindsTheAlikeTitleAmongManySharingItsWords(t *testing.T) {
+	w := newWorld(t)
+	same := w.raise("Remind managers about DBS renewal dates")
+	for i := range 110 {
+		w.raise(fmt.Sprintf("Case %d: dates of renewal for DBS, and managers to remind", i+1))
+	}
+	got, err := request.FindSimilar(context.Background(), w.db, w.v["central"], request.KindEnhancement, "Remind managers about DBS renewal dates", 0, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 5 || got[0].Reference != same.Reference {
+		t.Errorf("similar requests %v, want %s (the same title) first of 5", got, same.Reference)
+	}
+}
