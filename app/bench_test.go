@@ -141,6 +141,7 @@ type benchPortal struct {
 	client             *http.Client
 	cookie             *http.Cookie
 
+	portal  *App          // the portal served at portalURL, whose content cache is read for its hit rate
 	counted *App          // the portal again, on a database handle that logs its statements
 	log     *statementLog // what counted ran
 
@@ -229,6 +230,7 @@ func newBenchPortal(b *testing.B) *benchPortal {
 	if err != nil {
 		b.Fatal(err)
 	}
+	e.portal = portal
 	e.portalURL, e.freshURL = benchServe(b, portal, transport), benchServe(b, fresh, transport)
 	// The bare server: one handler a page, one query through its own pgx pool, a small template.
 	pool, err := pgxpool.New(ctx, tdb.URL)
@@ -410,6 +412,13 @@ func (e *benchPortal) alternate(b *testing.B, portal, bare func(lat []time.Durat
 			b.Fatal(err)
 		}
 	}
+	hits, misses := e.portal.content.counts()
+	defer func() {
+		h, m := e.portal.content.counts()
+		if h, m = h-hits, m-misses; h+m > 0 {
+			b.ReportMetric(100*float64(h)/float64(h+m), "portal_cache_hit_%")
+		}
+	}()
 	portalLat, bareLat := make([]time.Duration, b.N), make([]time.Duration, b.N)
 	var portalWall, bareWall time.Duration
 	// A slow page gets few requests in the time: take turns at least four times all the same, in

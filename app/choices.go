@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"sync"
 	"time"
@@ -21,14 +22,13 @@ type choices struct {
 	ttl    time.Duration
 	at     time.Time // when data was read; zero when there is none
 	data   *choiceLists
-	gen    uint64     // counts the readings
 	loadMu sync.Mutex // one reader at a time refreshes the lists
 }
 
 // choiceLists is one reading of the lists.
 type choiceLists struct {
-	// Reading numbers this reading of the lists: content built from one reading is not reused with
-	// another (see contentKey).
+	// Reading is a hash of the lists as read: content built from one reading is not reused with lists
+	// that differ (see contentKey).
 	Reading       uint64
 	Areas         []string
 	NSIGs         []nsigChoice // every NSIG, by name, inactive ones too
@@ -64,9 +64,11 @@ func (ch *choices) get(ctx context.Context, a *App) (*choiceLists, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The same lists read again keep their number, so that the pages built from them stay kept.
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%+v", *d)
+	d.Reading = h.Sum64()
 	ch.mu.Lock()
-	ch.gen++
-	d.Reading = ch.gen
 	ch.data, ch.at = d, at
 	ch.mu.Unlock()
 	return d, nil
