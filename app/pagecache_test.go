@@ -87,8 +87,10 @@ func TestContentCacheKeepsOnlyTheNewestSnapshot(t *testing.T) {
 // request through the first instance, and again behind both instances' backs in the database: the very
 // next view through the second instance shows each change. Another organisation's requester, opening
 // the same pages through the same instance, never sees what the cache holds for the central team.
+//
+// Not parallel with other tests: a page is kept under the database snapshot, which any transaction that
+// writes anywhere in the cluster changes, so other tests' writes would keep the cache from being used.
 func TestCachedPagesShowEveryChangeAtOnce(t *testing.T) {
-	t.Parallel()
 	p := newTestPortal(t)
 	ctx := context.Background()
 	second, err := New(Deps{Config: p.app.cfg, DB: p.db.DB, Logger: p.app.log, Migrator: p.app.migrator, Now: p.clock.Now})
@@ -119,9 +121,14 @@ func TestCachedPagesShowEveryChangeAtOnce(t *testing.T) {
 		if cached {
 			t.Errorf("the first view of %s came from the cache", target)
 		}
-		again, cached := view(onTwo, target)
+		// Nothing changes here, but anything that writes in the cluster (autovacuum's analyses) gives a
+		// new snapshot: a few tries, so that one of them is made under an unchanged snapshot.
+		var again string
+		for try := 0; try < 5 && !cached; try++ {
+			again, cached = view(onTwo, target)
+		}
 		if !cached {
-			t.Errorf("the second view of %s, with nothing changed, was built again", target)
+			t.Errorf("the next views of %s, with nothing changed, were built again", target)
 		}
 		if strip(first) != strip(again) {
 			t.Errorf("%s from the cache differs from the page built afresh:\n%s\n----\n%s", target, excerpt(strip(first)), excerpt(strip(again)))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/problem"
 )
 
@@ -111,7 +112,7 @@ func GetPage(ctx context.Context, db bun.IDB, v Viewer, reference string) (*Page
 				'region_name', srg.name, 'note', s.note, 'created_at', s.created_at) ORDER BY so.name)
 			FROM request_supports AS s JOIN organisations AS so ON so.id = s.organisation_id JOIN regions AS srg ON srg.id = so.region_id
 			WHERE s.request_id = r.id), '[]') AS supporters_json`).
-		ColumnExpr("EXISTS (SELECT 1 FROM request_followers AS f WHERE f.request_id = r.id AND f.user_id = ?) AS following", v.UserID).
+		ColumnExpr("EXISTS (SELECT 1 FROM request_followers AS f WHERE f.request_id = r.id AND f.user_id = ?) AS following", bun.Safe("?1")).
 		ColumnExpr(`COALESCE(lv.version, 0) AS requirement_version,
 			ARRAY(SELECT ra.side FROM requirement_agreements AS ra WHERE ra.request_id = r.id AND ra.version = lv.version ORDER BY ra.side) AS agreed_sides,
 			COALESCE(bj.version, 0) AS justification_version, COALESCE(bj.answers, '{}'::jsonb) AS answers, bj.submitted_at,
@@ -133,8 +134,10 @@ func GetPage(ctx context.Context, db bun.IDB, v Viewer, reference string) (*Page
 		Join("LEFT JOIN business_justifications AS bj ON bj.request_id = r.id").
 		Join("LEFT JOIN allocations AS al ON al.request_id = r.id AND r.status IN ('allocated', 'delivered')").
 		Join("LEFT JOIN releases AS rl ON rl.id = al.release_id").
-		Where("r.reference = ?", strings.ToUpper(strings.TrimSpace(reference))).Where("r.kind = ?", KindEnhancement)
-	err := q.Scan(ctx)
+		Where("r.reference = ?", bun.Safe("?0")).Where("r.kind = ?", KindEnhancement)
+	// The same text every time, with the reference and the viewer as parameters: planned once a
+	// connection.
+	err := database.ScanPrepared(ctx, db, q.String(), &row, strings.ToUpper(strings.TrimSpace(reference)), v.UserID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, AccessNone, fmt.Errorf("request %s: %w", reference, problem.ErrNotFound)
 	}

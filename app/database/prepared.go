@@ -1,0 +1,65 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"regexp"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/uptrace/bun"
+)
+
+// positional matches bun's positional placeholders, ?0, ?1, ….
+var positional = regexp.MustCompile(`\?(\d+)`)
+
+// ScanPrepared runs query — a text that never changes, with bun's positional placeholders (?0, ?1, …)
+// for its values — and scans its first row into dest, as bun's Scan would (sql.ErrNoRows when there is
+// none). On the portal's database handle the values go as real parameters through a statement prepared
+// once per connection and kept (pgx.QueryExecModeCacheStatement), so that PostgreSQL plans it once a
+// connection, with a generic plan after its first runs, instead of on every call as it must for the
+// texts bun writes values into. It is for the statements every page runs: who is visiting, and the
+// request a request page shows. Inside a transaction, or on any other handle, the values are written
+// into the text as bun always does.
+//
+// A statement prepared before a migration changed the columns it reads fails once a connection with
+// "cached plan must not change result type"; pgx then forgets it on that connection, and the call is
+// answered by running the statement unprepared.
+func ScanPrepared(ctx context.Context, db bun.IDB, query string, dest any, args ...any) error {
+	bdb, ok := db.(*bun.DB)
+	if !ok {
+		return db.NewRaw(query, args...).Scan(ctx, dest)
+	}
+	text := positional.ReplaceAllStringFunc(query, func(m string) string {
+		n, _ := strconv.Atoi(m[1:])
+		return "$" + strconv.Itoa(n+1)
+	})
+	err := scanFirst(ctx, bdb, text, dest, append([]any{pgx.QueryExecModeCacheStatement}, args...))
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "0A000" {
+		// Each connection that kept the statement fails this way once and forgets it; this call is
+		// answered without it, its values still parameters.
+		err = scanFirst(ctx, bdb, text, dest, append([]any{pgx.QueryExecModeExec}, args...))
+	}
+	return err
+}
+
+func scanFirst(ctx context.Context, db *bun.DB, text string, dest any, params []any) error {
+	rows, err := db.DB.QueryContext(ctx, text, params...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := db.ScanRow(ctx, rows, dest); err != nil {
+		return err
+	}
+	return rows.Close()
+}
