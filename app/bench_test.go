@@ -210,7 +210,7 @@ func newBenchPortal(b *testing.B) *benchPortal {
 		b.Fatal(err)
 	}
 	// The statements counted are those of pages built afresh.
-	deps.DB, deps.ContentCacheBytes = tdb.DB.WithQueryHook(e.log), -1
+	deps.DB, deps.ContentCacheBytes = e.log.counting(b, tdb.DB), -1
 	if e.counted, err = New(deps); err != nil {
 		b.Fatal(err)
 	}

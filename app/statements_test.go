@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/nhs-esr/portal/app/audit"
+	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/identity"
 	"github.com/nhs-esr/portal/app/request"
 )
@@ -24,10 +25,21 @@ func (l *statementLog) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) conte
 	return ctx
 }
 
-func (l *statementLog) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+func (l *statementLog) AfterQuery(_ context.Context, e *bun.QueryEvent) { l.add(e.Query) }
+
+// add keeps a statement: one bun ran, or one prepared (database.ObservePrepared).
+func (l *statementLog) add(query string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.queries = append(l.queries, e.Query)
+	l.queries = append(l.queries, query)
+}
+
+// counting returns db with the log as its query hook, the statements it prepares logged too.
+func (l *statementLog) counting(t testing.TB, db *bun.DB) *bun.DB {
+	counted := db.WithQueryHook(l)
+	database.ObservePrepared(counted, l.add)
+	t.Cleanup(func() { database.ObservePrepared(counted, nil) })
+	return counted
 }
 
 // take returns the statements issued since the last take and forgets them.
@@ -52,7 +64,7 @@ func TestRequestPageStatementsDoNotGrow(t *testing.T) {
 	log := &statementLog{}
 	// The pages are built afresh each time: what a page from the content cache costs is one statement
 	// (TestCachedPagesShowEveryChangeAtOnce).
-	counted, err := New(Deps{Config: p.app.cfg, DB: p.db.DB.WithQueryHook(log), Logger: p.app.log, Migrator: p.app.migrator, Now: p.clock.Now,
+	counted, err := New(Deps{Config: p.app.cfg, DB: log.counting(t, p.db.DB), Logger: p.app.log, Migrator: p.app.migrator, Now: p.clock.Now,
 		ContentCacheBytes: -1})
 	if err != nil {
 		t.Fatal(err)

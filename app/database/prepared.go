@@ -4,20 +4,36 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"reflect"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 )
 
+// observers are the functions ObservePrepared registered, by database handle.
+var observers sync.Map
+
+// ObservePrepared calls fn with the text of every statement ScanPrepared runs on db, which bun's query
+// hooks do not see, so that tests and benchmarks that count statements count these too; a nil fn stops
+// it. The portal itself observes nothing.
+func ObservePrepared(db *bun.DB, fn func(query string)) {
+	if fn == nil {
+		observers.Delete(db)
+		return
+	}
+	observers.Store(db, fn)
+}
+
 // positional matches bun's positional placeholders, ?0, ?1, ….
 var positional = regexp.MustCompile(`\?(\d+)`)
 
 // ScanPrepared runs query — a text that never changes, with bun's positional placeholders (?0, ?1, …)
-// for its values — and scans its first row into dest, as bun's Scan would (sql.ErrNoRows when there is
-// none). On the portal's database handle the values go as real parameters through a statement prepared
+// for its values — and scans it into dest as bun's Scan would: every row into a pointer to a slice, or
+// else the first row (sql.ErrNoRows when there is none). On the portal's database handle the values go as real parameters through a statement prepared
 // once per connection and kept (pgx.QueryExecModeCacheStatement), so that PostgreSQL plans it once a
 // connection, with a generic plan after its first runs, instead of on every call as it must for the
 // texts bun writes values into. It is for the statements every page runs: who is visiting, and the
@@ -36,6 +52,9 @@ func ScanPrepared(ctx context.Context, db bun.IDB, query string, dest any, args 
 		n, _ := strconv.Atoi(m[1:])
 		return "$" + strconv.Itoa(n+1)
 	})
+	if fn, ok := observers.Load(bdb); ok {
+		fn.(func(string))(text)
+	}
 	err := scanFirst(ctx, bdb, text, dest, append([]any{pgx.QueryExecModeCacheStatement}, args...))
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "0A000" {
@@ -50,6 +69,9 @@ func scanFirst(ctx context.Context, db *bun.DB, text string, dest any, params []
 	rows, err := db.DB.QueryContext(ctx, text, params...)
 	if err != nil {
 		return err
+	}
+	if v := reflect.ValueOf(dest); v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Slice {
+		return db.ScanRows(ctx, rows, dest) // every row; it closes rows
 	}
 	defer rows.Close()
 	if !rows.Next() {

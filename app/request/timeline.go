@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/nhs-esr/portal/app/database"
 )
 
 // Event is one entry of a request's timeline.
@@ -87,7 +89,8 @@ func Timeline(ctx context.Context, db bun.IDB, requestID int64, access Access) (
 	}
 	internal := access >= AccessInternal
 	var rows []timelineRow
-	err := db.NewRaw(`SELECT false AS is_comment, ev.id, ev.occurred_at AS at, COALESCE(ev.actor_user_id, 0) AS user_id, ev.actor_name AS name,
+	// A fixed text with the request and the access as parameters, planned once a connection.
+	err := database.ScanPrepared(ctx, db, `SELECT false AS is_comment, ev.id, ev.occurred_at AS at, COALESCE(ev.actor_user_id, 0) AS user_id, ev.actor_name AS name,
 			ev.kind, ev.from_status, ev.to_status, ev.summary, ev.detail AS text, ev.internal, `+personColumns("au", "person")+`
 		FROM request_events AS ev LEFT JOIN users AS au ON au.id = ev.actor_user_id
 		WHERE ev.request_id = ?0 AND (?1 OR NOT ev.internal)
@@ -95,7 +98,7 @@ func Timeline(ctx context.Context, db bun.IDB, requestID int64, access Access) (
 		SELECT true, c.id, c.created_at, c.author_id, u.name, '', '', '', '', c.body, c.internal, `+personColumns("u", "person")+`
 		FROM request_comments AS c JOIN users AS u ON u.id = c.author_id
 		WHERE c.request_id = ?0 AND (?1 OR NOT c.internal)
-		ORDER BY at, is_comment, id`, requestID, internal).Scan(ctx, &rows)
+		ORDER BY at, is_comment, id`, &rows, requestID, internal)
 	if err != nil {
 		return nil, fmt.Errorf("read timeline of request %d: %w", requestID, err)
 	}
