@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"html/template"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/klauspost/compress/gzip"
 )
 
 // contentCache keeps the rendered content of the pages that cost most to build — the requests list and
@@ -207,14 +207,14 @@ func (a *App) showCached(c *fiber.Ctx, name, key string, build func() (data any,
 	whole := cachedContent{Page: buf.Bytes()}
 	if wholeKey != "" && snapshot != "" {
 		var gz bytes.Buffer
-		w, err := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+		w := gzipWriters.Get().(*gzip.Writer)
+		w.Reset(&gz)
+		_, err := w.Write(whole.Page)
+		if err == nil {
+			err = w.Close()
+		}
+		gzipWriters.Put(w)
 		if err != nil {
-			return err
-		}
-		if _, err := w.Write(whole.Page); err != nil {
-			return err
-		}
-		if err := w.Close(); err != nil {
 			return err
 		}
 		whole.Gzip = gz.Bytes()
@@ -222,6 +222,12 @@ func (a *App) showCached(c *fiber.Ctx, name, key string, build func() (data any,
 	}
 	return sendPage(c, whole)
 }
+
+// gzipWriters are reused: each holds several hundred kilobytes of compression state.
+var gzipWriters = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed) // a valid level: no error
+	return w
+}}
 
 // sendPage sends a page kept whole, gzipped to a browser that takes gzip (the compression middleware
 // leaves a response that is encoded already as it is).
