@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/identity"
 	"github.com/nhs-esr/portal/app/request"
 )
@@ -70,7 +71,8 @@ func PanelOf(ctx context.Context, db bun.IDB, v request.Viewer, r *request.Reque
 		me = v.UserID
 	}
 	var rows []panelRow
-	if err := db.NewRaw(panelSQL, r.NSIGID, r.ID, me, now.UTC()).Scan(ctx, &rows); err != nil {
+	// A fixed text with parameters, planned once a connection: every request page an NSIG reviews runs it.
+	if err := database.ScanPrepared(ctx, db, panelSQL, &rows, r.NSIGID, r.ID, me, now.UTC()); err != nil {
 		return nil, fmt.Errorf("read the NSIG panel of request %d: %w", r.ID, err)
 	}
 	p := &Panel{Coverage: &Coverage{NSIGID: r.NSIGID, NSIGName: r.NSIGName}}
