@@ -109,7 +109,7 @@ FROM requests AS r
 LEFT JOIN impact_assessments AS ia ON ia.request_id = r.id
 LEFT JOIN users AS au ON au.id = ia.assessor_id
 LEFT JOIN users AS ub ON ub.id = ia.updated_by
-WHERE r.id = ?`
+WHERE r.id = ?0`
 
 type storedAssessment struct {
 	Assessment `bun:",extend"`
@@ -119,7 +119,9 @@ type storedAssessment struct {
 // readAssessment returns the assessment of a request and whether its row exists.
 func readAssessment(ctx context.Context, db bun.IDB, requestID int64) (*Assessment, bool, error) {
 	var s storedAssessment
-	if err := db.NewRaw(assessmentSelect, requestID).Scan(ctx, &s); err != nil {
+	// A fixed text with the request as its parameter, planned once a connection: the national teams'
+	// request pages run it.
+	if err := database.ScanPrepared(ctx, db, assessmentSelect, &s, requestID); err != nil {
 		return nil, false, fmt.Errorf("read impact assessment of request %d: %w", requestID, err)
 	}
 	return &s.Assessment, s.Stored, nil
