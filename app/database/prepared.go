@@ -28,6 +28,22 @@ func ObservePrepared(db *bun.DB, fn func(query string)) {
 	observers.Store(db, fn)
 }
 
+// FixedSQL is the text of a statement that never changes, built (with bun) the first time it is needed
+// rather than on every call.
+type FixedSQL struct {
+	once sync.Once
+	text string
+}
+
+// Text returns the statement's text, building it with build the first time.
+func (f *FixedSQL) Text(build func() string) string {
+	f.once.Do(func() { f.text = build() })
+	return f.text
+}
+
+// numbered keeps each query ScanPrepared was given with its placeholders numbered for PostgreSQL.
+var numbered sync.Map
+
 // positional matches bun's positional placeholders, ?0, ?1, ….
 var positional = regexp.MustCompile(`\?(\d+)`)
 
@@ -48,10 +64,16 @@ func ScanPrepared(ctx context.Context, db bun.IDB, query string, dest any, args 
 	if !ok {
 		return db.NewRaw(query, args...).Scan(ctx, dest)
 	}
-	text := positional.ReplaceAllStringFunc(query, func(m string) string {
-		n, _ := strconv.Atoi(m[1:])
-		return "$" + strconv.Itoa(n+1)
-	})
+	var text string
+	if t, ok := numbered.Load(query); ok {
+		text = t.(string)
+	} else {
+		text = positional.ReplaceAllStringFunc(query, func(m string) string {
+			n, _ := strconv.Atoi(m[1:])
+			return "$" + strconv.Itoa(n+1)
+		})
+		numbered.Store(query, text)
+	}
 	if fn, ok := observers.Load(bdb); ok {
 		fn.(func(string))(text)
 	}

@@ -111,6 +111,9 @@ func createSession(ctx context.Context, db bun.IDB, userID int64, now time.Time,
 	return token, nil
 }
 
+// lookupSQL is Lookup's statement.
+var lookupSQL database.FixedSQL
+
 // Lookup returns the live session for token and its user. An expired session is removed; a session
 // whose user is disabled does not count.
 func Lookup(ctx context.Context, db bun.IDB, token string, now time.Time, p SessionPolicy) (*Session, *User, error) {
@@ -131,13 +134,15 @@ func Lookup(ctx context.Context, db bun.IDB, token string, now time.Time, p Sess
 	}
 	// One statement, the same text every time with the token's hash as its parameter, planned once a
 	// connection: who is visiting is needed by every page.
-	q := selectUsers(db, &row).
-		ColumnExpr("s.token_hash AS s_token_hash, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.ip AS s_ip, s.user_agent AS s_user_agent, s.verified_at AS s_verified_at, s.verified_by AS s_verified_by, s.id AS s_id").
-		ColumnExpr("pg_current_snapshot()::text AS s_snapshot").
-		ColumnExpr("(SELECT count(*) FROM notifications AS nt WHERE nt.user_id = u.id AND nt.in_app AND nt.read_at IS NULL) AS unread").
-		Join("JOIN sessions AS s ON s.user_id = u.id").
-		Where("s.token_hash = ?", bun.Safe("?0"))
-	err := database.ScanPrepared(ctx, db, q.String(), &row, hashToken(token))
+	text := lookupSQL.Text(func() string {
+		return selectUsers(db, &row).
+			ColumnExpr("s.token_hash AS s_token_hash, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.ip AS s_ip, s.user_agent AS s_user_agent, s.verified_at AS s_verified_at, s.verified_by AS s_verified_by, s.id AS s_id").
+			ColumnExpr("pg_current_snapshot()::text AS s_snapshot").
+			ColumnExpr("(SELECT count(*) FROM notifications AS nt WHERE nt.user_id = u.id AND nt.in_app AND nt.read_at IS NULL) AS unread").
+			Join("JOIN sessions AS s ON s.user_id = u.id").
+			Where("s.token_hash = ?", bun.Safe("?0")).String()
+	})
+	err := database.ScanPrepared(ctx, db, text, &row, hashToken(token))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, ErrNoSession
 	}

@@ -95,49 +95,54 @@ type pageRow struct {
 	MovesJSON     []byte    `bun:"moves_json"`
 }
 
+// pageSQL is GetPage's statement.
+var pageSQL database.FixedSQL
+
 // GetPage returns the enhancement request with the reference and what its page shows, if the viewer
 // may see it at all; otherwise problem.ErrNotFound. Only what the access allows is filled in beyond
 // the summary: the rest stays empty.
 func GetPage(ctx context.Context, db bun.IDB, v Viewer, reference string) (*Page, Access, error) {
 	var row pageRow
-	q := selectRequests(db, &row).
-		ColumnExpr(`e.sr_number, e.functional_area, e.problem, e.proposal, e.affected_users, e.affected_detail, e.urgency,
-			e.urgency_reason, COALESCE(e.outcome_reason, '') AS outcome_reason, e.outcome_explanation,
-			COALESCE(e.duplicate_of_id, 0) AS duplicate_of_id, COALESCE(d.reference, '') AS duplicate_of_reference,
-			COALESCE(d.accepted, false) AS duplicate_of_accepted, COALESCE(d.organisation_id, 0) AS duplicate_of_organisation_id,
-			COALESCE(dorg.region_id, 0) AS duplicate_of_region_id, COALESCE(d.nsig_id, 0) AS duplicate_of_nsig_id`).
-		ColumnExpr(`COALESCE(dec.outcome, '') AS decision_outcome, COALESCE(dec.rationale, '') AS decision_rationale,
-			dec.review_on AS decision_review_on, COALESCE(dec.decided_by_name, '') AS decision_by, dec.decided_at AS decision_at`).
-		ColumnExpr(`COALESCE((SELECT json_agg(json_build_object('organisation_id', s.organisation_id, 'organisation_name', so.name,
-				'region_name', srg.name, 'note', s.note, 'created_at', s.created_at) ORDER BY so.name)
-			FROM request_supports AS s JOIN organisations AS so ON so.id = s.organisation_id JOIN regions AS srg ON srg.id = so.region_id
-			WHERE s.request_id = r.id), '[]') AS supporters_json`).
-		ColumnExpr("EXISTS (SELECT 1 FROM request_followers AS f WHERE f.request_id = r.id AND f.user_id = ?) AS following", bun.Safe("?1")).
-		ColumnExpr(`COALESCE(lv.version, 0) AS requirement_version,
-			ARRAY(SELECT ra.side FROM requirement_agreements AS ra WHERE ra.request_id = r.id AND ra.version = lv.version ORDER BY ra.side) AS agreed_sides,
-			COALESCE(bj.version, 0) AS justification_version, COALESCE(bj.answers, '{}'::jsonb) AS answers, bj.submitted_at,
-			(SELECT count(*) FROM attachments AS at WHERE at.request_id = r.id) AS attachments,
-			(SELECT count(*) FROM justification_endorsements AS je WHERE je.request_id = r.id) AS endorsements`).
-		ColumnExpr(`COALESCE(al.release_id, 0) AS release_id, COALESCE(rl.number, 0) AS release_number, COALESCE(rl.name, '') AS release_name,
-			rl.target_date AS release_target, COALESCE(rl.status, '') AS release_status,
-			CASE WHEN al.release_id IS NULL THEN '[]'::json ELSE COALESCE((SELECT json_agg(json_build_object('from_number', fr.number,
-				'to_number', tr.number, 'reason', m.reason, 'moved_by', mu.name, 'moved_at', m.moved_at) ORDER BY m.moved_at, m.id)
-				FROM allocation_moves AS m JOIN releases AS fr ON fr.id = m.from_release_id JOIN releases AS tr ON tr.id = m.to_release_id
-				JOIN users AS mu ON mu.id = m.moved_by WHERE m.request_id = r.id), '[]') END AS moves_json`).
-		Join("JOIN enhancement_requests AS e ON e.request_id = r.id").
-		Join("LEFT JOIN requests AS d ON d.id = e.duplicate_of_id").
-		Join("LEFT JOIN organisations AS dorg ON dorg.id = d.organisation_id").
-		Join(`LEFT JOIN LATERAL (SELECT dd.outcome, dd.rationale, dd.review_on, du.name AS decided_by_name, dd.decided_at
-			FROM request_decisions AS dd JOIN users AS du ON du.id = dd.decided_by
-			WHERE dd.request_id = r.id ORDER BY dd.decided_at DESC, dd.id DESC LIMIT 1) AS dec ON true`).
-		Join("LEFT JOIN LATERAL (SELECT max(version) AS version FROM requirement_versions WHERE request_id = r.id) AS lv ON true").
-		Join("LEFT JOIN business_justifications AS bj ON bj.request_id = r.id").
-		Join("LEFT JOIN allocations AS al ON al.request_id = r.id AND r.status IN ('allocated', 'delivered')").
-		Join("LEFT JOIN releases AS rl ON rl.id = al.release_id").
-		Where("r.reference = ?", bun.Safe("?0")).Where("r.kind = ?", KindEnhancement)
 	// The same text every time, with the reference and the viewer as parameters: planned once a
 	// connection.
-	err := database.ScanPrepared(ctx, db, q.String(), &row, strings.ToUpper(strings.TrimSpace(reference)), v.UserID)
+	text := pageSQL.Text(func() string {
+		return selectRequests(db, &row).
+			ColumnExpr(`e.sr_number, e.functional_area, e.problem, e.proposal, e.affected_users, e.affected_detail, e.urgency,
+				e.urgency_reason, COALESCE(e.outcome_reason, '') AS outcome_reason, e.outcome_explanation,
+				COALESCE(e.duplicate_of_id, 0) AS duplicate_of_id, COALESCE(d.reference, '') AS duplicate_of_reference,
+				COALESCE(d.accepted, false) AS duplicate_of_accepted, COALESCE(d.organisation_id, 0) AS duplicate_of_organisation_id,
+				COALESCE(dorg.region_id, 0) AS duplicate_of_region_id, COALESCE(d.nsig_id, 0) AS duplicate_of_nsig_id`).
+			ColumnExpr(`COALESCE(dec.outcome, '') AS decision_outcome, COALESCE(dec.rationale, '') AS decision_rationale,
+				dec.review_on AS decision_review_on, COALESCE(dec.decided_by_name, '') AS decision_by, dec.decided_at AS decision_at`).
+			ColumnExpr(`COALESCE((SELECT json_agg(json_build_object('organisation_id', s.organisation_id, 'organisation_name', so.name,
+					'region_name', srg.name, 'note', s.note, 'created_at', s.created_at) ORDER BY so.name)
+				FROM request_supports AS s JOIN organisations AS so ON so.id = s.organisation_id JOIN regions AS srg ON srg.id = so.region_id
+				WHERE s.request_id = r.id), '[]') AS supporters_json`).
+			ColumnExpr("EXISTS (SELECT 1 FROM request_followers AS f WHERE f.request_id = r.id AND f.user_id = ?) AS following", bun.Safe("?1")).
+			ColumnExpr(`COALESCE(lv.version, 0) AS requirement_version,
+				ARRAY(SELECT ra.side FROM requirement_agreements AS ra WHERE ra.request_id = r.id AND ra.version = lv.version ORDER BY ra.side) AS agreed_sides,
+				COALESCE(bj.version, 0) AS justification_version, COALESCE(bj.answers, '{}'::jsonb) AS answers, bj.submitted_at,
+				(SELECT count(*) FROM attachments AS at WHERE at.request_id = r.id) AS attachments,
+				(SELECT count(*) FROM justification_endorsements AS je WHERE je.request_id = r.id) AS endorsements`).
+			ColumnExpr(`COALESCE(al.release_id, 0) AS release_id, COALESCE(rl.number, 0) AS release_number, COALESCE(rl.name, '') AS release_name,
+				rl.target_date AS release_target, COALESCE(rl.status, '') AS release_status,
+				CASE WHEN al.release_id IS NULL THEN '[]'::json ELSE COALESCE((SELECT json_agg(json_build_object('from_number', fr.number,
+					'to_number', tr.number, 'reason', m.reason, 'moved_by', mu.name, 'moved_at', m.moved_at) ORDER BY m.moved_at, m.id)
+					FROM allocation_moves AS m JOIN releases AS fr ON fr.id = m.from_release_id JOIN releases AS tr ON tr.id = m.to_release_id
+					JOIN users AS mu ON mu.id = m.moved_by WHERE m.request_id = r.id), '[]') END AS moves_json`).
+			Join("JOIN enhancement_requests AS e ON e.request_id = r.id").
+			Join("LEFT JOIN requests AS d ON d.id = e.duplicate_of_id").
+			Join("LEFT JOIN organisations AS dorg ON dorg.id = d.organisation_id").
+			Join(`LEFT JOIN LATERAL (SELECT dd.outcome, dd.rationale, dd.review_on, du.name AS decided_by_name, dd.decided_at
+				FROM request_decisions AS dd JOIN users AS du ON du.id = dd.decided_by
+				WHERE dd.request_id = r.id ORDER BY dd.decided_at DESC, dd.id DESC LIMIT 1) AS dec ON true`).
+			Join("LEFT JOIN LATERAL (SELECT max(version) AS version FROM requirement_versions WHERE request_id = r.id) AS lv ON true").
+			Join("LEFT JOIN business_justifications AS bj ON bj.request_id = r.id").
+			Join("LEFT JOIN allocations AS al ON al.request_id = r.id AND r.status IN ('allocated', 'delivered')").
+			Join("LEFT JOIN releases AS rl ON rl.id = al.release_id").
+			Where("r.reference = ?", bun.Safe("?0")).Where("r.kind = ?", KindEnhancement).String()
+	})
+	err := database.ScanPrepared(ctx, db, text, &row, strings.ToUpper(strings.TrimSpace(reference)), v.UserID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, AccessNone, fmt.Errorf("request %s: %w", reference, problem.ErrNotFound)
 	}
