@@ -301,15 +301,22 @@ func (a *App) today() time.Time {
 // named in the URL and the justification. Someone who may not change it is sent to check your
 // answers instead (done is true).
 func (a *App) justificationSection(c *fiber.Ctx) (er *request.EnhancementRequest, v request.Viewer, sec request.Section, j *request.Justification, done bool, err error) {
+	if er, v, sec, done, err = a.justificationTarget(c); done || err != nil {
+		return
+	}
+	j, err = request.GetJustification(c.UserContext(), a.db, er.ID)
+	return
+}
+
+// justificationTarget is justificationSection without the justification, which a save reads in its
+// own transaction.
+func (a *App) justificationTarget(c *fiber.Ctx) (er *request.EnhancementRequest, v request.Viewer, sec request.Section, done bool, err error) {
 	if er, v, err = a.requestInFull(c); err != nil {
 		return
 	}
 	var ok bool
 	if sec, ok = request.SectionNamed(c.Params("section")); !ok {
 		err = fmt.Errorf("justification section %q: %w", c.Params("section"), problem.ErrNotFound)
-		return
-	}
-	if j, err = request.GetJustification(c.UserContext(), a.db, er.ID); err != nil {
 		return
 	}
 	if !request.CanEditJustification(v, &er.Request) || !request.Editable(&er.Request) {
@@ -461,45 +468,62 @@ func (a *App) parseSection(c *fiber.Ctx, p *justificationSectionPage) (*request.
 	return &out, nil, nil
 }
 
+// justificationSectionSave checks the section's form and saves it in one transaction, then redirects;
+// the page is built only to show the form again with its errors.
 func (a *App) justificationSectionSave(c *fiber.Ctx) error {
-	er, v, sec, j, done, err := a.justificationSection(c)
+	er, v, sec, done, err := a.justificationTarget(c)
 	if done || err != nil {
 		return err
 	}
-	p, err := a.justificationSectionPage(c, er, sec, j)
+	// The form as posted, read into a page that is completed only if it must be shown again.
+	posted := &justificationSectionPage{Section: sec}
+	answers, errs, err := a.parseSection(c, posted)
 	if err != nil {
 		return err
 	}
-	answers, errs, err := a.parseSection(c, p)
-	if err != nil {
-		return err
-	}
-	if errs.Any() {
+	again := func(errs forms.Errors) error {
+		j, err := request.GetJustification(c.UserContext(), a.db, er.ID)
+		if err != nil {
+			return err
+		}
+		p, err := a.justificationSectionPage(c, er, sec, j)
+		if err != nil {
+			return err
+		}
+		p.Version, p.About, p.Requirement, p.StrategicFit = posted.Version, posted.About, posted.Requirement, posted.StrategicFit
+		p.Benefits, p.Delivery, p.SignOff = posted.Benefits, posted.Delivery, posted.SignOff
 		return a.invalid(c, "justification/"+sec.Key, &p.Page, errs, p)
 	}
+	if errs.Any() {
+		return again(errs)
+	}
 	saved, cleared, err := request.SaveJustificationSection(c.UserContext(), a.db, v, a.actor(c), a.now(), er.Reference,
-		request.JustificationEdit{Version: p.Version, Section: sec.Key, Answers: *answers})
+		request.JustificationEdit{Version: posted.Version, Section: sec.Key, Answers: *answers})
 	var rule *request.RuleError
 	var conflict *request.JustificationConflict
 	switch {
 	case errors.As(err, &rule):
 		var errs forms.Errors
 		errs.Add(rule.Field, rule.Message)
-		return a.invalid(c, "justification/"+sec.Key, &p.Page, errs, p)
+		return again(errs)
 	case errors.As(err, &conflict):
-		return a.justificationConflict(c, er, sec, conflict.Current, *answers, p.Action)
+		action := justificationPath(er.Reference) + "/" + sec.Key
+		if c.Query("return") == "check" {
+			action += "?return=check"
+		}
+		return a.justificationConflict(c, er, sec, conflict.Current, *answers, action)
 	case err != nil:
 		return err
 	}
 	msg := "‘" + sec.Name + "’ has been saved"
-	if saved.Version == p.Version {
+	if saved.Version == posted.Version {
 		msg = "You made no changes to ‘" + sec.Name + "’"
 	}
 	if cleared {
 		msg += ". The justification had been submitted: check your answers and submit it again."
 	}
 	a.flash(c, msg)
-	return c.Redirect(nextSectionPath(er.Reference, sec, saved, p.Return), fiber.StatusSeeOther)
+	return c.Redirect(nextSectionPath(er.Reference, sec, saved, c.Query("return") == "check"), fiber.StatusSeeOther)
 }
 
 // nextSectionPath is where "Save and continue" goes: back to check your answers when the section was

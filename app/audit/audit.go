@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nhs-esr/portal/app/database"
 	"github.com/uptrace/bun"
 )
 
@@ -87,29 +88,45 @@ func genesis() []byte {
 // Record appends e, which happened at `at`, inside tx. It serialises with every other writer on an
 // advisory lock held until tx ends, so the row's id, taken after the lock, follows the chain. tx must
 // be READ COMMITTED, so that it sees the row the previous writer committed.
+//
+// The event is checked at once. In a transaction database.RunInTx began, the row is written last,
+// just before the commit (database.BeforeCommit), so that the lock every writer needs is held only
+// for the append and the commit rather than for the rest of the change; elsewhere it is written at
+// once.
 func Record(ctx context.Context, tx bun.Tx, at time.Time, e Event) error {
-	if err := record(ctx, tx, at, e); err != nil {
+	row, err := newRow(at, e)
+	if err != nil {
 		return fmt.Errorf("record audit event %q: %w", e.Action, err)
 	}
-	return nil
+	write := func(ctx context.Context) error {
+		if err := appendRow(ctx, tx, row); err != nil {
+			return fmt.Errorf("record audit event %q: %w", e.Action, err)
+		}
+		return nil
+	}
+	if database.BeforeCommit(ctx, tx, write) {
+		return nil
+	}
+	return write(ctx)
 }
 
-func record(ctx context.Context, tx bun.Tx, at time.Time, e Event) error {
+// newRow checks e and returns its row, not yet chained.
+func newRow(at time.Time, e Event) (*Row, error) {
 	if !actionPattern.MatchString(e.Action) {
-		return errors.New(`action must be dotted lower_snake words, such as "user.created"`)
+		return nil, errors.New(`action must be dotted lower_snake words, such as "user.created"`)
 	}
 	if at.IsZero() {
-		return errors.New("time of the event is missing")
+		return nil, errors.New("time of the event is missing")
 	}
 	before, err := redactedJSON(e.Before)
 	if err != nil {
-		return fmt.Errorf("before: %w", err)
+		return nil, fmt.Errorf("before: %w", err)
 	}
 	after, err := redactedJSON(e.After)
 	if err != nil {
-		return fmt.Errorf("after: %w", err)
+		return nil, fmt.Errorf("after: %w", err)
 	}
-	row := Row{
+	return &Row{
 		OccurredAt:     at.UTC().Truncate(time.Microsecond),
 		ActorUserID:    e.Actor.UserID,
 		ActorName:      cleanText(e.Actor.Name),
@@ -121,31 +138,61 @@ func record(ctx context.Context, tx bun.Tx, at time.Time, e Event) error {
 		After:          after,
 		IP:             cleanText(e.Actor.IP),
 		RequestID:      cleanText(e.Actor.RequestID),
-	}
+	}, nil
+}
 
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(lockKey)); err != nil {
+// appendRow chains row to the last row of the trail and inserts it, under the lock.
+func appendRow(ctx context.Context, tx bun.Tx, row *Row) error {
+	// Two statements: the second's snapshot, taken after the lock, sees the previous writer's row.
+	if _, err := database.ExecPrepared(ctx, tx, "SELECT pg_advisory_xact_lock(?0)", int64(lockKey)); err != nil {
 		return fmt.Errorf("take audit lock: %w", err)
 	}
-	var isolation string
-	err = tx.QueryRowContext(ctx, `SELECT nextval('audit_events_id_seq'), current_setting('transaction_isolation'),
-	(SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1)`).Scan(&row.ID, &isolation, &row.PrevHash)
+	var last struct {
+		ID        int64  `bun:"id"`
+		Isolation string `bun:"isolation"`
+		PrevHash  []byte `bun:"prev_hash"`
+	}
+	err := database.ScanPrepared(ctx, tx, `SELECT nextval('audit_events_id_seq') AS id, current_setting('transaction_isolation') AS isolation,
+	(SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1) AS prev_hash`, &last)
 	if err != nil {
 		return fmt.Errorf("read previous audit hash: %w", err)
 	}
-	if isolation != "read committed" {
+	if last.Isolation != "read committed" {
 		// A snapshot older than the lock may miss the previous writer's row and fork the chain.
-		return fmt.Errorf("transaction isolation is %s; audit events need read committed", isolation)
+		return fmt.Errorf("transaction isolation is %s; audit events need read committed", last.Isolation)
 	}
+	row.ID, row.PrevHash = last.ID, last.PrevHash
 	if row.PrevHash == nil {
 		row.PrevHash = genesis()
 	}
-	if row.Hash, err = hashRow(&row); err != nil {
+	if row.Hash, err = hashRow(row); err != nil {
 		return err
 	}
-	if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
+	if _, err := database.ExecPrepared(ctx, tx, `INSERT INTO audit_events (id, occurred_at, actor_user_id, actor_name, organisation_id,
+		action, entity_type, entity_id, before, after, ip, request_id, prev_hash, hash)
+		VALUES (?0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8::jsonb, ?9::jsonb, ?10, ?11, ?12, ?13)`,
+		row.ID, row.OccurredAt, nullID(row.ActorUserID), row.ActorName, nullID(row.OrganisationID),
+		row.Action, row.EntityType, row.EntityID, nullJSON(row.Before), nullJSON(row.After), row.IP, row.RequestID,
+		row.PrevHash, row.Hash); err != nil {
 		return fmt.Errorf("insert audit event: %w", err)
 	}
 	return nil
+}
+
+// nullID is id, or NULL for 0.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// nullJSON is the JSON text, or NULL for none.
+func nullJSON(j json.RawMessage) any {
+	if j == nil {
+		return nil
+	}
+	return string(j)
 }
 
 // hashRow returns SHA-256(prev_hash || canonical content) for r.

@@ -110,9 +110,10 @@ func TestRecordConcurrentWritersKeepTheChain(t *testing.T) {
 					errs <- fmt.Errorf("writer %d event %d: %w", w, i, err)
 					return
 				}
-				// A transaction that records and then rolls back leaves a gap in the ids, not a break.
+				// A transaction that records and then rolls back leaves a gap in the ids, not a break. (Not
+				// begun by database.RunInTx, so the row is written at once rather than before the commit.)
 				if i%10 == 5 {
-					err := database.RunInTx(context.Background(), d.DB, func(ctx context.Context, tx bun.Tx) error {
+					err := d.DB.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
 						if err := Record(ctx, tx, time.Now(), Event{Action: "request.withdrawn"}); err != nil {
 							return err
 						}
@@ -773,4 +774,50 @@ func TestActions(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("Actions = %v; want %v", got, want)
 	}
+}
+
+// In a transaction database.RunInTx began, Record checks the event at once but appends it last: the
+// lock every writer takes is not held while the rest of the change runs, so a second writer appends
+// and commits meanwhile, and the first row's place in the chain is after it.
+func TestRecordAppendsJustBeforeTheCommit(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	ctx := t.Context()
+	at := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	err := database.RunInTx(ctx, d.DB, func(ctx context.Context, tx bun.Tx) error {
+		if err := Record(ctx, tx, at, Event{Action: "bad action"}); err == nil {
+			return errors.New("an event with a bad action was taken")
+		}
+		if err := Record(ctx, tx, at, Event{Action: "request.submitted", EntityType: "request", EntityID: "ENH-1"}); err != nil {
+			return err
+		}
+		var locks int
+		if err := tx.NewRaw(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`).Scan(ctx, &locks); err != nil {
+			return err
+		}
+		if locks != 0 {
+			return fmt.Errorf("the audit lock is held %d times before the commit", locks)
+		}
+		// Another writer is not kept waiting by this transaction.
+		done := make(chan error, 1)
+		go func() {
+			done <- database.RunInTx(context.WithoutCancel(ctx), d.DB, func(ctx context.Context, tx bun.Tx) error {
+				return Record(ctx, tx, at, Event{Action: "request.withdrawn", EntityType: "request", EntityID: "ENH-2"})
+			})
+		}()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			return errors.New("the other writer waited for this transaction")
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := allRows(t, d.DB)
+	if len(rows) != 2 || rows[0].EntityID != "ENH-2" || rows[1].EntityID != "ENH-1" {
+		t.Fatalf("rows = %+v; want ENH-2's event, then ENH-1's", rows)
+	}
+	checkChain(t, rows)
 }

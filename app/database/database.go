@@ -28,6 +28,13 @@ func Open(ctx context.Context, url string) (*bun.DB, error) {
 	}
 	// Timestamps are stored as timestamptz and read back in UTC; the views convert to Europe/London.
 	cfg.RuntimeParams["timezone"] = "UTC"
+	// The only statements the portal prepares (ScanPrepared, ExecPrepared) look rows up by key; their
+	// generic plan is as good as a plan made for the values, and reusing it is what preparing is for.
+	// PostgreSQL's default would plan some of them afresh on every call, its estimate of the generic
+	// plan being no better than its guess for an array or a reference given as a parameter.
+	if _, ok := cfg.RuntimeParams["plan_cache_mode"]; !ok {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	}
 	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
 		cfg.RuntimeParams["application_name"] = "portal"
 	}
@@ -68,7 +75,70 @@ func IsForeignKeyViolation(err error) bool {
 	return pgErrorIs(err, "23503", "")
 }
 
-// RunInTx runs fn in a read-committed transaction and commits it when fn returns nil.
+// staleTries bounds how many times RunInTx starts a transaction again because a statement prepared on
+// its connection was made stale by a migration: each connection fails that way once and forgets it.
+const staleTries = 3
+
+// RunInTx runs fn in a read-committed transaction and commits it when fn returns nil. Inside fn,
+// ScanPrepared and ExecPrepared run prepared statements on the transaction's connection, and
+// BeforeCommit queues work to run last, just before the commit. When a prepared statement fails
+// because a migration changed what it reads ("cached plan must not change result type"), the
+// transaction has been rolled back and the connection has forgotten the statement, so fn is run again
+// in a new transaction, at most staleTries times in all.
 func RunInTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bun.Tx) error) error {
-	return db.RunInTx(ctx, &sql.TxOptions{}, fn)
+	for try := 1; ; try++ {
+		err := runInTx(ctx, db, fn)
+		if try < staleTries && IsStalePlan(err) {
+			continue
+		}
+		return err
+	}
+}
+
+func runInTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return db.RunInTx(ctx, &sql.TxOptions{}, func(ctx context.Context, tx bun.Tx) error {
+		run := &txRun{tx: tx.Tx}
+		ctx = context.WithValue(ctx, txRunKey{}, run)
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		// Work queued by the work queued runs too, in order.
+		for i := 0; i < len(run.last); i++ {
+			if err := run.last[i](ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// txRun is what RunInTx keeps about the transaction it is running, in fn's context.
+type txRun struct {
+	tx   *sql.Tx
+	last []func(ctx context.Context) error
+}
+
+type txRunKey struct{}
+
+// runOf returns the RunInTx run of tx in ctx, or nil when tx was not begun by RunInTx with this ctx.
+func runOf(ctx context.Context, tx bun.Tx) *txRun {
+	run, _ := ctx.Value(txRunKey{}).(*txRun)
+	if run == nil || run.tx != tx.Tx {
+		return nil
+	}
+	return run
+}
+
+// BeforeCommit queues fn to run in tx after the function RunInTx was given returns without error and
+// just before the commit, after anything queued earlier; an error from fn rolls the transaction back
+// and is RunInTx's error. It reports false, and queues nothing, when tx was not begun by RunInTx with
+// ctx: the caller then does the work at once. It is for work that takes a lock every writer needs,
+// such as the audit trail's, so that the lock is held for as short a time as can be.
+func BeforeCommit(ctx context.Context, tx bun.Tx, fn func(ctx context.Context) error) bool {
+	run := runOf(ctx, tx)
+	if run == nil {
+		return false
+	}
+	run.last = append(run.last, fn)
+	return true
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // observers are the functions ObservePrepared registered, by database handle.
@@ -49,46 +50,138 @@ var positional = regexp.MustCompile(`\?(\d+)`)
 
 // ScanPrepared runs query — a text that never changes, with bun's positional placeholders (?0, ?1, …)
 // for its values — and scans it into dest as bun's Scan would: every row into a pointer to a slice, or
-// else the first row (sql.ErrNoRows when there is none). On the portal's database handle the values go as real parameters through a statement prepared
-// once per connection and kept (pgx.QueryExecModeCacheStatement), so that PostgreSQL plans it once a
+// else the first row (sql.ErrNoRows when there is none). On the portal's database handle, and in a
+// transaction RunInTx began, the values go as real parameters through a statement prepared once per
+// connection and kept (pgx.QueryExecModeCacheStatement), so that PostgreSQL plans it once a
 // connection, with a generic plan after its first runs, instead of on every call as it must for the
-// texts bun writes values into. It is for the statements every page runs: who is visiting, and the
-// request a request page shows. Inside a transaction, or on any other handle, the values are written
-// into the text as bun always does.
+// texts bun writes values into. It is for the statements every page and every change runs. In any
+// other transaction, or on any other handle, the values are written into the text as bun always does.
 //
 // A statement prepared before a migration changed the columns it reads fails once a connection with
-// "cached plan must not change result type"; pgx then forgets it on that connection, and the call is
-// answered by running the statement unprepared.
+// "cached plan must not change result type"; pgx then forgets it on that connection. On the database
+// handle the call is answered by running the statement unprepared; in a transaction, which that error
+// ended, RunInTx runs the transaction again.
 func ScanPrepared(ctx context.Context, db bun.IDB, query string, dest any, args ...any) error {
-	bdb, ok := db.(*bun.DB)
+	q, bdb, ok := preparedOn(ctx, db)
 	if !ok {
-		return db.NewRaw(query, args...).Scan(ctx, dest)
+		return db.NewRaw(query, bunArgs(args)...).Scan(ctx, dest)
 	}
-	var text string
-	if t, ok := numbered.Load(query); ok {
-		text = t.(string)
-	} else {
-		text = positional.ReplaceAllStringFunc(query, func(m string) string {
-			n, _ := strconv.Atoi(m[1:])
-			return "$" + strconv.Itoa(n+1)
-		})
-		numbered.Store(query, text)
-	}
+	args = pgxArgs(args)
+	text := numberedText(query)
 	if fn, ok := observers.Load(bdb); ok {
 		fn.(func(string))(text)
 	}
-	err := scanFirst(ctx, bdb, text, dest, append([]any{pgx.QueryExecModeCacheStatement}, args...))
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "0A000" {
+	err := scanFirst(ctx, bdb, q, text, dest, append([]any{pgx.QueryExecModeCacheStatement}, args...))
+	if _, inTx := db.(bun.Tx); !inTx && IsStalePlan(err) {
 		// Each connection that kept the statement fails this way once and forgets it; this call is
 		// answered without it, its values still parameters.
-		err = scanFirst(ctx, bdb, text, dest, append([]any{pgx.QueryExecModeExec}, args...))
+		err = scanFirst(ctx, bdb, q, text, dest, append([]any{pgx.QueryExecModeExec}, args...))
 	}
 	return err
 }
 
-func scanFirst(ctx context.Context, db *bun.DB, text string, dest any, params []any) error {
-	rows, err := db.DB.QueryContext(ctx, text, params...)
+// ExecPrepared runs query, which returns no rows, as ScanPrepared runs its query, and returns the
+// number of rows it changed.
+func ExecPrepared(ctx context.Context, db bun.IDB, query string, args ...any) (int64, error) {
+	q, bdb, ok := preparedOn(ctx, db)
+	if !ok {
+		res, err := db.NewRaw(query, bunArgs(args)...).Exec(ctx)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
+	args = pgxArgs(args)
+	text := numberedText(query)
+	if fn, ok := observers.Load(bdb); ok {
+		fn.(func(string))(text)
+	}
+	res, err := q.ExecContext(ctx, text, append([]any{pgx.QueryExecModeCacheStatement}, args...)...)
+	if _, inTx := db.(bun.Tx); !inTx && IsStalePlan(err) {
+		res, err = q.ExecContext(ctx, text, append([]any{pgx.QueryExecModeExec}, args...)...)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// Array marks a slice given to ScanPrepared or ExecPrepared as one PostgreSQL array value.
+func Array(slice any) any { return arrayArg{slice} }
+
+type arrayArg struct{ slice any }
+
+// bunArgs are args as bun writes them into a text.
+func bunArgs(args []any) []any {
+	out := args
+	for i, a := range args {
+		if arr, ok := a.(arrayArg); ok {
+			if &out[0] == &args[0] {
+				out = append([]any(nil), args...)
+			}
+			out[i] = pgdialect.Array(arr.slice)
+		}
+	}
+	return out
+}
+
+// pgxArgs are args as pgx sends them as parameters.
+func pgxArgs(args []any) []any {
+	out := args
+	for i, a := range args {
+		if arr, ok := a.(arrayArg); ok {
+			if &out[0] == &args[0] {
+				out = append([]any(nil), args...)
+			}
+			out[i] = arr.slice
+		}
+	}
+	return out
+}
+
+// IsStalePlan reports whether err is PostgreSQL's "cached plan must not change result type": a
+// statement prepared on a connection before a migration changed what it reads.
+func IsStalePlan(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "0A000"
+}
+
+// querier is what a prepared statement runs on: the pool or a transaction's connection.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// preparedOn returns where a prepared statement on db runs and the bun handle that scans its rows, or
+// false when db is neither the database handle nor a transaction RunInTx began with ctx.
+func preparedOn(ctx context.Context, db bun.IDB) (querier, *bun.DB, bool) {
+	switch d := db.(type) {
+	case *bun.DB:
+		return d.DB, d, true
+	case bun.Tx:
+		if runOf(ctx, d) == nil {
+			return nil, nil, false
+		}
+		return d.Tx, d.NewRaw("").DB(), true
+	}
+	return nil, nil, false
+}
+
+// numberedText returns query with its placeholders numbered for PostgreSQL, worked out once a text.
+func numberedText(query string) string {
+	if t, ok := numbered.Load(query); ok {
+		return t.(string)
+	}
+	text := positional.ReplaceAllStringFunc(query, func(m string) string {
+		n, _ := strconv.Atoi(m[1:])
+		return "$" + strconv.Itoa(n+1)
+	})
+	numbered.Store(query, text)
+	return text
+}
+
+func scanFirst(ctx context.Context, db *bun.DB, q querier, text string, dest any, params []any) error {
+	rows, err := q.QueryContext(ctx, text, params...)
 	if err != nil {
 		return err
 	}

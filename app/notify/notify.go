@@ -18,8 +18,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/problem"
 )
 
@@ -233,7 +233,7 @@ func portalPath(link string) bool {
 //   - an email is written to the outbox when the user wants it by email straight away.
 const queueSQL = `
 WITH m AS (
-    SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::jsonb[], ?::boolean[], ?::smallint[])
+    SELECT * FROM unnest(?0::bigint[], ?1::text[], ?2::bigint[], ?3::text[], ?4::text[], ?5::text[], ?6::jsonb[], ?7::boolean[], ?8::smallint[])
         WITH ORDINALITY AS m (user_id, event, request_id, title, body, link, actions, opt_in, access_level, ord)
 ), r AS (
     SELECT m.*, u.email AS to_address, u.name AS to_name,
@@ -246,13 +246,13 @@ WITH m AS (
     LEFT JOIN notification_settings AS s ON s.user_id = m.user_id
 ), n AS (
     INSERT INTO notifications (user_id, event, request_id, title, body, link, in_app, created_at, digest_pending, emailed, access_level)
-    SELECT user_id, event, nullif(request_id, 0), title, body, link, in_app, ?, email AND digest, email AND NOT digest, access_level
+    SELECT user_id, event, nullif(request_id, 0), title, body, link, in_app, ?9, email AND digest, email AND NOT digest, access_level
     FROM r
     WHERE in_app OR (email AND digest)
     ORDER BY ord
 )
 INSERT INTO email_outbox (user_id, to_address, to_name, subject, body_text, link, created_at, next_attempt_at, request_id, access_level, actions)
-SELECT user_id, to_address, to_name, title, body, link, ?, ?, nullif(request_id, 0), access_level, actions
+SELECT user_id, to_address, to_name, title, body, link, ?10, ?11, nullif(request_id, 0), access_level, actions
 FROM r
 WHERE email AND NOT digest
 ORDER BY ord`
@@ -283,11 +283,10 @@ func Queue(ctx context.Context, tx bun.IDB, now time.Time, msgs ...Message) erro
 		actions, optIns, levels = append(actions, string(acts)), append(optIns, e.OptIn()), append(levels, int16(m.Access))
 	}
 	now = now.UTC().Truncate(time.Microsecond)
-	_, err := tx.NewRaw(queueSQL,
-		pgdialect.Array(users), pgdialect.Array(events), pgdialect.Array(requests),
-		pgdialect.Array(titles), pgdialect.Array(bodies), pgdialect.Array(links), pgdialect.Array(actions), pgdialect.Array(optIns), pgdialect.Array(levels),
-		now, now, now,
-	).Exec(ctx)
+	_, err := database.ExecPrepared(ctx, tx, queueSQL,
+		database.Array(users), database.Array(events), database.Array(requests),
+		database.Array(titles), database.Array(bodies), database.Array(links), database.Array(actions), database.Array(optIns), database.Array(levels),
+		now, now, now)
 	if err != nil {
 		return fmt.Errorf("queue %d notifications: %w", n, err)
 	}

@@ -3,6 +3,9 @@ package request
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/uptrace/bun"
 
@@ -160,6 +163,30 @@ func ReaderLevel(r *Request) (string, []any) {
 		identity.RoleFunctionalAccountManager, r.RegionID,
 		r.Accepted,
 	}
+}
+
+// numberedReaderLevel is ReaderLevel for a statement with positional placeholders (as
+// database.ScanPrepared takes), its own numbered from ?1 on, so that its text is the same for every
+// request: readerArgs gives the values for a request, in order.
+var numberedReaderLevel = sync.OnceValue(func() string {
+	text, _ := ReaderLevel(&Request{})
+	n := 1
+	var b strings.Builder
+	for _, part := range strings.SplitAfter(text, "?") {
+		if strings.HasSuffix(part, "?") {
+			b.WriteString(part + strconv.Itoa(n))
+			n++
+			continue
+		}
+		b.WriteString(part)
+	}
+	return b.String()
+})
+
+// readerArgs are the values of numberedReaderLevel for r.
+func readerArgs(r *Request) []any {
+	_, args := ReaderLevel(r)
+	return args
 }
 
 // readers narrows a query on users (alias u) to those with at least level of access to r.

@@ -370,11 +370,17 @@ func (j *Justification) Completed() int {
 
 // GetJustification reads a request's business justification; one not yet started has version 0 and
 // no answers. It does not check who is looking: callers have read the request through GetEnhancement.
+// justificationSQL is GetJustification's statement.
+var justificationSQL database.FixedSQL
+
 func GetJustification(ctx context.Context, db bun.IDB, requestID int64) (*Justification, error) {
 	j := new(Justification)
-	err := db.NewSelect().Model(j).ColumnExpr("bj.*").ColumnExpr("COALESCE(u.name, '') AS updated_by_name").
-		Join("LEFT JOIN users AS u ON u.id = bj.updated_by").
-		Where("bj.request_id = ?", requestID).Scan(ctx)
+	text := justificationSQL.Text(func() string {
+		return db.NewSelect().Model(j).ColumnExpr("bj.*").ColumnExpr("COALESCE(u.name, '') AS updated_by_name").
+			Join("LEFT JOIN users AS u ON u.id = bj.updated_by").
+			Where("bj.request_id = ?", bun.Safe("?0")).String()
+	})
+	err := database.ScanPrepared(ctx, db, text, j, requestID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &Justification{RequestID: requestID}, nil
 	}
@@ -482,16 +488,12 @@ func SaveJustificationSection(ctx context.Context, db *bun.DB, v Viewer, actor a
 			_, err = tx.NewRaw(`INSERT INTO business_justifications (request_id, answers, version, updated_by, updated_at)
 				VALUES (?, ?::jsonb, 1, ?, ?)`, r.ID, string(doc), v.UserID, now).Exec(ctx)
 		} else {
-			var res sql.Result
-			res, err = tx.NewRaw(`UPDATE business_justifications SET answers = ?::jsonb, version = version + 1,
-				submitted_at = NULL, updated_by = ?, updated_at = ? WHERE request_id = ? AND version = ?`,
-				string(doc), v.UserID, now, r.ID, j.Version).Exec(ctx)
-			if err == nil {
-				if n, rerr := res.RowsAffected(); rerr != nil {
-					err = rerr
-				} else if n == 0 {
-					return &JustificationConflict{Current: j, Based: in.Version}
-				}
+			var n int64
+			n, err = database.ExecPrepared(ctx, tx, `UPDATE business_justifications SET answers = ?0::jsonb, version = version + 1,
+				submitted_at = NULL, updated_by = ?1, updated_at = ?2 WHERE request_id = ?3 AND version = ?4`,
+				string(doc), v.UserID, now, r.ID, j.Version)
+			if err == nil && n == 0 {
+				return &JustificationConflict{Current: j, Based: in.Version}
 			}
 		}
 		if err != nil {

@@ -605,11 +605,17 @@ func recordOutcome(ctx context.Context, tx bun.Tx, env Env, v Viewer, r *Request
 	return accepted, nil
 }
 
+// lockSQL is lockByReference's statement.
+var lockSQL database.FixedSQL
+
 func lockByReference(ctx context.Context, tx bun.Tx, reference string) (*Request, error) {
 	r := new(Request)
-	err := tx.NewSelect().Model(r).ColumnExpr(requestColumns).ColumnExpr("o.region_id AS region_id").
-		Join("JOIN organisations AS o ON o.id = r.organisation_id").
-		Where("r.reference = ?", strings.ToUpper(strings.TrimSpace(reference))).For("UPDATE OF r").Scan(ctx)
+	text := lockSQL.Text(func() string {
+		return tx.NewSelect().Model(r).ColumnExpr(requestColumns).ColumnExpr("o.region_id AS region_id").
+			Join("JOIN organisations AS o ON o.id = r.organisation_id").
+			Where("r.reference = ?", bun.Safe("?0")).For("UPDATE OF r").String()
+	})
+	err := database.ScanPrepared(ctx, tx, text, r, strings.ToUpper(strings.TrimSpace(reference)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("request %s: %w", reference, problem.ErrNotFound)
 	}

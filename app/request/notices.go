@@ -3,6 +3,7 @@ package request
 import (
 	"context"
 	"fmt"
+	"github.com/nhs-esr/portal/app/database"
 	"strings"
 	"time"
 
@@ -70,16 +71,14 @@ func recipientsWithAccess(ctx context.Context, tx bun.IDB, r *Request, ids []int
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	level, args := ReaderLevel(r)
+	level, args := numberedReaderLevel(), readerArgs
 	var out []recipient
-	err := tx.NewSelect().TableExpr("users AS u").
-		ColumnExpr("u.id, u.organisation_id, COALESCE(o.region_id, 0) AS region_id").
-		ColumnExpr("ARRAY(SELECT ur.role FROM user_roles AS ur WHERE ur.user_id = u.id ORDER BY ur.role) AS roles").
-		ColumnExpr("ARRAY(SELECT un.nsig_id FROM user_nsigs AS un WHERE un.user_id = u.id ORDER BY un.nsig_id) AS nsig_ids").
-		ColumnExpr("("+level+") AS level", args...).
-		Join("LEFT JOIN organisations AS o ON o.id = u.organisation_id").
-		Where("u.id IN (?)", bun.List(ids)).Where("u.status = 'active'").
-		Order("u.id").Scan(ctx, &out)
+	err := database.ScanPrepared(ctx, tx, `SELECT u.id, u.organisation_id, COALESCE(o.region_id, 0) AS region_id,
+		ARRAY(SELECT ur.role FROM user_roles AS ur WHERE ur.user_id = u.id ORDER BY ur.role) AS roles,
+		ARRAY(SELECT un.nsig_id FROM user_nsigs AS un WHERE un.user_id = u.id ORDER BY un.nsig_id) AS nsig_ids,
+		(`+level+`) AS level
+		FROM users AS u LEFT JOIN organisations AS o ON o.id = u.organisation_id
+		WHERE u.id = ANY (?0::bigint[]) AND u.status = 'active' ORDER BY u.id`, &out, append([]any{database.Array(ids)}, args(r)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("read recipients of %s: %w", r.Reference, err)
 	}

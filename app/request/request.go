@@ -14,6 +14,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/problem"
 )
 
@@ -205,22 +206,32 @@ func selectRequests(db bun.IDB, dest any) *bun.SelectQuery {
 		Join("LEFT JOIN users AS a ON a.id = r.assignee_id")
 }
 
+// enhancementRow is what GetEnhancement reads.
+type enhancementRow struct {
+	Request `bun:",extend"`
+	E       Enhancement `bun:"embed:e_"`
+}
+
+// enhancementSQL is GetEnhancement's statement.
+var enhancementSQL database.FixedSQL
+
 // GetEnhancement returns the enhancement request with the reference, if the viewer may see it at all;
 // otherwise problem.ErrNotFound, so that nobody learns which references exist. It is one statement.
 func GetEnhancement(ctx context.Context, db bun.IDB, v Viewer, reference string) (*EnhancementRequest, Access, error) {
-	var row struct {
-		Request `bun:",extend"`
-		E       Enhancement `bun:"embed:e_"`
-	}
-	err := selectRequests(db, &row).
-		ColumnExpr(`e.request_id AS e_request_id, e.sr_number AS e_sr_number, e.functional_area AS e_functional_area,
+	var row enhancementRow
+	// The same text every time, the reference a parameter: planned once a connection.
+	text := enhancementSQL.Text(func() string {
+		return selectRequests(db, &row).
+			ColumnExpr(`e.request_id AS e_request_id, e.sr_number AS e_sr_number, e.functional_area AS e_functional_area,
 			e.problem AS e_problem, e.proposal AS e_proposal, e.affected_users AS e_affected_users, e.affected_detail AS e_affected_detail,
 			e.urgency AS e_urgency, e.urgency_reason AS e_urgency_reason, e.outcome_reason AS e_outcome_reason,
 			e.outcome_explanation AS e_outcome_explanation, e.duplicate_of_id AS e_duplicate_of_id,
 			COALESCE(d.reference, '') AS e_duplicate_of_reference`).
-		Join("JOIN enhancement_requests AS e ON e.request_id = r.id").
-		Join("LEFT JOIN requests AS d ON d.id = e.duplicate_of_id").
-		Where("r.reference = ?", strings.ToUpper(strings.TrimSpace(reference))).Where("r.kind = ?", KindEnhancement).Scan(ctx)
+			Join("JOIN enhancement_requests AS e ON e.request_id = r.id").
+			Join("LEFT JOIN requests AS d ON d.id = e.duplicate_of_id").
+			Where("r.reference = ?", bun.Safe("?0")).Where("r.kind = ?", KindEnhancement).String()
+	})
+	err := database.ScanPrepared(ctx, db, text, &row, strings.ToUpper(strings.TrimSpace(reference)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, AccessNone, fmt.Errorf("request %s: %w", reference, problem.ErrNotFound)
 	}

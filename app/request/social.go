@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,8 +19,8 @@ import (
 )
 
 func follow(ctx context.Context, tx bun.IDB, requestID, userID int64, now time.Time) error {
-	if _, err := tx.NewRaw("INSERT INTO request_followers (request_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-		requestID, userID, now).Exec(ctx); err != nil {
+	if _, err := database.ExecPrepared(ctx, tx, "INSERT INTO request_followers (request_id, user_id, created_at) VALUES (?0, ?1, ?2) ON CONFLICT DO NOTHING",
+		requestID, userID, now); err != nil {
 		return fmt.Errorf("follow request %d: %w", requestID, err)
 	}
 	return nil
@@ -176,9 +177,10 @@ func mentionedReaders(ctx context.Context, tx bun.IDB, r *Request, emails []stri
 // followersWhoMayRead lists the active followers of r with at least level of access to it.
 func followersWhoMayRead(ctx context.Context, tx bun.IDB, r *Request, level Access) ([]int64, error) {
 	var ids []int64
-	q := tx.NewSelect().TableExpr("users AS u").Column("u.id").
-		Join("JOIN request_followers AS f ON f.user_id = u.id AND f.request_id = ?", r.ID).Where("u.status = 'active'")
-	if err := readers(q, r, level).Order("u.id").Scan(ctx, &ids); err != nil {
+	expr, args := numberedReaderLevel(), readerArgs
+	text := `SELECT u.id FROM users AS u JOIN request_followers AS f ON f.user_id = u.id AND f.request_id = ?0
+		WHERE u.status = 'active' AND (` + expr + `) >= ?` + strconv.Itoa(1+len(args(r))) + ` ORDER BY u.id`
+	if err := database.ScanPrepared(ctx, tx, text, &ids, append(append([]any{r.ID}, args(r)...), int(level))...); err != nil {
 		return nil, fmt.Errorf("find followers of %s: %w", r.Reference, err)
 	}
 	return ids, nil
