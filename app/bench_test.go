@@ -610,12 +610,8 @@ func (e *benchPortal) listSQL(b *testing.B, v request.Viewer, q string) string {
 	return log.take()[0]
 }
 
-func (e *benchPortal) similarSQL(b *testing.B, v request.Viewer, title string) string {
-	log := &statementLog{}
-	if _, err := request.FindSimilar(context.Background(), e.db.WithQueryHook(log), v, request.KindEnhancement, title, 0, 5); err != nil {
-		b.Fatal(err)
-	}
-	return log.take()[0]
+func (e *benchPortal) similarSQL(_ *testing.B, v request.Viewer, title string) string {
+	return request.SimilarSQL(e.db, v, request.KindEnhancement, title)
 }
 
 // statements opens the request page b.N times, one at a time and in memory, and returns the statements

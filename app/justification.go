@@ -468,11 +468,17 @@ func (a *App) parseSection(c *fiber.Ctx, p *justificationSectionPage) (*request.
 	return &out, nil, nil
 }
 
-// justificationSectionSave checks the section's form and saves it in one transaction, then redirects;
-// the page is built only to show the form again with its errors.
+// justificationSectionSave checks the section's form and saves it in one transaction, which reads the
+// request, checks who may change it and locks it; then redirects. The request is read again, and the
+// page built, only to show the form again with its errors or beside a newer version; someone who may
+// not change the justification is sent to check your answers, as from the form.
 func (a *App) justificationSectionSave(c *fiber.Ctx) error {
-	er, v, sec, done, err := a.justificationTarget(c)
-	if done || err != nil {
+	sec, ok := request.SectionNamed(c.Params("section"))
+	if !ok {
+		return fmt.Errorf("justification section %q: %w", c.Params("section"), problem.ErrNotFound)
+	}
+	v, err := a.viewer(c)
+	if err != nil {
 		return err
 	}
 	// The form as posted, read into a page that is completed only if it must be shown again.
@@ -481,7 +487,14 @@ func (a *App) justificationSectionSave(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	again := func(errs forms.Errors) error {
+	again := func(errs forms.Errors, cause error) error {
+		er, _, _, done, err := a.justificationTarget(c)
+		if done || err != nil {
+			return err
+		}
+		if cause != nil {
+			return cause
+		}
 		j, err := request.GetJustification(c.UserContext(), a.db, er.ID)
 		if err != nil {
 			return err
@@ -495,18 +508,25 @@ func (a *App) justificationSectionSave(c *fiber.Ctx) error {
 		return a.invalid(c, "justification/"+sec.Key, &p.Page, errs, p)
 	}
 	if errs.Any() {
-		return again(errs)
+		return again(errs, nil)
 	}
-	saved, cleared, err := request.SaveJustificationSection(c.UserContext(), a.db, v, a.actor(c), a.now(), er.Reference,
+	ref := strings.ToUpper(strings.TrimSpace(c.Params("ref")))
+	saved, cleared, err := request.SaveJustificationSection(c.UserContext(), a.db, v, a.actor(c), a.now(), ref,
 		request.JustificationEdit{Version: posted.Version, Section: sec.Key, Answers: *answers})
 	var rule *request.RuleError
 	var conflict *request.JustificationConflict
 	switch {
+	case errors.Is(err, problem.ErrForbidden):
+		return again(nil, err) // sent to check your answers, unless the rule changed meanwhile
 	case errors.As(err, &rule):
 		var errs forms.Errors
 		errs.Add(rule.Field, rule.Message)
-		return again(errs)
+		return again(errs, nil)
 	case errors.As(err, &conflict):
+		er, _, err := a.requestInFull(c)
+		if err != nil {
+			return err
+		}
 		action := justificationPath(er.Reference) + "/" + sec.Key
 		if c.Query("return") == "check" {
 			action += "?return=check"
@@ -523,7 +543,7 @@ func (a *App) justificationSectionSave(c *fiber.Ctx) error {
 		msg += ". The justification had been submitted: check your answers and submit it again."
 	}
 	a.flash(c, msg)
-	return c.Redirect(nextSectionPath(er.Reference, sec, saved, c.Query("return") == "check"), fiber.StatusSeeOther)
+	return c.Redirect(nextSectionPath(ref, sec, saved, c.Query("return") == "check"), fiber.StatusSeeOther)
 }
 
 // nextSectionPath is where "Save and continue" goes: back to check your answers when the section was

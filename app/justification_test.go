@@ -3,6 +3,7 @@ package app
 import (
 	"html"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -142,6 +143,32 @@ func TestJustificationPages(t *testing.T) {
 		mustStatus(t, u.get(base+"/about"), 404, name+" opens a section")
 	}
 	mustStatus(t, raiser.get(base+"/costs"), 404, "a section that does not exist")
+
+	// Once the request has moved on, a save — valid or not — changes nothing and sends the writer to
+	// check your answers, as opening the section does.
+	if _, err := p.db.DB.NewRaw("UPDATE requests SET status = ? WHERE id = ?", request.StatusImpactAssessment, r.ID).Exec(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	versionNow := func() string {
+		t.Helper()
+		var v int
+		if err := p.db.DB.NewRaw("SELECT version FROM business_justifications WHERE request_id = ?", r.ID).Scan(t.Context(), &v); err != nil {
+			t.Fatal(err)
+		}
+		return strconv.Itoa(v)
+	}
+	before := versionNow()
+	for name, form := range map[string]url.Values{"valid": withValue(answers["benefits"], "organisations", "500"), "invalid": withValue(answers["benefits"], "savings", "lots")} {
+		form.Set("version", before)
+		res = raiser.post(base+"/benefits", form)
+		mustStatus(t, res, 303, "a "+name+" save after the request moved on")
+		if loc := res.header.Get("Location"); loc != base+"/check#benefits" {
+			t.Errorf("a %s save after the request moved on is sent to %s", name, loc)
+		}
+	}
+	if after := versionNow(); after != before {
+		t.Errorf("the justification went from version %s to %s after the request moved on", before, after)
+	}
 }
 
 func formVersionOr(body, fallback string) string {

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -169,6 +170,10 @@ func preparedOn(ctx context.Context, db bun.IDB) (querier, *bun.DB, bool) {
 
 // numberedText returns query with its placeholders numbered for PostgreSQL, worked out once a text.
 func numberedText(query string) string {
+	if !strings.Contains(query, "?") {
+		// Numbered already ($1, …): such texts may be many, one for each kind of viewer, and are not kept.
+		return query
+	}
 	if t, ok := numbered.Load(query); ok {
 		return t.(string)
 	}

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -88,12 +87,8 @@ func BenchmarkFindSimilar(b *testing.B) {
 // never sequentially.
 func checkSimilarPlan(b *testing.B, db *bun.DB, v request.Viewer, who string, enforce bool) {
 	ctx := context.Background()
-	capture := &lastStatement{}
-	if _, err := request.FindSimilar(ctx, db.WithQueryHook(capture), v, request.KindEnhancement, similarTitle, 0, 5); err != nil {
-		b.Fatal(err)
-	}
 	var out []byte
-	if err := db.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+capture.get()).Scan(&out); err != nil {
+	if err := db.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+request.SimilarSQL(db, v, request.KindEnhancement, similarTitle)).Scan(&out); err != nil {
 		b.Fatalf("explain FindSimilar: %v", err)
 	}
 	var plans []struct{ Plan planNode }
@@ -141,28 +136,6 @@ type planNode struct {
 	RelationName string     `json:"Relation Name"`
 	IndexName    string     `json:"Index Name"`
 	Plans        []planNode `json:"Plans"`
-}
-
-// lastStatement is a bun query hook that keeps the last statement run.
-type lastStatement struct {
-	mu    sync.Mutex
-	query string
-}
-
-func (l *lastStatement) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	return ctx
-}
-
-func (l *lastStatement) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.query = e.Query
-}
-
-func (l *lastStatement) get() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.query
 }
 
 // fillSynthetic adds PORTAL_BENCH_REQUESTS synthetic requests (100,000 unless set), always the same ones,

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nhs-esr/portal/app/database"
 	"github.com/uptrace/bun"
 )
 
@@ -270,23 +271,34 @@ func FindSimilar(ctx context.Context, db bun.IDB, v Viewer, kind, title string, 
 		return nil, nil
 	}
 	var out []Similar
-	if err := similarQuery(db, v, kind, title, excludeID, limit).Scan(ctx, &out); err != nil {
+	// The title is a parameter, so that the statement is planned once a connection for each kind of
+	// viewer rather than for every title typed.
+	text := similarQuery(db, v, kind, bun.Safe("$1"), excludeID, limit).String()
+	if err := database.ScanPrepared(ctx, db, text, &out, title); err != nil {
 		return nil, fmt.Errorf("find similar requests: %w", err)
 	}
 	return out, nil
+}
+
+// SimilarSQL is the statement FindSimilar runs for title, with the title written into it, for
+// explaining.
+func SimilarSQL(db bun.IDB, v Viewer, kind, title string) string {
+	return similarQuery(db, v, kind, strings.TrimSpace(title), 0, 5).String()
 }
 
 // similarCandidates is how many of the nearest titles FindSimilar scores; it also scores five times as
 // many of the newest requests whose text has all the title's words.
 const similarCandidates = 20
 
-// similarQuery is FindSimilar's query. Scoring every request that shares a few letters or a word with
-// the title would read thousands of rows; instead the candidates are the open requests the viewer may
-// see whose titles are nearest to it (the title's trigram GiST index, read in order of distance) and the
-// newest of those whose text has all its words (the search indexes). Only they are scored, filtered to
-// a title at least as alike as title % (similarity 0.3) or a text match, joined to their organisations
-// and counted for support.
-func similarQuery(db bun.IDB, v Viewer, kind, title string, excludeID int64, limit int) *bun.SelectQuery {
+// similarQuery is FindSimilar's query, title either the title or its placeholder. Scoring every
+// request that shares a few letters or a word with the title would read thousands of rows; instead the
+// candidates are the open requests the viewer may see whose titles are nearest to it (the title's
+// trigram GiST index, read in order of distance) and the newest of those whose summary (title and
+// summary text, which anyone who may see a request may see) has all its words (the summary's search
+// index). Only they are scored — on the title's likeness and the words of everything the viewer may
+// see — filtered to a title at least as alike as title % (similarity 0.3) or a text match, joined to
+// their organisations and counted for support.
+func similarQuery(db bun.IDB, v Viewer, kind string, title any, excludeID int64, limit int) *bun.SelectQuery {
 	open := func(q *bun.SelectQuery) *bun.SelectQuery {
 		q = q.Where("r.kind = ?", kind).
 			Where("r.status NOT IN (?)", bun.List([]Status{StatusWithdrawn, StatusNotTakenForward, StatusNotApproved}))
@@ -295,15 +307,21 @@ func similarQuery(db bun.IDB, v Viewer, kind, title string, excludeID int64, lim
 		}
 		return v.visible(q)
 	}
-	match, matchArgs := v.matches("plainto_tsquery", title)
 	near := open(db.NewSelect().TableExpr("requests AS r").Column("r.id")).OrderExpr("r.title <-> ?", title).Limit(similarCandidates)
-	words := open(db.NewSelect().TableExpr("requests AS r").Column("r.id")).Where(match, matchArgs...).
+	// The newest of the summaries with all the words: a word common in the requests' longer texts
+	// matches thousands, whose rows would all be read to find the newest.
+	words := open(db.NewSelect().TableExpr("requests AS r").Column("r.id")).Where("r.summary_search @@ plainto_tsquery('english', ?)", title).
 		OrderExpr("r.received_at DESC, r.id DESC").Limit(5 * similarCandidates)
 	// How alike the titles are decides; sharing words in the text breaks ties and lifts a title that says
 	// the same thing in other words.
-	rank, rankArgs := v.rankExpr("plainto_tsquery", title)
+	full, fullArgs := v.condition(AccessFull)
+	match := "(r.summary_search @@ plainto_tsquery('english', ?) OR (" + full + " AND r.search @@ plainto_tsquery('english', ?)))"
+	matchArgs := append(append([]any{title}, fullArgs...), title)
+	rank := "greatest(ts_rank(r.summary_search, plainto_tsquery('english', ?), 32), CASE WHEN " + full +
+		" THEN ts_rank(r.search, plainto_tsquery('english', ?), 32) ELSE 0 END)"
+	rankArgs := append(append([]any{title}, fullArgs...), title)
 	best := open(db.NewSelect().TableExpr("requests AS r").ColumnExpr("r.id, r.reference, r.title, r.status, r.organisation_id")).
-		ColumnExpr("similarity(r.title, ?) + 0.25 * "+strings.TrimSuffix(rank, " AS rank")+" AS score", append([]any{title}, rankArgs...)...).
+		ColumnExpr("similarity(r.title, ?) + 0.25 * "+rank+" AS score", append([]any{title}, rankArgs...)...).
 		Where("r.id IN ((?) UNION (?))", near, words).
 		Where("(r.title % ? OR "+match+")", append([]any{title}, matchArgs...)...).
 		OrderExpr("score DESC, r.id DESC").Limit(int64(limit))

@@ -3,12 +3,12 @@ package request
 import (
 	"context"
 	"fmt"
-	"github.com/nhs-esr/portal/app/database"
 	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/notify"
 )
 
@@ -97,13 +97,6 @@ func Tell(ctx context.Context, tx bun.IDB, now time.Time, r *Request, actor Pers
 
 // compose is Tell's messages, not yet queued.
 func compose(ctx context.Context, tx bun.IDB, r *Request, actor Person, ids []int64, n News) ([]notify.Message, error) {
-	n.MinLevel = max(n.MinLevel, AccessSummary)
-	if n.Detail != "" && n.DetailLevel == AccessNone {
-		n.DetailLevel = AccessFull
-	}
-	if n.Link == "" {
-		n.Link = "/requests/" + r.Reference
-	}
 	var wanted []int64
 	for _, id := range ids {
 		if id != actor.UserID {
@@ -113,6 +106,37 @@ func compose(ctx context.Context, tx bun.IDB, r *Request, actor Person, ids []in
 	rs, err := recipientsWithAccess(ctx, tx, r, wanted)
 	if err != nil {
 		return nil, err
+	}
+	return composeFor(ctx, tx, r, actor, rs, n)
+}
+
+// followingReaders reads the active followers of r with at least level of access to it, in order of
+// id, each with their access: one statement.
+func followingReaders(ctx context.Context, tx bun.IDB, r *Request, level Access) ([]recipient, error) {
+	var out []recipient
+	err := database.ScanPrepared(ctx, tx, `SELECT u.id, u.organisation_id, COALESCE(o.region_id, 0) AS region_id,
+		ARRAY(SELECT ur.role FROM user_roles AS ur WHERE ur.user_id = u.id ORDER BY ur.role) AS roles,
+		ARRAY(SELECT un.nsig_id FROM user_nsigs AS un WHERE un.user_id = u.id ORDER BY un.nsig_id) AS nsig_ids,
+		l.level
+		FROM request_followers AS f JOIN users AS u ON u.id = f.user_id AND u.status = 'active'
+		LEFT JOIN organisations AS o ON o.id = u.organisation_id
+		CROSS JOIN LATERAL (SELECT (`+numberedReaderLevel()+`) AS level) AS l
+		WHERE f.request_id = ?0 AND l.level >= ?11 ORDER BY u.id`, &out,
+		append(append([]any{r.ID}, readerArgs(r)...), int(level))...)
+	if err != nil {
+		return nil, fmt.Errorf("read the followers of %s: %w", r.Reference, err)
+	}
+	return out, nil
+}
+
+// composeFor is compose for recipients already read, the actor not among them.
+func composeFor(ctx context.Context, tx bun.IDB, r *Request, actor Person, rs []recipient, n News) ([]notify.Message, error) {
+	n.MinLevel = max(n.MinLevel, AccessSummary)
+	if n.Detail != "" && n.DetailLevel == AccessNone {
+		n.DetailLevel = AccessFull
+	}
+	if n.Link == "" {
+		n.Link = "/requests/" + r.Reference
 	}
 	// What anyone must be able to see to read the message at all: the summary of an accepted request,
 	// the whole of one that is not (yet) accepted.

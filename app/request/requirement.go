@@ -387,13 +387,17 @@ func agreeRequirement(ctx context.Context, tx bun.Tx, v Viewer, actor audit.Acto
 // justification and attachments are for them only. The email offers each follower what of offers they
 // may take.
 func tellReaders(ctx context.Context, tx bun.Tx, now time.Time, r *Request, actor Person, title, body, link string, told map[int64]bool, offers ...Offer) error {
-	ids, err := followersWhoMayRead(ctx, tx, r, AccessFull)
+	rs, err := followingReaders(ctx, tx, r, AccessFull)
 	if err != nil {
 		return err
 	}
-	ids = slices.DeleteFunc(ids, func(id int64) bool { return told[id] })
-	return Tell(ctx, tx, now, r, actor, ids, News{Event: notify.EventRequirements, Title: strings.ReplaceAll(title, "%", "%%"),
+	rs = slices.DeleteFunc(rs, func(rc recipient) bool { return told[rc.ID] || rc.ID == actor.UserID })
+	msgs, err := composeFor(ctx, tx, r, actor, rs, News{Event: notify.EventRequirements, Title: strings.ReplaceAll(title, "%", "%%"),
 		Detail: body, MinLevel: AccessFull, Link: link, Actions: offers})
+	if err != nil || len(msgs) == 0 {
+		return err
+	}
+	return notify.Queue(ctx, tx, now, msgs...)
 }
 
 // DiffLine is one line of a comparison of two texts.
