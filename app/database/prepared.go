@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -114,28 +115,27 @@ type arrayArg struct{ slice any }
 
 // bunArgs are args as bun writes them into a text.
 func bunArgs(args []any) []any {
-	out := args
-	for i, a := range args {
-		if arr, ok := a.(arrayArg); ok {
-			if &out[0] == &args[0] {
-				out = append([]any(nil), args...)
-			}
-			out[i] = pgdialect.Array(arr.slice)
-		}
-	}
-	return out
+	return withArrays(args, func(a arrayArg) any { return pgdialect.Array(a.slice) })
 }
 
 // pgxArgs are args as pgx sends them as parameters.
 func pgxArgs(args []any) []any {
-	out := args
+	return withArrays(args, func(a arrayArg) any { return a.slice })
+}
+
+// withArrays returns args with each Array replaced by as(it), copied if any is.
+func withArrays(args []any, as func(arrayArg) any) []any {
+	var out []any
 	for i, a := range args {
 		if arr, ok := a.(arrayArg); ok {
-			if &out[0] == &args[0] {
-				out = append([]any(nil), args...)
+			if out == nil {
+				out = slices.Clone(args)
 			}
-			out[i] = arr.slice
+			out[i] = as(arr)
 		}
+	}
+	if out == nil {
+		return args
 	}
 	return out
 }
@@ -144,7 +144,7 @@ func pgxArgs(args []any) []any {
 // statement prepared on a connection before a migration changed what it reads.
 func IsStalePlan(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "0A000"
+	return errors.As(err, &pgErr) && pgErr.Code == "0A000" && strings.Contains(pgErr.Message, "cached plan")
 }
 
 // querier is what a prepared statement runs on: the pool or a transaction's connection.
