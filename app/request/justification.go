@@ -516,11 +516,8 @@ func SaveJustificationSection(ctx context.Context, db *bun.DB, v Viewer, actor a
 		}); err != nil {
 			return err
 		}
-		if err := follow(ctx, tx, r.ID, v.UserID, now); err != nil {
-			return err
-		}
 		title := fmt.Sprintf("%s: the business justification changed (%s)", r.Reference, sec.Name)
-		if err := tellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/justification", nil); err != nil {
+		if err := followAndTellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/justification", nil); err != nil {
 			return err
 		}
 		out = j
@@ -795,11 +792,8 @@ func endorse(ctx context.Context, tx bun.Tx, v Viewer, actor audit.Actor, now ti
 	}); err != nil {
 		return err
 	}
-	if err := follow(ctx, tx, r.ID, v.UserID, now); err != nil {
-		return err
-	}
 	title := fmt.Sprintf("%s: the business justification has been endorsed", r.Reference)
-	return tellReaders(ctx, tx, now, r, v.person(), title, summary+"\n\n"+in.Comment, "/requests/"+r.Reference+"/justification", nil)
+	return followAndTellReaders(ctx, tx, now, r, v.person(), title, summary+"\n\n"+in.Comment, "/requests/"+r.Reference+"/justification", nil)
 }
 
 // NotYourRegion is why an endorsement for a region the endorser may not speak for is refused.

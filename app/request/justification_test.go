@@ -158,6 +158,21 @@ func TestJustificationSaveSubmitAndChange(t *testing.T) {
 	if version != 3 {
 		t.Fatalf("version %d after three saves", version)
 	}
+	// Each writer follows the request from their first save, and the others who may read it in full
+	// were told of the saves after they followed it; the writer is never told of their own save.
+	for _, who := range []string{"raiser", "developer", "fam_region"} {
+		if n := w.count("SELECT count(*) FROM request_followers WHERE request_id = ? AND user_id = ?", r.ID, w.v[who].UserID); n != 1 {
+			t.Errorf("%s follows the request %d times after saving a section", who, n)
+		}
+	}
+	if n := w.count(`SELECT count(*) FROM notifications WHERE request_id = ? AND user_id = ? AND title LIKE '%business justification changed (The requirement)%'`,
+		r.ID, w.v["developer"].UserID); n != 0 {
+		t.Errorf("the developer was told %d times of their own save", n)
+	}
+	if n := w.count(`SELECT count(*) FROM notifications WHERE request_id = ? AND user_id = ? AND title LIKE '%business justification changed (Strategic fit)%'`,
+		r.ID, w.v["developer"].UserID); n != 1 {
+		t.Errorf("the developer, following since their save, was told %d times of the FAM's save", n)
+	}
 	// The sign-off cannot start yet, and the justification cannot be submitted.
 	if _, _, err := w.saveSection("raiser", r, version, request.SectionSignOff, full); !isRule(err) {
 		t.Errorf("sign-off before the benefits and delivery: %v", err)

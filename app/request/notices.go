@@ -111,19 +111,26 @@ func compose(ctx context.Context, tx bun.IDB, r *Request, actor Person, ids []in
 }
 
 // followingReaders reads the active followers of r with at least level of access to it, in order of
-// id, each with their access: one statement.
-func followingReaders(ctx context.Context, tx bun.IDB, r *Request, level Access) ([]recipient, error) {
-	var out []recipient
-	err := database.ScanPrepared(ctx, tx, `SELECT u.id, u.organisation_id, COALESCE(o.region_id, 0) AS region_id,
+// id, each with their access: one statement. When follower is not 0, the same statement makes that user
+// a follower (as of at) first; they are not among those read, as the one who acted is never told.
+func followingReaders(ctx context.Context, tx bun.IDB, r *Request, level Access, follower int64, at time.Time) ([]recipient, error) {
+	args := append(append([]any{r.ID}, readerArgs(r)...), int(level))
+	text := `SELECT u.id, u.organisation_id, COALESCE(o.region_id, 0) AS region_id,
 		ARRAY(SELECT ur.role FROM user_roles AS ur WHERE ur.user_id = u.id ORDER BY ur.role) AS roles,
 		ARRAY(SELECT un.nsig_id FROM user_nsigs AS un WHERE un.user_id = u.id ORDER BY un.nsig_id) AS nsig_ids,
 		l.level
 		FROM request_followers AS f JOIN users AS u ON u.id = f.user_id AND u.status = 'active'
 		LEFT JOIN organisations AS o ON o.id = u.organisation_id
-		CROSS JOIN LATERAL (SELECT (`+numberedReaderLevel()+`) AS level) AS l
-		WHERE f.request_id = ?0 AND l.level >= ?11 ORDER BY u.id`, &out,
-		append(append([]any{r.ID}, readerArgs(r)...), int(level))...)
-	if err != nil {
+		CROSS JOIN LATERAL (SELECT (` + numberedReaderLevel() + `) AS level) AS l
+		WHERE f.request_id = ?0 AND l.level >= ?11 ORDER BY u.id`
+	if follower != 0 {
+		// Run whether or not it is read; its row is not seen by the SELECT, under the statement's snapshot.
+		text = `WITH joined AS (INSERT INTO request_followers (request_id, user_id, created_at) VALUES (?0, ?12, ?13)
+			ON CONFLICT DO NOTHING) ` + text
+		args = append(args, follower, at)
+	}
+	var out []recipient
+	if err := database.ScanPrepared(ctx, tx, text, &out, args...); err != nil {
 		return nil, fmt.Errorf("read the followers of %s: %w", r.Reference, err)
 	}
 	return out, nil

@@ -286,12 +286,9 @@ func SaveRequirement(ctx context.Context, db *bun.DB, v Viewer, actor audit.Acto
 		}); err != nil {
 			return err
 		}
-		if err := follow(ctx, tx, r.ID, v.UserID, now); err != nil {
-			return err
-		}
 		title := fmt.Sprintf("%s: version %d of the requirement definition was saved", r.Reference, rv.Version)
 		// Whoever agrees the requirement definition for either side may agree the new version from the email.
-		if err := tellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/requirement", nil, Offer{ActionAgree, rv.Version}); err != nil {
+		if err := followAndTellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/requirement", nil, Offer{ActionAgree, rv.Version}); err != nil {
 			return err
 		}
 		out = rv
@@ -368,9 +365,6 @@ func agreeRequirement(ctx context.Context, tx bun.Tx, v Viewer, actor audit.Acto
 	}); err != nil {
 		return side, both, err
 	}
-	if err := follow(ctx, tx, r.ID, v.UserID, now); err != nil {
-		return side, both, err
-	}
 	title := fmt.Sprintf("%s: %s agreed the requirement definition", r.Reference, SideLabel(side))
 	var offers []Offer
 	if both {
@@ -379,7 +373,7 @@ func agreeRequirement(ctx context.Context, tx bun.Tx, v Viewer, actor audit.Acto
 		// The other side's followers may agree it straight from the email.
 		offers = []Offer{{ActionAgree, version}}
 	}
-	return side, both, tellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/requirement", nil, offers...)
+	return side, both, followAndTellReaders(ctx, tx, now, r, v.person(), title, summary, "/requests/"+r.Reference+"/requirement", nil, offers...)
 }
 
 // tellReaders tells the followers of a request who may read it in full (notify.EventRequirements),
@@ -387,7 +381,17 @@ func agreeRequirement(ctx context.Context, tx bun.Tx, v Viewer, actor audit.Acto
 // justification and attachments are for them only. The email offers each follower what of offers they
 // may take.
 func tellReaders(ctx context.Context, tx bun.Tx, now time.Time, r *Request, actor Person, title, body, link string, told map[int64]bool, offers ...Offer) error {
-	rs, err := followingReaders(ctx, tx, r, AccessFull)
+	return tellReadersAs(ctx, tx, now, r, actor, 0, title, body, link, told, offers...)
+}
+
+// followAndTellReaders makes the actor a follower of the request and tells its readers, as
+// tellReaders does, in one statement less.
+func followAndTellReaders(ctx context.Context, tx bun.Tx, now time.Time, r *Request, actor Person, title, body, link string, told map[int64]bool, offers ...Offer) error {
+	return tellReadersAs(ctx, tx, now, r, actor, actor.UserID, title, body, link, told, offers...)
+}
+
+func tellReadersAs(ctx context.Context, tx bun.Tx, now time.Time, r *Request, actor Person, follower int64, title, body, link string, told map[int64]bool, offers ...Offer) error {
+	rs, err := followingReaders(ctx, tx, r, AccessFull, follower, now)
 	if err != nil {
 		return err
 	}
