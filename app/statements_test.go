@@ -162,3 +162,67 @@ func TestRequestPageStatementsDoNotGrow(t *testing.T) {
 		t.Logf("%s: %d statements", who.Name, len(few))
 	}
 }
+
+// maxSaveStatements is the most SQL statements saving a section of the business justification may
+// run: who is visiting; BEGIN; the request, read and locked, and its justification; the change and its
+// timeline event; following the request and reading its readers; the notifications; the audit event
+// (lock, head of the trail, the row); COMMIT.
+const maxSaveStatements = 12
+
+// TestJustificationSaveStatements saves a section of a justification on a request with followers and
+// wants no more than maxSaveStatements statements, the page built for nothing.
+func TestJustificationSaveStatements(t *testing.T) {
+	p := newTestPortal(t)
+	ctx := context.Background()
+	log := &statementLog{}
+	counted, err := New(Deps{Config: p.app.cfg, DB: log.counting(t, p.db.DB), Logger: p.app.log, Migrator: p.app.migrator, Now: p.clock.Now,
+		ContentCacheBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := *p
+	cp.app = counted
+
+	requester := p.users[identity.RoleRequester]
+	raiser, err := request.ViewerFor(ctx, p.db.DB, requester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := request.RaiseEnhancement(ctx, p.db.DB, p.app.calendar, raiser, audit.Actor{Name: "test"}, p.clock.Now(), request.NewEnhancement{
+		SRNumber: "SR1234567", Title: "Remind managers about DBS renewal dates", FunctionalArea: "Self Service",
+		Problem: "Managers forget.", Proposal: "Remind them.", AffectedUsers: []string{"manager"}, Urgency: "medium",
+		SubmissionToken: "00000000-0000-4000-9000-000000000001",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.db.DB.NewRaw(`UPDATE requests SET accepted = true, status = ? WHERE id = ?`, request.StatusRequirementsJustification, r.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := cp.as(p.users[identity.RoleDevelopmentTeam])
+	base := "/requests/" + r.Reference + "/justification"
+	for i, organisations := range []string{"220", "230"} {
+		answers := justificationAnswers()["benefits"]
+		answers.Set("organisations", organisations)
+		page := b.get(base + "/benefits")
+		mustStatus(t, page, 200, "the benefits section")
+		answers.Set("version", formVersion(t, page.body))
+		token := csrfField.FindStringSubmatch(page.body)
+		if token == nil {
+			t.Fatal("no form token on the benefits section")
+		}
+		answers.Set("_csrf", token[1])
+		log.take()
+		mustStatus(t, b.do("POST", base+"/benefits", answers), 303, "saving the benefits")
+		saved := log.take()
+		if i == 0 {
+			continue // a first save may do what later ones need not (the session's first use)
+		}
+		if len(saved) > maxSaveStatements {
+			t.Errorf("saving a section ran %d statements, at most %d wanted:\n%s", len(saved), maxSaveStatements, strings.Join(saved, "\n"))
+		}
+		if n := len(saved); n < 5 {
+			t.Errorf("saving a section ran %d statements: the log missed some:\n%s", n, strings.Join(saved, "\n"))
+		}
+	}
+}
