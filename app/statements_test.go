@@ -51,6 +51,21 @@ func (l *statementLog) take() []string {
 	return q
 }
 
+// counted returns the same portal and users on a database handle that logs its statements, with a
+// content cache that keeps nothing, and the log.
+func (p *testPortal) counted(t *testing.T) (*testPortal, *statementLog) {
+	t.Helper()
+	log := &statementLog{}
+	app, err := New(Deps{Config: p.app.cfg, DB: log.counting(t, p.db.DB), Logger: p.app.log, Migrator: p.app.migrator, Now: p.clock.Now,
+		ContentCacheBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := *p
+	cp.app = app
+	return &cp, log
+}
+
 // maxPageStatements is the most SQL statements the request page may run for anyone: who is visiting;
 // the request with its decision, supporters, work and release; its timeline; the impact assessment
 // and the NSIG's panel for those who see them.
@@ -61,17 +76,9 @@ const maxPageStatements = 6
 func TestRequestPageStatementsDoNotGrow(t *testing.T) {
 	p := newTestPortal(t)
 	ctx := context.Background()
-	log := &statementLog{}
 	// The pages are built afresh each time: what a page from the content cache costs is one statement
 	// (TestCachedPagesShowEveryChangeAtOnce).
-	counted, err := New(Deps{Config: p.app.cfg, DB: log.counting(t, p.db.DB), Logger: p.app.log, Migrator: p.app.migrator, Now: p.clock.Now,
-		ContentCacheBytes: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The same portal and users, on a database handle that logs its statements.
-	cp := *p
-	cp.app = counted
+	cp, log := p.counted(t)
 
 	requester, central := p.users[identity.RoleRequester], p.users[identity.RoleCentralTeam]
 	raiser, err := request.ViewerFor(ctx, p.db.DB, requester)
@@ -174,14 +181,7 @@ const maxSaveStatements = 12
 func TestJustificationSaveStatements(t *testing.T) {
 	p := newTestPortal(t)
 	ctx := context.Background()
-	log := &statementLog{}
-	counted, err := New(Deps{Config: p.app.cfg, DB: log.counting(t, p.db.DB), Logger: p.app.log, Migrator: p.app.migrator, Now: p.clock.Now,
-		ContentCacheBytes: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cp := *p
-	cp.app = counted
+	cp, log := p.counted(t)
 
 	requester := p.users[identity.RoleRequester]
 	raiser, err := request.ViewerFor(ctx, p.db.DB, requester)
