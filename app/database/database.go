@@ -84,7 +84,8 @@ const staleTries = 3
 // BeforeCommit queues work to run last, just before the commit. When a prepared statement fails
 // because a migration changed what it reads ("cached plan must not change result type"), the
 // transaction has been rolled back and the connection has forgotten the statement, so fn is run again
-// in a new transaction, at most staleTries times in all.
+// in a new transaction, at most staleTries times in all: fn must do nothing outside the transaction
+// that cannot be done twice (setting the caller's results is fine; sending mail is not — queue it).
 func RunInTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bun.Tx) error) error {
 	for try := 1; ; try++ {
 		err := runInTx(ctx, db, fn)
