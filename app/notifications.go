@@ -52,6 +52,11 @@ func (a *App) notificationsIndex(c *fiber.Ctx) error {
 		rows = append(rows, notificationRow{Notification: n, Snippet: snippet(n.Body, snippetLength)})
 	}
 	p := &notificationsIndexPage{Page: a.page(c, "Notifications"), Notifications: rows, Total: total}
+	if p.Unread >= identity.UnreadCap { // the header's count stops there; this page says how many
+		if p.Unread, err = notify.Unread(c.UserContext(), a.db, u.ID); err != nil {
+			return err
+		}
+	}
 	p.Pagination = paginate("/notifications", url.Values{}, pageNo, notificationsPerPage, total)
 	return a.render(c, fiber.StatusOK, "notifications/index", p)
 }

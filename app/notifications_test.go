@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"html"
 	"net/url"
 	"regexp"
 	"strings"
@@ -131,6 +132,46 @@ func eventID(group, key string) string {
 		}
 	}
 	panic("unknown event " + key)
+}
+
+// Someone with thousands of unread notifications is not made to wait for them to be counted on every
+// page: the header counts to 100 and says "99+"; the notifications page says how many exactly.
+func TestUnreadCountStopsAtTheHeadersCap(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	me := p.users[identity.RoleRequester]
+	b := p.as(me)
+	badge := func() string {
+		t.Helper()
+		res := b.get("/account")
+		mustStatus(t, res, 200, "account page")
+		m := regexp.MustCompile(`<span class="portal-badge">([^<]*)<span class="nhsuk-u-visually-hidden"> unread</span>`).FindStringSubmatch(res.body)
+		if m == nil {
+			return ""
+		}
+		return html.UnescapeString(m[1])
+	}
+	queue := func(n int) {
+		t.Helper()
+		msgs := make([]notify.Message, n)
+		for i := range msgs {
+			msgs[i] = notify.Message{UserID: me.ID, Event: notify.EventComment, Title: fmt.Sprintf("Comment %d", i+1)}
+		}
+		p.notify(msgs...)
+	}
+	for _, step := range []struct {
+		add   int
+		badge string
+		page  string
+	}{{99, "99", "You have 99 unread notifications"}, {1, "99+", "You have 100 unread notifications"}, {50, "99+", "You have 150 unread notifications"}} {
+		queue(step.add)
+		if got := badge(); got != step.badge {
+			t.Errorf("the header says %q unread, want %q", got, step.badge)
+		}
+		if res := b.get("/notifications"); !strings.Contains(res.body, step.page) {
+			t.Errorf("the notifications page does not say %q", step.page)
+		}
+	}
 }
 
 func TestNotificationSettings(t *testing.T) {

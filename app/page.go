@@ -1,6 +1,11 @@
 package app
 
-import "github.com/nhs-esr/portal/forms"
+import (
+	"strconv"
+
+	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/forms"
+)
 
 // Page is what every page's template receives, embedded in the page's own struct.
 type Page struct {
@@ -14,8 +19,16 @@ type Page struct {
 	RequestID string
 	Errors    forms.Errors   // drives the error summary
 	Path      string         // the current URL path, to mark the current navigation item
-	Unread    int            // the signed-in user's unread notifications, for the header
+	Unread    int            // the signed-in user's unread notifications, up to identity.UnreadCap
 	Notices   []NoticeBanner // downtime notices, on every page
+}
+
+// UnreadBadge is the header's count of unread notifications: the number, or "99+" from 100.
+func (p *Page) UnreadBadge() string {
+	if p.Unread >= identity.UnreadCap {
+		return strconv.Itoa(identity.UnreadCap-1) + "+"
+	}
+	return strconv.Itoa(p.Unread)
 }
 
 // CurrentUser is the signed-in user as the layout shows them.

@@ -111,6 +111,9 @@ func createSession(ctx context.Context, db bun.IDB, userID int64, now time.Time,
 	return token, nil
 }
 
+// UnreadCap is as far as the session lookup counts unread notifications; the header says "99+" from 100.
+const UnreadCap = 100
+
 // lookupSQL is Lookup's statement.
 var lookupSQL database.FixedSQL
 
@@ -138,7 +141,9 @@ func Lookup(ctx context.Context, db bun.IDB, token string, now time.Time, p Sess
 		return selectUsers(db, &row).
 			ColumnExpr("s.token_hash AS s_token_hash, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.ip AS s_ip, s.user_agent AS s_user_agent, s.verified_at AS s_verified_at, s.verified_by AS s_verified_by, s.id AS s_id").
 			ColumnExpr("pg_current_snapshot()::text AS s_snapshot").
-			ColumnExpr("(SELECT count(*) FROM notifications AS nt WHERE nt.user_id = u.id AND nt.in_app AND nt.read_at IS NULL) AS unread").
+			// Counted only as far as the header shows: someone with thousands unread would otherwise
+			// wait for them all to be counted on every page.
+			ColumnExpr("(SELECT count(*) FROM (SELECT FROM notifications AS nt WHERE nt.user_id = u.id AND nt.in_app AND nt.read_at IS NULL LIMIT ?) AS nt) AS unread", UnreadCap).
 			Join("JOIN sessions AS s ON s.user_id = u.id").
 			Where("s.token_hash = ?", bun.Safe("?0")).String()
 	})

@@ -67,7 +67,8 @@ type User struct {
 	// PendingRoles are elevated roles just asked for that wait for a second administrator (set by
 	// Create and Update only).
 	PendingRoles []string `bun:"-"`
-	// Unread is how many notifications the user has not read, read with their session for the header.
+	// Unread is how many notifications the user has not read, read with their session for the header:
+	// counted up to UnreadCap, which it is for any number from there on.
 	Unread int `bun:"unread,scanonly"`
 }
 
