@@ -163,7 +163,7 @@ func TestUnreadCountStopsAtTheHeadersCap(t *testing.T) {
 		add   int
 		badge string
 		page  string
-	}{{99, "99", "You have 99 unread notifications"}, {1, "99+", "You have 100 unread notifications"}, {50, "99+", "You have 150 unread notifications"}} {
+	}{{99, "99", "You have 99 unread notifications"}, {1, "99+", "You have 100 unread notifications"}, {50, "99+", "You have 150 unread notifications"}, {900, "99+", "You have 1,050 unread notifications"}} {
 		queue(step.add)
 		if got := badge(); got != step.badge {
 			t.Errorf("the header says %q unread, want %q", got, step.badge)

@@ -322,6 +322,7 @@ func selectOptions(opts []Option, value string) template.HTML {
 //	formatDateTime .At            "21 November 2026 at 3:04pm" in Europe/London; "" for the zero time
 //	option "v" "Label" ["Hint"]   an Option; options (option …) (option …) makes an []Option
 //	selectOptions .Options "v"    a select's <option> elements, the one whose value is "v" selected
+//	thousands 9783                "9,783"
 //	requestsLink .Filter          the requests list filtered by a request.Filter (a dashboard figure's link)
 //	summaryRow "Key" "Value" ["/change/href" ["change label"]]
 //	                              a SummaryRow; summaryRows (summaryRow …) … makes a []SummaryRow
@@ -330,6 +331,7 @@ func templateFuncs(assets *Assets, london *time.Location) template.FuncMap {
 		"asset":         assets.url,
 		"dict":          dict,
 		"selectOptions": selectOptions,
+		"thousands":     thousands,
 		"add":           func(a, b int) int { return a + b },
 		"sub":           func(a, b int) int { return a - b },
 		"join":          strings.Join,
