@@ -31,9 +31,15 @@ func Open(ctx context.Context, url string) (*bun.DB, error) {
 	// The only statements the portal prepares (ScanPrepared, ExecPrepared) look rows up by key; their
 	// generic plan is as good as a plan made for the values, and reusing it is what preparing is for.
 	// PostgreSQL's default would plan some of them afresh on every call, its estimate of the generic
-	// plan being no better than its guess for an array or a reference given as a parameter.
+	// plan being no better than its guess for an array or a reference given as a parameter. It is set
+	// on each new connection rather than as a startup parameter, which a connection pooler such as
+	// PgBouncer refuses unless told to ignore it; a plan_cache_mode in the URL is left as it is.
+	var opts []stdlib.OptionOpenDB
 	if _, ok := cfg.RuntimeParams["plan_cache_mode"]; !ok {
-		cfg.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+		opts = append(opts, stdlib.OptionAfterConnect(func(ctx context.Context, conn *pgx.Conn) error {
+			_, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan")
+			return err
+		}))
 	}
 	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
 		cfg.RuntimeParams["application_name"] = "portal"
@@ -50,7 +56,7 @@ func Open(ctx context.Context, url string) (*bun.DB, error) {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = connectTimeout
 	}
-	sqldb := stdlib.OpenDB(*cfg)
+	sqldb := stdlib.OpenDB(*cfg, opts...)
 	sqldb.SetMaxOpenConns(20)
 	sqldb.SetMaxIdleConns(10)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)

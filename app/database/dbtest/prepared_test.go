@@ -3,6 +3,7 @@ package dbtest_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/nhs-esr/portal/app/database"
@@ -96,5 +97,31 @@ func TestPreparedStatementsOutliveAMigration(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Every connection the portal opens uses generic plans for the statements it prepares, set after it
+// connects (not as a startup parameter, which a pooler may refuse); a URL that says otherwise wins.
+func TestConnectionsUseGenericPlans(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	ctx := t.Context()
+	var mode string
+	var source string
+	if err := d.DB.NewRaw("SELECT setting, source FROM pg_settings WHERE name = 'plan_cache_mode'").Scan(ctx, &mode, &source); err != nil ||
+		mode != "force_generic_plan" || source != "session" {
+		t.Fatalf("plan_cache_mode = %q from %q, %v; want force_generic_plan set in the session", mode, source, err)
+	}
+	sep := "?"
+	if strings.Contains(d.URL, "?") {
+		sep = "&"
+	}
+	db, err := database.Open(ctx, d.URL+sep+"plan_cache_mode=auto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.NewRaw("SHOW plan_cache_mode").Scan(ctx, &mode); err != nil || mode != "auto" {
+		t.Fatalf("with plan_cache_mode=auto in the URL, plan_cache_mode = %q, %v", mode, err)
 	}
 }
