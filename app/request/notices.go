@@ -3,6 +3,7 @@ package request
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,19 +67,21 @@ func (rc recipient) viewer() Viewer {
 	return Viewer{UserID: rc.ID, OrganisationID: rc.OrganisationID, RegionID: rc.RegionID, Roles: rc.Roles, NSIGIDs: rc.NSIGIDs}
 }
 
+// recipientColumns are a recipient's columns but its level, from users (alias u) and their
+// organisations (alias o).
+const recipientColumns = `u.id, u.organisation_id, COALESCE(o.region_id, 0) AS region_id,
+	ARRAY(SELECT ur.role FROM user_roles AS ur WHERE ur.user_id = u.id ORDER BY ur.role) AS roles,
+	ARRAY(SELECT un.nsig_id FROM user_nsigs AS un WHERE un.user_id = u.id ORDER BY un.nsig_id) AS nsig_ids`
+
 // recipientsWithAccess reads the active users among ids, in order of id, each with their access to r.
 func recipientsWithAccess(ctx context.Context, tx bun.IDB, r *Request, ids []int64) ([]recipient, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	level, args := numberedReaderLevel(), readerArgs
 	var out []recipient
-	err := database.ScanPrepared(ctx, tx, `SELECT u.id, u.organisation_id, COALESCE(o.region_id, 0) AS region_id,
-		ARRAY(SELECT ur.role FROM user_roles AS ur WHERE ur.user_id = u.id ORDER BY ur.role) AS roles,
-		ARRAY(SELECT un.nsig_id FROM user_nsigs AS un WHERE un.user_id = u.id ORDER BY un.nsig_id) AS nsig_ids,
-		(`+level+`) AS level
+	err := database.ScanPrepared(ctx, tx, `SELECT `+recipientColumns+`, (`+numberedReaderLevel()+`) AS level
 		FROM users AS u LEFT JOIN organisations AS o ON o.id = u.organisation_id
-		WHERE u.id = ANY (?0::bigint[]) AND u.status = 'active' ORDER BY u.id`, &out, append([]any{database.Array(ids)}, args(r)...)...)
+		WHERE u.id = ANY (?0::bigint[]) AND u.status = 'active' ORDER BY u.id`, &out, append([]any{database.Array(ids)}, readerArgs(r)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("read recipients of %s: %w", r.Reference, err)
 	}
@@ -115,10 +118,7 @@ func compose(ctx context.Context, tx bun.IDB, r *Request, actor Person, ids []in
 // a follower (as of at) first; they are not among those read, as the one who acted is never told.
 func followingReaders(ctx context.Context, tx bun.IDB, r *Request, level Access, follower int64, at time.Time) ([]recipient, error) {
 	args := append(append([]any{r.ID}, readerArgs(r)...), int(level))
-	text := `SELECT u.id, u.organisation_id, COALESCE(o.region_id, 0) AS region_id,
-		ARRAY(SELECT ur.role FROM user_roles AS ur WHERE ur.user_id = u.id ORDER BY ur.role) AS roles,
-		ARRAY(SELECT un.nsig_id FROM user_nsigs AS un WHERE un.user_id = u.id ORDER BY un.nsig_id) AS nsig_ids,
-		l.level
+	text := `SELECT ` + recipientColumns + `, l.level
 		FROM request_followers AS f JOIN users AS u ON u.id = f.user_id AND u.status = 'active'
 		LEFT JOIN organisations AS o ON o.id = u.organisation_id
 		CROSS JOIN LATERAL (SELECT (` + numberedReaderLevel() + `) AS level) AS l
@@ -134,6 +134,22 @@ func followingReaders(ctx context.Context, tx bun.IDB, r *Request, level Access,
 		return nil, fmt.Errorf("read the followers of %s: %w", r.Reference, err)
 	}
 	return out, nil
+}
+
+// tellFollowers tells the active followers of r with at least level of access the News, worded for
+// each, never the actor nor anyone in told (who has heard in another message). When follower is not 0,
+// that user follows the request from now, in the same statement that reads the followers.
+func tellFollowers(ctx context.Context, tx bun.IDB, now time.Time, r *Request, actor Person, follower int64, level Access, told map[int64]bool, n News) error {
+	rs, err := followingReaders(ctx, tx, r, level, follower, now)
+	if err != nil {
+		return err
+	}
+	rs = slices.DeleteFunc(rs, func(rc recipient) bool { return told[rc.ID] || rc.ID == actor.UserID })
+	msgs, err := composeFor(ctx, tx, r, actor, rs, n)
+	if err != nil || len(msgs) == 0 {
+		return err
+	}
+	return notify.Queue(ctx, tx, now, msgs...)
 }
 
 // composeFor is compose for recipients already read, the actor not among them.

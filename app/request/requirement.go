@@ -3,7 +3,6 @@ package request
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -391,17 +390,8 @@ func followAndTellReaders(ctx context.Context, tx bun.Tx, now time.Time, r *Requ
 }
 
 func tellReadersAs(ctx context.Context, tx bun.Tx, now time.Time, r *Request, actor Person, follower int64, title, body, link string, told map[int64]bool, offers ...Offer) error {
-	rs, err := followingReaders(ctx, tx, r, AccessFull, follower, now)
-	if err != nil {
-		return err
-	}
-	rs = slices.DeleteFunc(rs, func(rc recipient) bool { return told[rc.ID] || rc.ID == actor.UserID })
-	msgs, err := composeFor(ctx, tx, r, actor, rs, News{Event: notify.EventRequirements, Title: strings.ReplaceAll(title, "%", "%%"),
-		Detail: body, MinLevel: AccessFull, Link: link, Actions: offers})
-	if err != nil || len(msgs) == 0 {
-		return err
-	}
-	return notify.Queue(ctx, tx, now, msgs...)
+	return tellFollowers(ctx, tx, now, r, actor, follower, AccessFull, told, News{Event: notify.EventRequirements,
+		Title: strings.ReplaceAll(title, "%", "%%"), Detail: body, MinLevel: AccessFull, Link: link, Actions: offers})
 }
 
 // DiffLine is one line of a comparison of two texts.

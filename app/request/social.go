@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -143,21 +142,11 @@ func AddComment(ctx context.Context, db *bun.DB, v Viewer, actor audit.Actor, no
 			Title: "%[2]s mentioned you on %[1]s", Detail: body, DetailLevel: level, MinLevel: level}); err != nil {
 			return err
 		}
-		followers, err := followersWhoMayRead(ctx, tx, r, level)
-		if err != nil {
-			return err
-		}
 		told := map[int64]bool{}
 		for _, id := range mentioned {
 			told[id] = true
 		}
-		var rest []int64
-		for _, id := range followers {
-			if !told[id] {
-				rest = append(rest, id)
-			}
-		}
-		return Tell(ctx, tx, now, r, actor, rest, News{Event: notify.EventComment,
+		return tellFollowers(ctx, tx, now, r, actor, 0, level, told, News{Event: notify.EventComment,
 			Title: "New " + kind + " on %[1]s from %[2]s", Detail: body, DetailLevel: level, MinLevel: level})
 	})
 }
@@ -176,12 +165,13 @@ func mentionedReaders(ctx context.Context, tx bun.IDB, r *Request, emails []stri
 
 // followersWhoMayRead lists the active followers of r with at least level of access to it.
 func followersWhoMayRead(ctx context.Context, tx bun.IDB, r *Request, level Access) ([]int64, error) {
-	var ids []int64
-	expr, args := numberedReaderLevel(), readerArgs
-	text := `SELECT u.id FROM users AS u JOIN request_followers AS f ON f.user_id = u.id AND f.request_id = ?0
-		WHERE u.status = 'active' AND (` + expr + `) >= ?` + strconv.Itoa(1+len(args(r))) + ` ORDER BY u.id`
-	if err := database.ScanPrepared(ctx, tx, text, &ids, append(append([]any{r.ID}, args(r)...), int(level))...); err != nil {
-		return nil, fmt.Errorf("find followers of %s: %w", r.Reference, err)
+	rs, err := followingReaders(ctx, tx, r, level, 0, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(rs))
+	for i, rc := range rs {
+		ids[i] = rc.ID
 	}
 	return ids, nil
 }
