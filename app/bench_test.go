@@ -601,10 +601,11 @@ func (e *benchPortal) viewers(b *testing.B) (request.Viewer, request.Viewer) {
 	return out[0], out[1]
 }
 
-// listSQL and similarSQL are the statements the list's search and the similar-request query run.
+// listSQL and similarSQL are the statements the list page's search (best matches among the newest) and
+// the similar-request query run.
 func (e *benchPortal) listSQL(b *testing.B, v request.Viewer, q string) string {
 	log := &statementLog{}
-	if _, _, err := request.List(context.Background(), e.db.WithQueryHook(log), v, request.Filter{Query: q, Sort: "relevance", Limit: 25, NoCount: true}); err != nil {
+	if _, _, err := request.List(context.Background(), e.db.WithQueryHook(log), v, request.Filter{Query: q, Sort: "relevance", Limit: 25, NoCount: true, BestOfNewest: true}); err != nil {
 		b.Fatal(err)
 	}
 	return log.take()[0]

@@ -189,6 +189,9 @@ type requestsIndexPage struct {
 	PDFHref             string
 	ExportLimit         string // "10,000"
 	OverExportLimit     bool   // more requests match than an export holds
+	// BestOfNewest is how many of the newest matches the best matches were chosen from ("1,000"), when
+	// more than that match a search sorted by best match; empty otherwise.
+	BestOfNewest string
 }
 
 func (a *App) requestsIndex(c *fiber.Ctx) error {
@@ -219,13 +222,19 @@ func (a *App) requestsIndex(c *fiber.Ctx) error {
 			return nil, nil, err
 		}
 		f.Limit, f.Offset = requestsPerPage, (pageNo-1)*requestsPerPage
+		f.BestOfNewest = true
 		rows, total, err := request.List(ctx, a.db, v, f)
 		if err != nil {
 			return nil, nil, err
 		}
 		p.Rows, p.Total, p.OverExportLimit = rows, total, total.N > exportLimit
 		q := ff.values()
-		p.Pagination = paginate("/requests", q, pageNo, requestsPerPage, total.N)
+		pages := total.N
+		if f.Sort == "relevance" && total.Capped() {
+			// The best matches were ranked among the newest of them; the pages go as far as those.
+			p.BestOfNewest, pages = thousands(request.BestMatchCandidates), request.BestMatchCandidates
+		}
+		p.Pagination = paginate("/requests", q, pageNo, requestsPerPage, pages)
 		p.CSVHref, p.XLSXHref = withQuery("/requests/export.csv", q), withQuery("/requests/export.xlsx", q)
 		p.PDFHref = withQuery("/requests/export.pdf", q)
 		return p, &p.Page, nil

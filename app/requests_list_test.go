@@ -15,6 +15,7 @@ import (
 	"github.com/nhs-esr/portal/app/identity"
 	"github.com/nhs-esr/portal/app/organisation"
 	"github.com/nhs-esr/portal/app/request"
+	"github.com/nhs-esr/portal/app/seed"
 	"github.com/nhs-esr/portal/app/workday"
 )
 
@@ -412,5 +413,45 @@ func TestRequestsListPagination(t *testing.T) {
 	res = b.get("/requests/export.csv?status=submitted&sort=oldest")
 	if got := csvColumn(t, res.body, 0); !slices.Equal(got, refsOf(raised[1:]...)) {
 		t.Errorf("the export holds %d requests, want 26", len(got))
+	}
+}
+
+// TestRequestsListBestMatchesAmongTheNewest: a search sorted by best match that matches more requests
+// than are ranked says that its best matches come from the most recent of them, and its pages go as far
+// as those; sorted by newest first, every match is paged and nothing is said.
+func TestRequestsListBestMatchesAmongTheNewest(t *testing.T) {
+	t.Parallel()
+	p := newTestPortal(t)
+	ctx := context.Background()
+	// Every synthetic request says its manual work "causes errors".
+	if err := seed.Synthetic(ctx, p.db.DB, p.clock.Now(), request.BestMatchCandidates+100, 5, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.db.Owner(t).ExecContext(ctx, "ANALYZE requests"); err != nil {
+		t.Fatal(err)
+	}
+	b := p.as(p.users[identity.RoleCentralTeam])
+	const note = "Best matches from the 1,000 most recent of these."
+	pages := request.BestMatchCandidates / requestsPerPage
+
+	res := b.get("/requests?q=errors")
+	mustStatus(t, res, 200, "a search matching more than are ranked")
+	if !strings.Contains(res.body, note) || !strings.Contains(res.body, fmt.Sprintf("2 of %d", pages)) {
+		t.Errorf("the search does not say where its best matches come from, or pages past them:\n%s", excerpt(res.body[strings.Index(res.body, `id="requests-total"`):]))
+	}
+	if got := listedRefs(res.body); len(got) != requestsPerPage {
+		t.Errorf("page 1 lists %d requests", len(got))
+	}
+	res = b.get(fmt.Sprintf("/requests?q=errors&page=%d", pages))
+	if got := listedRefs(res.body); len(got) != requestsPerPage || strings.Contains(res.body, `rel="next"`) {
+		t.Errorf("the last page of best matches lists %d requests and links on: %v", len(got), strings.Contains(res.body, `rel="next"`))
+	}
+	res = b.get(fmt.Sprintf("/requests?q=errors&sort=newest&page=%d", pages+1))
+	if got := listedRefs(res.body); len(got) == 0 || strings.Contains(res.body, note) {
+		t.Errorf("newest first, page %d lists %d requests (note shown: %v)", pages+1, len(got), strings.Contains(res.body, note))
+	}
+	res = b.get("/requests?q=" + url.QueryEscape("Oliver McGowan"))
+	if strings.Contains(res.body, note) || len(listedRefs(res.body)) == 0 {
+		t.Errorf("a search matching fewer than are ranked says its matches were bounded, or found none")
 	}
 }

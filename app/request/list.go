@@ -33,7 +33,11 @@ type Filter struct {
 	Limit, Offset int
 	// NoCount skips counting the matches (an export needs only the rows).
 	NoCount bool
-	Drill   // the requests behind a dashboard's figure (drill.go)
+	// BestOfNewest ranks a search's best matches among its BestMatchCandidates newest matches only
+	// (every match when there are no more): the list page's bound on ranking thousands of requests
+	// that share a common word. An export, which leaves it false, ranks every match.
+	BestOfNewest bool
+	Drill        // the requests behind a dashboard's figure (drill.go)
 }
 
 // Count is how many requests match a list's filter: exact up to CountCap, and beyond it the planner's
@@ -45,6 +49,15 @@ type Count struct {
 
 // CountCap is how many matching requests a list counts exactly.
 const CountCap = 1000
+
+// BestMatchCandidates is how many of a search's newest matches a list sorted by best match ranks when
+// its filter asks for the bound (Filter.BestOfNewest). Ranking reads every candidate's text, so a word
+// found in a fifth of 100,000 requests would otherwise read 20,000 rows for every page of results.
+const BestMatchCandidates = CountCap
+
+// Capped reports whether a list of c matches sorted by best match under Filter.BestOfNewest ranked
+// only the newest BestMatchCandidates of them.
+func (c Count) Capped() bool { return c.N > BestMatchCandidates }
 
 // Words is the count as a page says it: "1,234", or "about 98,000" for an estimate (two significant
 // figures, never below the cap it passed).
@@ -91,20 +104,38 @@ type Row struct {
 	Urgency        string  `bun:"urgency,scanonly"`
 	SRNumber       string  `bun:"sr_number,scanonly"`
 	Rank           float64 `bun:"rank,scanonly"`
+	// Matched is how many requests a search sorted by best match under Filter.BestOfNewest found,
+	// counted to BestMatchCandidates + 1.
+	Matched int `bun:"matched,scanonly"`
 }
 
 // List returns the requests the viewer may see that match f, and how many match in all (exactly up to
 // CountCap, about how many beyond). It is one statement for the page and one for the count (two when
-// the count passes the cap), whatever the page size.
+// the count passes the cap), whatever the page size. A search sorted by best match under
+// f.BestOfNewest is one statement for the newest id, one for the page and its count, and a third for
+// the estimate past the cap.
 func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, error) {
 	if f.Limit <= 0 || f.Limit > 10000 {
 		f.Limit = 25
 	}
 	query := strings.TrimSpace(f.Query)
+	newestFirst := query != "" && f.Sort == "relevance" && f.BestOfNewest && !f.NoCount
 	// The page's requests are chosen from requests alone, ordered and cut to the page; only those are
 	// then joined to the names the page shows beside them, so that a search matching thousands of
 	// requests joins 25.
 	page := f.where(v.visible(db.NewSelect().TableExpr("requests AS r").ColumnExpr(requestColumns)), v)
+	var matches *bun.SelectQuery
+	if newestFirst {
+		// The candidates (matches, below) are the newest BestMatchCandidates + 1 matches; the page
+		// ranks the newest BestMatchCandidates of them, and counting them says whether there are more.
+		var newest int64
+		if err := db.NewSelect().TableExpr("requests").ColumnExpr("COALESCE(max(id), 0)").Scan(ctx, &newest); err != nil {
+			return nil, Count{}, fmt.Errorf("newest request: %w", err)
+		}
+		matches = newestMatches(db, v, f, newest)
+		page = db.NewSelect().TableExpr("(SELECT * FROM matches ORDER BY id DESC LIMIT ?) AS r", BestMatchCandidates).
+			ColumnExpr(requestColumns)
+	}
 	rank := "0::real"
 	if query != "" {
 		expr, args := v.rankExpr("websearch_to_tsquery", query)
@@ -144,18 +175,63 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, er
 		ColumnExpr("COALESCE(e.functional_area, '') AS functional_area, COALESCE(e.urgency, '') AS urgency, COALESCE(e.sr_number, '') AS sr_number").
 		Join("LEFT JOIN enhancement_requests AS e ON e.request_id = r.id").
 		OrderExpr(order)
+	if newestFirst {
+		q = q.With("matches", matches).ColumnExpr("(SELECT count(*) FROM matches) AS matched")
+	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, Count{}, fmt.Errorf("list requests: %w", err)
 	}
 	if f.NoCount {
 		return rows, Count{N: len(rows), Exact: true}, nil
 	}
-	n, err := countMatches(ctx, db, v, f)
+	var n Count
+	var err error
+	switch {
+	case !newestFirst:
+		n, err = countMatches(ctx, db, v, f)
+	case len(rows) == 0 && f.Offset > 0:
+		n, err = countMatches(ctx, db, v, f) // past the last page, the count is read on its own
+	case len(rows) == 0:
+		n = Count{N: 0, Exact: true}
+	case rows[0].Matched <= CountCap:
+		n = Count{N: rows[0].Matched, Exact: true}
+	default:
+		n, err = estimateMatches(ctx, db, v, f, rows[0].Matched)
+	}
 	if err != nil {
 		return nil, Count{}, err
 	}
 	return rows, n, nil
 }
+
+// newestMatches is, as a table r with every column of requests, the BestMatchCandidates + 1 newest
+// requests (by id, the order they were recorded) that the viewer may see and that match f, newest being
+// the highest id there is. They are read from the newest 5,000 ids, then the 15,000 before them, then
+// the 45,000 before those, then the rest (matchWindows), each part in order and only as far as the
+// candidates need: PostgreSQL runs the parts of a UNION ALL one after another and stops at the LIMIT.
+// Each part's ids are bounds the planner sees, so it reads a part either by walking its ids down until
+// enough match or through the search indexes narrowed to its ids, whichever it expects to be cheaper;
+// a common word is never found by reading all its thousands of matches to sort them.
+func newestMatches(db bun.IDB, v Viewer, f Filter, newest int64) *bun.SelectQuery {
+	part := func(window string, args ...any) *bun.SelectQuery {
+		return f.where(v.visible(db.NewSelect().TableExpr("requests AS r").ColumnExpr("r.*")), v).
+			Where(window, args...).OrderExpr("r.id DESC")
+	}
+	var parts []any
+	var texts []string
+	upper := newest + 1
+	for _, w := range matchWindows {
+		lower := max(upper-w, 0)
+		parts, texts = append(parts, part("r.id < ? AND r.id >= ?", upper, lower)), append(texts, "(?)")
+		upper = lower
+	}
+	parts, texts = append(parts, part("r.id < ?", upper)), append(texts, "(?)")
+	return db.NewSelect().TableExpr("("+strings.Join(texts, " UNION ALL ")+" LIMIT ?) AS r", append(parts, BestMatchCandidates+1)...).
+		ColumnExpr("r.*")
+}
+
+// matchWindows are how many ids newestMatches reads in each part before the last, newest first.
+var matchWindows = []int64{5000, 15000, 45000}
 
 // countMatches counts the requests matching f, reading requests alone (without the joins the page needs
 // for names) and stopping after CountCap + 1; past the cap it asks the planner for its estimate.
@@ -168,6 +244,11 @@ func countMatches(ctx context.Context, db bun.IDB, v Viewer, f Filter) (Count, e
 	if n <= CountCap {
 		return Count{N: n, Exact: true}, nil
 	}
+	return estimateMatches(ctx, db, v, f, n)
+}
+
+// estimateMatches is the planner's estimate of how many requests match f, known to be at least n.
+func estimateMatches(ctx context.Context, db bun.IDB, v Viewer, f Filter, n int) (Count, error) {
 	var plan string
 	if err := db.NewRaw("EXPLAIN (FORMAT JSON) ?", f.where(v.visible(db.NewSelect().TableExpr("requests AS r").ColumnExpr("1")), v)).Scan(ctx, &plan); err != nil {
 		return Count{}, fmt.Errorf("estimate requests: %w", err)

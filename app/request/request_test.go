@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -646,6 +647,96 @@ func TestListCountsExactlyUpToTheCapThenEstimates(t *testing.T) {
 		if got := (request.Count{N: n}).Words(); got != want {
 			t.Errorf("Count{%d}.Words() = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestBestMatchesAreRankedAmongTheNewestMatches: a search sorted by best match that matches more than
+// request.BestMatchCandidates requests ranks, under Filter.BestOfNewest (the list page), only the newest
+// of them — exactly those, read across all three windows of ids — while an export ranks every match.
+func TestBestMatchesAreRankedAmongTheNewestMatches(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	// The best match of all, and the oldest: every synthetic request says its manual work "causes errors".
+	oldest := w.raise("Errors, errors and more errors in payslip totals")
+	if err := seed.Synthetic(ctx, w.db, w.now, request.BestMatchCandidates+400, 11, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.tdb.Owner(t).ExecContext(ctx, "ANALYZE requests"); err != nil {
+		t.Fatal(err)
+	}
+	// Windows of 200, 300 and 400 ids, so that the newest 1,000 matches come from all four parts.
+	request.SetMatchWindows(t, 200, 300, 400)
+
+	// ranked is the oracle: the matches (the newest limit of them, when limit is not 0), best first.
+	ranked := func(limit int) []int64 {
+		t.Helper()
+		newest := "ALL"
+		if limit > 0 {
+			newest = strconv.Itoa(limit)
+		}
+		var ids []int64
+		if err := w.db.NewRaw(`SELECT id FROM (SELECT r.id, greatest(ts_rank(r.summary_search, q, 32), ts_rank(r.search, q, 32)) AS rank
+			FROM requests AS r, websearch_to_tsquery('english', 'errors') AS q WHERE r.summary_search @@ q OR r.search @@ q
+			ORDER BY r.id DESC LIMIT `+newest+`) AS m ORDER BY rank DESC, id DESC`).Scan(ctx, &ids); err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	all := ranked(0)
+	if len(all) <= request.BestMatchCandidates || all[0] != oldest.ID {
+		t.Fatalf("%d requests match, best %v: want more than %d, best %d", len(all), all[:1], request.BestMatchCandidates, oldest.ID)
+	}
+	best := ranked(request.BestMatchCandidates)
+	page := func(f request.Filter, offset int) ([]int64, request.Count) {
+		t.Helper()
+		f.Limit, f.Offset = 25, offset
+		rows, n, err := request.List(ctx, w.db, w.v["central"], f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := make([]int64, len(rows))
+		for i, r := range rows {
+			ids[i] = r.ID
+		}
+		return ids, n
+	}
+	list := request.Filter{Query: "errors", Sort: "relevance", BestOfNewest: true}
+	for _, offset := range []int{0, 500, request.BestMatchCandidates - 25} {
+		got, n := page(list, offset)
+		if want := best[offset : offset+25]; !slices.Equal(got, want) {
+			t.Errorf("best matches among the newest, from %d: %v, want %v", offset, got, want)
+		}
+		if !n.Capped() || n.Exact {
+			t.Errorf("%d matches counted as %+v, want an estimate past the cap", len(all), n)
+		}
+	}
+	if got, _ := page(list, request.BestMatchCandidates); len(got) != 0 {
+		t.Errorf("past the newest %d matches the list still ranked %d", request.BestMatchCandidates, len(got))
+	}
+	if got, _ := page(list, 0); slices.Contains(got, oldest.ID) {
+		t.Errorf("the oldest match (%d) was ranked among the newest %d", oldest.ID, request.BestMatchCandidates)
+	}
+	// An export ranks every match, so the oldest and best comes first.
+	list.BestOfNewest = false
+	if got, _ := page(list, 0); !slices.Equal(got, all[:25]) {
+		t.Errorf("every match ranked: %v, want %v", got, all[:25])
+	}
+	// With fewer matches than candidates (or none), the newest are every match: the same page and the
+	// same exact count as ranking them all, on the first page and past the last.
+	for _, q := range []string{"Oliver McGowan", "right to work", "qzfoundnowhere"} {
+		for _, offset := range []int{0, 25, 5000} {
+			f := request.Filter{Query: q, Sort: "relevance"}
+			want, wantN := page(f, offset)
+			f.BestOfNewest = true
+			got, gotN := page(f, offset)
+			if !slices.Equal(got, want) || gotN != wantN || !gotN.Exact {
+				t.Errorf("%q from %d among the newest: %v counted %+v; every match ranked: %v counted %+v", q, offset, got, gotN, want, wantN)
+			}
+		}
+	}
+	// Sorted by newest first, the search is not bounded either.
+	if got, _ := page(request.Filter{Query: "errors", Sort: "newest", BestOfNewest: true}, request.BestMatchCandidates); len(got) != 25 {
+		t.Errorf("newest first, past the first %d: %d requests, want 25", request.BestMatchCandidates, len(got))
 	}
 }
 
