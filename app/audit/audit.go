@@ -143,19 +143,16 @@ func newRow(at time.Time, e Event) (*Row, error) {
 
 // appendRow chains row to the last row of the trail and inserts it, under the lock.
 func appendRow(ctx context.Context, tx bun.Tx, row *Row) error {
-	// Two statements: the second's snapshot, taken after the lock, sees the previous writer's row.
-	if _, err := database.ExecPrepared(ctx, tx, "SELECT pg_advisory_xact_lock(?0)", int64(lockKey)); err != nil {
-		return fmt.Errorf("take audit lock: %w", err)
-	}
+	// One round trip (migration 20261205040000): the function takes the lock, then reads the head with
+	// a snapshot taken after it, which sees the previous writer's row.
 	var last struct {
 		ID        int64  `bun:"id"`
 		Isolation string `bun:"isolation"`
 		PrevHash  []byte `bun:"prev_hash"`
 	}
-	err := database.ScanPrepared(ctx, tx, `SELECT nextval('audit_events_id_seq') AS id, current_setting('transaction_isolation') AS isolation,
-	(SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1) AS prev_hash`, &last)
+	err := database.ScanPrepared(ctx, tx, `SELECT id, isolation, prev_hash FROM audit_lock_head(?0)`, &last, int64(lockKey))
 	if err != nil {
-		return fmt.Errorf("read previous audit hash: %w", err)
+		return fmt.Errorf("lock the audit trail and read its head: %w", err)
 	}
 	if last.Isolation != "read committed" {
 		// A snapshot older than the lock may miss the previous writer's row and fork the chain.

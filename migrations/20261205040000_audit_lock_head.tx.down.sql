@@ -1,0 +1,1 @@
+DROP FUNCTION audit_lock_head(bigint);
