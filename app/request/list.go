@@ -208,7 +208,8 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, er
 // requests (by id, the order they were recorded) that the viewer may see and that match f, newest being
 // the highest id there is. They are read from the newest 5,000 ids, then the 15,000 before them, then
 // the 45,000 before those, then the rest (matchWindows), each part in order and only as far as the
-// candidates need: PostgreSQL runs the parts of a UNION ALL one after another and stops at the LIMIT.
+// candidates need: PostgreSQL runs the parts of a UNION ALL one after another and stops at the LIMIT
+// (never in parallel workers, which would run them at once).
 // Each part's ids are bounds the planner sees, so it reads a part either by walking its ids down until
 // enough match or through the search indexes narrowed to its ids, whichever it expects to be cheaper;
 // a common word is never found by reading all its thousands of matches to sort them.
@@ -226,7 +227,9 @@ func newestMatches(db bun.IDB, v Viewer, f Filter, newest int64) *bun.SelectQuer
 		upper = lower
 	}
 	parts, texts = append(parts, part("r.id < ?", upper)), append(texts, "(?)")
-	return db.NewSelect().TableExpr("("+strings.Join(texts, " UNION ALL ")+" LIMIT ?) AS r", append(parts, BestMatchCandidates+1)...).
+	// serially (migration 20261205050000) keeps PostgreSQL from running the parts at once in parallel
+	// workers, whose rows would then come in any order and the limit keep matches that are not the newest.
+	return db.NewSelect().TableExpr("("+strings.Join(texts, " UNION ALL ")+" LIMIT serially(?)) AS r", append(parts, BestMatchCandidates+1)...).
 		ColumnExpr("r.*")
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/nhs-esr/portal/app/audit"
+	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/database/dbtest"
 	"github.com/nhs-esr/portal/app/identity"
 	"github.com/nhs-esr/portal/app/organisation"
@@ -709,6 +710,29 @@ func TestBestMatchesAreRankedAmongTheNewestMatches(t *testing.T) {
 		if !n.Capped() || n.Exact {
 			t.Errorf("%d matches counted as %+v, want an estimate past the cap", len(all), n)
 		}
+	}
+	// The same, with PostgreSQL keen to read in parallel: its Parallel Append would run the parts at
+	// once and return their rows in any order, so that the limit kept matches that are not the newest.
+	if err := database.RunInTx(ctx, w.db, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0;
+			SET LOCAL min_parallel_table_scan_size = 0; SET LOCAL min_parallel_index_scan_size = 0;
+			SET LOCAL enable_gathermerge = off; SET LOCAL parallel_leader_participation = off`); err != nil {
+			return err
+		}
+		rows, _, err := request.List(ctx, tx, w.v["central"], request.Filter{Query: "errors", Sort: "relevance", BestOfNewest: true, Limit: 25, Offset: 500})
+		if err != nil {
+			return err
+		}
+		got := make([]int64, len(rows))
+		for i, r := range rows {
+			got[i] = r.ID
+		}
+		if want := best[500:525]; !slices.Equal(got, want) {
+			t.Errorf("best matches among the newest, read with parallel workers allowed: %v, want %v", got, want)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	if got, _ := page(list, request.BestMatchCandidates); len(got) != 0 {
 		t.Errorf("past the newest %d matches the list still ranked %d", request.BestMatchCandidates, len(got))
