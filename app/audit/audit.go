@@ -168,20 +168,12 @@ func appendRow(ctx context.Context, tx bun.Tx, row *Row) error {
 	if _, err := database.ExecPrepared(ctx, tx, `INSERT INTO audit_events (id, occurred_at, actor_user_id, actor_name, organisation_id,
 		action, entity_type, entity_id, before, after, ip, request_id, prev_hash, hash)
 		VALUES (?0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8::jsonb, ?9::jsonb, ?10, ?11, ?12, ?13)`,
-		row.ID, row.OccurredAt, nullID(row.ActorUserID), row.ActorName, nullID(row.OrganisationID),
+		row.ID, row.OccurredAt, database.NullID(row.ActorUserID), row.ActorName, database.NullID(row.OrganisationID),
 		row.Action, row.EntityType, row.EntityID, nullJSON(row.Before), nullJSON(row.After), row.IP, row.RequestID,
 		row.PrevHash, row.Hash); err != nil {
 		return fmt.Errorf("insert audit event: %w", err)
 	}
 	return nil
-}
-
-// nullID is id, or NULL for 0.
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }
 
 // nullJSON is the JSON text, or NULL for none.

@@ -70,6 +70,14 @@ func Open(ctx context.Context, url string) (*bun.DB, error) {
 	return db, nil
 }
 
+// NullID is id as a statement's value: NULL for 0, the zero value of an id that is not set.
+func NullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
 // IsUniqueViolation reports whether err is PostgreSQL's unique_violation on the named constraint
 // (any constraint when name is empty).
 func IsUniqueViolation(err error, name string) bool {

@@ -230,7 +230,7 @@ func Update(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Actor
 		n.Name, n.FunctionalAreas, n.Status, n.ChairUserID = in.Name, in.FunctionalAreas, in.Status, in.ChairUserID
 		res, err := tx.NewUpdate().Table("nsigs").Where("id = ? AND version = ?", id, version).
 			Set("name = ?", n.Name).Set("functional_areas = ?", pgdialect.Array(n.FunctionalAreas)).
-			Set("status = ?", n.Status).Set("chair_user_id = ?", nullID(n.ChairUserID)).
+			Set("status = ?", n.Status).Set("chair_user_id = ?", database.NullID(n.ChairUserID)).
 			Set("version = version + 1").Set("updated_at = ?", now).Exec(ctx)
 		if err != nil {
 			return nameTaken(err, in.Name)
@@ -246,13 +246,6 @@ func Update(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Actor
 		return nil, fmt.Errorf("change NSIG %d: %w", id, err)
 	}
 	return out, nil
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }
 
 func lockNSIG(ctx context.Context, tx bun.Tx, id int64) (*NSIG, error) {

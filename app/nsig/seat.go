@@ -576,7 +576,7 @@ func EndTerm(ctx context.Context, db *bun.DB, v request.Viewer, actor audit.Acto
 			return err
 		}
 		res, err := tx.NewUpdate().Table("nsig_appointments").Where("id = ? AND ended_at IS NULL", ap.ID).
-			Set("ended_at = ?", now).Set("ended_by = ?", nullID(v.UserID)).Set("end_reason = ?", in.Reason).Exec(ctx)
+			Set("ended_at = ?", now).Set("ended_by = ?", database.NullID(v.UserID)).Set("end_reason = ?", in.Reason).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("end appointment %d: %w", ap.ID, err)
 		}

@@ -405,7 +405,7 @@ func AssignAssessor(ctx context.Context, db *bun.DB, v Viewer, actor audit.Actor
 		// A new row has version 0: an assessor and no answers yet, so that a form opened before it
 		// was assigned still saves.
 		if _, err := tx.NewRaw(`INSERT INTO impact_assessments (request_id, assessor_id, version, updated_at) VALUES (?, ?, 0, ?)
-			ON CONFLICT (request_id) DO UPDATE SET assessor_id = EXCLUDED.assessor_id`, r.ID, nullID(to), now).Exec(ctx); err != nil {
+			ON CONFLICT (request_id) DO UPDATE SET assessor_id = EXCLUDED.assessor_id`, r.ID, database.NullID(to), now).Exec(ctx); err != nil {
 			return fmt.Errorf("assign assessor of %s: %w", reference, err)
 		}
 		summary := "Nobody is assigned to the impact assessment now."

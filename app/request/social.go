@@ -285,7 +285,7 @@ func Assign(ctx context.Context, db *bun.DB, v Viewer, actor audit.Actor, now ti
 			}
 		}
 		if _, err := tx.NewUpdate().Table("requests").Where("id = ?", r.ID).
-			Set("assignee_id = ?", nullID(assigneeID)).Set("nsig_id = ?", nullID(nsigID)).
+			Set("assignee_id = ?", database.NullID(assigneeID)).Set("nsig_id = ?", database.NullID(nsigID)).
 			Set("version = version + 1").Set("updated_at = ?", now).Exec(ctx); err != nil {
 			return fmt.Errorf("assign %s: %w", reference, err)
 		}
@@ -320,11 +320,4 @@ func Assign(ctx context.Context, db *bun.DB, v Viewer, actor audit.Actor, now ti
 		return fmt.Errorf("assign %s: %w", reference, err)
 	}
 	return nil
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }
