@@ -368,11 +368,11 @@ func (j *Justification) Completed() int {
 	return n
 }
 
-// GetJustification reads a request's business justification; one not yet started has version 0 and
-// no answers. It does not check who is looking: callers have read the request through GetEnhancement.
 // justificationSQL is GetJustification's statement.
 var justificationSQL database.FixedSQL
 
+// GetJustification reads a request's business justification; one not yet started has version 0 and
+// no answers. It does not check who is looking: callers have read the request through GetEnhancement.
 func GetJustification(ctx context.Context, db bun.IDB, requestID int64) (*Justification, error) {
 	j := new(Justification)
 	text := justificationSQL.Text(func() string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -117,17 +118,21 @@ func compose(ctx context.Context, tx bun.IDB, r *Request, actor Person, ids []in
 // id, each with their access: one statement. When follower is not 0, the same statement makes that user
 // a follower (as of at) first; they are not among those read, as the one who acted is never told.
 func followingReaders(ctx context.Context, tx bun.IDB, r *Request, level Access, follower int64, at time.Time) ([]recipient, error) {
-	args := append(append([]any{r.ID}, readerArgs(r)...), int(level))
+	// ?0 is the request, ?1 … the reader level's values (numberedReaderLevel), then the level wanted.
+	args := append([]any{r.ID}, readerArgs(r)...)
+	next := func(v any) string {
+		args = append(args, v)
+		return "?" + strconv.Itoa(len(args)-1)
+	}
 	text := `SELECT ` + recipientColumns + `, l.level
 		FROM request_followers AS f JOIN users AS u ON u.id = f.user_id AND u.status = 'active'
 		LEFT JOIN organisations AS o ON o.id = u.organisation_id
 		CROSS JOIN LATERAL (SELECT (` + numberedReaderLevel() + `) AS level) AS l
-		WHERE f.request_id = ?0 AND l.level >= ?11 ORDER BY u.id`
+		WHERE f.request_id = ?0 AND l.level >= ` + next(int(level)) + ` ORDER BY u.id`
 	if follower != 0 {
 		// Run whether or not it is read; its row is not seen by the SELECT, under the statement's snapshot.
-		text = `WITH joined AS (INSERT INTO request_followers (request_id, user_id, created_at) VALUES (?0, ?12, ?13)
-			ON CONFLICT DO NOTHING) ` + text
-		args = append(args, follower, at)
+		text = `WITH joined AS (INSERT INTO request_followers (request_id, user_id, created_at) VALUES (?0, ` +
+			next(follower) + `, ` + next(at) + `) ON CONFLICT DO NOTHING) ` + text
 	}
 	var out []recipient
 	if err := database.ScanPrepared(ctx, tx, text, &out, args...); err != nil {
