@@ -64,20 +64,11 @@ var positional = regexp.MustCompile(`\?(\d+)`)
 // handle the call is answered by running the statement unprepared; in a transaction, which that error
 // ended, RunInTx runs the transaction again.
 func ScanPrepared(ctx context.Context, db bun.IDB, query string, dest any, args ...any) error {
-	q, bdb, ok := preparedOn(ctx, db)
+	ok, err := onPrepared(ctx, db, query, args, func(q querier, bdb *bun.DB, text string, params []any) error {
+		return scanFirst(ctx, bdb, q, text, dest, params)
+	})
 	if !ok {
 		return db.NewRaw(query, bunArgs(args)...).Scan(ctx, dest)
-	}
-	args = pgxArgs(args)
-	text := numberedText(query)
-	if fn, ok := observers.Load(bdb); ok {
-		fn.(func(string))(text)
-	}
-	err := scanFirst(ctx, bdb, q, text, dest, append([]any{pgx.QueryExecModeCacheStatement}, args...))
-	if _, inTx := db.(bun.Tx); !inTx && IsStalePlan(err) {
-		// Each connection that kept the statement fails this way once and forgets it; this call is
-		// answered without it, its values still parameters.
-		err = scanFirst(ctx, bdb, q, text, dest, append([]any{pgx.QueryExecModeExec}, args...))
 	}
 	return err
 }
@@ -85,7 +76,15 @@ func ScanPrepared(ctx context.Context, db bun.IDB, query string, dest any, args 
 // ExecPrepared runs query, which returns no rows, as ScanPrepared runs its query, and returns the
 // number of rows it changed.
 func ExecPrepared(ctx context.Context, db bun.IDB, query string, args ...any) (int64, error) {
-	q, bdb, ok := preparedOn(ctx, db)
+	var n int64
+	ok, err := onPrepared(ctx, db, query, args, func(q querier, _ *bun.DB, text string, params []any) error {
+		res, err := q.ExecContext(ctx, text, params...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	if !ok {
 		res, err := db.NewRaw(query, bunArgs(args)...).Exec(ctx)
 		if err != nil {
@@ -93,19 +92,29 @@ func ExecPrepared(ctx context.Context, db bun.IDB, query string, args ...any) (i
 		}
 		return res.RowsAffected()
 	}
+	return n, err
+}
+
+// onPrepared runs do with the statement's text and its values as PostgreSQL takes them, first as a
+// statement prepared and kept on the connection; on the database handle, when a migration made that
+// statement stale, once more unprepared. Each connection that kept the statement fails that way once
+// and forgets it. It reports false, running nothing, when db is neither the database handle nor a
+// transaction RunInTx began with ctx.
+func onPrepared(ctx context.Context, db bun.IDB, query string, args []any, do func(q querier, bdb *bun.DB, text string, params []any) error) (bool, error) {
+	q, bdb, ok := preparedOn(ctx, db)
+	if !ok {
+		return false, nil
+	}
 	args = pgxArgs(args)
 	text := numberedText(query)
 	if fn, ok := observers.Load(bdb); ok {
 		fn.(func(string))(text)
 	}
-	res, err := q.ExecContext(ctx, text, append([]any{pgx.QueryExecModeCacheStatement}, args...)...)
+	err := do(q, bdb, text, append([]any{pgx.QueryExecModeCacheStatement}, args...))
 	if _, inTx := db.(bun.Tx); !inTx && IsStalePlan(err) {
-		res, err = q.ExecContext(ctx, text, append([]any{pgx.QueryExecModeExec}, args...)...)
+		err = do(q, bdb, text, append([]any{pgx.QueryExecModeExec}, args...))
 	}
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+	return true, err
 }
 
 // Array marks a slice given to ScanPrepared or ExecPrepared as one PostgreSQL array value.
