@@ -183,19 +183,7 @@ func TestJustificationSaveStatements(t *testing.T) {
 	ctx := context.Background()
 	cp, log := p.counted(t)
 
-	requester := p.users[identity.RoleRequester]
-	raiser, err := request.ViewerFor(ctx, p.db.DB, requester)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := request.RaiseEnhancement(ctx, p.db.DB, p.app.calendar, raiser, audit.Actor{Name: "test"}, p.clock.Now(), request.NewEnhancement{
-		SRNumber: "SR1234567", Title: "Remind managers about DBS renewal dates", FunctionalArea: "Self Service",
-		Problem: "Managers forget.", Proposal: "Remind them.", AffectedUsers: []string{"manager"}, Urgency: "medium",
-		SubmissionToken: "00000000-0000-4000-9000-000000000001",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := raiseTestRequest(t, p, p.users[identity.RoleRequester], "Remind managers about DBS renewal dates")
 	if _, err := p.db.DB.NewRaw(`UPDATE requests SET accepted = true, status = ? WHERE id = ?`, request.StatusRequirementsJustification, r.ID).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
