@@ -230,7 +230,7 @@ func (a *App) requestsIndex(c *fiber.Ctx) error {
 		p.Rows, p.Total, p.OverExportLimit = rows, total, total.N > exportLimit
 		q := ff.values()
 		pages := total.N
-		if f.Sort == "relevance" && total.Capped() {
+		if total.Capped() {
 			// The best matches were ranked among the newest of them; the pages go as far as those.
 			p.BestOfNewest, pages = thousands(request.BestMatchCandidates), request.BestMatchCandidates
 		}

@@ -45,6 +45,9 @@ type Filter struct {
 type Count struct {
 	N     int
 	Exact bool
+	// Newest is set when a search sorted by best match under Filter.BestOfNewest matched more than
+	// BestMatchCandidates and so ranked only the newest of them.
+	Newest bool
 }
 
 // CountCap is how many matching requests a list counts exactly.
@@ -57,7 +60,7 @@ const BestMatchCandidates = CountCap
 
 // Capped reports whether a list of c matches sorted by best match under Filter.BestOfNewest ranked
 // only the newest BestMatchCandidates of them.
-func (c Count) Capped() bool { return c.N > BestMatchCandidates }
+func (c Count) Capped() bool { return c.Newest }
 
 // Words is the count as a page says it: "1,234", or "about 98,000" for an estimate (two significant
 // figures, never below the cap it passed).
@@ -123,9 +126,10 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, er
 	// The page's requests are chosen from requests alone, ordered and cut to the page; only those are
 	// then joined to the names the page shows beside them, so that a search matching thousands of
 	// requests joins 25.
-	page := f.where(v.visible(db.NewSelect().TableExpr("requests AS r").ColumnExpr(requestColumns)), v)
-	var matches *bun.SelectQuery
-	if newestFirst {
+	var page, matches *bun.SelectQuery
+	if !newestFirst {
+		page = f.where(v.visible(db.NewSelect().TableExpr("requests AS r").ColumnExpr(requestColumns)), v)
+	} else {
 		// The candidates (matches, below) are the newest BestMatchCandidates + 1 matches; the page
 		// ranks the newest BestMatchCandidates of them, and counting them says whether there are more.
 		var newest int64
@@ -191,12 +195,14 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, er
 		n, err = countMatches(ctx, db, v, f)
 	case len(rows) == 0 && f.Offset > 0:
 		n, err = countMatches(ctx, db, v, f) // past the last page, the count is read on its own
+		n.Newest = n.N > BestMatchCandidates
 	case len(rows) == 0:
 		n = Count{N: 0, Exact: true}
 	case rows[0].Matched <= CountCap:
 		n = Count{N: rows[0].Matched, Exact: true}
 	default:
 		n, err = estimateMatches(ctx, db, v, f, rows[0].Matched)
+		n.Newest = true
 	}
 	if err != nil {
 		return nil, Count{}, err
