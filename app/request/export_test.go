@@ -9,3 +9,11 @@ func SetMatchWindows(t testing.TB, windows ...int64) {
 	matchWindows = windows
 	t.Cleanup(func() { matchWindows = old })
 }
+
+// SetCommonSearch changes for one test when a search is taken to be common (commonSearch): when at
+// least matches of the newest probe ids match it; the newest walk ids are then walked.
+func SetCommonSearch(t testing.TB, probe, matches, walk int64) {
+	old := commonSearch
+	commonSearch.probe, commonSearch.matches, commonSearch.walk = probe, matches, walk
+	t.Cleanup(func() { commonSearch = old })
+}

@@ -115,75 +115,85 @@ type Row struct {
 // List returns the requests the viewer may see that match f, and how many match in all (exactly up to
 // CountCap, about how many beyond). It is one statement for the page and one for the count (two when
 // the count passes the cap), whatever the page size. A search sorted by best match under
-// f.BestOfNewest is one statement for the newest id, one for the page and its count, and a third for
-// the estimate past the cap.
+// f.BestOfNewest is one statement for the newest id and whether the search is common, one for the
+// page and its count, and a third for the estimate past the cap.
 func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, error) {
 	if f.Limit <= 0 || f.Limit > 10000 {
 		f.Limit = 25
 	}
 	query := strings.TrimSpace(f.Query)
 	newestFirst := query != "" && f.Sort == "relevance" && f.BestOfNewest && !f.NoCount
-	// The page's requests are chosen from requests alone, ordered and cut to the page; only those are
-	// then joined to the names the page shows beside them, so that a search matching thousands of
-	// requests joins 25.
-	var page, matches *bun.SelectQuery
-	if !newestFirst {
-		page = f.where(v.visible(db.NewSelect().TableExpr("requests AS r").ColumnExpr(requestColumns)), v)
-	} else {
-		// The candidates (matches, below) are the newest BestMatchCandidates + 1 matches; the page
-		// ranks the newest BestMatchCandidates of them, and counting them says whether there are more.
-		var newest int64
-		if err := db.NewSelect().TableExpr("requests").ColumnExpr("COALESCE(max(id), 0)").Scan(ctx, &newest); err != nil {
-			return nil, Count{}, fmt.Errorf("newest request: %w", err)
-		}
-		matches = newestMatches(db, v, f, newest)
-		page = db.NewSelect().TableExpr("(SELECT * FROM matches ORDER BY id DESC LIMIT ?) AS r", BestMatchCandidates).
-			ColumnExpr(requestColumns)
-	}
-	rank := "0::real"
-	if query != "" {
-		expr, args := v.rankExpr("websearch_to_tsquery", query)
-		page = page.ColumnExpr(expr, args...)
-		rank = "r.rank"
-	} else {
-		page = page.ColumnExpr("0::real AS rank")
-	}
-	var order string
-	switch f.Sort {
-	case "oldest":
-		order = "r.received_at ASC, r.id ASC"
-	case "due":
-		order = "r.acknowledged_at IS NOT NULL, r.ack_due_on ASC, r.id ASC"
-	case "reference":
-		order = "r.reference ASC"
-	case "title":
-		order = "lower(r.title) ASC, r.id ASC"
-	case "support":
-		page = page.ColumnExpr("(SELECT count(*) FROM request_supports AS s WHERE s.request_id = r.id) AS support_order")
-		order = "r.support_order DESC, r.received_at DESC, r.id DESC"
-	case "relevance":
-		if query != "" {
-			order = "r.rank DESC, r.id DESC"
-			break
-		}
-		fallthrough
-	default:
-		order = "r.received_at DESC, r.id DESC"
-	}
-	// Inside the page's query the computed columns are named bare; outside, from the subquery r.
-	inner := strings.NewReplacer("r.rank", "rank", "r.support_order", "support_order").Replace(order)
-	page = page.OrderExpr(inner).Limit(int64(f.Limit)).Offset(int64(f.Offset))
 	var rows []Row
-	q := selectRequests(db, &rows).ModelTableExpr("(?) AS r", page).
-		ColumnExpr(rank + " AS rank").
-		ColumnExpr("COALESCE(e.functional_area, '') AS functional_area, COALESCE(e.urgency, '') AS urgency, COALESCE(e.sr_number, '') AS sr_number").
-		Join("LEFT JOIN enhancement_requests AS e ON e.request_id = r.id").
-		OrderExpr(order)
 	if newestFirst {
-		q = q.With("matches", matches).ColumnExpr("(SELECT count(*) FROM matches) AS matched")
-	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, Count{}, fmt.Errorf("list requests: %w", err)
+		// The candidates (matches, below) are the newest BestMatchCandidates + 1 matches with their
+		// rank; the page ranks the newest BestMatchCandidates of them, and counting them says whether
+		// there are more.
+		newest, common, err := newestAndCommon(ctx, db, v, f)
+		if err != nil {
+			return nil, Count{}, err
+		}
+		matches := newestMatches(db, v, f, query, newest, common)
+		// Only the page's requests are read whole, and OFFSET 0 plans them apart from the names joined
+		// to them.
+		page := db.NewSelect().TableExpr(`(SELECT id, rank FROM (SELECT id, rank FROM matches ORDER BY id DESC LIMIT ?) AS m
+			ORDER BY rank DESC, id DESC LIMIT ? OFFSET ?) AS m JOIN requests AS r ON r.id = m.id`, BestMatchCandidates, f.Limit, f.Offset).
+			ColumnExpr(requestColumns).ColumnExpr("m.rank")
+		q := selectRequests(db, &rows).ModelTableExpr("(? OFFSET 0) AS r", page).
+			ColumnExpr("r.rank AS rank").
+			ColumnExpr("COALESCE(e.functional_area, '') AS functional_area, COALESCE(e.urgency, '') AS urgency, COALESCE(e.sr_number, '') AS sr_number").
+			ColumnExpr("(SELECT count(*) FROM matches) AS matched").
+			Join("LEFT JOIN enhancement_requests AS e ON e.request_id = r.id").
+			With("matches", matches).
+			OrderExpr("r.rank DESC, r.id DESC")
+		if err := q.Scan(ctx); err != nil {
+			return nil, Count{}, fmt.Errorf("list requests: %w", err)
+		}
+	} else {
+		// The page's requests are chosen from requests alone, ordered and cut to the page; only those are
+		// then joined to the names the page shows beside them, so that a search matching thousands of
+		// requests joins 25.
+		page := f.where(v.visible(db.NewSelect().TableExpr("requests AS r").ColumnExpr(requestColumns)), v)
+		rank := "0::real"
+		if query != "" {
+			expr, args := v.rankExpr("websearch_to_tsquery", query)
+			page = page.ColumnExpr(expr+" AS rank", args...)
+			rank = "r.rank"
+		} else {
+			page = page.ColumnExpr("0::real AS rank")
+		}
+		var order string
+		switch f.Sort {
+		case "oldest":
+			order = "r.received_at ASC, r.id ASC"
+		case "due":
+			order = "r.acknowledged_at IS NOT NULL, r.ack_due_on ASC, r.id ASC"
+		case "reference":
+			order = "r.reference ASC"
+		case "title":
+			order = "lower(r.title) ASC, r.id ASC"
+		case "support":
+			page = page.ColumnExpr("(SELECT count(*) FROM request_supports AS s WHERE s.request_id = r.id) AS support_order")
+			order = "r.support_order DESC, r.received_at DESC, r.id DESC"
+		case "relevance":
+			if query != "" {
+				order = "r.rank DESC, r.id DESC"
+				break
+			}
+			fallthrough
+		default:
+			order = "r.received_at DESC, r.id DESC"
+		}
+		// Inside the page's query the computed columns are named bare; outside, from the subquery r.
+		inner := strings.NewReplacer("r.rank", "rank", "r.support_order", "support_order").Replace(order)
+		page = page.OrderExpr(inner).Limit(int64(f.Limit)).Offset(int64(f.Offset))
+		q := selectRequests(db, &rows).ModelTableExpr("(?) AS r", page).
+			ColumnExpr(rank + " AS rank").
+			ColumnExpr("COALESCE(e.functional_area, '') AS functional_area, COALESCE(e.urgency, '') AS urgency, COALESCE(e.sr_number, '') AS sr_number").
+			Join("LEFT JOIN enhancement_requests AS e ON e.request_id = r.id").
+			OrderExpr(order)
+		if err := q.Scan(ctx); err != nil {
+			return nil, Count{}, fmt.Errorf("list requests: %w", err)
+		}
 	}
 	if f.NoCount {
 		return rows, Count{N: len(rows), Exact: true}, nil
@@ -210,37 +220,68 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, er
 	return rows, n, nil
 }
 
-// newestMatches is, as a table r with every column of requests, the BestMatchCandidates + 1 newest
-// requests (by id, the order they were recorded) that the viewer may see and that match f, newest being
-// the highest id there is. They are read from the newest 5,000 ids, then the 15,000 before them, then
-// the 45,000 before those, then the rest (matchWindows), each part in order and only as far as the
-// candidates need: PostgreSQL runs the parts of a UNION ALL one after another and stops at the LIMIT
-// (never in parallel workers, which would run them at once).
-// Each part's ids are bounds the planner sees, so it reads a part either by walking its ids down until
-// enough match or through the search indexes narrowed to its ids, whichever it expects to be cheaper;
-// a common word is never found by reading all its thousands of matches to sort them.
-func newestMatches(db bun.IDB, v Viewer, f Filter, newest int64) *bun.SelectQuery {
-	part := func(window string, args ...any) *bun.SelectQuery {
-		return f.where(v.visible(db.NewSelect().TableExpr("requests AS r").ColumnExpr("r.*")), v).
+// newestAndCommon reads the newest request's id and whether f's search is common: whether at least
+// commonSearch.matches of the newest commonSearch.probe ids are requests the viewer may see that match
+// it, read in order of id (a few hundred microseconds).
+func newestAndCommon(ctx context.Context, db bun.IDB, v Viewer, f Filter) (newest int64, common bool, err error) {
+	probe := f.conditions(v.visible(db.NewSelect().TableExpr("requests AS r").ColumnExpr("count(*)")), v, true).
+		Where("r.id <= n.newest AND r.id > n.newest - ?", commonSearch.probe)
+	err = db.NewSelect().TableExpr("(SELECT COALESCE(max(id), 0) AS newest FROM requests) AS n").
+		ColumnExpr("n.newest").ColumnExpr("(?) >= ?", probe, commonSearch.matches).Scan(ctx, &newest, &common)
+	if err != nil {
+		return 0, false, fmt.Errorf("newest request: %w", err)
+	}
+	return newest, common, nil
+}
+
+// newestMatches is, as a table of ids and their rank, the BestMatchCandidates + 1 newest requests (by
+// id, the order they were recorded) that the viewer may see and that match f, newest being the highest
+// id there is.
+//
+// A rare search's matches are read in parts of ids: the newest 5,000, then the 15,000 before them, then
+// the 45,000 before those, then the rest (matchWindows), each through the search indexes narrowed to
+// its ids and only as far as the candidates need: PostgreSQL runs the parts of a UNION ALL one after
+// another and stops at the LIMIT (never in parallel workers, which would run them at once). A common
+// search (newestAndCommon) walks the newest commonSearch.walk ids down one by one instead, without the
+// indexes (its condition IS TRUE, which no index serves), and stops as soon as enough match — the
+// indexes would find every one of a common word's thousands of matches, and the planner, which takes
+// two words together to be as rare as the product of their frequencies, reads two common words so
+// when walking would stop within a few thousand ids; the rest, should the walk find too few, through
+// the indexes.
+//
+// Only the rank of the candidates is kept, so the page reads whole only the requests it shows.
+func newestMatches(db bun.IDB, v Viewer, f Filter, query string, newest int64, common bool) *bun.SelectQuery {
+	part := func(walk bool, window string, args ...any) *bun.SelectQuery {
+		return f.conditions(v.visible(db.NewSelect().TableExpr("requests AS r").ColumnExpr("r.*")), v, walk).
 			Where(window, args...).OrderExpr("r.id DESC")
 	}
 	var parts []any
-	var texts []string
 	upper := newest + 1
-	for _, w := range matchWindows {
-		lower := max(upper-w, 0)
-		parts, texts = append(parts, part("r.id < ? AND r.id >= ?", upper, lower)), append(texts, "(?)")
-		upper = lower
+	if common {
+		upper = max(upper-commonSearch.walk, 0)
+		parts = append(parts, part(true, "r.id >= ?", upper))
+	} else {
+		for _, w := range matchWindows {
+			lower := max(upper-w, 0)
+			parts = append(parts, part(false, "r.id < ? AND r.id >= ?", upper, lower))
+			upper = lower
+		}
 	}
-	parts, texts = append(parts, part("r.id < ?", upper)), append(texts, "(?)")
+	parts = append(parts, part(false, "r.id < ?", upper))
+	texts := strings.TrimSuffix(strings.Repeat("(?) UNION ALL ", len(parts)), " UNION ALL ")
+	rank, rankArgs := v.rankExpr("websearch_to_tsquery", query)
 	// serially (migration 20261205050000) keeps PostgreSQL from running the parts at once in parallel
 	// workers, whose rows would then come in any order and the limit keep matches that are not the newest.
-	return db.NewSelect().TableExpr("("+strings.Join(texts, " UNION ALL ")+" LIMIT serially(?)) AS r", append(parts, BestMatchCandidates+1)...).
-		ColumnExpr("r.*")
+	return db.NewSelect().TableExpr("("+texts+" LIMIT serially(?)) AS r", append(parts, BestMatchCandidates+1)...).
+		ColumnExpr("r.id").ColumnExpr(rank+" AS rank", rankArgs...)
 }
 
 // matchWindows are how many ids newestMatches reads in each part before the last, newest first.
 var matchWindows = []int64{5000, 15000, 45000}
+
+// commonSearch says when a search is common (newestAndCommon): when at least matches of the newest
+// probe ids match it, a tenth; newestMatches then walks the newest walk ids.
+var commonSearch = struct{ probe, matches, walk int64 }{1000, 100, 20000}
 
 // countMatches counts the requests matching f, reading requests alone (without the joins the page needs
 // for names) and stopping after CountCap + 1; past the cap it asks the planner for its estimate.
@@ -277,6 +318,13 @@ func estimateMatches(ctx context.Context, db bun.IDB, v Viewer, f Filter, n int)
 // the same conditions serve the page and its count. A search matches a request on what the viewer may
 // read of it: the whole text of requests they may see in full, the summary of the rest.
 func (f Filter) where(q *bun.SelectQuery, v Viewer) *bun.SelectQuery {
+	return f.conditions(q, v, false)
+}
+
+// conditions are where's, with a search's condition, when walk is set, written so that no index serves
+// it (IS TRUE): a query that reads requests in order of id then filters them rather than finding the
+// matches through the search indexes.
+func (f Filter) conditions(q *bun.SelectQuery, v Viewer, walk bool) *bun.SelectQuery {
 	if f.Kind != "" {
 		q = q.Where("r.kind = ?", f.Kind)
 	}
@@ -317,7 +365,11 @@ func (f Filter) where(q *bun.SelectQuery, v Viewer) *bun.SelectQuery {
 	}
 	if query := strings.TrimSpace(f.Query); query != "" {
 		cond, args := v.matches("websearch_to_tsquery", query)
-		q = q.Where("("+cond+" OR r.reference = upper(?))", append(args, query)...)
+		cond = "(" + cond + " OR r.reference = upper(?))"
+		if walk {
+			cond = "(" + cond + " IS TRUE)"
+		}
+		q = q.Where(cond, append(args, query)...)
 	}
 	return f.drillWhere(q, v)
 }
@@ -331,14 +383,14 @@ func (v Viewer) matches(tsquery, query string) (string, []any) {
 		append(args, query)
 }
 
-// rankExpr is a search's relevance as a column "rank": the better of the summary's match and, where
-// the viewer may see the whole request, the whole text's. The rank is scaled to between 0 and 1
-// (ts_rank's normalisation 32, rank / (rank + 1)).
+// rankExpr is a search's relevance: the better of the summary's match and, where the viewer may see
+// the whole request, the whole text's. The rank is scaled to between 0 and 1 (ts_rank's normalisation
+// 32, rank / (rank + 1)).
 func (v Viewer) rankExpr(tsquery, query string) (string, []any) {
 	full, fullArgs := v.condition(AccessFull)
 	args := append([]any{query}, fullArgs...)
 	return "greatest(ts_rank(r.summary_search, " + tsquery + "('english', ?), 32), CASE WHEN " + full +
-		" THEN ts_rank(r.search, " + tsquery + "('english', ?), 32) ELSE 0 END) AS rank", append(args, query)
+		" THEN ts_rank(r.search, " + tsquery + "('english', ?), 32) ELSE 0 END)", append(args, query)
 }
 
 // Similar is an existing request that looks like one being written.

@@ -688,79 +688,154 @@ func TestBestMatchesAreRankedAmongTheNewestMatches(t *testing.T) {
 		t.Fatalf("%d requests match, best %v: want more than %d, best %d", len(all), all[:1], request.BestMatchCandidates, oldest.ID)
 	}
 	best := ranked(request.BestMatchCandidates)
-	page := func(f request.Filter, offset int) ([]int64, request.Count) {
-		t.Helper()
-		f.Limit, f.Offset = 25, offset
-		rows, n, err := request.List(ctx, w.db, w.v["central"], f)
-		if err != nil {
+	// Read both ways: "errors" is common (every request says it), so its newest matches are walked in
+	// id order through the newest 500 ids and read through the indexes after; and, with no search taken
+	// to be common, through the indexes in every part.
+	for _, way := range []struct {
+		name    string
+		matches int64
+	}{{"walked", 100}, {"through the indexes", 1001}} {
+		request.SetCommonSearch(t, 1000, way.matches, 500)
+		page := func(f request.Filter, offset int) ([]int64, request.Count) {
+			t.Helper()
+			f.Limit, f.Offset = 25, offset
+			rows, n, err := request.List(ctx, w.db, w.v["central"], f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := make([]int64, len(rows))
+			for i, r := range rows {
+				ids[i] = r.ID
+			}
+			return ids, n
+		}
+		list := request.Filter{Query: "errors", Sort: "relevance", BestOfNewest: true}
+		for _, offset := range []int{0, 500, request.BestMatchCandidates - 25} {
+			got, n := page(list, offset)
+			if want := best[offset : offset+25]; !slices.Equal(got, want) {
+				t.Errorf(way.name+": best matches among the newest, from %d: %v, want %v", offset, got, want)
+			}
+			if !n.Capped() || n.Exact {
+				t.Errorf(way.name+": %d matches counted as %+v, want an estimate past the cap", len(all), n)
+			}
+		}
+		// The same, with PostgreSQL keen to read in parallel: its Parallel Append would run the parts at
+		// once and return their rows in any order, so that the limit kept matches that are not the newest.
+		if err := database.RunInTx(ctx, w.db, func(ctx context.Context, tx bun.Tx) error {
+			if _, err := tx.ExecContext(ctx, `SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0;
+				SET LOCAL min_parallel_table_scan_size = 0; SET LOCAL min_parallel_index_scan_size = 0;
+				SET LOCAL enable_gathermerge = off; SET LOCAL parallel_leader_participation = off`); err != nil {
+				return err
+			}
+			rows, _, err := request.List(ctx, tx, w.v["central"], request.Filter{Query: "errors", Sort: "relevance", BestOfNewest: true, Limit: 25, Offset: 500})
+			if err != nil {
+				return err
+			}
+			got := make([]int64, len(rows))
+			for i, r := range rows {
+				got[i] = r.ID
+			}
+			if want := best[500:525]; !slices.Equal(got, want) {
+				t.Errorf(way.name+": best matches among the newest, read with parallel workers allowed: %v, want %v", got, want)
+			}
+			return nil
+		}); err != nil {
 			t.Fatal(err)
 		}
-		ids := make([]int64, len(rows))
-		for i, r := range rows {
-			ids[i] = r.ID
+		if got, _ := page(list, request.BestMatchCandidates); len(got) != 0 {
+			t.Errorf(way.name+": past the newest %d matches the list still ranked %d", request.BestMatchCandidates, len(got))
 		}
-		return ids, n
+		if got, _ := page(list, 0); slices.Contains(got, oldest.ID) {
+			t.Errorf(way.name+": the oldest match (%d) was ranked among the newest %d", oldest.ID, request.BestMatchCandidates)
+		}
+		// An export ranks every match, so the oldest and best comes first.
+		list.BestOfNewest = false
+		if got, _ := page(list, 0); !slices.Equal(got, all[:25]) {
+			t.Errorf(way.name+": every match ranked: %v, want %v", got, all[:25])
+		}
+		// With fewer matches than candidates (or none), the newest are every match: the same page and the
+		// same exact count as ranking them all, on the first page and past the last.
+		for _, q := range []string{"Oliver McGowan", "right to work", "qzfoundnowhere"} {
+			for _, offset := range []int{0, 25, 5000} {
+				f := request.Filter{Query: q, Sort: "relevance"}
+				want, wantN := page(f, offset)
+				f.BestOfNewest = true
+				got, gotN := page(f, offset)
+				if !slices.Equal(got, want) || gotN != wantN || !gotN.Exact {
+					t.Errorf(way.name+": %q from %d among the newest: %v counted %+v; every match ranked: %v counted %+v", q, offset, got, gotN, want, wantN)
+				}
+			}
+		}
+		// Sorted by newest first, the search is not bounded either.
+		if got, _ := page(request.Filter{Query: "errors", Sort: "newest", BestOfNewest: true}, request.BestMatchCandidates); len(got) != 25 {
+			t.Errorf(way.name+": newest first, past the first %d: %d requests, want 25", request.BestMatchCandidates, len(got))
+		}
+
 	}
-	list := request.Filter{Query: "errors", Sort: "relevance", BestOfNewest: true}
-	for _, offset := range []int{0, 500, request.BestMatchCandidates - 25} {
-		got, n := page(list, offset)
-		if want := best[offset : offset+25]; !slices.Equal(got, want) {
-			t.Errorf("best matches among the newest, from %d: %v, want %v", offset, got, want)
-		}
-		if !n.Capped() || n.Exact {
-			t.Errorf("%d matches counted as %+v, want an estimate past the cap", len(all), n)
-		}
+}
+
+// TestSearchAmongTheNewestFindsWhatTheViewerMayReadEitherWay: the list page's search (best matches
+// among the newest) finds for every kind of viewer exactly what ranking every match finds — matching a
+// request on its whole text only where the viewer may read it, on its summary elsewhere, and not at
+// all where they may not see it — whether it walks the newest ids or reads through the indexes.
+func TestSearchAmongTheNewestFindsWhatTheViewerMayReadEitherWay(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	for i := 0; i < 30; i++ {
+		w.raise(fmt.Sprintf("Unrelated request %d", i))
 	}
-	// The same, with PostgreSQL keen to read in parallel: its Parallel Append would run the parts at
-	// once and return their rows in any order, so that the limit kept matches that are not the newest.
-	if err := database.RunInTx(ctx, w.db, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, `SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0;
-			SET LOCAL min_parallel_table_scan_size = 0; SET LOCAL min_parallel_index_scan_size = 0;
-			SET LOCAL enable_gathermerge = off; SET LOCAL parallel_leader_participation = off`); err != nil {
-			return err
-		}
-		rows, _, err := request.List(ctx, tx, w.v["central"], request.Filter{Query: "errors", Sort: "relevance", BestOfNewest: true, Limit: 25, Offset: 500})
-		if err != nil {
-			return err
-		}
-		got := make([]int64, len(rows))
-		for i, r := range rows {
-			got[i] = r.ID
-		}
-		if want := best[500:525]; !slices.Equal(got, want) {
-			t.Errorf("best matches among the newest, read with parallel workers allowed: %v, want %v", got, want)
-		}
-		return nil
-	}); err != nil {
+	inTitle := w.raise("Quokka counts on the establishment report") // accepted below: anyone may find it
+	w.seq++
+	inProblem, err := request.RaiseEnhancement(ctx, w.db, w.cal, w.v["raiser"], audit.Actor{Name: "test"}, w.now, request.NewEnhancement{
+		SRNumber: "SR1234567", Title: "Establishment report totals", FunctionalArea: "Self Service", // accepted below
+		Problem: "The totals leave out the quokka team", Proposal: "The change", AffectedUsers: []string{"employee"},
+		Urgency: "medium", SubmissionToken: fmt.Sprintf("00000000-0000-4000-9000-%012d", w.seq),
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := page(list, request.BestMatchCandidates); len(got) != 0 {
-		t.Errorf("past the newest %d matches the list still ranked %d", request.BestMatchCandidates, len(got))
-	}
-	if got, _ := page(list, 0); slices.Contains(got, oldest.ID) {
-		t.Errorf("the oldest match (%d) was ranked among the newest %d", oldest.ID, request.BestMatchCandidates)
-	}
-	// An export ranks every match, so the oldest and best comes first.
-	list.BestOfNewest = false
-	if got, _ := page(list, 0); !slices.Equal(got, all[:25]) {
-		t.Errorf("every match ranked: %v, want %v", got, all[:25])
-	}
-	// With fewer matches than candidates (or none), the newest are every match: the same page and the
-	// same exact count as ranking them all, on the first page and past the last.
-	for _, q := range []string{"Oliver McGowan", "right to work", "qzfoundnowhere"} {
-		for _, offset := range []int{0, 25, 5000} {
-			f := request.Filter{Query: q, Sort: "relevance"}
-			want, wantN := page(f, offset)
-			f.BestOfNewest = true
-			got, gotN := page(f, offset)
-			if !slices.Equal(got, want) || gotN != wantN || !gotN.Exact {
-				t.Errorf("%q from %d among the newest: %v counted %+v; every match ranked: %v counted %+v", q, offset, got, gotN, want, wantN)
+	notAccepted := w.raise("Quokka sightings on the establishment form") // another organisation may not see it
+	for _, r := range []*request.Request{inTitle, inProblem} {
+		for _, action := range []string{"acknowledge", "classify_enhancement"} {
+			if _, err := w.apply("central", r, action, request.Input{}); err != nil {
+				t.Fatal(err)
 			}
 		}
 	}
-	// Sorted by newest first, the search is not bounded either.
-	if got, _ := page(request.Filter{Query: "errors", Sort: "newest", BestOfNewest: true}, request.BestMatchCandidates); len(got) != 25 {
-		t.Errorf("newest first, past the first %d: %d requests, want 25", request.BestMatchCandidates, len(got))
+	found := map[string][]string{}
+	for _, way := range []struct {
+		name    string
+		matches int64
+	}{{"walked", 1}, {"through the indexes", 1001}} {
+		request.SetCommonSearch(t, 1000, way.matches, 2) // the newest two walked, the rest through the indexes
+		for who, v := range w.v {
+			all, allN, err := request.List(ctx, w.db, v, request.Filter{Query: "quokka", Sort: "relevance"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			newest, newestN, err := request.List(ctx, w.db, v, request.Filter{Query: "quokka", Sort: "relevance", BestOfNewest: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var refs, want []string
+			for _, r := range newest {
+				refs = append(refs, r.Reference)
+			}
+			for _, r := range all {
+				want = append(want, r.Reference)
+			}
+			if !slices.Equal(refs, want) || newestN != allN {
+				t.Errorf("%s, %s finds %v counted %+v; ranking every match finds %v counted %+v", way.name, who, refs, newestN, want, allN)
+			}
+			found[who] = refs
+		}
+	}
+	// Not vacuous: the raiser finds all three, another organisation only the accepted one named so.
+	if len(found["raiser"]) != 3 || !slices.Equal(found["other_org"], []string{inTitle.Reference}) {
+		t.Errorf("the raiser finds %v, another organisation %v; want all three and %s alone", found["raiser"], found["other_org"], inTitle.Reference)
+	}
+	if !slices.Contains(found["raiser"], notAccepted.Reference) {
+		t.Errorf("the raiser does not find their own %s", notAccepted.Reference)
 	}
 }
 
