@@ -108,15 +108,17 @@ type Row struct {
 	SRNumber       string  `bun:"sr_number,scanonly"`
 	Rank           float64 `bun:"rank,scanonly"`
 	// Matched is how many requests a search sorted by best match under Filter.BestOfNewest found,
-	// counted to BestMatchCandidates + 1.
-	Matched int `bun:"matched,scanonly"`
+	// counted to BestMatchCandidates + 1, and OldestMatch the lowest id among them.
+	Matched     int   `bun:"matched,scanonly"`
+	OldestMatch int64 `bun:"oldest_match,scanonly"`
 }
 
 // List returns the requests the viewer may see that match f, and how many match in all (exactly up to
 // CountCap, about how many beyond). It is one statement for the page and one for the count (two when
 // the count passes the cap), whatever the page size. A search sorted by best match under
-// f.BestOfNewest is one statement for the newest id and whether the search is common, one for the
-// page and its count, and a third for the estimate past the cap.
+// f.BestOfNewest is one statement for the newest id and whether the search is common, and one for the
+// page and its count; past the cap, a search with no other filter extrapolates its count from how
+// densely its newest matches lie among the newest ids, and another asks the planner for its estimate.
 func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, error) {
 	if f.Limit <= 0 || f.Limit > 10000 {
 		f.Limit = 25
@@ -124,29 +126,64 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, er
 	query := strings.TrimSpace(f.Query)
 	newestFirst := query != "" && f.Sort == "relevance" && f.BestOfNewest && !f.NoCount
 	var rows []Row
+	var newest int64
 	if newestFirst {
 		// The candidates (matches, below) are the newest BestMatchCandidates + 1 matches with their
 		// rank; the page ranks the newest BestMatchCandidates of them, and counting them says whether
 		// there are more.
-		newest, common, err := newestAndCommon(ctx, db, v, f)
+		var common bool
+		var err error
+		newest, common, err = newestAndCommon(ctx, db, v, f)
 		if err != nil {
 			return nil, Count{}, err
 		}
 		matches := newestMatches(db, v, f, query, newest, common)
-		// Only the page's requests are read whole, and OFFSET 0 plans them apart from the names joined
-		// to them.
-		page := db.NewSelect().TableExpr(`(SELECT id, rank FROM (SELECT id, rank FROM matches ORDER BY id DESC LIMIT ?) AS m
-			ORDER BY rank DESC, id DESC LIMIT ? OFFSET ?) AS m JOIN requests AS r ON r.id = m.id`, BestMatchCandidates, f.Limit, f.Offset).
-			ColumnExpr(requestColumns).ColumnExpr("m.rank")
-		q := selectRequests(db, &rows).ModelTableExpr("(? OFFSET 0) AS r", page).
-			ColumnExpr("r.rank AS rank").
-			ColumnExpr("COALESCE(e.functional_area, '') AS functional_area, COALESCE(e.urgency, '') AS urgency, COALESCE(e.sr_number, '') AS sr_number").
-			ColumnExpr("(SELECT count(*) FROM matches) AS matched").
-			Join("LEFT JOIN enhancement_requests AS e ON e.request_id = r.id").
-			With("matches", matches).
-			OrderExpr("r.rank DESC, r.id DESC")
-		if err := q.Scan(ctx); err != nil {
+		// The page's ids and ranks first, with the candidates' count and oldest id; then its requests
+		// whole, with the names shown beside them, by a statement whose text never changes, so that
+		// PostgreSQL plans its joins once a connection rather than with every search.
+		var ranked []struct {
+			ID          int64   `bun:"id"`
+			Rank        float64 `bun:"rank"`
+			Matched     int     `bun:"matched"`
+			OldestMatch int64   `bun:"oldest_match"`
+		}
+		err = db.NewSelect().With("matches", matches).
+			TableExpr(`(SELECT id, rank FROM (SELECT id, rank FROM matches ORDER BY id DESC LIMIT ?) AS m
+				ORDER BY rank DESC, id DESC LIMIT ? OFFSET ?) AS m`, BestMatchCandidates, f.Limit, f.Offset).
+			ColumnExpr("m.id, m.rank, (SELECT count(*) FROM matches) AS matched, (SELECT min(id) FROM matches) AS oldest_match").
+			OrderExpr("m.rank DESC, m.id DESC").Scan(ctx, &ranked)
+		if err != nil {
 			return nil, Count{}, fmt.Errorf("list requests: %w", err)
+		}
+		if len(ranked) > 0 {
+			ids := make([]int64, len(ranked))
+			for i, r := range ranked {
+				ids[i] = r.ID
+			}
+			var read []Row
+			text := pageRowsSQL.Text(func() string {
+				return selectRequests(db, &read).
+					ColumnExpr("COALESCE(e.functional_area, '') AS functional_area, COALESCE(e.urgency, '') AS urgency, COALESCE(e.sr_number, '') AS sr_number").
+					Join("LEFT JOIN enhancement_requests AS e ON e.request_id = r.id").
+					Where("r.id = ANY(?::bigint[])", bun.Safe("?0")).String()
+			})
+			if err := database.ScanPrepared(ctx, db, text, &read, database.Array(ids)); err != nil {
+				return nil, Count{}, fmt.Errorf("list requests: %w", err)
+			}
+			byID := make(map[int64]*Row, len(read))
+			for i := range read {
+				byID[read[i].ID] = &read[i]
+			}
+			for _, r := range ranked {
+				// A request deleted between the two statements is left out.
+				if row, ok := byID[r.ID]; ok {
+					row.Rank, row.Matched, row.OldestMatch = r.Rank, r.Matched, r.OldestMatch
+					rows = append(rows, *row)
+				}
+			}
+			if len(rows) == 0 {
+				rows = nil
+			}
 		}
 	} else {
 		// The page's requests are chosen from requests alone, ordered and cut to the page; only those are
@@ -210,9 +247,13 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, er
 		n = Count{N: 0, Exact: true}
 	case rows[0].Matched <= CountCap:
 		n = Count{N: rows[0].Matched, Exact: true}
-	default:
+	case f.narrowed(db, v):
 		n, err = estimateMatches(ctx, db, v, f, rows[0].Matched)
 		n.Newest = true
+	default:
+		// A search and nothing else: the candidates are the newest matches, so how densely they lie
+		// among the newest ids says about how many there are among them all.
+		n = Count{N: max(rows[0].Matched, int(int64(rows[0].Matched)*newest/max(newest-rows[0].OldestMatch+1, 1))), Newest: true}
 	}
 	if err != nil {
 		return nil, Count{}, err
@@ -276,6 +317,9 @@ func newestMatches(db bun.IDB, v Viewer, f Filter, query string, newest int64, c
 		ColumnExpr("r.id").ColumnExpr(rank+" AS rank", rankArgs...)
 }
 
+// pageRowsSQL reads requests by id for a page of best matches among the newest (List).
+var pageRowsSQL database.FixedSQL
+
 // matchWindows are how many ids newestMatches reads in each part before the last, newest first.
 var matchWindows = []int64{5000, 15000, 45000}
 
@@ -295,6 +339,14 @@ func countMatches(ctx context.Context, db bun.IDB, v Viewer, f Filter) (Count, e
 		return Count{N: n, Exact: true}, nil
 	}
 	return estimateMatches(ctx, db, v, f, n)
+}
+
+// narrowed reports whether f narrows the requests by anything besides its search words.
+func (f Filter) narrowed(db bun.IDB, v Viewer) bool {
+	conditions := func(f Filter) string {
+		return f.where(db.NewSelect().TableExpr("requests AS r"), v).String()
+	}
+	return conditions(f) != conditions(Filter{Query: f.Query, Today: f.Today})
 }
 
 // estimateMatches is the planner's estimate of how many requests match f, known to be at least n.
