@@ -200,13 +200,15 @@ func (a *App) showCached(c *fiber.Ctx, name, key string, build func() (data any,
 		e.Title, p = built.Title, *built
 		a.content.put(snapshot, key, e)
 	}
-	var buf bytes.Buffer
-	if err := a.views.Render(&buf, "pages/cached", &cachedPage{Page: p, Before: e.Before, Content: e.Content}); err != nil {
+	page, err := a.views.RenderBytes("pages/cached", &cachedPage{Page: p, Before: e.Before, Content: e.Content},
+		len(e.Before)+len(e.Content)+layoutBufferSize)
+	if err != nil {
 		return err
 	}
-	whole := cachedContent{Page: buf.Bytes()}
+	whole := cachedContent{Page: page}
 	if wholeKey != "" && snapshot != "" {
 		var gz bytes.Buffer
+		gz.Grow(len(page) / 4) // HTML gzips to a fifth or less
 		w := gzipWriters.Get().(*gzip.Writer)
 		w.Reset(&gz)
 		_, err := w.Write(whole.Page)

@@ -162,19 +162,29 @@ func NewRenderer(views fs.FS, assets *Assets) (*Renderer, error) {
 // Render writes the page name with data, the page's own struct embedding Page. The page is rendered
 // in full before anything is written, so a failure never sends half a page.
 func (r *Renderer) Render(w io.Writer, name string, data any) error {
-	t, ok := r.pages[name]
-	if !ok {
-		return fmt.Errorf("render %q: no such page", name)
+	page, err := r.RenderBytes(name, data, contentBufferSize)
+	if err != nil {
+		return err
 	}
-	var buf bytes.Buffer
-	buf.Grow(contentBufferSize)
-	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
-		return fmt.Errorf("render %q: %w", name, err)
-	}
-	if _, err := buf.WriteTo(w); err != nil {
+	if _, err := w.Write(page); err != nil {
 		return fmt.Errorf("render %q: write: %w", name, err)
 	}
 	return nil
+}
+
+// RenderBytes renders the page name with data, as Render does, into a buffer with room for size bytes
+// to start with, and returns it.
+func (r *Renderer) RenderBytes(name string, data any, size int) ([]byte, error) {
+	t, ok := r.pages[name]
+	if !ok {
+		return nil, fmt.Errorf("render %q: no such page", name)
+	}
+	var buf bytes.Buffer
+	buf.Grow(size)
+	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
+		return nil, fmt.Errorf("render %q: %w", name, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // RenderParts renders only the parts of the page name that come from its own file — what goes before
@@ -199,9 +209,13 @@ func (r *Renderer) RenderParts(name string, data any) (cachedContent, error) {
 	return cachedContent{Before: template.HTML(before.String()), Content: template.HTML(content.String())}, nil //nolint:gosec
 }
 
-// contentBufferSize is room for most pages as rendered (a list of 25 requests is ~55 KB, its content
-// ~45 KB), so that the buffer is not grown and copied several times on the way.
-const contentBufferSize = 48 << 10
+// contentBufferSize is room for most pages as rendered (a list of 25 requests is ~45 KB of content),
+// so that the buffer is not grown and copied several times on the way; layoutBufferSize is room for
+// what the layout adds around a page's content (~10 KB).
+const (
+	contentBufferSize = 48 << 10
+	layoutBufferSize  = 16 << 10
+)
 
 func parseFile(t *template.Template, views fs.FS, name string) error {
 	src, err := fs.ReadFile(views, name)

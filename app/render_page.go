@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -78,12 +77,12 @@ func navFor(u *identity.User, path string) []NavItem {
 // render writes a page with a status. The template runs into a buffer first, so a failure never
 // sends half a page.
 func (a *App) render(c *fiber.Ctx, status int, name string, data any) error {
-	var buf bytes.Buffer
-	if err := a.views.Render(&buf, name, data); err != nil {
+	page, err := a.views.RenderBytes(name, data, contentBufferSize+layoutBufferSize)
+	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.Status(status).Send(buf.Bytes())
+	return c.Status(status).Send(page)
 }
 
 // invalid re-renders a form's page with status 422 and its errors.
