@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -170,20 +171,17 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, er
 			if err := database.ScanPrepared(ctx, db, text, &read, database.Array(ids)); err != nil {
 				return nil, Count{}, fmt.Errorf("list requests: %w", err)
 			}
-			byID := make(map[int64]*Row, len(read))
+			// In the order ranked; a request deleted between the two statements is left out.
+			place := make(map[int64]int, len(ranked))
+			for i, r := range ranked {
+				place[r.ID] = i
+			}
+			slices.SortFunc(read, func(a, b Row) int { return place[a.ID] - place[b.ID] })
 			for i := range read {
-				byID[read[i].ID] = &read[i]
+				r := ranked[place[read[i].ID]]
+				read[i].Rank, read[i].Matched, read[i].OldestMatch = r.Rank, r.Matched, r.OldestMatch
 			}
-			for _, r := range ranked {
-				// A request deleted between the two statements is left out.
-				if row, ok := byID[r.ID]; ok {
-					row.Rank, row.Matched, row.OldestMatch = r.Rank, r.Matched, r.OldestMatch
-					rows = append(rows, *row)
-				}
-			}
-			if len(rows) == 0 {
-				rows = nil
-			}
+			rows = read
 		}
 	} else {
 		// The page's requests are chosen from requests alone, ordered and cut to the page; only those are
@@ -325,7 +323,7 @@ var matchWindows = []int64{5000, 15000, 45000}
 
 // commonSearch says when a search is common (newestAndCommon): when at least matches of the newest
 // probe ids match it, a tenth; newestMatches then walks the newest walk ids.
-var commonSearch = struct{ probe, matches, walk int64 }{1000, 100, 20000}
+var commonSearch = struct{ probe, matches, walk int64 }{500, 50, 20000}
 
 // countMatches counts the requests matching f, reading requests alone (without the joins the page needs
 // for names) and stopping after CountCap + 1; past the cap it asks the planner for its estimate.
