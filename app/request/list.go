@@ -290,9 +290,12 @@ func newestAndCommon(ctx context.Context, db bun.IDB, v Viewer, f Filter) (newes
 //
 // Only the rank of the candidates is kept, so the page reads whole only the requests it shows.
 func newestMatches(db bun.IDB, v Viewer, f Filter, query string, newest int64, common bool) *bun.SelectQuery {
+	// Each part reads only what ranking needs: the two documents, and whether the viewer may read the
+	// whole request.
+	full, fullArgs := v.condition(AccessFull)
 	part := func(walk bool, window string, args ...any) *bun.SelectQuery {
-		return f.conditions(v.visible(db.NewSelect().TableExpr("requests AS r").ColumnExpr("r.*")), v, walk).
-			Where(window, args...).OrderExpr("r.id DESC")
+		q := db.NewSelect().TableExpr("requests AS r").ColumnExpr("r.id, r.summary_search, r.search, ("+full+") AS full_access", fullArgs...)
+		return f.conditions(v.visible(q), v, walk).Where(window, args...).OrderExpr("r.id DESC")
 	}
 	var parts []any
 	upper := newest + 1
@@ -308,7 +311,7 @@ func newestMatches(db bun.IDB, v Viewer, f Filter, query string, newest int64, c
 	}
 	parts = append(parts, part(false, "r.id < ?", upper))
 	texts := strings.TrimSuffix(strings.Repeat("(?) UNION ALL ", len(parts)), " UNION ALL ")
-	rank, rankArgs := v.rankExpr("websearch_to_tsquery", query)
+	rank, rankArgs := rankOf("r.full_access", nil, "websearch_to_tsquery", query)
 	// serially (migration 20261205050000) keeps PostgreSQL from running the parts at once in parallel
 	// workers, whose rows would then come in any order and the limit keep matches that are not the newest.
 	return db.NewSelect().TableExpr("("+texts+" LIMIT serially(?)) AS r", append(parts, BestMatchCandidates+1)...).
@@ -438,6 +441,12 @@ func (v Viewer) matches(tsquery, query string) (string, []any) {
 // 32, rank / (rank + 1)).
 func (v Viewer) rankExpr(tsquery, query string) (string, []any) {
 	full, fullArgs := v.condition(AccessFull)
+	return rankOf(full, fullArgs, tsquery, query)
+}
+
+// rankOf is rankExpr with full the condition (and fullArgs its values) that the viewer may read the
+// whole request.
+func rankOf(full string, fullArgs []any, tsquery, query string) (string, []any) {
 	args := append([]any{query}, fullArgs...)
 	return "greatest(ts_rank(r.summary_search, " + tsquery + "('english', ?), 32), CASE WHEN " + full +
 		" THEN ts_rank(r.search, " + tsquery + "('english', ?), 32) ELSE 0 END)", append(args, query)

@@ -789,6 +789,18 @@ func TestSearchAmongTheNewestFindsWhatTheViewerMayReadEitherWay(t *testing.T) {
 	for i := 0; i < 30; i++ {
 		w.raise(fmt.Sprintf("Unrelated request %d", i))
 	}
+	// Accepted, named so once as inTitle is, and saying it over and over where only its readers see:
+	// for anyone else the two rank alike on their summaries, so the newer (inTitle) comes first; for
+	// its readers, it comes first.
+	w.seq++
+	repeated, err := request.RaiseEnhancement(ctx, w.db, w.cal, w.v["raiser"], audit.Actor{Name: "test"}, w.now, request.NewEnhancement{
+		SRNumber: "SR1234567", Title: "Establishment report for the quokka team", FunctionalArea: "Self Service",
+		Problem: strings.Repeat("Quokka quokka quokka. ", 20), Proposal: "The change", AffectedUsers: []string{"employee"},
+		Urgency: "medium", SubmissionToken: fmt.Sprintf("00000000-0000-4000-9000-%012d", w.seq),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	inTitle := w.raise("Quokka counts on the establishment report") // accepted below: anyone may find it
 	w.seq++
 	inProblem, err := request.RaiseEnhancement(ctx, w.db, w.cal, w.v["raiser"], audit.Actor{Name: "test"}, w.now, request.NewEnhancement{
@@ -800,7 +812,7 @@ func TestSearchAmongTheNewestFindsWhatTheViewerMayReadEitherWay(t *testing.T) {
 		t.Fatal(err)
 	}
 	notAccepted := w.raise("Quokka sightings on the establishment form") // another organisation may not see it
-	for _, r := range []*request.Request{inTitle, inProblem} {
+	for _, r := range []*request.Request{inTitle, inProblem, repeated} {
 		for _, action := range []string{"acknowledge", "classify_enhancement"} {
 			if _, err := w.apply("central", r, action, request.Input{}); err != nil {
 				t.Fatal(err)
@@ -835,9 +847,9 @@ func TestSearchAmongTheNewestFindsWhatTheViewerMayReadEitherWay(t *testing.T) {
 			found[who] = refs
 		}
 	}
-	// Not vacuous: the raiser finds all three, another organisation only the accepted one named so.
-	if len(found["raiser"]) != 3 || !slices.Equal(found["other_org"], []string{inTitle.Reference}) {
-		t.Errorf("the raiser finds %v, another organisation %v; want all three and %s alone", found["raiser"], found["other_org"], inTitle.Reference)
+	// Not vacuous: the raiser finds all four, another organisation only the two accepted ones named so.
+	if len(found["raiser"]) != 4 || found["raiser"][0] != repeated.Reference || !slices.Equal(found["other_org"], []string{inTitle.Reference, repeated.Reference}) {
+		t.Errorf("the raiser finds %v, another organisation %v; want all four, %s first, and %s then %s", found["raiser"], found["other_org"], repeated.Reference, inTitle.Reference, repeated.Reference)
 	}
 	if !slices.Contains(found["raiser"], notAccepted.Reference) {
 		t.Errorf("the raiser does not find their own %s", notAccepted.Reference)
