@@ -79,6 +79,12 @@ func (c Count) Words() string {
 	return "about " + withCommas(max(n, CountCap))
 }
 
+// Sentence is Words to begin a sentence or a heading with: "About 98,000".
+func (c Count) Sentence() string {
+	w := c.Words()
+	return strings.ToUpper(w[:1]) + w[1:]
+}
+
 // One reports whether the count is exactly one.
 func (c Count) One() bool { return c.Exact && c.N == 1 }
 

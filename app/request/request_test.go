@@ -649,6 +649,12 @@ func TestListCountsExactlyUpToTheCapThenEstimates(t *testing.T) {
 			t.Errorf("Count{%d}.Words() = %q, want %q", n, got, want)
 		}
 	}
+	// At the start of a heading or a sentence.
+	for c, want := range map[request.Count]string{{N: 98765}: "About 99,000", {N: 12, Exact: true}: "12"} {
+		if got := c.Sentence(); got != want {
+			t.Errorf("%+v.Sentence() = %q, want %q", c, got, want)
+		}
+	}
 }
 
 // TestBestMatchesAreRankedAmongTheNewestMatches: a search sorted by best match that matches more than
