@@ -115,17 +115,18 @@ type Row struct {
 	SRNumber       string  `bun:"sr_number,scanonly"`
 	Rank           float64 `bun:"rank,scanonly"`
 	// Matched is how many requests a search sorted by best match under Filter.BestOfNewest found,
-	// counted to BestMatchCandidates + 1, and OldestMatch the lowest id among them.
-	Matched     int   `bun:"matched,scanonly"`
-	OldestMatch int64 `bun:"oldest_match,scanonly"`
+	// counted to BestMatchCandidates + 1, and OldestMatch the lowest id among them (List sets both).
+	Matched     int   `bun:"-"`
+	OldestMatch int64 `bun:"-"`
 }
 
 // List returns the requests the viewer may see that match f, and how many match in all (exactly up to
 // CountCap, about how many beyond). It is one statement for the page and one for the count (two when
 // the count passes the cap), whatever the page size. A search sorted by best match under
-// f.BestOfNewest is one statement for the newest id and whether the search is common, and one for the
-// page and its count; past the cap, a search with no other filter extrapolates its count from how
-// densely its newest matches lie among the newest ids, and another asks the planner for its estimate.
+// f.BestOfNewest is one statement for the newest id and whether the search is common, one for the
+// page's ids and the count, and one for the page's requests; past the cap, a search with no other
+// filter extrapolates its count from how densely its newest matches lie among the newest ids, and one
+// with other filters asks the planner for its estimate in a fourth.
 func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, error) {
 	if f.Limit <= 0 || f.Limit > 10000 {
 		f.Limit = 25
@@ -169,10 +170,7 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, er
 			}
 			var read []Row
 			text := pageRowsSQL.Text(func() string {
-				return selectRequests(db, &read).
-					ColumnExpr("COALESCE(e.functional_area, '') AS functional_area, COALESCE(e.urgency, '') AS urgency, COALESCE(e.sr_number, '') AS sr_number").
-					Join("LEFT JOIN enhancement_requests AS e ON e.request_id = r.id").
-					Where("r.id = ANY(?::bigint[])", bun.Safe("?0")).String()
+				return withEnhancement(selectRequests(db, &read)).Where("r.id = ANY(?::bigint[])", bun.Safe("?0")).String()
 			})
 			if err := database.ScanPrepared(ctx, db, text, &read, database.Array(ids)); err != nil {
 				return nil, Count{}, fmt.Errorf("list requests: %w", err)
@@ -227,10 +225,7 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, er
 		// Inside the page's query the computed columns are named bare; outside, from the subquery r.
 		inner := strings.NewReplacer("r.rank", "rank", "r.support_order", "support_order").Replace(order)
 		page = page.OrderExpr(inner).Limit(int64(f.Limit)).Offset(int64(f.Offset))
-		q := selectRequests(db, &rows).ModelTableExpr("(?) AS r", page).
-			ColumnExpr(rank + " AS rank").
-			ColumnExpr("COALESCE(e.functional_area, '') AS functional_area, COALESCE(e.urgency, '') AS urgency, COALESCE(e.sr_number, '') AS sr_number").
-			Join("LEFT JOIN enhancement_requests AS e ON e.request_id = r.id").
+		q := withEnhancement(selectRequests(db, &rows).ModelTableExpr("(?) AS r", page).ColumnExpr(rank + " AS rank")).
 			OrderExpr(order)
 		if err := q.Scan(ctx); err != nil {
 			return nil, Count{}, fmt.Errorf("list requests: %w", err)
@@ -322,6 +317,12 @@ func newestMatches(db bun.IDB, v Viewer, f Filter, query string, newest int64, c
 	// workers, whose rows would then come in any order and the limit keep matches that are not the newest.
 	return db.NewSelect().TableExpr("("+texts+" LIMIT serially(?)) AS r", append(parts, BestMatchCandidates+1)...).
 		ColumnExpr("r.id").ColumnExpr(rank+" AS rank", rankArgs...)
+}
+
+// withEnhancement adds to a list's query the enhancement's answers a Row shows (empty for other kinds).
+func withEnhancement(q *bun.SelectQuery) *bun.SelectQuery {
+	return q.ColumnExpr("COALESCE(e.functional_area, '') AS functional_area, COALESCE(e.urgency, '') AS urgency, COALESCE(e.sr_number, '') AS sr_number").
+		Join("LEFT JOIN enhancement_requests AS e ON e.request_id = r.id")
 }
 
 // pageRowsSQL reads requests by id for a page of best matches among the newest (List).
