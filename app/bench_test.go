@@ -608,7 +608,8 @@ func (e *benchPortal) listSQL(b *testing.B, v request.Viewer, q string) string {
 	if _, _, err := request.List(context.Background(), e.db.WithQueryHook(log), v, request.Filter{Query: q, Sort: "relevance", Limit: 25, BestOfNewest: true}); err != nil {
 		b.Fatal(err)
 	}
-	// The newest id, the page with its count, and the estimate past the count's cap: the page's.
+	// The newest id with whether the search is common, then the candidates with the page's ids and the
+	// count (the WITH statement, explained), then the page's requests by id.
 	ran := log.take()
 	for _, s := range ran {
 		if strings.HasPrefix(s, "WITH") {

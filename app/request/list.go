@@ -148,7 +148,8 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, er
 		matches := newestMatches(db, v, f, query, newest, common)
 		// The page's ids and ranks first, with the candidates' count and oldest id; then its requests
 		// whole, with the names shown beside them, by a statement whose text never changes, so that
-		// PostgreSQL plans its joins once a connection rather than with every search.
+		// PostgreSQL plans its joins once a connection rather than with every search. That statement
+		// reads only the ids the first chose under the viewer's access.
 		var ranked []struct {
 			ID          int64   `bun:"id"`
 			Rank        float64 `bun:"rank"`

@@ -37,8 +37,8 @@ func addEvent(ctx context.Context, tx bun.IDB, e Event) error {
 	// once a connection instead of planned every time.
 	if _, err := database.ExecPrepared(ctx, tx, `INSERT INTO request_events (request_id, occurred_at, actor_user_id,
 		actor_name, kind, from_status, to_status, summary, detail, internal)
-		VALUES (?0, ?1, nullif(?2::bigint, 0), ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
-		e.RequestID, e.OccurredAt, e.ActorUserID, e.ActorName, e.Kind, e.FromStatus, e.ToStatus, e.Summary, e.Detail, e.Internal); err != nil {
+		VALUES (?0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
+		e.RequestID, e.OccurredAt, database.NullID(e.ActorUserID), e.ActorName, e.Kind, e.FromStatus, e.ToStatus, e.Summary, e.Detail, e.Internal); err != nil {
 		return fmt.Errorf("add timeline event: %w", err)
 	}
 	return nil
