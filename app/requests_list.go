@@ -189,7 +189,7 @@ type requestsIndexPage struct {
 	PDFHref             string
 	ExportLimit         string // "10,000"
 	OverExportLimit     bool   // more requests match than an export holds
-	// BestOfNewest is how many of the newest matches the best matches were chosen from ("1,000"), when
+	// BestOfNewest is how many of the newest matches the best matches were chosen from ("500"), when
 	// more than that match a search sorted by best match; empty otherwise.
 	BestOfNewest string
 }

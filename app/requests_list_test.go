@@ -431,7 +431,7 @@ func TestRequestsListBestMatchesAmongTheNewest(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := p.as(p.users[identity.RoleCentralTeam])
-	const note = "Best matches from the 1,000 most recent of these."
+	const note = "Best matches from the 500 most recent of these."
 	pages := request.BestMatchCandidates / requestsPerPage
 
 	res := b.get("/requests?q=errors")

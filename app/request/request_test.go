@@ -649,6 +649,13 @@ func TestListCountsExactlyUpToTheCapThenEstimates(t *testing.T) {
 			t.Errorf("Count{%d}.Words() = %q, want %q", n, got, want)
 		}
 	}
+	// The newest matches of a search passed a lower cap: an estimate of them is never below it, and may
+	// be below the list's.
+	for n, want := range map[int]string{501: "about 500", 734: "about 730", 1234: "about 1,200"} {
+		if got := (request.Count{N: n, Newest: true}).Words(); got != want {
+			t.Errorf("Count{%d, Newest}.Words() = %q, want %q", n, got, want)
+		}
+	}
 	// At the start of a heading or a sentence.
 	for c, want := range map[request.Count]string{{N: 98765}: "About 99,000", {N: 12, Exact: true}: "12"} {
 		if got := c.Sentence(); got != want {
@@ -671,8 +678,8 @@ func TestBestMatchesAreRankedAmongTheNewestMatches(t *testing.T) {
 	if _, err := w.tdb.Owner(t).ExecContext(ctx, "ANALYZE requests"); err != nil {
 		t.Fatal(err)
 	}
-	// Windows of 200, 300 and 400 ids, so that the newest 1,000 matches come from all four parts.
-	request.SetMatchWindows(t, 200, 300, 400)
+	// Windows of 100, 150 and 200 ids, so that the newest 500 matches come from all four parts.
+	request.SetMatchWindows(t, 100, 150, 200)
 
 	// ranked is the oracle: the matches (the newest limit of them, when limit is not 0), best first.
 	ranked := func(limit int) []int64 {
@@ -695,13 +702,13 @@ func TestBestMatchesAreRankedAmongTheNewestMatches(t *testing.T) {
 	}
 	best := ranked(request.BestMatchCandidates)
 	// Read both ways: "errors" is common (every request says it), so its newest matches are walked in
-	// id order through the newest 500 ids and read through the indexes after; and, with no search taken
+	// id order through the newest 250 ids and read through the indexes after; and, with no search taken
 	// to be common, through the indexes in every part.
 	for _, way := range []struct {
 		name    string
 		matches int64
 	}{{"walked", 100}, {"through the indexes", 1001}} {
-		request.SetCommonSearch(t, 1000, way.matches, 500)
+		request.SetCommonSearch(t, 1000, way.matches, 250)
 		page := func(f request.Filter, offset int) ([]int64, request.Count) {
 			t.Helper()
 			f.Limit, f.Offset = 25, offset
@@ -716,18 +723,18 @@ func TestBestMatchesAreRankedAmongTheNewestMatches(t *testing.T) {
 			return ids, n
 		}
 		list := request.Filter{Query: "errors", Sort: "relevance", BestOfNewest: true}
-		for _, offset := range []int{0, 500, request.BestMatchCandidates - 25} {
+		for _, offset := range []int{0, 250, request.BestMatchCandidates - 25} {
 			got, n := page(list, offset)
 			if want := best[offset : offset+25]; !slices.Equal(got, want) {
 				t.Errorf(way.name+": best matches among the newest, from %d: %v, want %v", offset, got, want)
 			}
-			// Every request matches, so the newest matches lie as densely as all of them: about 1,400.
-			if !n.Capped() || n.Exact || n.Words() != "about 1,400" {
-				t.Errorf(way.name+": %d matches counted as %+v (%s), want an estimate past the cap, about 1,400", len(all), n, n.Words())
+			// Every request matches, so the newest matches lie as densely as all of them: about 900.
+			if !n.Capped() || n.Exact || n.Words() != "about 900" {
+				t.Errorf(way.name+": %d matches counted as %+v (%s), want an estimate past the cap, about 900", len(all), n, n.Words())
 			}
 		}
 		// Narrowed by anything besides the words, the count past the cap is the planner's estimate.
-		if _, n := page(request.Filter{Query: "errors", Sort: "relevance", BestOfNewest: true, Kind: request.KindEnhancement}, 0); !n.Capped() || n.Exact || n.N <= request.CountCap {
+		if _, n := page(request.Filter{Query: "errors", Sort: "relevance", BestOfNewest: true, Kind: request.KindEnhancement}, 0); !n.Capped() || n.Exact || n.N <= request.BestMatchCandidates {
 			t.Errorf(way.name+": narrowed to enhancements, counted as %+v, want an estimate past the cap", n)
 		}
 		// The same, with PostgreSQL keen to read in parallel: its Parallel Append would run the parts at
@@ -738,7 +745,7 @@ func TestBestMatchesAreRankedAmongTheNewestMatches(t *testing.T) {
 				SET LOCAL enable_gathermerge = off; SET LOCAL parallel_leader_participation = off`); err != nil {
 				return err
 			}
-			rows, _, err := request.List(ctx, tx, w.v["central"], request.Filter{Query: "errors", Sort: "relevance", BestOfNewest: true, Limit: 25, Offset: 500})
+			rows, _, err := request.List(ctx, tx, w.v["central"], request.Filter{Query: "errors", Sort: "relevance", BestOfNewest: true, Limit: 25, Offset: 250})
 			if err != nil {
 				return err
 			}
@@ -746,7 +753,7 @@ func TestBestMatchesAreRankedAmongTheNewestMatches(t *testing.T) {
 			for i, r := range rows {
 				got[i] = r.ID
 			}
-			if want := best[500:525]; !slices.Equal(got, want) {
+			if want := best[250:275]; !slices.Equal(got, want) {
 				t.Errorf(way.name+": best matches among the newest, read with parallel workers allowed: %v, want %v", got, want)
 			}
 			return nil
