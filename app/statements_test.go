@@ -173,8 +173,8 @@ func TestRequestPageStatementsDoNotGrow(t *testing.T) {
 // maxSaveStatements is the most SQL statements saving a section of the business justification may
 // run: who is visiting; BEGIN; the request, read and locked, and its justification; the change and its
 // timeline event; following the request and reading its readers; the notifications; the audit event
-// (the lock with the head of the trail, then the row); COMMIT.
-const maxSaveStatements = 11
+// (the lock, the head of the trail and the row in one); COMMIT.
+const maxSaveStatements = 10
 
 // TestJustificationSaveStatements saves a section of a justification on a request with followers and
 // wants no more than maxSaveStatements statements, the page built for nothing.

@@ -141,38 +141,25 @@ func newRow(at time.Time, e Event) (*Row, error) {
 	}, nil
 }
 
-// appendRow chains row to the last row of the trail and inserts it, under the lock.
+// appendRow chains row to the last row of the trail and inserts it, under the lock, in one statement
+// (audit_append, migration 20261205060000): the lock is held until the commit, so each round trip
+// inside it would hold up every other writer. The function hashes the content this package defines,
+// sent as the bytes before the row's id and those after it, since only it knows the id and the head.
 func appendRow(ctx context.Context, tx bun.Tx, row *Row) error {
-	// One round trip (migration 20261205040000): the function takes the lock, then reads the head with
-	// a snapshot taken after it, which sees the previous writer's row.
-	var last struct {
-		ID        int64  `bun:"id"`
-		Isolation string `bun:"isolation"`
-		PrevHash  []byte `bun:"prev_hash"`
-	}
-	err := database.ScanPrepared(ctx, tx, `SELECT id, isolation, prev_hash FROM audit_lock_head(?0)`, &last, int64(lockKey))
+	rest, err := contentAfterID(row)
 	if err != nil {
-		return fmt.Errorf("lock the audit trail and read its head: %w", err)
-	}
-	if last.Isolation != "read committed" {
-		// A snapshot older than the lock may miss the previous writer's row and fork the chain.
-		return fmt.Errorf("transaction isolation is %s; audit events need read committed", last.Isolation)
-	}
-	row.ID, row.PrevHash = last.ID, last.PrevHash
-	if row.PrevHash == nil {
-		row.PrevHash = genesis()
-	}
-	if row.Hash, err = hashRow(row); err != nil {
 		return err
 	}
-	if _, err := database.ExecPrepared(ctx, tx, `INSERT INTO audit_events (id, occurred_at, actor_user_id, actor_name, organisation_id,
-		action, entity_type, entity_id, before, after, ip, request_id, prev_hash, hash)
-		VALUES (?0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8::jsonb, ?9::jsonb, ?10, ?11, ?12, ?13)`,
-		row.ID, row.OccurredAt, database.NullID(row.ActorUserID), row.ActorName, database.NullID(row.OrganisationID),
-		row.Action, row.EntityType, row.EntityID, nullJSON(row.Before), nullJSON(row.After), row.IP, row.RequestID,
-		row.PrevHash, row.Hash); err != nil {
-		return fmt.Errorf("insert audit event: %w", err)
+	var appended struct {
+		ID int64 `bun:"id"`
 	}
+	if err := database.ScanPrepared(ctx, tx, `SELECT audit_append(?0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10::jsonb, ?11::jsonb, ?12, ?13) AS id`,
+		&appended, int64(lockKey), []byte(contentHead), rest,
+		row.OccurredAt, database.NullID(row.ActorUserID), row.ActorName, database.NullID(row.OrganisationID),
+		row.Action, row.EntityType, row.EntityID, nullJSON(row.Before), nullJSON(row.After), row.IP, row.RequestID); err != nil {
+		return fmt.Errorf("append to the audit trail: %w", err)
+	}
+	row.ID = appended.ID
 	return nil
 }
 
@@ -196,10 +183,24 @@ func hashRow(r *Row) ([]byte, error) {
 	return h.Sum(nil), nil
 }
 
+// contentHead begins every row's canonical content, before its id.
+const contentHead = "audit_events/v1\x00"
+
 // canonicalContent encodes the row's content, everything but its hashes, as bytes that are the same
 // when written and when read back: each field in a fixed order, its length before it, the time in UTC
 // to the microsecond and the JSON in canonical form.
 func canonicalContent(r *Row) ([]byte, error) {
+	rest, err := contentAfterID(r)
+	if err != nil {
+		return nil, err
+	}
+	b := binary.BigEndian.AppendUint64([]byte(contentHead), uint64(r.ID))
+	return append(b, rest...), nil
+}
+
+// contentAfterID is the row's canonical content after its id: what audit_append hashes with the
+// head, the id and the previous row's hash when it appends the row.
+func contentAfterID(r *Row) ([]byte, error) {
 	before, err := canonicalNullableJSON(r.Before)
 	if err != nil {
 		return nil, fmt.Errorf("before: %w", err)
@@ -208,9 +209,7 @@ func canonicalContent(r *Row) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("after: %w", err)
 	}
-	b := []byte("audit_events/v1\x00")
-	b = binary.BigEndian.AppendUint64(b, uint64(r.ID))
-	b = appendField(b, r.OccurredAt.UTC().Format("2006-01-02T15:04:05.000000Z07:00"))
+	b := appendField(make([]byte, 0, 256), r.OccurredAt.UTC().Format("2006-01-02T15:04:05.000000Z07:00"))
 	b = binary.BigEndian.AppendUint64(b, uint64(r.ActorUserID))
 	b = appendField(b, r.ActorName)
 	b = binary.BigEndian.AppendUint64(b, uint64(r.OrganisationID))
