@@ -13,6 +13,7 @@ import (
 
 	"github.com/nhs-esr/portal/app/database"
 	"github.com/nhs-esr/portal/app/identity"
+	"github.com/nhs-esr/portal/app/notify"
 	"github.com/nhs-esr/portal/app/request"
 	"github.com/nhs-esr/portal/app/workday"
 )
@@ -28,8 +29,8 @@ var (
 		request.StatusRequirementsJustification, request.StatusImpactAssessment, request.StatusNotTakenForward, request.StatusWithdrawn, request.StatusApproved, request.StatusDelivered}
 )
 
-// Synthetic adds n realistic enhancement requests, with timeline events, comments, supports and
-// followers, for benchmarks. It writes in batches of 1,000, each in its own transaction, and calls
+// Synthetic adds n realistic enhancement requests, with timeline events, comments, supports,
+// followers and the notifications of their acknowledgement, for benchmarks. It writes in batches of 1,000, each in its own transaction, and calls
 // progress after each batch. It writes no audit events: the data is made up, not done by anyone.
 func Synthetic(ctx context.Context, db *bun.DB, now time.Time, n int, seedValue uint64, progress func(done, total int)) error {
 	if err := Organisations(ctx, db, now); err != nil {
@@ -179,6 +180,21 @@ func syntheticBatch(ctx context.Context, tx bun.Tx, cal *workday.Calendar, rng *
 		CreatedAt     time.Time `bun:"created_at"`
 	}
 	var followers []follower
+	// What a raiser was told: each acknowledgement, read within a day unless it came in the last month.
+	type notification struct {
+		bun.BaseModel `bun:"table:notifications"`
+		UserID        int64     `bun:"user_id"`
+		Event         string    `bun:"event"`
+		RequestID     int64     `bun:"request_id"`
+		Title         string    `bun:"title"`
+		Body          string    `bun:"body"`
+		Link          string    `bun:"link"`
+		InApp         bool      `bun:"in_app"`
+		CreatedAt     time.Time `bun:"created_at"`
+		ReadAt        time.Time `bun:"read_at,nullzero"`
+		AccessLevel   int       `bun:"access_level"`
+	}
+	var notifications []notification
 	userOf := map[int64]int64{}
 	for _, rs := range raisers {
 		userOf[rs.orgID] = rs.userID
@@ -187,6 +203,12 @@ func syntheticBatch(ctx context.Context, tx bun.Tx, cal *workday.Calendar, rng *
 		events = append(events, request.Event{RequestID: r.ID, OccurredAt: r.ReceivedAt, ActorUserID: r.RaisedByID, ActorName: "Synthetic requester",
 			Kind: "raised", ToStatus: string(request.StatusSubmitted), Summary: "Raised."})
 		if !r.AcknowledgedAt.IsZero() {
+			n := notification{UserID: r.RaisedByID, Event: notify.EventAcknowledged, RequestID: r.ID, Title: r.Reference + " has been acknowledged",
+				Body: r.Title, Link: "/requests/" + r.Reference, InApp: true, CreatedAt: r.AcknowledgedAt, AccessLevel: int(request.AccessFull)}
+			if r.AcknowledgedAt.Before(now.AddDate(0, -1, 0)) {
+				n.ReadAt = r.AcknowledgedAt.Add(24 * time.Hour)
+			}
+			notifications = append(notifications, n)
 			events = append(events, request.Event{RequestID: r.ID, OccurredAt: r.AcknowledgedAt, ActorName: "Central team", Kind: "acknowledge",
 				FromStatus: string(request.StatusSubmitted), ToStatus: string(request.StatusInTriage), Summary: "Acknowledged by the central team. Triage has started."})
 		}
@@ -214,6 +236,11 @@ func syntheticBatch(ctx context.Context, tx bun.Tx, cal *workday.Calendar, rng *
 	for _, rows := range []any{&events, &followers} {
 		if _, err := tx.NewInsert().Model(rows).Exec(ctx); err != nil {
 			return fmt.Errorf("insert synthetic rows: %w", err)
+		}
+	}
+	if len(notifications) > 0 {
+		if _, err := tx.NewInsert().Model(&notifications).Exec(ctx); err != nil {
+			return fmt.Errorf("insert notifications: %w", err)
 		}
 	}
 	if len(comments) > 0 {
