@@ -129,8 +129,8 @@ type Row struct {
 
 // List returns the requests the viewer may see that match f, and how many match in all (exactly up to
 // CountCap, or BestMatchCandidates for a search sorted by best match under f.BestOfNewest; about how
-// many beyond). It is one statement for the page and one for the count (two when
-// the count passes the cap), whatever the page size. A search sorted by best match under
+// many beyond). It is one statement for the page and one for the count (two when the count passes
+// the cap), whatever the page size. A search sorted by best match under
 // f.BestOfNewest is one statement for the newest id and whether the search is common, one for the
 // page's ids and the count, and one for the page's requests; past the cap, a search with no other
 // filter extrapolates its count from how densely its newest matches lie among the newest ids, and one

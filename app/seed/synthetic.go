@@ -30,8 +30,9 @@ var (
 )
 
 // Synthetic adds n realistic enhancement requests, with timeline events, comments, supports,
-// followers and the notifications of their acknowledgement, for benchmarks. It writes in batches of 1,000, each in its own transaction, and calls
-// progress after each batch. It writes no audit events: the data is made up, not done by anyone.
+// followers and the notifications of their acknowledgement, for benchmarks. It writes in batches of
+// 1,000, each in its own transaction, and calls progress after each batch. It writes no audit events:
+// the data is made up, not done by anyone.
 func Synthetic(ctx context.Context, db *bun.DB, now time.Time, n int, seedValue uint64, progress func(done, total int)) error {
 	if err := Organisations(ctx, db, now); err != nil {
 		return err
