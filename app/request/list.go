@@ -130,11 +130,11 @@ type Row struct {
 // List returns the requests the viewer may see that match f, and how many match in all (exactly up to
 // CountCap, or BestMatchCandidates for a search sorted by best match under f.BestOfNewest; about how
 // many beyond). It is one statement for the page and one for the count (two when the count passes
-// the cap), whatever the page size. A search sorted by best match under
-// f.BestOfNewest is one statement for the newest id and whether the search is common, one for the
-// page's ids and the count, and one for the page's requests; past the cap, a search with no other
-// filter extrapolates its count from how densely its newest matches lie among the newest ids, and one
-// with other filters asks the planner for its estimate in a fourth.
+// the cap), whatever the page size. A search sorted by best match under f.BestOfNewest is one
+// statement for the newest id and whether the search is common, one for the page's ids and the count,
+// and one for the page's requests (bestOfNewest); past the cap, a search with no other filter
+// extrapolates its count from how densely its newest matches lie among the newest ids, and one with
+// other filters asks the planner for its estimate in a fourth.
 func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, error) {
 	if f.Limit <= 0 || f.Limit > 10000 {
 		f.Limit = 25
@@ -144,57 +144,9 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, er
 	var rows []Row
 	var newest int64
 	if newestFirst {
-		// The candidates (matches, below) are the newest BestMatchCandidates + 1 matches with their
-		// rank; the page ranks the newest BestMatchCandidates of them, and counting them says whether
-		// there are more.
-		var common bool
 		var err error
-		newest, common, err = newestAndCommon(ctx, db, v, f)
-		if err != nil {
+		if rows, newest, err = bestOfNewest(ctx, db, v, f, query); err != nil {
 			return nil, Count{}, err
-		}
-		matches := newestMatches(db, v, f, query, newest, common)
-		// The page's ids and ranks first, with the candidates' count and oldest id; then its requests
-		// whole, with the names shown beside them, by a statement whose text never changes, so that
-		// PostgreSQL plans its joins once a connection rather than with every search. That statement
-		// reads only the ids the first chose under the viewer's access.
-		var ranked []struct {
-			ID          int64   `bun:"id"`
-			Rank        float64 `bun:"rank"`
-			Matched     int     `bun:"matched"`
-			OldestMatch int64   `bun:"oldest_match"`
-		}
-		err = db.NewSelect().With("matches", matches).
-			TableExpr(`(SELECT id, rank FROM (SELECT id, rank FROM matches ORDER BY id DESC LIMIT ?) AS m
-				ORDER BY rank DESC, id DESC LIMIT ? OFFSET ?) AS m`, BestMatchCandidates, f.Limit, f.Offset).
-			ColumnExpr("m.id, m.rank, (SELECT count(*) FROM matches) AS matched, (SELECT min(id) FROM matches) AS oldest_match").
-			OrderExpr("m.rank DESC, m.id DESC").Scan(ctx, &ranked)
-		if err != nil {
-			return nil, Count{}, fmt.Errorf("list requests: %w", err)
-		}
-		if len(ranked) > 0 {
-			ids := make([]int64, len(ranked))
-			for i, r := range ranked {
-				ids[i] = r.ID
-			}
-			var read []Row
-			text := pageRowsSQL.Text(func() string {
-				return withEnhancement(selectRequests(db, &read)).Where("r.id = ANY(?::bigint[])", bun.Safe("?0")).String()
-			})
-			if err := database.ScanPrepared(ctx, db, text, &read, database.Array(ids)); err != nil {
-				return nil, Count{}, fmt.Errorf("list requests: %w", err)
-			}
-			// In the order ranked; a request deleted between the two statements is left out.
-			place := make(map[int64]int, len(ranked))
-			for i, r := range ranked {
-				place[r.ID] = i
-			}
-			slices.SortFunc(read, func(a, b Row) int { return place[a.ID] - place[b.ID] })
-			for i := range read {
-				r := ranked[place[read[i].ID]]
-				read[i].Rank, read[i].Matched, read[i].OldestMatch = r.Rank, r.Matched, r.OldestMatch
-			}
-			rows = read
 		}
 	} else {
 		// The page's requests are chosen from requests alone, ordered and cut to the page; only those are
@@ -267,6 +219,63 @@ func List(ctx context.Context, db bun.IDB, v Viewer, f Filter) ([]Row, Count, er
 		return nil, Count{}, err
 	}
 	return rows, n, nil
+}
+
+// bestOfNewest is List's page for a search sorted by best match under Filter.BestOfNewest, with the
+// newest request's id: the best of the newest BestMatchCandidates matches, each Row's Matched and
+// OldestMatch set from the candidates.
+func bestOfNewest(ctx context.Context, db bun.IDB, v Viewer, f Filter, query string) ([]Row, int64, error) {
+	// The candidates (matches, below) are the newest BestMatchCandidates + 1 matches with their
+	// rank; the page ranks the newest BestMatchCandidates of them, and counting them says whether
+	// there are more.
+	newest, common, err := newestAndCommon(ctx, db, v, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	matches := newestMatches(db, v, f, query, newest, common)
+	// The page's ids and ranks first, with the candidates' count and oldest id; then its requests
+	// whole, with the names shown beside them, by a statement whose text never changes, so that
+	// PostgreSQL plans its joins once a connection rather than with every search. That statement
+	// reads only the ids the first chose under the viewer's access.
+	var ranked []struct {
+		ID          int64   `bun:"id"`
+		Rank        float64 `bun:"rank"`
+		Matched     int     `bun:"matched"`
+		OldestMatch int64   `bun:"oldest_match"`
+	}
+	err = db.NewSelect().With("matches", matches).
+		TableExpr(`(SELECT id, rank FROM (SELECT id, rank FROM matches ORDER BY id DESC LIMIT ?) AS m
+			ORDER BY rank DESC, id DESC LIMIT ? OFFSET ?) AS m`, BestMatchCandidates, f.Limit, f.Offset).
+		ColumnExpr("m.id, m.rank, (SELECT count(*) FROM matches) AS matched, (SELECT min(id) FROM matches) AS oldest_match").
+		OrderExpr("m.rank DESC, m.id DESC").Scan(ctx, &ranked)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list requests: %w", err)
+	}
+	if len(ranked) == 0 {
+		return nil, newest, nil
+	}
+	ids := make([]int64, len(ranked))
+	for i, r := range ranked {
+		ids[i] = r.ID
+	}
+	var read []Row
+	text := pageRowsSQL.Text(func() string {
+		return withEnhancement(selectRequests(db, &read)).Where("r.id = ANY(?::bigint[])", bun.Safe("?0")).String()
+	})
+	if err := database.ScanPrepared(ctx, db, text, &read, database.Array(ids)); err != nil {
+		return nil, 0, fmt.Errorf("list requests: %w", err)
+	}
+	// In the order ranked; a request deleted between the two statements is left out.
+	place := make(map[int64]int, len(ranked))
+	for i, r := range ranked {
+		place[r.ID] = i
+	}
+	slices.SortFunc(read, func(a, b Row) int { return place[a.ID] - place[b.ID] })
+	for i := range read {
+		r := ranked[place[read[i].ID]]
+		read[i].Rank, read[i].Matched, read[i].OldestMatch = r.Rank, r.Matched, r.OldestMatch
+	}
+	return read, newest, nil
 }
 
 // newestAndCommon reads the newest request's id and whether f's search is common: whether at least
