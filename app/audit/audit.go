@@ -22,9 +22,10 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// lockKey is the transaction-scoped advisory lock every writer takes before it appends, so writers
-// serialise and the chain follows id order.
-const lockKey = 7_215_504_104
+// LockKey is the transaction-scoped advisory lock every writer takes before it appends, so writers
+// serialise and the chain follows id order. Anything that appends to the trail without Record (the
+// benchmarks' bare server) must take it too.
+const LockKey = 7_215_504_104
 
 // redacted replaces the value of any key in Before or After that names a secret.
 const redacted = "[redacted]"
@@ -154,7 +155,7 @@ func appendRow(ctx context.Context, tx bun.Tx, row *Row) error {
 		ID int64 `bun:"id"`
 	}
 	if err := database.ScanPrepared(ctx, tx, `SELECT audit_append(?0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10::jsonb, ?11::jsonb, ?12, ?13) AS id`,
-		&appended, int64(lockKey), []byte(contentHead), rest,
+		&appended, int64(LockKey), []byte(contentHead), rest,
 		row.OccurredAt, database.NullID(row.ActorUserID), row.ActorName, database.NullID(row.OrganisationID),
 		row.Action, row.EntityType, row.EntityID, nullJSON(row.Before), nullJSON(row.After), row.IP, row.RequestID); err != nil {
 		return fmt.Errorf("append to the audit trail: %w", err)

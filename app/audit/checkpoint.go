@@ -91,7 +91,7 @@ func TakeCheckpoint(ctx context.Context, db *bun.DB, key []byte, now time.Time, 
 	out := &Sealed{}
 	err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		out.Problems = nil
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(lockKey)); err != nil {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(LockKey)); err != nil {
 			return fmt.Errorf("take audit lock: %w", err)
 		}
 		prev, forged, err := latestSigned(ctx, tx, key)
