@@ -99,22 +99,16 @@ func Record(ctx context.Context, tx bun.Tx, at time.Time, e Event) error {
 	if err != nil {
 		return fmt.Errorf("record audit event %q: %w", e.Action, err)
 	}
-	// In a transaction RunInTx began, the row is appended with the transaction's last statements, after
-	// everything else it queued: the trail's lock is then held only from there to the commit.
-	queued := database.BeforeCommit(ctx, tx, func(ctx context.Context) error {
-		args, err := appendArgs(row)
-		if err != nil {
+	write := func(ctx context.Context) error {
+		if err := appendRow(ctx, tx, row); err != nil {
 			return fmt.Errorf("record audit event %q: %w", e.Action, err)
 		}
-		return database.ExecLater(ctx, tx, appendSQL, args...)
-	})
-	if queued {
 		return nil
 	}
-	if err := appendRow(ctx, tx, row); err != nil {
-		return fmt.Errorf("record audit event %q: %w", e.Action, err)
+	if database.BeforeCommit(ctx, tx, write) {
+		return nil
 	}
-	return nil
+	return write(ctx)
 }
 
 // newRow checks e and returns its row, not yet chained.
@@ -148,33 +142,22 @@ func newRow(at time.Time, e Event) (*Row, error) {
 	}, nil
 }
 
-// appendSQL appends a row to the trail: audit_append (migration 20261205060000) takes the trail's
-// lock, which is held until the commit, reads the head, and hashes and inserts the row in one
-// statement. It hashes the content this package defines, sent as the bytes before the row's id and
-// those after it, since only it knows the id and the head.
-const appendSQL = `SELECT audit_append(?0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10::jsonb, ?11::jsonb, ?12, ?13) AS id`
-
-// appendArgs are appendSQL's values for row.
-func appendArgs(row *Row) ([]any, error) {
-	rest, err := contentAfterID(row)
-	if err != nil {
-		return nil, err
-	}
-	return []any{int64(LockKey), []byte(contentHead), rest,
-		row.OccurredAt, database.NullID(row.ActorUserID), row.ActorName, database.NullID(row.OrganisationID),
-		row.Action, row.EntityType, row.EntityID, nullJSON(row.Before), nullJSON(row.After), row.IP, row.RequestID}, nil
-}
-
-// appendRow chains row to the last row of the trail and inserts it now, setting its id.
+// appendRow chains row to the last row of the trail and inserts it, under the lock, in one statement
+// (audit_append, migration 20261205060000): the lock is held until the commit, so each round trip
+// inside it would hold up every other writer. The function hashes the content this package defines,
+// sent as the bytes before the row's id and those after it, since only it knows the id and the head.
 func appendRow(ctx context.Context, tx bun.Tx, row *Row) error {
-	args, err := appendArgs(row)
+	rest, err := contentAfterID(row)
 	if err != nil {
 		return err
 	}
 	var appended struct {
 		ID int64 `bun:"id"`
 	}
-	if err := database.ScanPrepared(ctx, tx, appendSQL, &appended, args...); err != nil {
+	if err := database.ScanPrepared(ctx, tx, `SELECT audit_append(?0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10::jsonb, ?11::jsonb, ?12, ?13) AS id`,
+		&appended, int64(LockKey), []byte(contentHead), rest,
+		row.OccurredAt, database.NullID(row.ActorUserID), row.ActorName, database.NullID(row.OrganisationID),
+		row.Action, row.EntityType, row.EntityID, nullJSON(row.Before), nullJSON(row.After), row.IP, row.RequestID); err != nil {
 		return fmt.Errorf("append to the audit trail: %w", err)
 	}
 	row.ID = appended.ID

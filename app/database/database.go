@@ -4,11 +4,8 @@ package database
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -97,9 +94,8 @@ func IsForeignKeyViolation(err error) bool {
 const staleTries = 3
 
 // RunInTx runs fn in a read-committed transaction and commits it when fn returns nil. Inside fn,
-// ScanPrepared and ExecPrepared run prepared statements on the transaction's connection,
-// BeforeCommit queues work to run last, just before the commit, and ExecLater queues statements to
-// be sent after that work, together, in one round trip. When a prepared statement fails
+// ScanPrepared and ExecPrepared run prepared statements on the transaction's connection, and
+// BeforeCommit queues work to run last, just before the commit. When a prepared statement fails
 // because a migration changed what it reads ("cached plan must not change result type"), the
 // transaction has been rolled back and the connection has forgotten the statement, so fn is run again
 // in a new transaction, at most staleTries times in all: fn must do nothing outside the transaction
@@ -115,15 +111,8 @@ func RunInTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bu
 }
 
 func runInTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bun.Tx) error) error {
-	// On a connection of its own, so that the statements ExecLater queued can be sent on the
-	// transaction's connection as one pipeline, which database/sql cannot do.
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.RunInTx(ctx, &sql.TxOptions{}, func(ctx context.Context, tx bun.Tx) error {
-		run := &txRun{tx: tx.Tx, conn: conn.Conn}
+	return db.RunInTx(ctx, &sql.TxOptions{}, func(ctx context.Context, tx bun.Tx) error {
+		run := &txRun{tx: tx.Tx}
 		ctx = context.WithValue(ctx, txRunKey{}, run)
 		if err := fn(ctx, tx); err != nil {
 			return err
@@ -134,86 +123,14 @@ func runInTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bu
 				return err
 			}
 		}
-		return run.flush(ctx, db)
+		return nil
 	})
 }
 
 // txRun is what RunInTx keeps about the transaction it is running, in fn's context.
 type txRun struct {
-	tx    *sql.Tx
-	conn  *sql.Conn // the connection tx is on
-	last  []func(ctx context.Context) error
-	later []laterStatement
-}
-
-// laterStatement is a statement ExecLater queued: its text numbered for PostgreSQL and its values.
-type laterStatement struct {
-	text string
-	args []any
-}
-
-// flush sends the statements ExecLater queued, in the order queued, as one pipeline of statements
-// prepared and kept on the connection: one round trip, however many there are. Each text is prepared
-// the first time the connection sends it (a round trip then, not after). The first error, if any,
-// is returned; PostgreSQL runs none of the statements after it.
-func (r *txRun) flush(ctx context.Context, db *bun.DB) error {
-	if len(r.later) == 0 {
-		return nil
-	}
-	if fn, ok := observers.Load(db); ok {
-		texts := make([]string, len(r.later))
-		for i, s := range r.later {
-			texts[i] = s.text
-		}
-		fn.(func(string))("-- one round trip:\n" + strings.Join(texts, ";\n"))
-	}
-	return r.conn.Raw(func(driverConn any) error {
-		c, ok := driverConn.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("send queued statements: connection is a %T, not pgx's", driverConn)
-		}
-		pc := c.Conn()
-		batch := &pgx.Batch{}
-		for _, s := range r.later {
-			// A batch sends a statement prepared under a name when it is queued by that name.
-			name := laterName(s.text)
-			if _, err := pc.Prepare(ctx, name, s.text); err != nil {
-				return fmt.Errorf("prepare %q: %w", firstLine(s.text), err)
-			}
-			batch.Queue(name, s.args...)
-		}
-		return pc.SendBatch(ctx, batch).Close()
-	})
-}
-
-// laterName is the name a text ExecLater queued is prepared under on a connection: from its SHA-256,
-// as PostgreSQL keeps only a name's first 63 bytes, and not a name pgx's statement cache gives the
-// same text for ScanPrepared and ExecPrepared, which would be prepared twice under one name.
-func laterName(text string) string {
-	sum := sha256.Sum256([]byte(text))
-	return "later_" + hex.EncodeToString(sum[:20])
-}
-
-// firstLine is the first line of a statement, to name it in an error.
-func firstLine(text string) string {
-	line, _, _ := strings.Cut(text, "\n")
-	return line
-}
-
-// ExecLater runs query, which returns no rows and whose changes nothing later in the transaction
-// reads — an append to a log, such as the timeline, the notifications or the audit trail — with its
-// values, as ExecPrepared takes them. In a transaction RunInTx began with ctx, it is queued, to be
-// sent after fn and the work BeforeCommit queued, with every other statement queued, in one round
-// trip just before the commit; its error is then RunInTx's. Anywhere else it runs at once.
-func ExecLater(ctx context.Context, db bun.IDB, query string, args ...any) error {
-	if tx, ok := db.(bun.Tx); ok {
-		if run := runOf(ctx, tx); run != nil {
-			run.later = append(run.later, laterStatement{text: numberedText(query), args: pgxArgs(args)})
-			return nil
-		}
-	}
-	_, err := ExecPrepared(ctx, db, query, args...)
-	return err
+	tx   *sql.Tx
+	last []func(ctx context.Context) error
 }
 
 type txRunKey struct{}

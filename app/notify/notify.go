@@ -283,8 +283,7 @@ func Queue(ctx context.Context, tx bun.IDB, now time.Time, msgs ...Message) erro
 		actions, optIns, levels = append(actions, string(acts)), append(optIns, e.OptIn()), append(levels, int16(m.Access))
 	}
 	now = now.UTC().Truncate(time.Microsecond)
-	// Nothing in the transaction reads the notifications back: they are sent with its last statements.
-	err := database.ExecLater(ctx, tx, queueSQL,
+	_, err := database.ExecPrepared(ctx, tx, queueSQL,
 		database.Array(users), database.Array(events), database.Array(requests),
 		database.Array(titles), database.Array(bodies), database.Array(links), database.Array(actions), database.Array(optIns), database.Array(levels),
 		now, now, now)

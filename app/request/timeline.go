@@ -34,9 +34,8 @@ func (e *Event) Actor() Person { return e.ActorOrg.Person(e.ActorUserID, e.Actor
 
 func addEvent(ctx context.Context, tx bun.IDB, e Event) error {
 	// One fixed text with real parameters: every change to a request adds an event, so it is prepared
-	// once a connection instead of planned every time. Nothing in the transaction reads the timeline
-	// back, so it is sent with the transaction's last statements.
-	if err := database.ExecLater(ctx, tx, `INSERT INTO request_events (request_id, occurred_at, actor_user_id,
+	// once a connection instead of planned every time.
+	if _, err := database.ExecPrepared(ctx, tx, `INSERT INTO request_events (request_id, occurred_at, actor_user_id,
 		actor_name, kind, from_status, to_status, summary, detail, internal)
 		VALUES (?0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
 		e.RequestID, e.OccurredAt, database.NullID(e.ActorUserID), e.ActorName, e.Kind, e.FromStatus, e.ToStatus, e.Summary, e.Detail, e.Internal); err != nil {

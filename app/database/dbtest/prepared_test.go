@@ -3,7 +3,6 @@ package dbtest_test
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
@@ -124,120 +123,5 @@ func TestConnectionsUseGenericPlans(t *testing.T) {
 	defer db.Close()
 	if err := db.NewRaw("SHOW plan_cache_mode").Scan(ctx, &mode); err != nil || mode != "auto" {
 		t.Fatalf("with plan_cache_mode=auto in the URL, plan_cache_mode = %q, %v", mode, err)
-	}
-}
-
-// ExecLater's statements run after the transaction's other work and what BeforeCommit queued, in the
-// order queued, in one round trip; one that fails rolls back the whole transaction, and RunInTx
-// returns its error. Outside a transaction RunInTx began, it runs at once.
-func TestStatementsQueuedLaterRunTogetherBeforeTheCommit(t *testing.T) {
-	t.Parallel()
-	d := dbtest.New(t)
-	ctx := t.Context()
-	owner := d.Owner(t)
-	if _, err := owner.ExecContext(ctx, "CREATE TABLE later_t (n serial PRIMARY KEY, what text NOT NULL UNIQUE)"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := owner.ExecContext(ctx, "GRANT ALL ON later_t, later_t_n_seq TO CURRENT_USER"); err != nil {
-		t.Fatal(err)
-	}
-	db := owner
-	db.SetMaxOpenConns(1) // one connection, which prepares each text once
-	var sent []string
-	database.ObservePrepared(db, func(q string) { sent = append(sent, q) })
-	t.Cleanup(func() { database.ObservePrepared(db, nil) })
-	// Two texts alike in their first 63 bytes, which PostgreSQL would take for one statement's name.
-	insert := "INSERT INTO later_t (what) VALUES (?0) -- a comment long enough to pass sixty-three bytes, first"
-	insertToo := strings.Replace(insert, "first", "second", 1)
-	read := func() []string {
-		t.Helper()
-		var whats []string
-		if err := db.NewSelect().Table("later_t").Column("what").Order("n").Scan(ctx, &whats); err != nil {
-			t.Fatal(err)
-		}
-		return whats
-	}
-
-	for round := range 2 { // the second round sends the texts the connection has prepared
-		sent = nil
-		err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-			if err := database.ExecLater(ctx, tx, insert, fmt.Sprintf("queued first %d", round)); err != nil {
-				return err
-			}
-			database.BeforeCommit(ctx, tx, func(ctx context.Context) error {
-				return database.ExecLater(ctx, tx, insertToo, fmt.Sprintf("queued before the commit %d", round))
-			})
-			if err := database.ExecLater(ctx, tx, insertToo, fmt.Sprintf("queued second %d", round)); err != nil {
-				return err
-			}
-			// Not yet sent: nothing later in the transaction may rely on reading it.
-			var n int
-			if err := tx.NewRaw("SELECT count(*) FROM later_t WHERE what LIKE 'queued%'").Scan(ctx, &n); err != nil {
-				return err
-			}
-			if n != 3*round {
-				t.Errorf("round %d: %d rows before the commit, want %d", round, n, 3*round)
-			}
-			_, err := tx.NewRaw("INSERT INTO later_t (what) VALUES (?)", fmt.Sprintf("at once %d", round)).Exec(ctx)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := fmt.Sprintf("at once %[1]d,queued first %[1]d,queued second %[1]d,queued before the commit %[1]d", round)
-		if got := strings.Join(read()[4*round:], ","); got != want {
-			t.Errorf("round %d: rows %s, want %s", round, got, want)
-		}
-		var pipelines int
-		for _, q := range sent {
-			if strings.HasPrefix(q, "-- one round trip:") {
-				pipelines++
-				if strings.Count(q, ";\n") != 2 {
-					t.Errorf("round %d: the pipeline sent %q, want three statements", round, q)
-				}
-			}
-		}
-		if pipelines != 1 {
-			t.Errorf("round %d: %d pipelines sent, want 1: %q", round, pipelines, sent)
-		}
-	}
-
-	// A queued statement that fails (a duplicate) rolls back everything, at once or queued.
-	before := read()
-	err := database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewRaw("INSERT INTO later_t (what) VALUES ('rolled back')").Exec(ctx); err != nil {
-			return err
-		}
-		if err := database.ExecLater(ctx, tx, insert, "also rolled back"); err != nil {
-			return err
-		}
-		return database.ExecLater(ctx, tx, insertToo, "queued first 0")
-	})
-	if !database.IsUniqueViolation(err, "later_t_what_key") {
-		t.Fatalf("a queued duplicate: %v, want a unique violation", err)
-	}
-	if got := read(); !slices.Equal(got, before) {
-		t.Errorf("after the failed transaction: %q, want %q", got, before)
-	}
-
-	// Outside RunInTx's transactions: at once.
-	if err := database.ExecLater(ctx, db, insert, "on the handle"); err != nil {
-		t.Fatal(err)
-	}
-	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := database.ExecLater(ctx, tx, insert, "in a transaction of bun's"); err != nil {
-			return err
-		}
-		var n int
-		if err := tx.NewRaw("SELECT count(*) FROM later_t WHERE what = 'in a transaction of bun''s'").Scan(ctx, &n); err != nil || n != 1 {
-			return fmt.Errorf("not at once: %d rows, %v", n, err)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := read(); !slices.Contains(got, "on the handle") {
-		t.Errorf("rows %q: the statement on the handle did not run", got)
 	}
 }
