@@ -1044,10 +1044,13 @@ func (e *benchPortal) justificationSaves(b *testing.B) {
 			return nil, err
 		}
 		after, err := e.writes()
+		if err != nil {
+			return nil, err
+		}
 		for i := range after {
 			after[i] -= before[i]
 		}
-		return after, err
+		return after, nil
 	}
 	for i := range 2 {
 		p, err := one(portal)
